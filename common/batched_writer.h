@@ -1,0 +1,125 @@
+// BatchedWriter: turns many small control messages into few stream writes.
+//
+// Callers Add() items into a pending batch (a proto message with repeated fields); a
+// writer thread owned by this object sends the pending batch when it holds
+// `max_items` items or `flush_interval` after its first item, whichever comes first.
+// This is how every control stream in weft writes: never one write per task.
+//
+// `write` is called only from the writer thread, one batch at a time, so it may call a
+// gRPC stream's Write() directly. When `write` returns false (the stream broke) the
+// writer stops and later Add() calls return false.
+//
+// Threading: Add, Flush and Close are thread-safe. Close (also run by the destructor)
+// sends what is pending, then joins the writer thread; call it before the stream dies.
+#pragma once
+
+#include <functional>
+#include <thread>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace weft {
+
+template <typename Batch>
+class BatchedWriter {
+ public:
+  using WriteFn = std::function<bool(const Batch&)>;
+
+  explicit BatchedWriter(WriteFn write, absl::Duration flush_interval = absl::Milliseconds(2),
+                         int max_items = 1024)
+      : write_(std::move(write)), flush_interval_(flush_interval), max_items_(max_items) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  BatchedWriter(const BatchedWriter&) = delete;
+  BatchedWriter& operator=(const BatchedWriter&) = delete;
+  ~BatchedWriter() { Close(); }
+
+  // Adds one item: `fill(Batch*)` appends it to the pending batch. Returns false when the
+  // writer is closed or broken (the item is dropped).
+  template <typename Fill>
+  bool Add(Fill&& fill) {
+    absl::MutexLock lock(&mu_);
+    if (closed_ || broken_) return false;
+    if (pending_items_ == 0) first_item_at_ = absl::Now();
+    fill(&pending_);
+    ++pending_items_;
+    return true;
+  }
+
+  // Asks the writer thread to send what is pending now.
+  void Flush() {
+    absl::MutexLock lock(&mu_);
+    flush_requested_ = true;
+  }
+
+  bool broken() const {
+    absl::MutexLock lock(&mu_);
+    return broken_;
+  }
+
+  void Close() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (closed_) {
+        if (!thread_.joinable()) return;
+      }
+      closed_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  bool ShouldSend() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (pending_items_ == 0) return false;
+    return closed_ || flush_requested_ || pending_items_ >= max_items_ ||
+           absl::Now() - first_item_at_ >= flush_interval_;
+  }
+
+  void Run() {
+    while (true) {
+      Batch batch;
+      {
+        absl::MutexLock lock(&mu_);
+        auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return closed_ || flush_requested_ || pending_items_ >= max_items_;
+        };
+        while (!ShouldSend() && !(closed_ && pending_items_ == 0)) {
+          absl::Duration wait = pending_items_ == 0
+                                    ? absl::Milliseconds(50)
+                                    : flush_interval_ - (absl::Now() - first_item_at_);
+          mu_.AwaitWithTimeout(absl::Condition(&wake), wait);
+        }
+        if (pending_items_ == 0) return;  // closed and drained
+        batch.Swap(&pending_);
+        pending_items_ = 0;
+        flush_requested_ = false;
+      }
+      if (!write_(batch)) {
+        absl::MutexLock lock(&mu_);
+        broken_ = true;
+        return;
+      }
+    }
+  }
+
+  // Constant after construction.
+  const WriteFn write_;
+  const absl::Duration flush_interval_;
+  const int max_items_;
+
+  mutable absl::Mutex mu_;
+  Batch pending_ ABSL_GUARDED_BY(mu_);
+  int pending_items_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time first_item_at_ ABSL_GUARDED_BY(mu_);
+  bool flush_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::thread thread_;
+};
+
+}  // namespace weft

@@ -1,0 +1,30 @@
+// Deterministic task keys: `<name>-<hash of function and arguments>[-<index>]`, as dask
+// names its tasks (`inc-5e3c0a1f...`). The same function on the same arguments always
+// gets the same key, in every process and across runs, so submitting identical work
+// twice finds the task that is already there.
+//
+// Threading: free functions, no shared state.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/strings/cord.h"
+
+namespace weft {
+
+// A stable 128-bit hash, as 32 lowercase hex digits. Stable across processes, builds and
+// machines (not absl::Hash, which is seeded per process).
+std::string StableHashHex(const absl::Cord& bytes);
+std::string StableHashHex(std::string_view bytes);
+
+// `prefix` is the task's name (usually the function name); `token` is what identifies the
+// work (function name plus encoded arguments). The key is prefix + "-" + hash(token),
+// with "-<index>" appended when index >= 0.
+std::string MakeKey(std::string_view prefix, const absl::Cord& token, int64_t index = -1);
+
+// The prefix of a key: everything before the hash ("inc-5e3c..." → "inc"). Keys made by
+// hand (`"x"`) are their own prefix.
+std::string KeyPrefix(std::string_view key);
+
+}  // namespace weft
