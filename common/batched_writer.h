@@ -32,6 +32,7 @@ class BatchedWriter {
   explicit BatchedWriter(WriteFn write, absl::Duration flush_interval = absl::Milliseconds(2),
                          int max_items = 1024)
       : write_(std::move(write)), flush_interval_(flush_interval), max_items_(max_items) {
+    absl::MutexLock lock(&join_mu_);
     thread_ = std::thread([this] { Run(); });
   }
   BatchedWriter(const BatchedWriter&) = delete;
@@ -53,7 +54,9 @@ class BatchedWriter {
   // Asks the writer thread to send what is pending now.
   void Flush() {
     absl::MutexLock lock(&mu_);
-    flush_requested_ = true;
+    // Only a non-empty batch can be flushed; a request left standing with nothing
+    // pending would make the next lone item skip its batching interval.
+    if (pending_items_ > 0) flush_requested_ = true;
   }
 
   bool broken() const {
@@ -64,36 +67,30 @@ class BatchedWriter {
   void Close() {
     {
       absl::MutexLock lock(&mu_);
-      if (closed_) {
-        if (!thread_.joinable()) return;
-      }
       closed_ = true;
     }
+    // Two threads may Close() at once; only one may join.
+    absl::MutexLock join_lock(&join_mu_);
     if (thread_.joinable()) thread_.join();
   }
 
  private:
-  bool ShouldSend() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (pending_items_ == 0) return false;
-    return closed_ || flush_requested_ || pending_items_ >= max_items_ ||
-           absl::Now() - first_item_at_ >= flush_interval_;
-  }
-
+  // The writer thread: sleeps until an item arrives, then until the batch is full, a
+  // flush or close is asked for, or flush_interval_ has passed since the first item.
   void Run() {
     while (true) {
       Batch batch;
       {
         absl::MutexLock lock(&mu_);
-        auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        auto has_items_or_closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return pending_items_ > 0 || closed_;
+        };
+        mu_.Await(absl::Condition(&has_items_or_closed));
+        if (pending_items_ == 0) return;  // closed and drained
+        auto send_now = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           return closed_ || flush_requested_ || pending_items_ >= max_items_;
         };
-        while (!ShouldSend() && !(closed_ && pending_items_ == 0)) {
-          absl::Duration wait = pending_items_ == 0
-                                    ? absl::Milliseconds(50)
-                                    : flush_interval_ - (absl::Now() - first_item_at_);
-          mu_.AwaitWithTimeout(absl::Condition(&wake), wait);
-        }
-        if (pending_items_ == 0) return;  // closed and drained
+        mu_.AwaitWithDeadline(absl::Condition(&send_now), first_item_at_ + flush_interval_);
         batch.Swap(&pending_);
         pending_items_ = 0;
         flush_requested_ = false;
@@ -119,7 +116,8 @@ class BatchedWriter {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
 
-  std::thread thread_;
+  absl::Mutex join_mu_;
+  std::thread thread_ ABSL_GUARDED_BY(join_mu_);
 };
 
 }  // namespace weft

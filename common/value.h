@@ -145,6 +145,8 @@ class Value {
   // A short human-readable form, JSON-like, truncated to about `max_chars`.
   std::string DebugString(size_t max_chars = 200) const;
 
+  // Deep equality: same kind (1 != 1.0), lists item by item, records field by field in
+  // order, JsonLines by their lines, doubles and double arrays by value (NaN != NaN).
   friend bool operator==(const Value& a, const Value& b);
   friend bool operator!=(const Value& a, const Value& b) { return !(a == b); }
 
