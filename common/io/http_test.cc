@@ -1,0 +1,158 @@
+// weft::io over http:// against loopback servers started by the test: python's
+// http.server (GET, gzip, 404, a server that ignores Range) and a small scripted server
+// that fails on purpose (503s, connections cut mid-body) to exercise retry and resume.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/io/compress_for_test.h"
+#include "common/io/io.h"
+#include "common/io/s3rver_fixture.h"
+
+namespace weft::io {
+namespace {
+
+using testing::GzipCompress;
+using testing::MakeJsonLines;
+
+void WriteFile(const std::string& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  REQUIRE(out.good());
+}
+
+bool Contains(const absl::Status& status, std::string_view text) {
+  return std::string(status.message()).find(text) != std::string::npos;
+}
+
+IoOptions FastOptions() {
+  IoOptions options;
+  options.initial_backoff = absl::Milliseconds(10);
+  options.connect_timeout = absl::Seconds(2);
+  return options;
+}
+
+TEST_CASE("http GET, gzip, ranges and 404 against python http.server") {
+  auto dir = testing::MakeTempDir("http_test");
+  REQUIRE(dir.ok());
+  const std::string text = MakeJsonLines(2 << 20, 3);
+  WriteFile(*dir + "/data.json", text);
+  WriteFile(*dir + "/data.json.gz", GzipCompress(text));
+  testing::HttpFileServer server;
+  auto base = server.Start(*dir);
+  REQUIRE(base.ok());
+
+  auto files = ExpandGlob(*base + "/data.json.gz", FastOptions());
+  REQUIRE(files.ok());
+  REQUIRE(files->size() == 1);
+  CHECK((*files)[0] == FileInfo{*base + "/data.json.gz", -1});
+
+  auto plain = ReadAll(*base + "/data.json", Compression::kInfer, FastOptions());
+  REQUIRE(plain.ok());
+  CHECK(*plain == text);
+  auto gz = ReadAll(*base + "/data.json.gz", Compression::kInfer, FastOptions());
+  REQUIRE(gz.ok());
+  CHECK(*gz == text);
+
+  // http.server ignores Range and answers 200 with the whole file: the stream skips.
+  auto stream = OpenRead(*base + "/data.json", FastOptions(), 100000, 777);
+  REQUIRE(stream.ok());
+  auto part = ReadStream(**stream);
+  REQUIRE(part.ok());
+  CHECK(*part == text.substr(100000, 777));
+
+  const std::string missing = *base + "/missing.json.gz";
+  auto not_found = OpenRead(missing, FastOptions());
+  REQUIRE(absl::IsNotFound(not_found.status()));
+  CHECK(Contains(not_found.status(), missing));
+  server.Stop();
+  std::filesystem::remove_all(*dir);
+}
+
+// Serves one payload. /flaky503[?anything] answers 503 twice before succeeding; /cut sends a third
+// of the body and drops the connection twice; Range: bytes=N-[M] is honoured (206).
+constexpr char kFlakyServer[] = R"PY(
+import http.server, re, socket, sys
+port, payload = int(sys.argv[1]), open(sys.argv[2], 'rb').read()
+counts = {}
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def log_message(self, *args):
+        pass
+    def do_GET(self):
+        n = counts[self.path] = counts.get(self.path, 0) + 1
+        if self.path.startswith('/flaky503') and n <= 2:
+            self.send_response(503)
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
+        m = re.match(r'bytes=(\d+)-(\d*)', self.headers.get('Range', ''))
+        start = int(m.group(1)) if m else 0
+        end = int(m.group(2)) + 1 if m and m.group(2) else len(payload)
+        body = payload[start:end]
+        self.send_response(206 if m else 200)
+        self.send_header('Content-Length', str(len(body)))
+        if m:
+            self.send_header('Content-Range', 'bytes %d-%d/%d' % (start, end - 1, len(payload)))
+        self.end_headers()
+        if self.path == '/cut' and n <= 2:
+            self.wfile.write(body[:len(body) // 3])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+http.server.ThreadingHTTPServer(('127.0.0.1', port), Handler).serve_forever()
+)PY";
+
+TEST_CASE("http retries 5xx and resumes a cut transfer with a ranged GET") {
+  auto dir = testing::MakeTempDir("http_flaky");
+  REQUIRE(dir.ok());
+  const std::string payload = MakeJsonLines(3 << 20, 9);
+  WriteFile(*dir + "/server.py", kFlakyServer);
+  WriteFile(*dir + "/payload", payload);
+  auto port = testing::PickFreePort();
+  REQUIRE(port.ok());
+  testing::ChildProcess server;
+  REQUIRE(server
+              .Start({"python3", *dir + "/server.py", std::to_string(*port), *dir + "/payload"},
+                     *dir + "/server.log")
+              .ok());
+  const std::string base = absl::StrCat("http://127.0.0.1:", *port);
+  REQUIRE(testing::WaitForHttp(base + "/", absl::Seconds(20), &server).ok());
+
+  auto flaky = ReadAll(base + "/flaky503", Compression::kNone, FastOptions());
+  REQUIRE(flaky.ok());
+  CHECK(*flaky == payload);
+
+  auto cut = ReadAll(base + "/cut", Compression::kNone, FastOptions());
+  REQUIRE(cut.ok());
+  CHECK(cut->size() == payload.size());
+  CHECK(*cut == payload);
+
+  IoOptions no_retries = FastOptions();
+  no_retries.max_retries = 0;
+  auto gives_up = ReadAll(base + "/flaky503?fresh", Compression::kNone, no_retries);
+  REQUIRE(absl::IsUnavailable(gives_up.status()));
+  CHECK(Contains(gives_up.status(), base));
+  CHECK(Contains(gives_up.status(), "HTTP 503"));
+  server.Kill();
+  std::filesystem::remove_all(*dir);
+}
+
+TEST_CASE("http server down is kUnavailable naming the endpoint") {
+  auto port = testing::PickFreePort();
+  REQUIRE(port.ok());
+  const std::string base = absl::StrCat("http://127.0.0.1:", *port);
+  IoOptions options = FastOptions();
+  options.max_retries = 2;
+  auto read = OpenRead(base + "/x.json", options);
+  REQUIRE(absl::IsUnavailable(read.status()));
+  CHECK(Contains(read.status(), base));
+  CHECK(Contains(read.status(), "after 3 attempts"));
+}
+
+}  // namespace
+}  // namespace weft::io

@@ -1,0 +1,311 @@
+#include "common/io/internal/http.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/io/internal/strings.h"
+#include "common/status_macros.h"
+
+namespace weft::io::internal {
+namespace {
+
+// Above this many undelivered bytes the transfer pauses until Read() drains them.
+constexpr size_t kMaxBuffered = 1 << 20;
+// Error bodies (S3's XML) are kept only for the message.
+constexpr size_t kMaxErrorBody = 64 << 10;
+
+void InitCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_ALL); });
+}
+
+bool IsRetryableHttp(long code) { return code >= 500 || code == 429 || code == 408; }
+
+// Transport errors worth another attempt: the server or the network may recover.
+bool IsTransientCurlError(CURLcode rc) {
+  switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_WEIRD_SERVER_REPLY:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// One GET, possibly spread over several curl transfers (attempts): a failed attempt is
+// retried with backoff, resuming at the first byte not yet delivered. Driven by curl's
+// multi interface on the caller's thread; not thread-safe (see io.h).
+class HttpStream final : public InputStream {
+ public:
+  HttpStream(HttpRequest request, const IoOptions& options, uint64_t offset,
+             std::optional<uint64_t> length)
+      : request_(std::move(request)),
+        options_(options),
+        offset_(offset),
+        length_(length),
+        endpoint_(EndpointOf(request_.url)) {}
+
+  ~HttpStream() override {
+    EndAttempt();
+    if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  }
+
+  // Sends the request and waits for the first bytes (or the end, or an error).
+  absl::Status Open() {
+    multi_ = curl_multi_init();
+    if (multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
+    if (length_.has_value() && *length_ == 0) eof_ = true;
+    return Fill();
+  }
+
+  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
+    if (n == 0) return 0;
+    if (Available() == 0) WEFT_RETURN_IF_ERROR(Fill());
+    const size_t count = std::min(n, Available());
+    std::memcpy(buf, buffer_.data() + buffer_pos_, count);
+    buffer_pos_ += count;
+    return count;
+  }
+
+  const std::string& url() const override { return request_.display_url; }
+
+ private:
+  size_t Available() const { return buffer_.size() - buffer_pos_; }
+
+  absl::Status StartAttempt();
+  void EndAttempt();
+  absl::Status Fill();
+  absl::Status OnAttemptDone(CURLcode rc);
+  size_t OnData(const char* data, size_t size);
+
+  static size_t WriteThunk(char* data, size_t size, size_t nmemb, void* self) {
+    return static_cast<HttpStream*>(self)->OnData(data, size * nmemb);
+  }
+
+  // Constant after construction.
+  const HttpRequest request_;
+  const IoOptions options_;
+  const uint64_t offset_;
+  const std::optional<uint64_t> length_;
+  const std::string endpoint_;
+
+  CURLM* multi_ = nullptr;
+  // The current attempt; null between attempts.
+  CURL* easy_ = nullptr;
+  curl_slist* header_list_ = nullptr;
+  char error_buffer_[CURL_ERROR_SIZE] = {0};
+
+  // Per attempt.
+  uint64_t range_start_ = 0;  // absolute byte the attempt asked for
+  bool status_checked_ = false;
+  bool error_response_ = false;
+  std::string error_body_;
+  uint64_t skip_ = 0;  // leading bytes to drop when a server ignored our Range
+  bool paused_ = false;
+  bool reached_length_ = false;
+
+  // Whole stream.
+  std::string buffer_;
+  size_t buffer_pos_ = 0;
+  uint64_t delivered_ = 0;  // bytes appended to buffer_ since offset_
+  int failures_ = 0;        // consecutive failed attempts without progress
+  bool eof_ = false;
+};
+
+absl::Status HttpStream::StartAttempt() {
+  easy_ = curl_easy_init();
+  if (easy_ == nullptr) return absl::InternalError("curl_easy_init failed");
+  range_start_ = offset_ + delivered_;
+  status_checked_ = error_response_ = paused_ = reached_length_ = false;
+  error_body_.clear();
+  skip_ = 0;
+  error_buffer_[0] = '\0';
+
+  for (const std::string& header : request_.headers) {
+    header_list_ = curl_slist_append(header_list_, header.c_str());
+  }
+  if (range_start_ > 0 || length_.has_value()) {
+    std::string range = absl::StrCat("Range: bytes=", range_start_, "-");
+    if (length_.has_value()) absl::StrAppend(&range, offset_ + *length_ - 1);
+    header_list_ = curl_slist_append(header_list_, range.c_str());
+  }
+  curl_easy_setopt(easy_, CURLOPT_URL, request_.url.c_str());
+  curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, header_list_);
+  curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &HttpStream::WriteThunk);
+  curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
+  curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, error_buffer_);
+  curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy_, CURLOPT_USERAGENT, "weft-io/1");
+  curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, request_.follow_redirects ? 1L : 0L);
+  curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
+  curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options_.low_speed_limit));
+  curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_TIME,
+                   static_cast<long>(absl::ToInt64Seconds(options_.low_speed_time)));
+  if (!request_.aws_sigv4.empty()) {
+    curl_easy_setopt(easy_, CURLOPT_AWS_SIGV4, request_.aws_sigv4.c_str());
+    curl_easy_setopt(easy_, CURLOPT_USERPWD, request_.user_pwd.c_str());
+  }
+  if (curl_multi_add_handle(multi_, easy_) != CURLM_OK) {
+    return absl::InternalError("curl_multi_add_handle failed");
+  }
+  return absl::OkStatus();
+}
+
+void HttpStream::EndAttempt() {
+  if (easy_ != nullptr) {
+    curl_multi_remove_handle(multi_, easy_);
+    curl_easy_cleanup(easy_);
+    easy_ = nullptr;
+  }
+  curl_slist_free_all(header_list_);
+  header_list_ = nullptr;
+}
+
+// Drives the transfer until bytes are buffered, the stream ended, or it failed for good.
+absl::Status HttpStream::Fill() {
+  while (Available() == 0 && !eof_) {
+    if (easy_ == nullptr) WEFT_RETURN_IF_ERROR(StartAttempt());
+    if (paused_) {
+      paused_ = false;
+      curl_easy_pause(easy_, CURLPAUSE_CONT);  // may deliver data right away
+    }
+    int running = 0;
+    if (curl_multi_perform(multi_, &running) != CURLM_OK) {
+      return absl::InternalError(absl::StrCat("curl_multi_perform failed for ", url()));
+    }
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy_) {
+        WEFT_RETURN_IF_ERROR(OnAttemptDone(msg->data.result));
+        break;
+      }
+    }
+    if (Available() > 0 || eof_ || easy_ == nullptr || paused_) continue;
+    curl_multi_poll(multi_, nullptr, 0, /*timeout_ms=*/1000, nullptr);
+  }
+  return absl::OkStatus();
+}
+
+// Classifies a finished attempt: the end of the stream, a final HTTP error, or a
+// transient failure that is retried after a backoff (the next Fill() loop restarts).
+absl::Status HttpStream::OnAttemptDone(CURLcode rc) {
+  long http_code = 0;
+  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &http_code);
+  const std::string curl_error =
+      error_buffer_[0] != '\0' ? std::string(error_buffer_) : curl_easy_strerror(rc);
+  EndAttempt();
+  if (reached_length_ || http_code == 416) {  // 416: the range starts past the end
+    eof_ = true;
+    return absl::OkStatus();
+  }
+  if (rc == CURLE_OK && http_code < 300) {
+    eof_ = true;
+    return absl::OkStatus();
+  }
+  if (rc == CURLE_OK && !IsRetryableHttp(http_code)) {
+    return request_.error_mapper ? request_.error_mapper(http_code, error_body_)
+                                 : DefaultHttpError(http_code, request_.display_url);
+  }
+  if (rc != CURLE_OK && !IsTransientCurlError(rc)) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot GET ", url(), " from ", endpoint_, ": ", curl_error));
+  }
+  const std::string why = rc != CURLE_OK ? curl_error : absl::StrCat("HTTP ", http_code);
+  if (!request_.resumable && delivered_ > 0) {
+    return absl::UnavailableError(
+        absl::StrCat(endpoint_, " failed in the middle of ", url(), ": ", why));
+  }
+  if (++failures_ > options_.max_retries) {
+    return absl::UnavailableError(absl::StrCat(endpoint_, " unavailable after ", failures_,
+                                               " attempts to GET ", url(), ": ", why));
+  }
+  absl::SleepFor(options_.initial_backoff * (1 << std::min(failures_ - 1, 16)));
+  return absl::OkStatus();
+}
+
+size_t HttpStream::OnData(const char* data, size_t size) {
+  if (!status_checked_) {
+    status_checked_ = true;
+    long http_code = 0;
+    curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &http_code);
+    error_response_ = http_code >= 300;
+    if (http_code == 200 && range_start_ > 0) skip_ = range_start_;
+  }
+  if (error_response_) {
+    error_body_.append(data,
+                       std::min(size, kMaxErrorBody - std::min(kMaxErrorBody, error_body_.size())));
+    return size;
+  }
+  if (Available() >= kMaxBuffered) {
+    paused_ = true;
+    return CURL_WRITEFUNC_PAUSE;  // curl hands the same bytes again after unpausing
+  }
+  if (buffer_pos_ == buffer_.size()) {
+    buffer_.clear();
+    buffer_pos_ = 0;
+  }
+  const size_t dropped = static_cast<size_t>(std::min<uint64_t>(skip_, size));
+  skip_ -= dropped;
+  size_t keep = size - dropped;
+  if (length_.has_value()) keep = std::min<uint64_t>(keep, *length_ - delivered_);
+  buffer_.append(data + dropped, keep);
+  delivered_ += keep;
+  if (keep > 0) failures_ = 0;
+  if (length_.has_value() && delivered_ >= *length_) {
+    reached_length_ = true;
+    return 0;  // stops the transfer (CURLE_WRITE_ERROR), which OnAttemptDone expects
+  }
+  return size;
+}
+
+}  // namespace
+
+absl::Status DefaultHttpError(long http_code, std::string_view url) {
+  const std::string message = absl::StrCat("HTTP ", http_code, " for ", Sv(url));
+  switch (http_code) {
+    case 404:
+    case 410:
+      return absl::NotFoundError(message);
+    case 401:
+    case 403:
+      return absl::PermissionDeniedError(message);
+    case 416:
+      return absl::OutOfRangeError(message);
+    default:
+      return absl::FailedPreconditionError(message);
+  }
+}
+
+std::string EndpointOf(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  const size_t host_start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  const size_t path_start = url.find_first_of("/?", host_start);
+  return std::string(url.substr(0, path_start));
+}
+
+absl::StatusOr<std::unique_ptr<InputStream>> OpenHttp(HttpRequest request, const IoOptions& options,
+                                                      uint64_t offset,
+                                                      std::optional<uint64_t> length) {
+  InitCurlOnce();
+  auto stream = std::make_unique<HttpStream>(std::move(request), options, offset, length);
+  WEFT_RETURN_IF_ERROR(stream->Open());
+  return std::unique_ptr<InputStream>(std::move(stream));
+}
+
+}  // namespace weft::io::internal

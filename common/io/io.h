@@ -1,0 +1,133 @@
+// weft::io — the one file-system seam of weft: local paths, http(s):// URLs and
+// s3://bucket/key objects, read as streams, plus streaming decompression (gzip via ISA-L,
+// zstd).
+//
+//   WEFT_ASSIGN_OR_RETURN(auto files, io::ExpandGlob("s3://bucket/2015-01-*.json.gz", opts));
+//   for (const io::FileInfo& f : files) {
+//     WEFT_ASSIGN_OR_RETURN(std::string text,
+//                           io::ReadAll(f.url, io::Compression::kInfer, opts));
+//   }
+//
+// Error codes (canonical absl codes, the detail in the message):
+//   kNotFound          missing file / key / bucket / HTTP 404, or a glob matching nothing
+//   kPermissionDenied  HTTP 403 / S3 AccessDenied, bad signature, unknown access key
+//   kUnavailable       the server is down or keeps failing (5xx, connection refused,
+//                      time-out) after IoOptions::max_retries retries; names the endpoint
+//   kDataLoss          truncated or corrupt compressed data; names the url and the offset
+//   kInvalidArgument   malformed url / pattern
+//
+// Threading: all functions are thread-safe (they share no mutable state; libcurl's global
+// init happens once). An InputStream is NOT thread-safe: one thread at a time calls Read().
+// Remote streams use libcurl's multi interface driven from the calling thread inside
+// Read() (no helper thread); the transfer pauses (CURL_WRITEFUNC_PAUSE) when the
+// stream's bounded buffer (~1 MiB) is full, so an object is never held whole in memory.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace weft::io {
+
+// How remote objects are reached. Plain value type; copy freely.
+struct IoOptions {
+  // S3 endpoint, e.g. "http://127.0.0.1:4568". Empty: https://s3.<region>.amazonaws.com.
+  std::string s3_endpoint;
+  std::string region = "us-east-1";
+  // Credentials. Empty access key: anonymous (unsigned) requests, for public buckets.
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // sent as x-amz-security-token when set
+  // Path-style addressing (endpoint/bucket/key) instead of virtual-host style
+  // (bucket.endpoint/key). Needed by s3rver, MinIO and most S3-compatible servers.
+  // Buckets with dots in their names always use path style (TLS host names).
+  bool path_style = false;
+  // Retries of one request on 5xx, connection failures and time-outs, with exponential
+  // backoff starting at initial_backoff (100 ms, 200 ms, 400 ms, ...). A stream that
+  // fails mid-object resumes with a ranged GET from the byte it had reached.
+  int max_retries = 4;
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+  absl::Duration connect_timeout = absl::Seconds(10);
+  // A transfer slower than low_speed_limit bytes/s for low_speed_time is a time-out.
+  int64_t low_speed_limit = 1;
+  absl::Duration low_speed_time = absl::Seconds(30);
+  // Page size of S3 ListObjectsV2 (S3's own maximum is 1000). Tests set it small.
+  int s3_max_keys = 1000;
+
+  // Reads AWS_ENDPOINT_URL, AWS_REGION / AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID,
+  // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. path_style is on iff an endpoint is set.
+  static IoOptions FromEnvironment();
+
+  bool anonymous() const { return access_key_id.empty(); }
+  // s3_endpoint, or the regional AWS endpoint when it is empty. No trailing slash.
+  std::string EffectiveS3Endpoint() const;
+};
+
+struct FileInfo {
+  std::string url;    // local path (as given / as globbed), http(s):// or s3:// url
+  int64_t size = -1;  // bytes; -1 when unknown (http(s) URLs are not probed)
+
+  bool operator==(const FileInfo& o) const { return url == o.url && size == o.size; }
+};
+
+// A forward-only byte stream. Not thread-safe; see the file comment.
+class InputStream {
+ public:
+  virtual ~InputStream() = default;
+  // Reads up to n bytes into buf. Returns the number read, 0 only at the end of the
+  // stream (a short read is not the end). After an error the stream is unusable.
+  virtual absl::StatusOr<size_t> Read(char* buf, size_t n) = 0;
+  // The url this stream reads (for error messages).
+  virtual const std::string& url() const = 0;
+};
+
+// Expands a pattern into the files it names, sorted by url:
+//   local path or glob (`*`, `?`, `[...]`, via glob(3); directories are skipped),
+//   s3://bucket/prefix*glob (ListObjectsV2 over the literal prefix before the first
+//     wildcard, with continuation tokens, then fnmatch on the key; `*` may match '/'),
+//   http(s)://url (returned as itself, size -1, never probed).
+// A pattern that matches nothing is kNotFound naming the pattern. An s3:// or local
+// pattern with no wildcard must name an existing object/file.
+absl::StatusOr<std::vector<FileInfo>> ExpandGlob(std::string_view pattern,
+                                                 const IoOptions& options);
+
+// Opens the raw bytes of url from `offset`, at most `length` bytes (all when nullopt).
+// Remote: the request is sent and its status checked before this returns, so a missing
+// object is kNotFound here rather than on the first Read().
+absl::StatusOr<std::unique_ptr<InputStream>> OpenRead(
+    std::string_view url, const IoOptions& options, uint64_t offset = 0,
+    std::optional<uint64_t> length = std::nullopt);
+
+enum class Compression { kInfer, kNone, kGzip, kZstd };
+
+// kGzip for ".gz", kZstd for ".zst"/".zstd", else kNone (query strings are ignored).
+Compression InferCompression(std::string_view url);
+
+// Wraps a raw stream into one that yields decompressed bytes. kInfer uses raw->url().
+// gzip: concatenated members are read in turn; each member's CRC32 and ISIZE are
+// checked; trailing garbage, truncation or corruption is kDataLoss naming the url and the
+// compressed offset. zstd: multiple frames are read in turn.
+absl::StatusOr<std::unique_ptr<InputStream>> Decompress(std::unique_ptr<InputStream> raw,
+                                                        Compression compression);
+
+// OpenRead(url) + Decompress.
+absl::StatusOr<std::unique_ptr<InputStream>> OpenDecompressed(std::string_view url,
+                                                              Compression compression,
+                                                              const IoOptions& options);
+
+// Reads the whole decompressed content of url into one string.
+absl::StatusOr<std::string> ReadAll(std::string_view url, Compression compression,
+                                    const IoOptions& options);
+
+// Reads a whole stream into one string (geometric growth).
+absl::StatusOr<std::string> ReadStream(InputStream& stream);
+
+}  // namespace weft::io

@@ -1,0 +1,262 @@
+#include "common/io/s3rver_fixture.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+
+namespace weft::io::testing {
+namespace {
+
+constexpr char kS3rverPath[] = "/usr/bin/s3rver";
+
+// SigV4 path encoding (keeps '/'); mirrors what weft::io does for its GETs.
+std::string EncodePath(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : s) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || u == '-' || u == '_' || u == '.' || u == '~' || u == '/') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
+}
+
+struct UploadSource {
+  std::string_view bytes;
+  size_t pos = 0;
+};
+
+size_t ReadUpload(char* buf, size_t size, size_t nmemb, void* user) {
+  auto* source = static_cast<UploadSource*>(user);
+  const size_t n = std::min(size * nmemb, source->bytes.size() - source->pos);
+  std::memcpy(buf, source->bytes.data() + source->pos, n);
+  source->pos += n;
+  return n;
+}
+
+size_t AppendBody(char* data, size_t size, size_t nmemb, void* user) {
+  static_cast<std::string*>(user)->append(data, size * nmemb);
+  return size * nmemb;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> MakeTempDir(std::string_view prefix) {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string templ = absl::StrCat(base != nullptr ? base : "/tmp", "/",
+                                   absl::string_view(prefix.data(), prefix.size()), "XXXXXX");
+  if (::mkdtemp(templ.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("mkdtemp ", templ, ": ", std::strerror(errno)));
+  }
+  return templ;
+}
+
+absl::StatusOr<int> PickFreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return absl::InternalError("socket() failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    return absl::InternalError("cannot bind a loopback port");
+  }
+  ::close(fd);
+  return static_cast<int>(ntohs(addr.sin_port));
+}
+
+absl::Status ChildProcess::Start(const std::vector<std::string>& argv, const std::string& log_path,
+                                 const std::vector<std::string>& env) {
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive a crashed test
+    const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (log >= 0) {
+      ::dup2(log, STDOUT_FILENO);
+      ::dup2(log, STDERR_FILENO);
+    }
+    for (const std::string& entry : env) ::putenv(const_cast<char*>(entry.c_str()));
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  pid_ = pid;
+  return absl::OkStatus();
+}
+
+bool ChildProcess::Running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+void ChildProcess::Kill() {
+  if (!Running()) return;
+  ::kill(pid_, SIGTERM);
+  const absl::Time deadline = absl::Now() + absl::Seconds(3);
+  while (absl::Now() < deadline) {
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+absl::Status WaitForHttp(const std::string& url, absl::Duration timeout, ChildProcess* process) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (process != nullptr && !process->Running()) {
+      return absl::UnavailableError(absl::StrCat("the server for ", url, " exited"));
+    }
+    CURL* curl = curl_easy_init();
+    std::string body;
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 1000L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    const CURLcode rc = curl_easy_perform(curl);
+    curl_easy_cleanup(curl);
+    if (rc == CURLE_OK) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(url, " did not answer in time"));
+}
+
+bool S3rver::Installed() { return ::access(kS3rverPath, X_OK) == 0; }
+
+absl::StatusOr<std::string> S3rver::Start() {
+  Stop();
+  curl_global_init(CURL_GLOBAL_ALL);
+  WEFT_ASSIGN_OR_RETURN(dir_, MakeTempDir("s3rver"));
+  absl::Status last = absl::UnavailableError("s3rver did not start");
+  for (int attempt = 0; attempt < 3; ++attempt) {  // the free port may be taken meanwhile
+    WEFT_ASSIGN_OR_RETURN(const int port, PickFreePort());
+    WEFT_RETURN_IF_ERROR(process_.Start(
+        {kS3rverPath, "--directory", dir_ + "/data", "--address", "127.0.0.1", "--port",
+         std::to_string(port), "--silent"},
+        dir_ + "/s3rver.log",
+        // s3rver encrypts ListObjectsV2 continuation tokens with DES, which Node's
+        // OpenSSL 3 only offers through the legacy provider (else: HTTP 500 on page 2).
+        {"NODE_OPTIONS=--openssl-legacy-provider"}));
+    endpoint_ = absl::StrCat("http://127.0.0.1:", port);
+    last = WaitForHttp(endpoint_ + "/", absl::Seconds(20), &process_);
+    if (last.ok()) return endpoint_;
+    process_.Kill();
+  }
+  return last;
+}
+
+void S3rver::Stop() {
+  process_.Kill();
+  if (!dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+    dir_.clear();
+  }
+}
+
+IoOptions S3rver::Options() const {
+  IoOptions options;
+  options.s3_endpoint = endpoint_;
+  options.path_style = true;
+  options.access_key_id = kAccessKey;
+  options.secret_access_key = kSecretKey;
+  options.initial_backoff = absl::Milliseconds(10);
+  options.connect_timeout = absl::Seconds(2);
+  return options;
+}
+
+absl::Status S3rver::CreateBucket(const std::string& bucket) {
+  return Put("/" + EncodePath(bucket), "");
+}
+
+absl::Status S3rver::PutObject(const std::string& bucket, const std::string& key,
+                               std::string_view bytes) {
+  return Put("/" + EncodePath(bucket) + "/" + EncodePath(key), bytes);
+}
+
+absl::Status S3rver::Put(const std::string& path, std::string_view bytes) {
+  if (endpoint_.empty()) return absl::FailedPreconditionError("s3rver not started");
+  const std::string url = endpoint_ + path;
+  const std::string user_pwd = absl::StrCat(kAccessKey, ":", kSecretKey);
+  UploadSource source{bytes};
+  std::string body;
+  CURL* curl = curl_easy_init();
+  curl_slist* headers = curl_slist_append(nullptr, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, &ReadUpload);
+  curl_easy_setopt(curl, CURLOPT_READDATA, &source);
+  curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(bytes.size()));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, "aws:amz:us-east-1:s3");
+  curl_easy_setopt(curl, CURLOPT_USERPWD, user_pwd.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  const CURLcode rc = curl_easy_perform(curl);
+  long code = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+  curl_easy_cleanup(curl);
+  curl_slist_free_all(headers);
+  if (rc != CURLE_OK) {
+    return absl::UnavailableError(absl::StrCat("PUT ", url, ": ", curl_easy_strerror(rc)));
+  }
+  if (code != 200) {
+    return absl::InternalError(absl::StrCat("PUT ", url, ": HTTP ", code, " ", body));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> HttpFileServer::Start(const std::string& directory) {
+  curl_global_init(CURL_GLOBAL_ALL);
+  absl::Status last = absl::UnavailableError("http.server did not start");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    WEFT_ASSIGN_OR_RETURN(const int port, PickFreePort());
+    WEFT_RETURN_IF_ERROR(process_.Start({"python3", "-m", "http.server", "--bind", "127.0.0.1",
+                                         "--directory", directory, std::to_string(port)},
+                                        "/dev/null"));
+    const std::string url = absl::StrCat("http://127.0.0.1:", port);
+    last = WaitForHttp(url + "/", absl::Seconds(20), &process_);
+    if (last.ok()) return url;
+    process_.Kill();
+  }
+  return last;
+}
+
+}  // namespace weft::io::testing
