@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The GitHub Archive session on the 20 real 2016 hours (../shared/data/gharchive/2016), in
+# weft (2 workers x 1 thread) and dask.distributed (2 processes x 1 thread), step by step,
+# with the ratios and both memory footprints.  Usage: bench/run_gharchive.sh [FILES...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ $# -gt 0 ]; then files=("$@"); else files=(../shared/data/gharchive/2016/*.json.gz); fi
+[ -e "${files[0]}" ] || { echo "no input files (looked in ../shared/data/gharchive/2016)"; exit 1; }
+files=($(realpath "${files[@]}"))
+bazel build //bench:gharchive_bench //scheduler:weft-scheduler //worker:weft-worker >/dev/null 2>&1
+raw=$(for f in "${files[@]}"; do zcat "$f"; done | wc -c)
+echo "${#files[@]} files, $((raw / 1000000)) MB of JSON"
+bazel-bin/bench/gharchive_bench "${files[@]}" > /tmp/weft-gh.txt
+/usr/bin/python3 bench/dask_gharchive.py "${files[@]}" 2>/dev/null > /tmp/dask-gh.txt
+python3 - "$raw" <<'PY'
+import sys
+raw = int(sys.argv[1])
+def load(p):
+    return dict((l.split()[0], float(l.split()[1])) for l in open(p) if len(l.split()) == 2)
+w, d = load("/tmp/weft-gh.txt"), load("/tmp/dask-gh.txt")
+print(f"{'step':<28}{'weft':>12}{'dask':>12}{'dask/weft':>11}")
+for k in w:
+    if k.startswith("memory") or k not in d: continue
+    print(f"{k:<28}{w[k]*1000:>10.1f}ms{d[k]*1000:>10.1f}ms{d[k]/max(w[k],1e-9):>10.1f}x")
+wm = w.get("memory_managed", 0); dm = d.get("memory_managed", 0)
+print(f"{'memory held (x JSON size)':<28}{wm/raw:>11.2f}x{dm/raw:>11.2f}x")
+PY

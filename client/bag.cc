@@ -1,0 +1,285 @@
+#include "weft/bag.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "client/bag_node.h"
+#include "client/client_core.h"
+#include "common/status_macros.h"
+
+namespace weft {
+
+using internal::BagNode;
+using internal::BagNodePtr;
+using internal::NodeArg;
+
+namespace {
+
+constexpr int kSplitEvery = 8;
+
+std::vector<NodeArg> WithPartition(const BagNodePtr& part, const std::vector<Value>& args) {
+  std::vector<NodeArg> out = {NodeArg::Of(part)};
+  for (const Value& v : args) out.push_back(NodeArg::Literal(v));
+  return out;
+}
+
+// Submits `outputs` and gathers their values.
+absl::StatusOr<std::vector<Value>> ComputeNodes(internal::ClientCore& core,
+                                                const std::vector<BagNodePtr>& outputs) {
+  std::vector<std::string> keys;
+  keys.reserve(outputs.size());
+  for (const auto& n : outputs) keys.push_back(n->key);
+  auto handles = core.SubmitGraph(internal::GraphTasks(outputs), keys);
+  return core.Gather(keys);  // handles stay alive until the values are here
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Item
+
+absl::StatusOr<Value> Item::compute() const {
+  WEFT_ASSIGN_OR_RETURN(std::vector<Value> values, ComputeNodes(*core_, {node_}));
+  return std::move(values.front());
+}
+
+Future<Value> Item::persist() const {
+  auto handles = core_->SubmitGraph(internal::GraphTasks({node_}), {node_->key});
+  return Future<Value>(std::move(handles.front()));
+}
+
+const std::string& Item::key() const { return node_->key; }
+
+// ---------------------------------------------------------------------------
+// Constructors
+
+absl::StatusOr<Bag> Bag::read_text(Client& client, const std::string& pattern,
+                                   const ReadTextOptions& options) {
+  // The listing runs on a worker: that is where the credentials and the network are.
+  auto core = client.core();
+  BagNodePtr listing = BagNode::Make("bag.list_files", {NodeArg::Literal(pattern)});
+  WEFT_ASSIGN_OR_RETURN(std::vector<Value> listed, ComputeNodes(*core, {listing}));
+  if (!listed.front().is_list()) {
+    return absl::InternalError(absl::StrCat("bag.list_files returned ",
+                                            listed.front().kind_name(), ", not a list"));
+  }
+  std::vector<BagNodePtr> parts;
+  for (const Value& url : listed.front().as_list()) {
+    if (!url.is_string()) return absl::InternalError("bag.list_files returned a non-string");
+    parts.push_back(BagNode::Make(
+        "bag.read_text", {NodeArg::Literal(url), NodeArg::Literal(options.compression)}));
+  }
+  return Bag(std::move(core), std::move(parts));
+}
+
+Bag Bag::from_sequence(Client& client, const ValueList& items, int npartitions) {
+  npartitions = std::max(1, std::min<int>(npartitions, std::max<size_t>(items.size(), 1)));
+  std::vector<BagNodePtr> parts;
+  size_t n = items.size();
+  for (int i = 0; i < npartitions; ++i) {
+    size_t begin = n * i / npartitions, end = n * (i + 1) / npartitions;
+    ValueList chunk(items.begin() + begin, items.begin() + end);
+    parts.push_back(BagNode::Make("identity", {NodeArg::Literal(Value(std::move(chunk)))}));
+  }
+  return Bag(client.core(), std::move(parts));
+}
+
+Bag Bag::concat(const std::vector<Bag>& bags) {
+  std::vector<BagNodePtr> parts;
+  std::shared_ptr<internal::ClientCore> core;
+  for (const Bag& b : bags) {
+    core = b.core_;
+    for (auto& p : b.Materialized()) parts.push_back(p);
+  }
+  return Bag(std::move(core), std::move(parts));
+}
+
+// ---------------------------------------------------------------------------
+// Element-wise operations
+
+std::vector<BagNodePtr> Bag::Materialized() const {
+  if (pluck_path_.empty()) return parts_;
+  std::vector<BagNodePtr> out;
+  out.reserve(parts_.size());
+  for (const auto& p : parts_) {
+    out.push_back(BagNode::Make("bag.pluck", WithPartition(p, {Value(pluck_path_)})));
+  }
+  return out;
+}
+
+Bag Bag::MapEach(const std::string& function, const std::vector<Value>& args) const {
+  std::vector<BagNodePtr> out;
+  for (const auto& p : Materialized()) out.push_back(BagNode::Make(function, WithPartition(p, args)));
+  return Bag(core_, std::move(out));
+}
+
+Bag Bag::parse_json(bool skip_malformed) const {
+  // The source (the file's url) is named in errors: read_text's first argument.
+  std::vector<BagNodePtr> out;
+  for (const auto& p : Materialized()) {
+    Value source = p->function == "bag.read_text" ? p->args[0].literal : Value(p->key);
+    out.push_back(BagNode::Make(
+        "bag.parse_json",
+        {NodeArg::Of(p), NodeArg::Literal(source),
+         NodeArg::Literal(Value(skip_malformed ? "skip" : "raise"))}));
+  }
+  return Bag(core_, std::move(out));
+}
+
+Bag Bag::pluck(const std::string& path) const {
+  if (!pluck_path_.empty()) return Bag(core_, Materialized(), path);
+  return Bag(core_, parts_, path);
+}
+
+Bag Bag::filter(const std::string& expression) const {
+  return MapEach("bag.filter", {Value(expression)});
+}
+
+Bag Bag::map_partitions(const std::string& function, std::vector<Value> args) const {
+  return MapEach(function, args);
+}
+
+Bag Bag::repartition(int npartitions) const {
+  std::vector<BagNodePtr> in = Materialized();
+  const int m = static_cast<int>(in.size());
+  npartitions = std::max(1, npartitions);
+  std::vector<BagNodePtr> out;
+  if (m == 0) return Bag(core_, {});
+  if (npartitions <= m) {
+    // Fewer partitions: each output concatenates a run of neighbouring inputs.
+    for (int j = 0; j < npartitions; ++j) {
+      int begin = m * j / npartitions, end = m * (j + 1) / npartitions;
+      std::vector<BagNodePtr> group(in.begin() + begin, in.begin() + end);
+      out.push_back(BagNode::Make("bag.concat", {NodeArg::ListOf(std::move(group))}));
+    }
+  } else {
+    // More partitions: split each input into nearly equal slices.
+    for (int i = 0; i < m; ++i) {
+      int pieces = npartitions / m + (i < npartitions % m ? 1 : 0);
+      for (int j = 0; j < pieces; ++j) {
+        out.push_back(BagNode::Make(
+            "bag.split", {NodeArg::Of(in[i]), NodeArg::Literal(Value(int64_t{j})),
+                          NodeArg::Literal(Value(int64_t{pieces}))}));
+      }
+    }
+  }
+  return Bag(core_, std::move(out));
+}
+
+// ---------------------------------------------------------------------------
+// Reductions
+
+BagNodePtr Bag::Reduce(const std::string& partial, const std::vector<Value>& partial_args,
+                       const std::string& merge, const std::vector<Value>& merge_args) const {
+  std::vector<BagNodePtr> level;
+  for (const auto& p : parts_) level.push_back(BagNode::Make(partial, WithPartition(p, partial_args)));
+  if (level.empty()) {
+    // An empty bag: merge nothing, so the result is the merge of no partials.
+    std::vector<NodeArg> args = {NodeArg::ListOf({})};
+    for (const Value& v : merge_args) args.push_back(NodeArg::Literal(v));
+    return BagNode::Make(merge, std::move(args));
+  }
+  do {
+    std::vector<BagNodePtr> next;
+    for (size_t i = 0; i < level.size(); i += kSplitEvery) {
+      std::vector<BagNodePtr> group(level.begin() + i,
+                                    level.begin() + std::min(level.size(), i + kSplitEvery));
+      std::vector<NodeArg> args = {NodeArg::ListOf(std::move(group))};
+      for (const Value& v : merge_args) args.push_back(NodeArg::Literal(v));
+      next.push_back(BagNode::Make(merge, std::move(args)));
+    }
+    level = std::move(next);
+  } while (level.size() > 1);
+  return level.front();
+}
+
+Item Bag::count() const {
+  // count does not care about pluck: one item per record either way.
+  return Item(core_, Reduce("bag.count", {}, "sum", {}));
+}
+
+Bag Bag::frequencies() const {
+  return Bag(core_, {Reduce("bag.frequencies", {Value(pluck_path_)}, "bag.merge_frequencies", {})});
+}
+
+Bag Bag::distinct() const {
+  return Bag(core_, {Reduce("bag.distinct", {Value(pluck_path_)}, "bag.merge_distinct", {})});
+}
+
+Bag Bag::topk(int k, const std::string& key) const {
+  Bag plain(core_, Materialized());
+  Value kv(int64_t{k});
+  return Bag(core_, {plain.Reduce("bag.topk", {kv, Value(key)}, "bag.merge_topk", {kv, Value(key)})});
+}
+
+Bag Bag::foldby(const std::string& key_path, const std::string& op,
+                const std::string& field_path) const {
+  Bag plain(core_, Materialized());
+  return Bag(core_, {plain.Reduce("bag.foldby", {Value(key_path), Value(op), Value(field_path)},
+                                  "bag.merge_foldby", {Value(op)})});
+}
+
+// ---------------------------------------------------------------------------
+// Running
+
+absl::StatusOr<ValueList> Bag::take(int n) const {
+  ValueList out;
+  for (const auto& p : Materialized()) {
+    if (static_cast<int>(out.size()) >= n) break;
+    BagNodePtr node = BagNode::Make(
+        "bag.take", {NodeArg::Of(p), NodeArg::Literal(Value(int64_t{n - static_cast<int>(out.size())}))});
+    WEFT_ASSIGN_OR_RETURN(std::vector<Value> got, ComputeNodes(*core_, {node}));
+    if (!got.front().is_list()) return absl::InternalError("bag.take returned a non-list");
+    for (const Value& v : got.front().as_list()) out.push_back(v);
+  }
+  return out;
+}
+
+absl::StatusOr<ValueList> Bag::compute() const {
+  std::vector<BagNodePtr> outputs;
+  for (const auto& p : Materialized()) {
+    outputs.push_back(BagNode::Make(
+        "bag.take", {NodeArg::Of(p), NodeArg::Literal(Value(std::numeric_limits<int64_t>::max()))}));
+  }
+  WEFT_ASSIGN_OR_RETURN(std::vector<Value> parts, ComputeNodes(*core_, outputs));
+  ValueList out;
+  for (const Value& part : parts) {
+    if (!part.is_list()) return absl::InternalError("bag.take returned a non-list");
+    out.insert(out.end(), part.as_list().begin(), part.as_list().end());
+  }
+  return out;
+}
+
+Bag Bag::persist() const {
+  std::vector<BagNodePtr> parts = Materialized();
+  std::vector<std::string> keys;
+  for (const auto& p : parts) keys.push_back(p->key);
+  auto handles = core_->SubmitGraph(internal::GraphTasks(parts), keys);
+  std::vector<BagNodePtr> leaves;
+  for (auto& h : handles) leaves.push_back(BagNode::Leaf(std::move(h)));
+  return Bag(core_, std::move(leaves));
+}
+
+absl::Status Bag::wait() const {
+  for (const auto& p : parts_) {
+    if (p->persisted == nullptr) continue;
+    WEFT_RETURN_IF_ERROR(p->persisted->Wait(absl::InfiniteDuration()));
+    if (p->persisted->status() != FutureStatus::kFinished) {
+      return p->persisted->Fetch().status();  // the task's error, naming function and key
+    }
+  }
+  return absl::OkStatus();
+}
+
+int Bag::npartitions_done() const {
+  int done = 0;
+  for (const auto& p : parts_) {
+    if (p->persisted == nullptr) continue;
+    FutureStatus s = p->persisted->status();
+    if (s != FutureStatus::kPending && s != FutureStatus::kLost) ++done;
+  }
+  return done;
+}
+
+}  // namespace weft

@@ -1,0 +1,21 @@
+// `weft gharchive PATTERN`: the GitHub Archive session of DESIGN.md on a cluster —
+// read, parse and persist the shards, then take(1), frequencies of event types, count,
+// a filtered and repartitioned subset, distinct, topk — printing results and timings.
+#pragma once
+
+#include <string>
+
+namespace weft::cli {
+
+struct GharchiveFlags {
+  std::string pattern;
+  std::string scheduler;  // empty: a local cluster
+  int n_workers = 2;
+  int threads_per_worker = 1;
+  std::string repo_prefix = "jupyter/";
+  bool json = false;
+};
+
+int RunGharchive(const GharchiveFlags& flags);
+
+}  // namespace weft::cli

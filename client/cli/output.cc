@@ -1,0 +1,153 @@
+#include "client/cli/output.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace weft::cli {
+namespace {
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppendFormat(out, "\\u%04x", c);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendJson(std::string* out, const Value& v) {
+  switch (v.kind()) {
+    case ValueKind::kNull: out->append("null"); break;
+    case ValueKind::kBool: out->append(v.as_bool() ? "true" : "false"); break;
+    case ValueKind::kInt: absl::StrAppend(out, v.as_int()); break;
+    case ValueKind::kDouble: absl::StrAppend(out, v.as_double()); break;
+    case ValueKind::kString: AppendJsonString(out, v.as_string()); break;
+    case ValueKind::kList: {
+      out->push_back('[');
+      bool first = true;
+      for (const Value& item : v.as_list()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJson(out, item);
+      }
+      out->push_back(']');
+      break;
+    }
+    case ValueKind::kRecord: {
+      out->push_back('{');
+      bool first = true;
+      for (const auto& [name, item] : v.as_record()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJsonString(out, name);
+        out->push_back(':');
+        AppendJson(out, item);
+      }
+      out->push_back('}');
+      break;
+    }
+    case ValueKind::kJsonLines: {
+      const JsonLines& lines = v.as_json_lines();
+      out->push_back('[');
+      for (size_t i = 0; i < lines.num_lines(); ++i) {
+        if (i) out->push_back(',');
+        out->append(lines.line(i));
+      }
+      out->push_back(']');
+      break;
+    }
+    default:
+      AppendJsonString(out, v.DebugString());
+  }
+}
+
+std::string Cell(const Value& v) { return v.is_string() ? v.as_string() : ToJson(v); }
+
+}  // namespace
+
+std::string ToJson(const Value& value) {
+  std::string out;
+  AppendJson(&out, value);
+  return out;
+}
+
+void PrintTable(std::ostream& out, const Value& value, const std::vector<std::string>& headers) {
+  if (!value.is_list()) {
+    out << ToJson(value) << "\n";
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const Value& item : value.as_list()) {
+    std::vector<std::string> row;
+    if (item.is_list()) {
+      for (const Value& cell : item.as_list()) row.push_back(Cell(cell));
+    } else {
+      row.push_back(Cell(item));
+    }
+    rows.push_back(std::move(row));
+  }
+  size_t ncols = headers.size();
+  for (const auto& r : rows) ncols = std::max(ncols, r.size());
+  std::vector<size_t> width(ncols, 0);
+  auto widen = [&](const std::vector<std::string>& r) {
+    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], std::min<size_t>(r[i].size(), 60));
+  };
+  widen(headers);
+  for (const auto& r : rows) widen(r);
+  auto print_row = [&](const std::vector<std::string>& r) {
+    for (size_t i = 0; i < ncols; ++i) {
+      std::string cell = i < r.size() ? r[i] : "";
+      if (cell.size() > 60) cell = cell.substr(0, 57) + "...";
+      out << (i ? "  " : "  ") << cell << std::string(width[i] - std::min(width[i], cell.size()), ' ');
+    }
+    out << "\n";
+  };
+  if (!headers.empty()) {
+    print_row(headers);
+    std::vector<std::string> rule;
+    for (size_t w : width) rule.push_back(std::string(w, '-'));
+    print_row(rule);
+  }
+  for (const auto& r : rows) print_row(r);
+}
+
+std::string FormatSeconds(absl::Duration d) {
+  double s = absl::ToDoubleSeconds(d);
+  if (s < 1) return absl::StrFormat("%.1f ms", s * 1000);
+  return absl::StrFormat("%.2f s", s);
+}
+
+void ProgressBar::Update(int done, int total) {
+  if (done == last_done_) return;
+  last_done_ = done;
+  if (!::isatty(2)) return;
+  constexpr int kWidth = 30;
+  int filled = total > 0 ? kWidth * done / total : kWidth;
+  std::fprintf(stderr, "\r[%s%s] %d/%d %s | %s ", std::string(filled, '#').c_str(),
+               std::string(kWidth - filled, ' ').c_str(), done, total, label_.c_str(),
+               FormatSeconds(absl::Now() - start_).c_str());
+  std::fflush(stderr);
+}
+
+void ProgressBar::Finish() {
+  if (::isatty(2)) std::fprintf(stderr, "\r%80s\r", "");
+}
+
+}  // namespace weft::cli

@@ -1,0 +1,364 @@
+#include "client/client_core.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "worker/data_client.h"
+
+namespace weft::internal {
+namespace {
+
+constexpr int kMaxMessageBytes = 256 << 20;
+
+FutureStatus StatusFromProto(proto::KeyStatus::State state) {
+  switch (state) {
+    case proto::KeyStatus::MEMORY:
+      return FutureStatus::kFinished;
+    case proto::KeyStatus::ERRED:
+      return FutureStatus::kError;
+    case proto::KeyStatus::CANCELLED:
+      return FutureStatus::kCancelled;
+    case proto::KeyStatus::LOST:
+      return FutureStatus::kLost;
+    default:
+      return FutureStatus::kPending;
+  }
+}
+
+bool IsDone(FutureStatus s) { return s != FutureStatus::kPending && s != FutureStatus::kLost; }
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+ClientCore::ClientCore(std::string address, std::string name)
+    : address_(std::move(address)), name_(std::move(name)) {}
+
+ClientCore::~ClientCore() { Shutdown(); }
+
+absl::Status ClientCore::Start(absl::Duration timeout) {
+  channel_ = MakeChannel(address_);
+  if (!channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout))) {
+    return absl::UnavailableError(absl::StrCat("no weft scheduler answers at ", address_,
+                                               " (waited ", absl::FormatDuration(timeout),
+                                               "); is weft-scheduler running there?"));
+  }
+  stub_ = proto::Scheduler::NewStub(channel_);
+  stream_ = stub_->ClientSession(&context_);
+  writer_ = std::make_unique<BatchedWriter<proto::ClientRequestBatch>>(
+      [this](const proto::ClientRequestBatch& batch) { return stream_->Write(batch); });
+  writer_->Add([this](proto::ClientRequestBatch* b) {
+    b->add_requests()->mutable_hello()->set_client_name(name_);
+  });
+  writer_->Flush();
+  reader_ = std::thread([this] { ReadLoop(); });
+  absl::MutexLock lock(&mu_);
+  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return connected_ || closed_; };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&ready), timeout) || !connected_) {
+    return absl::UnavailableError(absl::StrCat("the scheduler at ", address_,
+                                               " did not accept this client: ",
+                                               close_reason_.empty() ? "no answer" : close_reason_));
+  }
+  return absl::OkStatus();
+}
+
+void ClientCore::Shutdown() {
+  std::call_once(shutdown_once_, [this] { ShutdownOnce(); });
+}
+
+void ClientCore::ShutdownOnce() {
+  if (stream_ == nullptr) return;
+  if (writer_) writer_->Close();
+  if (stream_) stream_->WritesDone();
+  context_.TryCancel();
+  if (reader_.joinable()) reader_.join();
+  absl::MutexLock lock(&mu_);
+  closed_ = true;
+  if (close_reason_.empty()) close_reason_ = "the client was shut down";
+}
+
+void ClientCore::ReadLoop() {
+  proto::ClientUpdateBatch batch;
+  while (stream_->Read(&batch)) {
+    absl::MutexLock lock(&mu_);
+    for (const auto& update : batch.updates()) Apply(update);
+  }
+  grpc::Status status = stream_->Finish();
+  absl::MutexLock lock(&mu_);
+  closed_ = true;
+  if (close_reason_.empty()) {
+    close_reason_ = absl::StrCat("connection to the scheduler at ", address_, " closed",
+                                 status.ok() ? "" : ": " + status.error_message());
+  }
+}
+
+void ClientCore::Apply(const proto::ClientUpdate& update) {
+  switch (update.kind_case()) {
+    case proto::ClientUpdate::kWelcome:
+      connected_ = true;
+      break;
+    case proto::ClientUpdate::kKeyStatus: {
+      auto it = keys_.find(update.key_status().key());
+      if (it == keys_.end()) break;  // released meanwhile
+      it->second.status = StatusFromProto(update.key_status().state());
+      it->second.last = update.key_status();
+      break;
+    }
+    case proto::ClientUpdate::kInfo:
+      info_replies_[update.info().request_id()] = update.info();
+      break;
+    default:
+      break;
+  }
+}
+
+std::shared_ptr<KeyHandle> ClientCore::Submit(proto::TaskSpec task) {
+  std::vector<proto::TaskSpec> tasks;
+  tasks.push_back(std::move(task));
+  return SubmitMany(std::move(tasks)).front();
+}
+
+std::vector<std::shared_ptr<KeyHandle>> ClientCore::SubmitMany(
+    std::vector<proto::TaskSpec> tasks) {
+  std::vector<std::shared_ptr<KeyHandle>> handles;
+  handles.reserve(tasks.size());
+  std::vector<std::string> keys;
+  keys.reserve(tasks.size());
+  for (const auto& task : tasks) keys.push_back(task.key());
+  proto::UpdateGraph update;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& task : tasks) {
+      KeyEntry& entry = keys_[task.key()];
+      if (entry.refs++ == 0) {
+        update.add_wanted_keys(task.key());
+        *update.add_tasks() = std::move(task);
+      }
+    }
+  }
+  // Handles are made after the lock is dropped: a handle's destructor takes it.
+  for (auto& key : keys) {
+    handles.push_back(std::make_shared<KeyHandle>(shared_from_this(), std::move(key)));
+  }
+  if (update.tasks_size() > 0 && writer_ != nullptr) {
+    writer_->Add([&update](proto::ClientRequestBatch* b) {
+      *b->add_requests()->mutable_update_graph() = std::move(update);
+    });
+  }
+  return handles;
+}
+
+std::vector<std::shared_ptr<KeyHandle>> ClientCore::SubmitGraph(
+    std::vector<proto::TaskSpec> tasks, const std::vector<std::string>& wanted) {
+  proto::UpdateGraph update;
+  for (auto& task : tasks) *update.add_tasks() = std::move(task);
+  {
+    absl::MutexLock lock(&mu_);
+    for (const std::string& key : wanted) {
+      if (keys_[key].refs++ == 0) update.add_wanted_keys(key);
+    }
+  }
+  std::vector<std::shared_ptr<KeyHandle>> handles;
+  handles.reserve(wanted.size());
+  for (const std::string& key : wanted) {
+    handles.push_back(std::make_shared<KeyHandle>(shared_from_this(), key));
+  }
+  if (writer_ != nullptr && (update.tasks_size() > 0 || update.wanted_keys_size() > 0)) {
+    writer_->Add([&update](proto::ClientRequestBatch* b) {
+      *b->add_requests()->mutable_update_graph() = std::move(update);
+    });
+  }
+  return handles;
+}
+
+void ClientCore::Release(const std::string& key) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = keys_.find(key);
+    if (it == keys_.end() || --it->second.refs > 0) return;
+    keys_.erase(it);
+    if (closed_) return;
+  }
+  writer_->Add([&key](proto::ClientRequestBatch* b) {
+    b->add_requests()->mutable_release_keys()->add_keys(key);
+  });
+}
+
+FutureStatus ClientCore::Status(const std::string& key) const {
+  absl::MutexLock lock(&mu_);
+  auto it = keys_.find(key);
+  return it == keys_.end() ? FutureStatus::kPending : it->second.status;
+}
+
+absl::Status ClientCore::KeyError(const std::string& key, const KeyEntry& entry) {
+  const proto::KeyStatus& s = entry.last;
+  if (entry.status == FutureStatus::kCancelled) {
+    return absl::CancelledError(
+        absl::StrCat("key ", key, " was cancelled", s.error().empty() ? "" : ": " + s.error()));
+  }
+  // The scheduler's message already names the function and the failing key; add the
+  // waited-on key when the failure happened upstream of it.
+  std::string message = s.error();
+  if (!s.erred_key().empty() && s.erred_key() != key) {
+    absl::StrAppend(&message, " (needed by ", key, ")");
+  }
+  absl::Status status = absl::AbortedError(message);
+  status.SetPayload(kFunctionPayload, absl::Cord(s.function()));
+  status.SetPayload(kErredKeyPayload, absl::Cord(s.erred_key().empty() ? key : s.erred_key()));
+  return status;
+}
+
+absl::Status ClientCore::WaitAll(const std::vector<std::string>& keys,
+                                 absl::Duration timeout) const {
+  absl::Time deadline = absl::Now() + timeout;
+  absl::MutexLock lock(&mu_);
+  for (const std::string& key : keys) {
+    auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      auto it = keys_.find(key);
+      return closed_ || it == keys_.end() || IsDone(it->second.status);
+    };
+    if (!mu_.AwaitWithDeadline(absl::Condition(&done), deadline)) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("key ", key, " not done after ", absl::FormatDuration(timeout)));
+    }
+    auto it = keys_.find(key);
+    if (it == keys_.end()) {
+      return absl::FailedPreconditionError(absl::StrCat("key ", key, " is not held"));
+    }
+    if (!IsDone(it->second.status)) {
+      return absl::UnavailableError(absl::StrCat(close_reason_, "; key ", key, " unfinished"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ClientCore::Wait(const std::string& key, absl::Duration timeout) const {
+  return WaitAll({key}, timeout);
+}
+
+absl::StatusOr<std::vector<Value>> ClientCore::Gather(const std::vector<std::string>& keys) {
+  // A holder can die between the scheduler's word and our fetch; the scheduler then
+  // reports the key LOST and later in memory elsewhere, so wait and try again.
+  constexpr int kAttempts = 5;
+  absl::Status last;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    WEFT_RETURN_IF_ERROR(WaitAll(keys, absl::InfiniteDuration()));
+    {
+      absl::MutexLock lock(&mu_);
+      for (const std::string& key : keys) {
+        const KeyEntry& entry = keys_.at(key);
+        if (entry.status != FutureStatus::kFinished) return KeyError(key, entry);
+      }
+    }
+    absl::StatusOr<std::vector<Value>> values = FetchOnce(keys);
+    if (values.ok() || values.status().code() != absl::StatusCode::kUnavailable) return values;
+    last = values.status();
+    absl::SleepFor(absl::Milliseconds(200) * (attempt + 1));
+  }
+  return last;
+}
+
+std::shared_ptr<grpc::Channel> ClientCore::ChannelTo(const std::string& address) {
+  absl::MutexLock lock(&mu_);
+  auto& channel = channels_[address];
+  if (channel == nullptr) channel = MakeChannel(address);
+  return channel;
+}
+
+absl::StatusOr<std::vector<Value>> ClientCore::FetchOnce(const std::vector<std::string>& keys) {
+  // Group keys by their first holder: one GetData stream per worker.
+  absl::flat_hash_map<std::string, std::vector<std::string>> by_address;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const std::string& key : keys) {
+      const auto& addresses = keys_.at(key).last.location().addresses();
+      if (addresses.empty()) {
+        return absl::UnavailableError(absl::StrCat("no worker holds key ", key));
+      }
+      by_address[addresses[0]].push_back(key);
+    }
+  }
+  absl::flat_hash_map<std::string, Value> fetched;
+  for (auto& [address, address_keys] : by_address) {
+    absl::StatusOr<std::vector<std::pair<std::string, Value>>> got = FetchValues(
+        *ChannelTo(address), address_keys, absl::Now() + absl::Minutes(10));
+    if (!got.ok()) {
+      return absl::Status(got.status().code(),
+                          absl::StrCat("fetching results from worker ", address, ": ",
+                                       got.status().message()));
+    }
+    for (auto& [key, value] : *got) fetched.emplace(std::move(key), std::move(value));
+  }
+  std::vector<Value> out;
+  out.reserve(keys.size());
+  for (const std::string& key : keys) {
+    auto it = fetched.find(key);
+    if (it == fetched.end()) {
+      return absl::UnavailableError(absl::StrCat("worker did not return key ", key));
+    }
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+void ClientCore::Cancel(const std::vector<std::string>& keys) {
+  writer_->Add([&keys](proto::ClientRequestBatch* b) {
+    auto* cancel = b->add_requests()->mutable_cancel_keys();
+    for (const auto& key : keys) cancel->add_keys(key);
+  });
+  writer_->Flush();
+}
+
+absl::StatusOr<proto::InfoReply> ClientCore::Info(absl::Duration timeout) {
+  uint64_t id;
+  {
+    absl::MutexLock lock(&mu_);
+    id = next_info_id_++;
+  }
+  writer_->Add([id](proto::ClientRequestBatch* b) {
+    b->add_requests()->mutable_info()->set_request_id(id);
+  });
+  writer_->Flush();
+  absl::MutexLock lock(&mu_);
+  auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closed_ || info_replies_.contains(id);
+  };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&ready), timeout)) {
+    return absl::DeadlineExceededError("the scheduler did not answer an info request");
+  }
+  auto it = info_replies_.find(id);
+  if (it == info_replies_.end()) return absl::UnavailableError(close_reason_);
+  proto::InfoReply reply = std::move(it->second);
+  info_replies_.erase(it);
+  return reply;
+}
+
+// ---------------------------------------------------------------------------
+// KeyHandle: the shared part of Future copies.
+
+KeyHandle::KeyHandle(std::shared_ptr<ClientCore> core, std::string key)
+    : core_(std::move(core)), key_(std::move(key)) {}
+
+KeyHandle::~KeyHandle() { core_->Release(key_); }
+
+FutureStatus KeyHandle::status() const { return core_->Status(key_); }
+
+absl::Status KeyHandle::Wait(absl::Duration timeout) const { return core_->Wait(key_, timeout); }
+
+absl::StatusOr<Value> KeyHandle::Fetch() const {
+  WEFT_ASSIGN_OR_RETURN(std::vector<Value> values, core_->Gather({key_}));
+  return std::move(values.front());
+}
+
+}  // namespace weft::internal

@@ -1,0 +1,116 @@
+// ClientCore: the client's session with the scheduler and its table of keys.
+//
+// Owns the ClientSession stream: requests go out through a BatchedWriter, and a reader
+// thread applies the scheduler's KeyStatus updates to the key table, waking whoever
+// waits on a key. Keys are reference-counted by KeyHandles (one per set of Future
+// copies); the first reference reports the key as wanted, the last one's release sends
+// ReleaseKeys. Results are fetched from the workers that hold them (GetData), never
+// through the scheduler.
+//
+// Lifecycle: Start() connects; Shutdown() (also run by the destructor) closes the stream.
+// After Shutdown, waits and fetches fail with kUnavailable.
+//
+// Threading: all public methods are thread-safe; mu_ guards the key table and session
+// state; no lock is held while writing to the stream or fetching data.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/batched_writer.h"
+#include "proto/weft.grpc.pb.h"
+#include "weft/future.h"
+#include "weft/value.h"
+
+namespace weft::internal {
+
+// Payloads on the status of a failed task (kAborted): the function that failed, and the
+// key it failed for.
+inline constexpr char kFunctionPayload[] = "weft.dev/function";
+inline constexpr char kErredKeyPayload[] = "weft.dev/erred_key";
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+
+class ClientCore : public std::enable_shared_from_this<ClientCore> {
+ public:
+  ClientCore(std::string address, std::string name);
+  ~ClientCore();
+
+  // Connects and says hello; fails with kUnavailable if the scheduler does not answer
+  // within `timeout`.
+  absl::Status Start(absl::Duration timeout);
+  void Shutdown();
+
+  const std::string& address() const { return address_; }
+
+  // Takes a reference on `task.key()` and, when this process did not hold the key yet,
+  // sends the task (tasks whose key is already held are not sent again).
+  std::shared_ptr<KeyHandle> Submit(proto::TaskSpec task);
+  // Same for many tasks, sent in one UpdateGraph.
+  std::vector<std::shared_ptr<KeyHandle>> SubmitMany(std::vector<proto::TaskSpec> tasks);
+
+  // Sends a graph: every task in `tasks` (the scheduler skips keys it already has), and a
+  // reference on each of `wanted` (keys of `tasks` or already on the cluster).
+  std::vector<std::shared_ptr<KeyHandle>> SubmitGraph(std::vector<proto::TaskSpec> tasks,
+                                                      const std::vector<std::string>& wanted);
+
+  // Called by ~KeyHandle.
+  void Release(const std::string& key);
+
+  FutureStatus Status(const std::string& key) const;
+  absl::Status Wait(const std::string& key, absl::Duration timeout) const;
+  // Waits for every key, then fetches them from the workers.
+  absl::StatusOr<std::vector<Value>> Gather(const std::vector<std::string>& keys);
+  void Cancel(const std::vector<std::string>& keys);
+  absl::StatusOr<proto::InfoReply> Info(absl::Duration timeout);
+
+ private:
+  struct KeyEntry {
+    int refs = 0;
+    FutureStatus status = FutureStatus::kPending;
+    proto::KeyStatus last;  // the scheduler's latest word on the key
+  };
+
+  void ShutdownOnce();
+  void ReadLoop();
+  void Apply(const proto::ClientUpdate& update) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The error status for a finished-but-failed key, naming function and key.
+  static absl::Status KeyError(const std::string& key, const KeyEntry& entry);
+  absl::Status WaitAll(const std::vector<std::string>& keys, absl::Duration timeout) const;
+  // One attempt at fetching `keys` (all in memory) from their holders.
+  absl::StatusOr<std::vector<Value>> FetchOnce(const std::vector<std::string>& keys);
+  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
+
+  // Constant after construction.
+  const std::string address_;
+  const std::string name_;
+
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<proto::Scheduler::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<proto::ClientRequestBatch, proto::ClientUpdateBatch>>
+      stream_;
+  std::unique_ptr<BatchedWriter<proto::ClientRequestBatch>> writer_;
+  std::thread reader_;
+  std::once_flag shutdown_once_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, KeyEntry> keys_ ABSL_GUARDED_BY(mu_);
+  bool connected_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  std::string close_reason_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_info_id_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<uint64_t, proto::InfoReply> info_replies_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace weft::internal

@@ -1,0 +1,136 @@
+// weft::Bag — a lazy, partitioned collection, as dask.bag: most often line-delimited JSON
+// records read from files, S3 or HTTP, one partition per file.
+//
+//   auto records = weft::Bag::read_text(client, "s3://bucket/2015-01-*.json.gz")->parse_json();
+//   records = records.persist();                               // returns at once
+//   records.take(1);                                           // one record
+//   records.pluck("type").frequencies().compute();             // [[type, count], ...]
+//   records.count().compute();
+//   auto jupyter = records.filter("starts_with(repo.name, \"jupyter/\")").repartition(10);
+//   jupyter.pluck("actor.login").frequencies().topk(10, "1").compute();
+//
+// Nothing runs until compute(), persist() or take(): each operation only adds tasks to a
+// graph. Every task runs on the workers (reading, decompressing, parsing, filtering,
+// counting); the client builds graphs and receives small results. Reductions (count,
+// frequencies, distinct, topk, foldby) combine per-partition results in a tree, at most
+// `split_every` (8) inputs per combine task.
+//
+// Records stay as raw JSON text with a line index on the workers and are parsed on demand
+// (simdjson), with the columns a query touches cached, so that queries on persisted data
+// take milliseconds.
+//
+// Filter expressions: comparisons (`type == "PushEvent"`, `payload.size > 3`, !=, <, <=,
+// >=), `starts_with(path, "s")`, `ends_with`, `contains`, `exists(path)`, `and`, `or`,
+// `not`, parentheses. Paths are dotted (`actor.login`).
+//
+// Threading: Bags are immutable values; copy them freely. Operations that run work
+// (compute, persist, take) may be called from any thread. A Bag must not outlive its
+// Client's connection (it reports kUnavailable then).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "weft/client.h"
+#include "weft/value.h"
+
+namespace weft {
+
+namespace internal {
+struct BagNode;
+class ClientCore;
+}  // namespace internal
+
+// A lazy single value (dask's Item): the result of count(), or of one partition.
+class Item {
+ public:
+  absl::StatusOr<Value> compute() const;
+  // Starts the computation; the Future holds the result on the cluster.
+  Future<Value> persist() const;
+  const std::string& key() const;
+
+ private:
+  friend class Bag;
+  Item(std::shared_ptr<internal::ClientCore> core, std::shared_ptr<const internal::BagNode> node)
+      : core_(std::move(core)), node_(std::move(node)) {}
+  std::shared_ptr<internal::ClientCore> core_;
+  std::shared_ptr<const internal::BagNode> node_;
+};
+
+struct ReadTextOptions {
+  std::string compression = "infer";  // "infer" (by extension), "gzip", "zstd", "none"
+};
+
+class Bag {
+ public:
+  // One partition per file matching `pattern`: a local path or glob, http(s)://..., or
+  // s3://bucket/prefix* (listed on a worker, with the workers' AWS_* credentials).
+  static absl::StatusOr<Bag> read_text(Client& client, const std::string& pattern,
+                                       const ReadTextOptions& options = {});
+  // `items` split into `npartitions` nearly equal partitions.
+  static Bag from_sequence(Client& client, const ValueList& items, int npartitions = 1);
+  // The partitions of every bag, in order.
+  static Bag concat(const std::vector<Bag>& bags);
+
+  int npartitions() const { return static_cast<int>(parts_.size()); }
+
+  // Validates each line as JSON. A malformed line fails the task, naming the file and
+  // line; with skip_malformed, such lines are dropped instead.
+  Bag parse_json(bool skip_malformed = false) const;
+  Bag pluck(const std::string& path) const;
+  Bag filter(const std::string& expression) const;
+  // `function(partition, args...)` on each partition: a registered function (e.g. from a
+  // --preload plugin) taking a partition Value and returning one.
+  Bag map_partitions(const std::string& function, std::vector<Value> args = {}) const;
+  Bag repartition(int npartitions) const;
+
+  Item count() const;
+  // [[value, count], ...], most frequent first, as one partition.
+  Bag frequencies() const;
+  // The k largest items, largest first. key: "" the items themselves, "1" item[1] (for
+  // frequencies' pairs), or a path into records.
+  Bag topk(int k, const std::string& key = "") const;
+  Bag distinct() const;
+  // [[key, accumulator], ...] grouping records by `key_path`; op: count, sum, min, max of
+  // `field_path` (unused for count).
+  Bag foldby(const std::string& key_path, const std::string& op,
+             const std::string& field_path = "") const;
+
+  // The first n items (records as Value records), computed now, reading as few partitions
+  // as needed.
+  absl::StatusOr<ValueList> take(int n) const;
+  // Every item of the bag, in partition order.
+  absl::StatusOr<ValueList> compute() const;
+  // Starts computing every partition and keeps the results on the workers; returns at once
+  // with a Bag whose partitions are those results.
+  Bag persist() const;
+  // Waits until every partition of a persisted bag is computed; the first failure is the
+  // error.
+  absl::Status wait() const;
+  // For a persisted bag: how many partitions are done (computed or failed); others count
+  // as not done.
+  int npartitions_done() const;
+
+ private:
+  using Node = std::shared_ptr<const internal::BagNode>;
+  Bag(std::shared_ptr<internal::ClientCore> core, std::vector<Node> parts,
+      std::string pluck_path = "")
+      : core_(std::move(core)), parts_(std::move(parts)), pluck_path_(std::move(pluck_path)) {}
+
+  // Partitions with any pending pluck applied.
+  std::vector<Node> Materialized() const;
+  Bag MapEach(const std::string& function, const std::vector<Value>& args) const;
+  Node Reduce(const std::string& partial, const std::vector<Value>& partial_args,
+              const std::string& merge, const std::vector<Value>& merge_args) const;
+
+  std::shared_ptr<internal::ClientCore> core_;
+  std::vector<Node> parts_;
+  // pluck() is kept pending so that frequencies() and distinct() read the field straight
+  // from the records (and their cached column) instead of building a list first.
+  std::string pluck_path_;
+};
+
+}  // namespace weft

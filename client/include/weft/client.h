@@ -1,0 +1,135 @@
+// weft::Client — the entry point of the client library.
+//
+//   auto client = weft::Client::Connect("10.0.0.5:8786");   // a running cluster
+//   auto client = weft::Client::Connect();                  // a local cluster of child processes
+//   weft::Future<int64_t> f = (*client)->submit<int64_t>("inc", {41});
+//   int64_t answer = f.result();                            // 42
+//
+// As dask's Client: tasks are named by a deterministic key (`inc-<hash of function and
+// arguments>`), so submitting the same work twice returns a future on the same key; results
+// stay on the workers until gathered (fetched straight from the worker that holds them,
+// never through the scheduler), and are released on the cluster when the last Future for
+// their key is dropped.
+//
+// Threading: every method is thread-safe. A background thread reads the scheduler's
+// updates. The Client must outlive nothing: Futures keep what they need alive, and a
+// Future used after its Client is destroyed reports kUnavailable.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "weft/future.h"
+#include "weft/value.h"
+
+namespace weft {
+
+class Bag;
+namespace internal {
+class ClientCore;
+}  // namespace internal
+
+struct ClientOptions {
+  // "host:port" of a running scheduler. Empty: start a local cluster of child processes
+  // (one weft-scheduler, n_workers weft-workers), stopped when the Client is destroyed.
+  std::string address;
+  std::string name = "weft-client";
+  absl::Duration connect_timeout = absl::Seconds(10);
+
+  // Local cluster only.
+  int n_workers = 2;
+  int threads_per_worker = 1;
+  std::vector<std::string> preload;  // plugin .so files for the workers
+  // Where weft-scheduler and weft-worker are; empty: $WEFT_BIN_DIR, the directory of this
+  // executable and its Bazel siblings, then $PATH.
+  std::string bin_dir;
+};
+
+struct ClusterInfo {
+  std::string scheduler_address;
+  int workers = 0;
+  int threads = 0;
+  int64_t memory_limit = 0;
+  int64_t memory_bytes = 0;  // held by the workers' data stores, as of their last heartbeat
+  int64_t tasks_total = 0;
+  std::string ToString() const;  // <Client: scheduler=127.0.0.1:8786 workers=2 threads=4>
+};
+
+class Client {
+ public:
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(std::string address = "");
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Runs `function` (a name in the workers' registry) on `args`. Pure by default: the
+  // same function and arguments give the same key. `key` overrides the generated key.
+  template <typename T = Value>
+  Future<T> submit(const std::string& function, std::vector<Arg> args = {},
+                   std::string key = "") {
+    return Future<T>(SubmitTask(function, std::move(args), std::move(key)));
+  }
+
+  // One task per item: function(item). All tasks go to the scheduler in one message.
+  template <typename T = Value>
+  std::vector<Future<T>> map(const std::string& function, const std::vector<Arg>& items) {
+    std::vector<Future<T>> out;
+    for (auto& handle : MapTasks(function, items)) out.emplace_back(std::move(handle));
+    return out;
+  }
+
+  // Waits for every future and fetches the results straight from the workers, several
+  // keys per request. The first failed task makes the whole gather fail with its error.
+  template <typename T>
+  absl::StatusOr<std::vector<T>> gather(const std::vector<Future<T>>& futures) {
+    std::vector<std::string> keys;
+    keys.reserve(futures.size());
+    for (const auto& f : futures) keys.push_back(f.key());
+    absl::StatusOr<std::vector<Value>> values = GatherKeys(keys);
+    if (!values.ok()) return values.status();
+    std::vector<T> out;
+    out.reserve(values->size());
+    for (size_t i = 0; i < values->size(); ++i) {
+      absl::StatusOr<T> v = ConvertValue<T>((*values)[i]);
+      if (!v.ok()) return v.status();
+      out.push_back(*std::move(v));
+    }
+    return out;
+  }
+
+  // Stops the computation of these futures' keys; they end as kCancelled.
+  template <typename T>
+  void cancel(const std::vector<Future<T>>& futures) {
+    std::vector<std::string> keys;
+    for (const auto& f : futures) keys.push_back(f.key());
+    CancelKeys(keys);
+  }
+
+  // Workers, threads and tasks of the cluster, from the scheduler.
+  absl::StatusOr<ClusterInfo> info(absl::Duration timeout = absl::Seconds(10));
+
+  // The scheduler's address (for a local cluster, the one it was started on).
+  const std::string& scheduler_address() const;
+
+ private:
+  friend class Bag;
+  struct Impl;
+  std::shared_ptr<internal::ClientCore> core() const;
+  explicit Client(std::unique_ptr<Impl> impl);
+
+  std::shared_ptr<internal::KeyHandle> SubmitTask(const std::string& function,
+                                                  std::vector<Arg> args, std::string key);
+  std::vector<std::shared_ptr<internal::KeyHandle>> MapTasks(const std::string& function,
+                                                             const std::vector<Arg>& items);
+  absl::StatusOr<std::vector<Value>> GatherKeys(const std::vector<std::string>& keys);
+  void CancelKeys(const std::vector<std::string>& keys);
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace weft

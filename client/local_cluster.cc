@@ -1,0 +1,175 @@
+#include "client/local_cluster.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+
+namespace weft::internal {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool IsExecutable(const fs::path& p) { return ::access(p.c_str(), X_OK) == 0 && fs::is_regular_file(p); }
+
+// {"address": "127.0.0.1:40123"} → 127.0.0.1:40123, or "" while not there yet.
+std::string ReadSchedulerFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return "";
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  size_t key = s.find("\"address\"");
+  if (key == std::string::npos) return "";
+  size_t open = s.find('"', s.find(':', key) + 1);
+  size_t close = open == std::string::npos ? open : s.find('"', open + 1);
+  if (close == std::string::npos) return "";
+  return s.substr(open + 1, close - open - 1);
+}
+
+bool Exited(pid_t pid) {
+  int status;
+  return ::waitpid(pid, &status, WNOHANG) == pid;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FindWeftBinary(const std::string& name, const std::string& bin_dir) {
+  std::vector<fs::path> candidates;
+  if (!bin_dir.empty()) {
+    candidates.push_back(fs::path(bin_dir) / name);
+  } else {
+    if (const char* env = std::getenv("WEFT_BIN_DIR")) candidates.push_back(fs::path(env) / name);
+    std::error_code ec;
+    fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+      std::string sub = name == "weft-scheduler" ? "scheduler" : "worker";
+      // Installed side by side, or anywhere in Bazel's output tree: walk up to the
+      // directory holding scheduler/ and worker/.
+      candidates.push_back(self.parent_path() / name);
+      for (fs::path dir = self.parent_path(); dir.has_relative_path(); dir = dir.parent_path()) {
+        candidates.push_back(dir / sub / name);
+        if (dir == dir.parent_path()) break;
+      }
+    }
+    if (const char* path = std::getenv("PATH")) {
+      for (auto dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
+        candidates.push_back(fs::path(std::string(dir)) / name);
+      }
+    }
+  }
+  for (const fs::path& p : candidates) {
+    if (IsExecutable(p)) return p.string();
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "cannot find the ", name, " executable (set WEFT_BIN_DIR, or build it with ",
+      "`bazel build //scheduler:weft-scheduler //worker:weft-worker`)"));
+}
+
+absl::StatusOr<pid_t> SpawnChild(const std::vector<std::string>& argv,
+                                 const std::string& log_path) {
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return absl::InternalError(absl::StrCat("fork failed: ", strerror(errno)));
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);  // the parent died before prctl
+    if (!log_path.empty()) {
+      int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        ::close(fd);
+      }
+    }
+    ::execv(cargv[0], cargv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+void StopChild(pid_t pid, absl::Duration grace) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
+  absl::Time deadline = absl::Now() + grace;
+  while (absl::Now() < deadline) {
+    if (Exited(pid)) return;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ::kill(pid, SIGKILL);
+  int status;
+  ::waitpid(pid, &status, 0);
+}
+
+absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
+    const LocalClusterOptions& options, absl::Duration timeout) {
+  auto scheduler_bin = FindWeftBinary("weft-scheduler", options.bin_dir);
+  if (!scheduler_bin.ok()) return scheduler_bin.status();
+  auto worker_bin = FindWeftBinary("weft-worker", options.bin_dir);
+  if (!worker_bin.ok()) return worker_bin.status();
+
+  std::unique_ptr<LocalCluster> cluster(new LocalCluster());
+  std::string tmpl = (fs::temp_directory_path() / "weft-local-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("cannot create a temporary directory: ", strerror(errno)));
+  }
+  cluster->directory_ = tmpl;
+  std::string scheduler_file = tmpl + "/scheduler.json";
+
+  auto pid = SpawnChild({*scheduler_bin, "--host", "127.0.0.1", "--port", "0",
+                         "--scheduler-file", scheduler_file},
+                        tmpl + "/scheduler.log");
+  if (!pid.ok()) return pid.status();
+  cluster->scheduler_pid_ = *pid;
+
+  absl::Time deadline = absl::Now() + timeout;
+  while ((cluster->scheduler_address_ = ReadSchedulerFile(scheduler_file)).empty()) {
+    if (absl::Now() > deadline || Exited(cluster->scheduler_pid_)) {
+      cluster->scheduler_pid_ = -1;
+      return absl::UnavailableError(absl::StrCat(
+          "the local weft-scheduler did not start; its log is ", tmpl, "/scheduler.log"));
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  for (int i = 0; i < options.n_workers; ++i) {
+    std::vector<std::string> argv = {*worker_bin, cluster->scheduler_address_,
+                                     "--nthreads", absl::StrCat(options.threads_per_worker),
+                                     "--name", absl::StrCat("local-", i),
+                                     "--host", "127.0.0.1",
+                                     "--local-directory", absl::StrCat(tmpl, "/worker-", i)};
+    for (const auto& so : options.preload) {
+      argv.push_back("--preload");
+      argv.push_back(so);
+    }
+    argv.insert(argv.end(), options.extra_worker_args.begin(), options.extra_worker_args.end());
+    auto wpid = SpawnChild(argv, absl::StrCat(tmpl, "/worker-", i, ".log"));
+    if (!wpid.ok()) return wpid.status();
+    cluster->worker_pids_.push_back(*wpid);
+  }
+  return cluster;
+}
+
+LocalCluster::~LocalCluster() {
+  for (pid_t pid : worker_pids_) ::kill(pid, SIGTERM);
+  for (pid_t pid : worker_pids_) StopChild(pid, absl::Seconds(5));
+  StopChild(scheduler_pid_, absl::Seconds(5));
+  if (!directory_.empty()) {
+    std::error_code ec;
+    fs::remove_all(directory_, ec);
+  }
+}
+
+}  // namespace weft::internal

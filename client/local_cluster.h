@@ -1,0 +1,62 @@
+// LocalCluster: one weft-scheduler and N weft-workers as child processes on loopback —
+// what `weft::Client::Connect()` with no address starts, like dask's `Client()`.
+//
+// The scheduler picks a free port and writes it to a scheduler file in a private temporary
+// directory; the workers read the same file. Children are started with PR_SET_PDEATHSIG so
+// they die with this process even if it is killed; the destructor stops them (SIGTERM,
+// then SIGKILL after a grace period) and removes the directory.
+//
+// Threading: not thread-safe; owned by one Client.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace weft::internal {
+
+struct LocalClusterOptions {
+  int n_workers = 2;
+  int threads_per_worker = 1;
+  std::vector<std::string> preload;
+  std::string bin_dir;  // empty: FindWeftBinary's search
+  std::vector<std::string> extra_worker_args;
+};
+
+class LocalCluster {
+ public:
+  static absl::StatusOr<std::unique_ptr<LocalCluster>> Start(const LocalClusterOptions& options,
+                                                             absl::Duration timeout);
+  ~LocalCluster();
+
+  const std::string& scheduler_address() const { return scheduler_address_; }
+  const std::vector<pid_t>& worker_pids() const { return worker_pids_; }
+
+ private:
+  LocalCluster() = default;
+
+  std::string directory_;
+  std::string scheduler_address_;
+  pid_t scheduler_pid_ = -1;
+  std::vector<pid_t> worker_pids_;
+};
+
+// The path of a weft executable (`weft-scheduler`, `weft-worker`): in `bin_dir` if given,
+// else $WEFT_BIN_DIR, the directory of the running executable, the Bazel output tree
+// around it (bazel-bin/scheduler/, bazel-bin/worker/), then $PATH.
+absl::StatusOr<std::string> FindWeftBinary(const std::string& name, const std::string& bin_dir);
+
+// Starts `argv` as a child that dies with this process; stdout/stderr go to `log_path`
+// (or are inherited when empty).
+absl::StatusOr<pid_t> SpawnChild(const std::vector<std::string>& argv,
+                                 const std::string& log_path);
+
+// Stops a child: SIGTERM, wait up to `grace`, then SIGKILL; reaps it.
+void StopChild(pid_t pid, absl::Duration grace);
+
+}  // namespace weft::internal

@@ -1,0 +1,138 @@
+// Element-wise partition functions: pluck, filter, count, take, concat, split.
+#include "worker/bag/bag_ops.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "worker/bag/column.h"
+#include "worker/bag/filter_expr.h"
+#include "worker/bag/partition.h"
+
+namespace weft::bag {
+
+absl::StatusOr<Value> Pluck(const Value& part, const std::string& path_text) {
+  WEFT_RETURN_IF_ERROR(ExpectPartition(part, "bag.pluck"));
+  const Path path = Path::Parse(path_text);
+  ValueList out;
+  out.reserve(NumItems(part));
+  if (part.is_list()) {
+    for (const Value& item : part.as_list()) out.push_back(ValueAtPath(item, path));
+    return Value(std::move(out));
+  }
+  WEFT_ASSIGN_OR_RETURN(std::shared_ptr<const Column> column, ColumnOf(part, path));
+  for (size_t i = 0; i < column->size(); ++i) out.push_back(column->at(i));
+  return Value(std::move(out));
+}
+
+absl::StatusOr<Value> Filter(const Value& part, const std::string& expression) {
+  WEFT_RETURN_IF_ERROR(ExpectPartition(part, "bag.filter"));
+  WEFT_ASSIGN_OR_RETURN(FilterExpr expr, FilterExpr::Parse(expression));
+  if (part.is_list()) {
+    ValueList out;
+    for (const Value& item : part.as_list()) {
+      if (expr.Matches(item)) out.push_back(item);
+    }
+    return Value(std::move(out));
+  }
+  // JsonLines: each leaf is evaluated once per distinct value of its (cached) column.
+  std::vector<std::shared_ptr<const Column>> owned;
+  std::vector<const Column*> columns;
+  for (const Path& path : expr.paths()) {
+    WEFT_ASSIGN_OR_RETURN(std::shared_ptr<const Column> column, ColumnOf(part, path));
+    columns.push_back(column.get());
+    owned.push_back(std::move(column));
+  }
+  const JsonLines& lines = part.as_json_lines();
+  const std::vector<uint8_t> mask = expr.Evaluate(columns, lines.num_lines());
+  if (std::all_of(mask.begin(), mask.end(), [](uint8_t b) { return b != 0; })) return part;
+  return Value(SelectLines(lines, mask));
+}
+
+absl::StatusOr<int64_t> Count(const Value& part) {
+  switch (part.kind()) {
+    case ValueKind::kJsonLines:
+      return static_cast<int64_t>(part.as_json_lines().num_lines());
+    case ValueKind::kList:
+      return static_cast<int64_t>(part.as_list().size());
+    case ValueKind::kInt64Array:
+      return static_cast<int64_t>(part.as_int64_array().size());
+    case ValueKind::kDoubleArray:
+      return static_cast<int64_t>(part.as_double_array().size());
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bag.count(): the partition must be json_lines or a list, got ", part.kind_name()));
+  }
+}
+
+absl::StatusOr<Value> Take(const Value& part, int64_t n) {
+  WEFT_RETURN_IF_ERROR(ExpectPartition(part, "bag.take"));
+  if (n < 0) return absl::InvalidArgumentError(absl::StrCat("bag.take(): n must be >= 0, got ", n));
+  const size_t count = std::min<uint64_t>(static_cast<uint64_t>(n), NumItems(part));
+  if (part.is_list() && count == part.as_list().size()) return part;
+  ValueList out;
+  out.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    WEFT_ASSIGN_OR_RETURN(Value item, ItemAt(part, i));
+    out.push_back(std::move(item));
+  }
+  return Value(std::move(out));
+}
+
+absl::StatusOr<Value> Concat(const ValueList& parts) {
+  bool all_lines = true;
+  size_t non_empty = 0, bytes = 0, lines = 0;
+  const Value* only = nullptr;
+  for (const Value& p : parts) {
+    WEFT_RETURN_IF_ERROR(ExpectPartition(p, "bag.concat"));
+    if (NumItems(p) == 0) continue;
+    ++non_empty;
+    only = &p;
+    if (!p.is_json_lines()) {
+      all_lines = false;
+      continue;
+    }
+    lines += p.as_json_lines().num_lines();
+    bytes += p.as_json_lines().text.size() + p.as_json_lines().num_lines();
+  }
+  if (non_empty == 1) return *only;
+  if (non_empty == 0) {
+    return parts.empty() || !parts.front().is_json_lines() ? Value(ValueList{}) : parts.front();
+  }
+  if (all_lines) {
+    JsonLinesBuilder builder;
+    builder.Reserve(bytes, lines);
+    for (const Value& p : parts) {
+      if (!p.is_json_lines()) continue;
+      const JsonLines& in = p.as_json_lines();
+      for (size_t i = 0; i < in.num_lines(); ++i) builder.Append(LineAt(in, i));
+    }
+    return Value(std::move(builder).Finish());
+  }
+  ValueList out;
+  for (const Value& p : parts) {
+    for (size_t i = 0; i < NumItems(p); ++i) {
+      WEFT_ASSIGN_OR_RETURN(Value item, ItemAt(p, i));
+      out.push_back(std::move(item));
+    }
+  }
+  return Value(std::move(out));
+}
+
+absl::StatusOr<Value> Split(const Value& part, int64_t i, int64_t n) {
+  WEFT_RETURN_IF_ERROR(ExpectPartition(part, "bag.split"));
+  if (n <= 0 || i < 0 || i >= n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bag.split(): need 0 <= i < n, got i=", i, " n=", n));
+  }
+  const uint64_t size = NumItems(part);
+  if (size == 0) return part;
+  // 128-bit products: size * i cannot overflow.
+  const size_t begin = static_cast<size_t>((unsigned __int128)size * i / n);
+  const size_t end = static_cast<size_t>((unsigned __int128)size * (i + 1) / n);
+  if (part.is_json_lines()) return Value(SliceLines(part.as_json_lines(), begin, end));
+  const ValueList& items = part.as_list();
+  return Value(ValueList(items.begin() + begin, items.begin() + end));
+}
+
+}  // namespace weft::bag

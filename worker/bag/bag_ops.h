@@ -1,0 +1,78 @@
+// The partition functions of weft's Bag, as pure functions: Values in, Values out. The
+// workers run them by name ("bag.count", ...; see bag_functions.cc); the client's Bag
+// (client/bag.cc) builds the graphs that call them.
+//
+// A partition is a Value that is either
+//   - JsonLines: records kept as raw JSON text with a line index, parsed on demand with
+//     simdjson; the fields a query touches are cached as dictionary-encoded columns
+//     (column.h), so a second query on a persisted partition parses nothing; or
+//   - a list: plain values (after pluck) or records as Values.
+// Paths are dotted ("actor.login"); "" is the item itself; a missing field is null.
+//
+// Orders, chosen so that tree reductions give the same answer however the data are
+// partitioned:
+//   frequencies: [value, count] pairs, count descending, then value ascending
+//                (value_order.h);
+//   distinct:    first appearance first;
+//   topk:        key descending; ties keep input order (partials keep it, merges
+//                concatenate partials in order);
+//   foldby:      [key, accumulator] pairs, key ascending.
+// Errors are kInvalidArgument naming the function, unless said otherwise.
+//
+// Threading: every function is thread-safe (the column cache is shared and locked).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "weft/value.h"
+
+namespace weft::bag {
+
+// ---- Reading (bag_read.cc)
+
+// The files matching `pattern` (local glob, s3://bucket/prefix*, http(s)://url) as a
+// list of url strings, sorted. kNotFound when nothing matches.
+absl::StatusOr<Value> ListFiles(const std::string& pattern);
+// The decompressed file as JsonLines. compression: "infer" (by extension), "gzip",
+// "zstd", "none". Final empty lines are dropped; a '\r' before '\n' is not part of a
+// line. I/O errors keep their code (kNotFound, kDataLoss, ...).
+absl::StatusOr<Value> ReadText(const std::string& url, const std::string& compression);
+// Validates every line as JSON. on_error "raise": the first malformed line is the error
+// "malformed JSON in <source> line <N>: <reason>" (N 1-based, kInvalidArgument);
+// "skip": only the valid lines are kept (the input itself when all are valid).
+absl::StatusOr<Value> ParseJson(const Value& lines, const std::string& source,
+                                const std::string& on_error);
+absl::StatusOr<int64_t> CountMalformed(const Value& lines);
+
+// ---- Element-wise (bag_ops.cc)
+
+// The value at `path` of every item, as a list.
+absl::StatusOr<Value> Pluck(const Value& part, const std::string& path);
+// The items for which `expression` (filter_expr.h) holds, of the same kind as `part`.
+absl::StatusOr<Value> Filter(const Value& part, const std::string& expression);
+absl::StatusOr<int64_t> Count(const Value& part);
+// The first n items as Values (records as Value records, field order kept).
+absl::StatusOr<Value> Take(const Value& part, int64_t n);
+// One partition: JsonLines when every non-empty part is JsonLines, else a list.
+absl::StatusOr<Value> Concat(const ValueList& parts);
+// Slice i of n nearly equal slices (JsonLines slices share the text, no copy).
+absl::StatusOr<Value> Split(const Value& part, int64_t i, int64_t n);
+
+// ---- Reductions (bag_reduce.cc): per-partition partials and their combines.
+
+absl::StatusOr<Value> Frequencies(const Value& part, const std::string& path);
+absl::StatusOr<Value> MergeFrequencies(const ValueList& partials);
+// key: "" the items themselves, else a path into each item ("1" is item[1] of a list).
+absl::StatusOr<Value> TopK(const Value& part, int64_t k, const std::string& key);
+absl::StatusOr<Value> MergeTopK(const ValueList& partials, int64_t k, const std::string& key);
+absl::StatusOr<Value> Distinct(const Value& part, const std::string& path);
+absl::StatusOr<Value> MergeDistinct(const ValueList& partials);
+// op: "count" (field_path unused), "sum", "min", "max" of field_path, ignoring nulls
+// (a key whose fields are all null gets null for min/max, 0 for sum).
+absl::StatusOr<Value> Foldby(const Value& part, const std::string& key_path, const std::string& op,
+                             const std::string& field_path);
+absl::StatusOr<Value> MergeFoldby(const ValueList& partials, const std::string& op);
+
+}  // namespace weft::bag

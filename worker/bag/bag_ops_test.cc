@@ -1,0 +1,282 @@
+#include "worker/bag/bag_ops.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include "worker/bag/column.h"
+#include "worker/bag/json_access.h"
+
+namespace weft::bag {
+namespace {
+
+Value Lines(std::string text) { return Value(JsonLines::FromText(Buffer(std::move(text)))); }
+
+const char kEvents[] =
+    "{\"type\":\"PushEvent\",\"actor\":{\"login\":\"ann\"},\"repo\":{\"name\":\"jupyter/"
+    "a\"},\"n\":3}\n"
+    "{\"type\":\"WatchEvent\",\"actor\":{\"login\":\"bob\"},\"repo\":{\"name\":\"x/b\"},\"n\":1}\n"
+    "{\"type\":\"PushEvent\",\"actor\":{\"login\":\"bob\"},\"repo\":{\"name\":\"jupyter/"
+    "c\"},\"n\":7}\n"
+    "{\"type\":\"ForkEvent\",\"actor\":{\"login\":\"cy\"},\"repo\":{\"name\":\"jupyter/a\"}}\n"
+    "{\"type\":\"PushEvent\",\"actor\":{\"login\":\"ann\"},\"repo\":{\"name\":\"y/d\"},\"n\":2}\n";
+
+Value Pair(Value a, Value b) { return Value(ValueList{std::move(a), std::move(b)}); }
+
+template <typename T>
+T Ok(absl::StatusOr<T> r) {
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  return *std::move(r);
+}
+
+std::string WriteTemp(const std::string& content, const std::string& suffix) {
+  std::string path = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") +
+                     "/bag_ops_test_" + std::to_string(getpid()) + suffix;
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+TEST_CASE("read_text reads a file into JsonLines, dropping final empty lines") {
+  const std::string path = WriteTemp("{\"a\":1}\r\n{\"a\":2}\n\n\n", ".json");
+  Value v = Ok(ReadText(path, "infer"));
+  REQUIRE(v.is_json_lines());
+  REQUIRE(v.as_json_lines().num_lines() == 2);
+  CHECK(LineAt(v.as_json_lines(), 0) == "{\"a\":1}");
+  CHECK(Ok(ReadText(path, "none")).as_json_lines().num_lines() == 2);
+  CHECK(ReadText(path, "lzma").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(ReadText(path + ".nope", "none").status().code() == absl::StatusCode::kNotFound);
+  Value listed = Ok(ListFiles(path));
+  CHECK(listed == Value(ValueList{path}));
+  const std::string empty = WriteTemp("", ".empty");
+  CHECK(Ok(ReadText(empty, "none")).as_json_lines().num_lines() == 0);
+  std::remove(path.c_str());
+  std::remove(empty.c_str());
+}
+
+TEST_CASE("read_text decompresses gzip by extension") {
+  const std::string plain = WriteTemp(kEvents, ".json");
+  const std::string gz = plain + ".gz";
+  REQUIRE(std::system(("gzip -c " + plain + " > " + gz).c_str()) == 0);
+  Value v = Ok(ReadText(gz, "infer"));
+  CHECK(v.as_json_lines().num_lines() == 5);
+  CHECK(v.as_json_lines().text.view() == kEvents);
+  std::remove(plain.c_str());
+  std::remove(gz.c_str());
+}
+
+TEST_CASE("parse_json validates, raises with the line number, or skips") {
+  Value good = Lines(kEvents);
+  Value same = Ok(ParseJson(good, "f.json", "raise"));
+  CHECK(same.as_json_lines().text.data() == good.as_json_lines().text.data());  // zero copy
+  CHECK(Ok(ParseJson(good, "f.json", "skip")).as_json_lines().text.data() ==
+        good.as_json_lines().text.data());
+  Value bad = Lines("{\"a\":1}\n{\"a\":2}\n{\"a\":\n{\"a\":4}\nnope\n");
+  auto raised = ParseJson(bad, "s3://b/f.json.gz", "raise");
+  REQUIRE_FALSE(raised.ok());
+  CHECK(raised.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(raised.status().message()),
+             Catch::StartsWith("malformed JSON in s3://b/f.json.gz line 3: "));
+  Value skipped = Ok(ParseJson(bad, "f", "skip"));
+  REQUIRE(skipped.as_json_lines().num_lines() == 3);
+  CHECK(LineAt(skipped.as_json_lines(), 2) == "{\"a\":4}");
+  CHECK(Ok(CountMalformed(bad)) == 2);
+  CHECK(Ok(CountMalformed(good)) == 0);
+  CHECK_FALSE(ParseJson(bad, "f", "ignore").ok());
+  CHECK_FALSE(ParseJson(Value(ValueList{}), "f", "raise").ok());
+  CHECK(Ok(ParseJson(Lines(""), "f", "raise")).as_json_lines().num_lines() == 0);
+}
+
+TEST_CASE("pluck reads a path from JsonLines and from Values; missing is null") {
+  Value part = Lines(kEvents);
+  CHECK(Ok(Pluck(part, "actor.login")) == Value(ValueList{"ann", "bob", "bob", "cy", "ann"}));
+  CHECK(Ok(Pluck(part, "n")) == Value(ValueList{3, 1, 7, Value(), 2}));
+  CHECK(Ok(Pluck(part, "actor")).as_list()[0] == Value(Record{{"login", Value("ann")}}));
+  Value records = Ok(Take(part, 100));
+  CHECK(Ok(Pluck(records, "actor.login")) == Ok(Pluck(part, "actor.login")));
+  CHECK(Ok(Pluck(Lines(""), "x")) == Value(ValueList{}));
+  CHECK_FALSE(Pluck(Value(3), "x").ok());
+  CHECK_FALSE(Pluck(Lines("{\"a\":1}\n{bad\n"), "a").ok());
+}
+
+TEST_CASE("filter keeps the kind of its input") {
+  Value part = Lines(kEvents);
+  Value jupyter =
+      Ok(Filter(part, "starts_with(repo.name, \"jupyter/\") and type == \"PushEvent\""));
+  REQUIRE(jupyter.is_json_lines());
+  CHECK(jupyter.as_json_lines().num_lines() == 2);
+  CHECK(Ok(Pluck(jupyter, "actor.login")) == Value(ValueList{"ann", "bob"}));
+  // All selected: the input itself.
+  Value all = Ok(Filter(part, "exists(type)"));
+  CHECK(all.as_json_lines().text.data() == part.as_json_lines().text.data());
+  CHECK(Ok(Filter(part, "n > 100")).as_json_lines().num_lines() == 0);
+  Value records = Ok(Take(part, 5));
+  Value filtered = Ok(Filter(records, "n >= 3"));
+  REQUIRE(filtered.is_list());
+  CHECK(filtered.as_list().size() == 2);
+  auto bad = Filter(part, "type = 1");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(std::string(bad.status().message()), Catch::Contains("column 6"));
+  CHECK(Ok(Filter(Lines(""), "n > 1")).as_json_lines().num_lines() == 0);
+}
+
+TEST_CASE("count, take, concat and split") {
+  Value part = Lines(kEvents);
+  CHECK(Ok(Count(part)) == 5);
+  CHECK(Ok(Count(Value(ValueList{1, 2}))) == 2);
+  CHECK(Ok(Count(Lines(""))) == 0);
+  CHECK_FALSE(Count(Value("x")).ok());
+
+  Value two = Ok(Take(part, 2));
+  REQUIRE(two.as_list().size() == 2);
+  CHECK(two.as_list()[0].as_record()[0].first == "type");
+  CHECK(two.as_list()[1].Find("actor")->Find("login")->as_string() == "bob");
+  CHECK(Ok(Take(part, std::numeric_limits<int64_t>::max())).as_list().size() == 5);
+  CHECK(Ok(Take(part, 0)).as_list().empty());
+  CHECK_FALSE(Take(part, -1).ok());
+
+  // split then concat gives the partition back.
+  ValueList pieces;
+  for (int i = 0; i < 3; ++i) pieces.push_back(Ok(Split(part, i, 3)));
+  CHECK(Ok(Count(pieces[0])) + Ok(Count(pieces[1])) + Ok(Count(pieces[2])) == 5);
+  CHECK(pieces[1].as_json_lines().text.owner() == part.as_json_lines().text.owner());  // no copy
+  Value joined = Ok(Concat(pieces));
+  REQUIRE(joined.is_json_lines());
+  CHECK(joined.as_json_lines().text.view() == kEvents);
+  CHECK(Ok(Pluck(pieces[2], "actor.login")) == Value(ValueList{"cy", "ann"}));
+  CHECK_FALSE(Split(part, 3, 3).ok());
+  CHECK(Ok(Split(Lines(""), 0, 2)).as_json_lines().num_lines() == 0);
+  CHECK(Ok(Split(Value(ValueList{1, 2, 3, 4}), 1, 2)) == Value(ValueList{3, 4}));
+
+  // Mixed kinds become a list of Values; empty parts are neutral.
+  Value mixed = Ok(Concat({Ok(Split(part, 0, 5)), Value(ValueList{7})}));
+  REQUIRE(mixed.is_list());
+  CHECK(mixed.as_list().size() == 2);
+  CHECK(mixed.as_list()[1] == Value(7));
+  CHECK(Ok(Concat({Value(ValueList{}), part})).as_json_lines().text.data() ==
+        part.as_json_lines().text.data());
+  CHECK(Ok(Concat({})) == Value(ValueList{}));
+}
+
+TEST_CASE("frequencies and merge_frequencies") {
+  Value part = Lines(kEvents);
+  Value f = Ok(Frequencies(part, "type"));
+  CHECK(f == Value(ValueList{Pair("PushEvent", 3), Pair("ForkEvent", 1), Pair("WatchEvent", 1)}));
+  Value plucked = Ok(Pluck(part, "actor.login"));
+  CHECK(Ok(Frequencies(plucked, "")) ==
+        Value(ValueList{Pair("ann", 2), Pair("bob", 2), Pair("cy", 1)}));
+  CHECK(Ok(Frequencies(part, "n")).as_list().size() == 5);  // null counted
+  Value merged = Ok(MergeFrequencies({Ok(Frequencies(Ok(Split(part, 0, 2)), "type")),
+                                      Ok(Frequencies(Ok(Split(part, 1, 2)), "type"))}));
+  CHECK(merged == f);
+  CHECK(Ok(MergeFrequencies({})) == Value(ValueList{}));
+  CHECK(Ok(Frequencies(Lines(""), "type")) == Value(ValueList{}));
+  CHECK_FALSE(MergeFrequencies({Value(ValueList{Value(1)})}).ok());
+  CHECK_FALSE(MergeFrequencies({Value(3)}).ok());
+}
+
+TEST_CASE("a second frequencies on the same buffer is served from the column cache") {
+  Value part = Lines(kEvents);
+  const auto before = ColumnCache::Global().stats();
+  Value first = Ok(Frequencies(part, "actor.login"));
+  CHECK(ColumnCache::Global().stats().misses == before.misses + 1);
+  Value second = Ok(Frequencies(part, "actor.login"));
+  CHECK(ColumnCache::Global().stats().hits == before.hits + 1);
+  CHECK(ColumnCache::Global().stats().misses == before.misses + 1);
+  CHECK(first == second);
+  // distinct and filter reuse it too.
+  REQUIRE(Distinct(part, "actor.login").ok());
+  REQUIRE(Filter(part, "actor.login == \"bob\"").ok());
+  CHECK(ColumnCache::Global().stats().hits == before.hits + 3);
+}
+
+TEST_CASE("topk and merge_topk") {
+  Value part = Lines(kEvents);
+  Value top = Ok(TopK(part, 2, "n"));
+  REQUIRE(top.as_list().size() == 2);
+  CHECK(*top.as_list()[0].Find("n") == Value(7));
+  CHECK(*top.as_list()[1].Find("n") == Value(3));
+  CHECK(Ok(TopK(Value(ValueList{3, 1, 4, 1, 5}), 3, "")) == Value(ValueList{5, 4, 3}));
+  Value freq = Value(ValueList{Pair("a", 1), Pair("b", 5), Pair("c", 5), Pair("d", 2)});
+  CHECK(Ok(TopK(freq, 2, "1")) == Value(ValueList{Pair("b", 5), Pair("c", 5)}));  // ties in order
+  Value merged = Ok(MergeTopK(
+      {Ok(TopK(Value(ValueList{1, 9, 2}), 2, "")), Ok(TopK(Value(ValueList{8, 3}), 2, ""))}, 3,
+      ""));
+  CHECK(merged == Value(ValueList{9, 8, 3}));
+  CHECK(Ok(TopK(part, 0, "n")).as_list().empty());
+  CHECK(Ok(TopK(Lines(""), 3, "n")).as_list().empty());
+  CHECK(Ok(TopK(part, 100, "n")).as_list().size() == 5);
+  CHECK_FALSE(TopK(part, -1, "n").ok());
+  CHECK_FALSE(MergeTopK({Value(1)}, 1, "").ok());
+}
+
+TEST_CASE("distinct and merge_distinct keep first appearance") {
+  Value part = Lines(kEvents);
+  CHECK(Ok(Distinct(part, "repo.name")) ==
+        Value(ValueList{"jupyter/a", "x/b", "jupyter/c", "y/d"}));
+  CHECK(Ok(Distinct(Value(ValueList{2, 1, 2, 3}), "")) == Value(ValueList{2, 1, 3}));
+  CHECK(Ok(MergeDistinct({Value(ValueList{"a", "b"}), Value(ValueList{"c", "a"})})) ==
+        Value(ValueList{"a", "b", "c"}));
+  CHECK(Ok(Distinct(Lines(""), "x")) == Value(ValueList{}));
+}
+
+TEST_CASE("foldby and merge_foldby") {
+  Value part = Lines(kEvents);
+  CHECK(Ok(Foldby(part, "actor.login", "count", "")) ==
+        Value(ValueList{Pair("ann", 2), Pair("bob", 2), Pair("cy", 1)}));
+  CHECK(Ok(Foldby(part, "actor.login", "sum", "n")) ==
+        Value(ValueList{Pair("ann", 5), Pair("bob", 8), Pair("cy", 0)}));
+  CHECK(Ok(Foldby(part, "actor.login", "max", "n")) ==
+        Value(ValueList{Pair("ann", 3), Pair("bob", 7), Pair("cy", Value())}));
+  CHECK(Ok(Foldby(part, "type", "min", "repo.name")) ==
+        Value(ValueList{Pair("ForkEvent", "jupyter/a"), Pair("PushEvent", "jupyter/a"),
+                        Pair("WatchEvent", "x/b")}));
+  CHECK_FALSE(Foldby(part, "type", "avg", "n").ok());
+  CHECK_FALSE(Foldby(part, "type", "sum", "actor.login").ok());  // strings do not add
+  ValueList partials;
+  for (int i = 0; i < 2; ++i)
+    partials.push_back(Ok(Foldby(Ok(Split(part, i, 2)), "actor.login", "count", "")));
+  CHECK(Ok(MergeFoldby(partials, "count")) == Ok(Foldby(part, "actor.login", "count", "")));
+  partials.clear();
+  for (int i = 0; i < 2; ++i)
+    partials.push_back(Ok(Foldby(Ok(Split(part, i, 2)), "actor.login", "sum", "n")));
+  CHECK(Ok(MergeFoldby(partials, "sum")) == Ok(Foldby(part, "actor.login", "sum", "n")));
+  CHECK(Ok(MergeFoldby({Value(ValueList{Pair("k", 2.5)}), Value(ValueList{Pair("k", 1)})},
+                       "min")) == Value(ValueList{Pair("k", 1)}));
+  CHECK(Ok(MergeFoldby({Value(ValueList{Pair("k", int64_t{1} << 62)}),
+                        Value(ValueList{Pair("k", int64_t{1} << 62)})},
+                       "sum"))
+            .as_list()[0]
+            .as_list()[1]
+            .is_double());  // overflow turns into a double
+}
+
+// The 10-line excerpt with one 211 KB line, from the shared data when available.
+TEST_CASE("the edge excerpt: a 211 KB line and a duplicated line") {
+  const char* dir = std::getenv("WEFT_GHARCHIVE_DIR");
+  if (dir == nullptr) {
+    WARN("WEFT_GHARCHIVE_DIR is not set: skipping the edge excerpt");
+    return;
+  }
+  Value lines = Ok(ReadText(std::string(dir) + "/edge/2015-01-01-2-excerpt.json", "infer"));
+  REQUIRE(Ok(Count(lines)) == 10);
+  Value parsed = Ok(ParseJson(lines, "edge", "raise"));
+  CHECK(LineAt(parsed.as_json_lines(), 8).size() == 211240);
+  Value types = Ok(Pluck(parsed, "type"));
+  CHECK(types.as_list()[8].is_string());
+  Value records = Ok(Take(parsed, 10));
+  REQUIRE(records.as_list().size() == 10);
+  CHECK(records.as_list()[8].Find("payload") != nullptr);
+  // The duplicated line shows up once in distinct over whole records.
+  CHECK(Ok(Distinct(parsed, "")).as_list().size() == 9);
+  CHECK(Ok(Distinct(parsed, "id")).as_list().size() == 9);
+}
+
+}  // namespace
+}  // namespace weft::bag

@@ -1,0 +1,100 @@
+// Reading: listing files, reading and decompressing them into JsonLines, and validating
+// the JSON of every line.
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/io/io.h"
+#include "common/status_macros.h"
+#include "worker/bag/bag_ops.h"
+#include "worker/bag/json_access.h"
+#include "worker/bag/partition.h"
+
+namespace weft::bag {
+
+namespace {
+
+absl::StatusOr<io::Compression> ParseCompression(const std::string& name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  if (lower.empty() || lower == "infer") return io::Compression::kInfer;
+  if (lower == "gzip" || lower == "gz") return io::Compression::kGzip;
+  if (lower == "zstd" || lower == "zst") return io::Compression::kZstd;
+  if (lower == "none") return io::Compression::kNone;
+  return absl::InvalidArgumentError(absl::StrCat("bag.read_text(): unknown compression \"", name,
+                                                 "\" (infer, gzip, zstd, none)"));
+}
+
+// The JsonLines without its trailing empty (or "\r") lines.
+JsonLines DropFinalEmptyLines(JsonLines lines) {
+  size_t n = lines.num_lines();
+  while (n > 0 && LineAt(lines, n - 1).empty()) --n;
+  if (n == lines.num_lines()) return lines;
+  lines.offsets = lines.offsets.Slice(0, (n + 1) * sizeof(uint64_t));
+  if (n == 0) lines.offsets = Buffer();
+  return lines;
+}
+
+absl::Status ExpectLines(const Value& lines, const char* function) {
+  if (lines.is_json_lines()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(function, "(): expected json_lines, got ", lines.kind_name()));
+}
+
+}  // namespace
+
+absl::StatusOr<Value> ListFiles(const std::string& pattern) {
+  WEFT_ASSIGN_OR_RETURN(std::vector<io::FileInfo> files,
+                        io::ExpandGlob(pattern, io::IoOptions::FromEnvironment()));
+  ValueList urls;
+  urls.reserve(files.size());
+  for (const io::FileInfo& f : files) urls.emplace_back(f.url);
+  return Value(std::move(urls));
+}
+
+absl::StatusOr<Value> ReadText(const std::string& url, const std::string& compression) {
+  WEFT_ASSIGN_OR_RETURN(io::Compression codec, ParseCompression(compression));
+  WEFT_ASSIGN_OR_RETURN(std::string text,
+                        io::ReadAll(url, codec, io::IoOptions::FromEnvironment()));
+  return Value(DropFinalEmptyLines(JsonLines::FromText(Buffer(std::move(text)))));
+}
+
+absl::StatusOr<Value> ParseJson(const Value& lines, const std::string& source,
+                                const std::string& on_error) {
+  WEFT_RETURN_IF_ERROR(ExpectLines(lines, "bag.parse_json"));
+  const bool skip = on_error == "skip";
+  if (!skip && on_error != "raise") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bag.parse_json(): on_error must be \"raise\" or \"skip\", got \"", on_error, "\""));
+  }
+  const JsonLines& in = lines.as_json_lines();
+  LineParser& parser = LineParser::ForThisThread();
+  std::vector<uint8_t> valid;  // filled only once a line fails in skip mode
+  for (size_t i = 0; i < in.num_lines(); ++i) {
+    absl::Status status = parser.Validate(in, i);
+    if (status.ok()) {
+      if (!valid.empty()) valid[i] = 1;
+      continue;
+    }
+    if (!skip) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("malformed JSON in ", source, " line ", i + 1, ": ", status.message()));
+    }
+    if (valid.empty()) {
+      valid.assign(in.num_lines(), 0);
+      std::fill(valid.begin(), valid.begin() + i, 1);
+    }
+  }
+  if (valid.empty()) return lines;  // every line is valid: zero copy
+  return Value(SelectLines(in, valid));
+}
+
+absl::StatusOr<int64_t> CountMalformed(const Value& lines) {
+  WEFT_RETURN_IF_ERROR(ExpectLines(lines, "bag.count_malformed"));
+  const JsonLines& in = lines.as_json_lines();
+  LineParser& parser = LineParser::ForThisThread();
+  int64_t bad = 0;
+  for (size_t i = 0; i < in.num_lines(); ++i) bad += !parser.Validate(in, i).ok();
+  return bad;
+}
+
+}  // namespace weft::bag

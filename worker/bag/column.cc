@@ -1,0 +1,193 @@
+#include "worker/bag/column.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <numeric>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "worker/bag/value_order.h"
+
+namespace weft::bag {
+
+namespace {
+
+constexpr size_t kDefaultCacheBytes = size_t{512} << 20;
+
+// Assigns codes to values in order of first appearance. Strings, by far the most common
+// field values, are looked up by string_view so that a repeated string costs no
+// allocation.
+class DictionaryBuilder {
+ public:
+  explicit DictionaryBuilder(Column* column) : column_(column) {}
+
+  uint32_t Code(std::string_view s) {
+    auto it = strings_.find(absl::string_view(s.data(), s.size()));
+    if (it != strings_.end()) return it->second;
+    const uint32_t code = NewCode(Value(s));
+    strings_.emplace(std::string(s), code);
+    return code;
+  }
+  uint32_t Code(const Value& v) {
+    if (v.is_string()) return Code(std::string_view(v.as_string()));
+    auto it = others_.find(v);
+    if (it != others_.end()) return it->second;
+    const uint32_t code = NewCode(v);
+    others_.emplace(v, code);
+    return code;
+  }
+
+ private:
+  uint32_t NewCode(Value v) {
+    column_->dictionary.push_back(std::move(v));
+    return static_cast<uint32_t>(column_->dictionary.size() - 1);
+  }
+
+  Column* column_;
+  absl::flat_hash_map<std::string, uint32_t> strings_;
+  absl::flat_hash_map<Value, uint32_t, ValueHash, ValueEq> others_;
+};
+
+}  // namespace
+
+const std::vector<uint32_t>& Column::ranks() const {
+  std::call_once(ranks_once_, [this] {
+    std::vector<uint32_t> order(dictionary.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+      return CompareValues(dictionary[a], dictionary[b]) < 0;
+    });
+    ranks_.resize(order.size());
+    for (uint32_t r = 0; r < order.size(); ++r) ranks_[order[r]] = r;
+  });
+  return ranks_;
+}
+
+size_t Column::nbytes() const {
+  // Counts the ranks too, computed or not: the cache's budget should not move later.
+  size_t total =
+      sizeof(Column) + codes.capacity() * sizeof(uint32_t) + dictionary.size() * sizeof(uint32_t);
+  for (const Value& v : dictionary) total += sizeof(Value) + v.nbytes();
+  return total;
+}
+
+absl::StatusOr<std::shared_ptr<const Column>> BuildColumn(const JsonLines& lines,
+                                                          const Path& path) {
+  auto column = std::make_shared<Column>();
+  const size_t n = lines.num_lines();
+  column->codes.resize(n);
+  DictionaryBuilder dictionary(column.get());
+  LineParser& parser = LineParser::ForThisThread();
+  Extracted extracted;
+  for (size_t i = 0; i < n; ++i) {
+    absl::Status status = parser.Extract(lines, i, path, &extracted);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("malformed JSON in line ", i + 1, ": ", status.message()));
+    }
+    column->codes[i] =
+        extracted.is_string ? dictionary.Code(extracted.str) : dictionary.Code(extracted.value);
+  }
+  return std::shared_ptr<const Column>(std::move(column));
+}
+
+std::shared_ptr<const Column> BuildColumn(const ValueList& items, const Path& path) {
+  auto column = std::make_shared<Column>();
+  column->codes.resize(items.size());
+  DictionaryBuilder dictionary(column.get());
+  static const Value kNull;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Value* v = FindPath(items[i], path);
+    column->codes[i] = dictionary.Code(v == nullptr ? kNull : *v);
+  }
+  return column;
+}
+
+// ---------------------------------------------------------------------------
+// ColumnCache
+
+ColumnCache& ColumnCache::Global() {
+  static ColumnCache* cache = [] {
+    size_t capacity = kDefaultCacheBytes;
+    const char* env = std::getenv("WEFT_BAG_COLUMN_CACHE_BYTES");
+    uint64_t parsed;
+    if (env != nullptr && absl::SimpleAtoi(env, &parsed)) capacity = parsed;
+    return new ColumnCache(capacity);
+  }();
+  return *cache;
+}
+
+bool ColumnCache::Alive(const Entry& e) {
+  // A freed owner's address may be reused by a new buffer with an equal key; the entry's
+  // weak_ptr still points at the old, expired owner, so it is never served for the new one.
+  return !e.text_owner.expired() && !e.offsets_owner.expired();
+}
+
+absl::StatusOr<std::shared_ptr<const Column>> ColumnCache::Get(const JsonLines& lines,
+                                                               const Path& path) {
+  if (lines.text.owner() == nullptr || lines.offsets.owner() == nullptr) {
+    return BuildColumn(lines, path);
+  }
+  Key key{lines.text.owner().get(), lines.text.data(),    lines.text.size(),
+          lines.offsets.data(),     lines.offsets.size(), path.str()};
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = index_.find(key);
+    if (it != index_.end()) {
+      if (Alive(*it->second)) {
+        lru_.splice(lru_.begin(), lru_, it->second);
+        ++stats_.hits;
+        return it->second->column;
+      }
+      EraseLocked(it->second);
+    }
+    ++stats_.misses;
+  }
+  auto built = BuildColumn(lines, path);
+  if (!built.ok()) return built.status();
+  Entry entry{std::move(key), lines.text.owner(), lines.offsets.owner(), *built, 0};
+  entry.bytes = entry.column->nbytes() + entry.key.path.size() + sizeof(Entry);
+  absl::MutexLock lock(&mu_);
+  InsertLocked(std::move(entry));
+  return *built;
+}
+
+void ColumnCache::EraseLocked(Lru::iterator it) {
+  stats_.bytes -= it->bytes;
+  index_.erase(it->key);
+  lru_.erase(it);
+}
+
+void ColumnCache::InsertLocked(Entry entry) {
+  // Dead entries first: their partitions are gone.
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    auto next = std::next(it);
+    if (!Alive(*it)) EraseLocked(it);
+    it = next;
+  }
+  if (entry.bytes > capacity_bytes_ || index_.contains(entry.key)) return;
+  while (!lru_.empty() && stats_.bytes + entry.bytes > capacity_bytes_) {
+    EraseLocked(std::prev(lru_.end()));
+    ++stats_.evictions;
+  }
+  stats_.bytes += entry.bytes;
+  lru_.push_front(std::move(entry));
+  index_.emplace(lru_.front().key, lru_.begin());
+}
+
+ColumnCache::Stats ColumnCache::stats() const {
+  absl::MutexLock lock(&mu_);
+  Stats s = stats_;
+  s.entries = lru_.size();
+  return s;
+}
+
+void ColumnCache::Clear() {
+  absl::MutexLock lock(&mu_);
+  lru_.clear();
+  index_.clear();
+  stats_.bytes = 0;
+}
+
+}  // namespace weft::bag

@@ -1,0 +1,105 @@
+#include "worker/bag/partition.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace weft::bag {
+
+namespace {
+
+uint64_t OffsetAt(const JsonLines& lines, size_t i) {
+  uint64_t v;
+  std::memcpy(&v, lines.offsets.data() + i * sizeof(uint64_t), sizeof(v));  // may be unaligned
+  return v;
+}
+
+Buffer PackOffsets(const std::vector<uint64_t>& offsets) {
+  std::string bytes(offsets.size() * sizeof(uint64_t), '\0');
+  if (!offsets.empty()) std::memcpy(bytes.data(), offsets.data(), bytes.size());
+  return Buffer(std::move(bytes));
+}
+
+}  // namespace
+
+absl::Status ExpectPartition(const Value& part, std::string_view function) {
+  if (part.is_json_lines() || part.is_list()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(function), "(): the partition must be json_lines or a list, got ",
+                   part.kind_name()));
+}
+
+size_t NumItems(const Value& part) {
+  return part.is_json_lines() ? part.as_json_lines().num_lines() : part.as_list().size();
+}
+
+absl::StatusOr<Value> ItemAt(const Value& part, size_t i) {
+  if (part.is_list()) return part.as_list()[i];
+  auto parsed = LineParser::ForThisThread().ParseLine(part.as_json_lines(), i);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed JSON in line ", i + 1, ": ", parsed.status().message()));
+  }
+  return parsed;
+}
+
+absl::StatusOr<std::shared_ptr<const Column>> ColumnOf(const Value& part, const Path& path) {
+  if (part.is_json_lines()) {
+    // Whole records as Values are a tree of small objects, larger than the text: worth
+    // building for one query, not keeping.
+    if (path.empty()) return BuildColumn(part.as_json_lines(), path);
+    return ColumnCache::Global().Get(part.as_json_lines(), path);
+  }
+  return BuildColumn(part.as_list(), path);
+}
+
+void JsonLinesBuilder::Reserve(size_t bytes, size_t lines) {
+  text_.reserve(bytes);
+  offsets_.reserve(lines + 1);
+}
+
+void JsonLinesBuilder::Append(std::string_view line) {
+  text_.append(line);
+  text_.push_back('\n');
+  offsets_.push_back(text_.size());
+}
+
+JsonLines JsonLinesBuilder::Finish() && {
+  JsonLines out;
+  out.offsets = PackOffsets(offsets_);
+  out.text = Buffer(std::move(text_));
+  return out;
+}
+
+JsonLines SelectLines(const JsonLines& lines, const std::vector<uint8_t>& mask) {
+  size_t bytes = 0, count = 0;
+  for (size_t i = 0; i < mask.size(); ++i) {
+    if (mask[i]) bytes += LineAt(lines, i).size() + 1, ++count;
+  }
+  JsonLinesBuilder builder;
+  builder.Reserve(bytes, count);
+  for (size_t i = 0; i < mask.size(); ++i) {
+    if (mask[i]) builder.Append(LineAt(lines, i));
+  }
+  return std::move(builder).Finish();
+}
+
+JsonLines SliceLines(const JsonLines& lines, size_t begin, size_t end) {
+  const uint64_t base = OffsetAt(lines, begin);
+  const uint64_t limit = OffsetAt(lines, end);
+  if (base > limit || limit > lines.text.size()) {
+    // A hand-built index that does not fit its text: copy what line() can read.
+    std::vector<uint8_t> mask(lines.num_lines(), 0);
+    for (size_t i = begin; i < end; ++i) mask[i] = 1;
+    return SelectLines(lines, mask);
+  }
+  std::vector<uint64_t> offsets;
+  offsets.reserve(end - begin + 1);
+  for (size_t i = begin; i <= end; ++i) offsets.push_back(OffsetAt(lines, i) - base);
+  JsonLines out;
+  out.text = lines.text.Slice(base, limit - base);
+  out.offsets = PackOffsets(offsets);
+  return out;
+}
+
+}  // namespace weft::bag

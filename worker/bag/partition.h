@@ -1,0 +1,46 @@
+// Helpers shared by the Bag partition functions (internal to worker/bag).
+//
+// Threading: free functions and a builder used by one thread; all thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "weft/value.h"
+#include "worker/bag/column.h"
+#include "worker/bag/json_access.h"
+
+namespace weft::bag {
+
+// OK when `part` is JsonLines or a list; else kInvalidArgument naming `function`.
+absl::Status ExpectPartition(const Value& part, std::string_view function);
+// Items in a partition. REQUIRES: ExpectPartition(part) is OK.
+size_t NumItems(const Value& part);
+// Item i as a Value (a JsonLines line is parsed). Errors name the 1-based line.
+absl::StatusOr<Value> ItemAt(const Value& part, size_t i);
+// The column of `path` over the partition's items: cached for JsonLines (ColumnCache)
+// unless the path is "" (whole records), built on the spot for lists.
+absl::StatusOr<std::shared_ptr<const Column>> ColumnOf(const Value& part, const Path& path);
+
+// Builds a new JsonLines buffer line by line (each line gets a '\n').
+class JsonLinesBuilder {
+ public:
+  void Reserve(size_t bytes, size_t lines);
+  void Append(std::string_view line);
+  JsonLines Finish() &&;
+
+ private:
+  std::string text_;
+  std::vector<uint64_t> offsets_ = {0};
+};
+
+// The lines whose mask entry is non-zero, copied into a new buffer.
+JsonLines SelectLines(const JsonLines& lines, const std::vector<uint8_t>& mask);
+// Lines [begin, end): the text is shared (a slice), the line index is rebuilt.
+JsonLines SliceLines(const JsonLines& lines, size_t begin, size_t end);
+
+}  // namespace weft::bag
