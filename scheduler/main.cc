@@ -1,0 +1,168 @@
+// weft-scheduler: the daemon that tracks every task and where every result lives.
+//
+//   weft-scheduler [--host 0.0.0.0] [--port 8786] [--scheduler-file PATH]
+//                  [--worker-timeout 60] [--allowed-failures 3] [--log-level info]
+//
+// Once listening it prints "Scheduler at: HOST:PORT" on stderr and, with
+// --scheduler-file, writes {"address": "HOST:PORT", "pid": N} there (atomically, by
+// rename) for workers and clients to read. SIGINT / SIGTERM shut it down cleanly.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "common/version.h"
+#include "grpcpp/grpcpp.h"
+#include "scheduler/scheduler_service.h"
+
+namespace weft::scheduler {
+namespace {
+
+constexpr int kMaxMessageBytes = 256 << 20;
+
+bool IsWildcard(const std::string& host) {
+  return host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]";
+}
+
+// An address other machines can use when listening on every interface: the first
+// non-loopback IPv4 address that is up, else loopback.
+std::string AdvertisedHost(const std::string& host) {
+  if (!IsWildcard(host)) return host;
+  std::string found = "127.0.0.1";
+  struct ifaddrs* addrs = nullptr;
+  if (::getifaddrs(&addrs) != 0) return found;
+  for (struct ifaddrs* a = addrs; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    if ((a->ifa_flags & IFF_UP) == 0 || (a->ifa_flags & IFF_LOOPBACK) != 0) continue;
+    char text[INET_ADDRSTRLEN];
+    auto* in = reinterpret_cast<struct sockaddr_in*>(a->ifa_addr);
+    if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text)) != nullptr) {
+      found = text;
+      break;
+    }
+  }
+  ::freeifaddrs(addrs);
+  return found;
+}
+
+std::string JoinHostPort(const std::string& host, int port) {
+  bool v6 = host.find(':') != std::string::npos && host.front() != '[';
+  return v6 ? absl::StrCat("[", host, "]:", port) : absl::StrCat(host, ":", port);
+}
+
+// Writes the file next to its final name, then renames it: readers never see half.
+bool WriteSchedulerFile(const std::string& path, const std::string& address) {
+  std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << absl::StrFormat("{\"address\": \"%s\", \"pid\": %d}\n", address, ::getpid());
+    out.flush();
+    if (!out) return false;
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+int Run(int argc, char** argv) {
+  CLI::App app{"weft-scheduler: tracks the tasks of a weft cluster and where results live"};
+  std::string host = "0.0.0.0";
+  int port = 8786;
+  std::string scheduler_file;
+  double worker_timeout = 60;
+  int allowed_failures = 3;
+  std::string log_level = "info";
+  app.add_option("--host", host, "Interface to listen on")->capture_default_str();
+  app.add_option("--port", port, "Port to listen on; 0 picks a free one")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--scheduler-file", scheduler_file,
+                 "Write {\"address\": \"HOST:PORT\"} here once listening");
+  app.add_option("--worker-timeout", worker_timeout,
+                 "Seconds without a message before a worker is removed")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--allowed-failures", allowed_failures,
+                 "A task is erred once this many workers died while running it")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--log-level", log_level, "debug, info, warning or error")->capture_default_str();
+  app.set_version_flag("--version", absl::StrCat("weft-scheduler ", kVersion));
+  CLI11_PARSE(app, argc, argv);
+
+  InitLogging("scheduler", log_level);
+
+  // Signals are taken by sigwait below; every thread started from here inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  ServiceOptions options;
+  options.scheduler.worker_timeout = absl::Seconds(worker_timeout);
+  options.scheduler.allowed_failures = allowed_failures;
+  options.scheduler.heartbeat_interval =
+      std::min(absl::Seconds(1), absl::Seconds(worker_timeout) / 4);
+  SchedulerService service(options);
+  service.Start();
+
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(JoinHostPort(host, port), grpc::InsecureServerCredentials(),
+                           &bound_port);
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  // Ping idle peers so a dead host is noticed even when its stream is silent.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || bound_port == 0) {
+    WEFT_LOG_ERROR("could not listen on {}", JoinHostPort(host, port));
+    return 1;
+  }
+
+  std::string address = JoinHostPort(AdvertisedHost(host), bound_port);
+  if (!scheduler_file.empty() && !WriteSchedulerFile(scheduler_file, address)) {
+    WEFT_LOG_ERROR("could not write the scheduler file {}", scheduler_file);
+    server->Shutdown();
+    return 1;
+  }
+  WEFT_LOG_INFO("weft-scheduler {} listening on {}", kVersion, JoinHostPort(host, bound_port));
+  std::cerr << "Scheduler at: " << address << std::endl;
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  WEFT_LOG_INFO("{}: shutting down", strsignal(signal_number));
+  // Open streams are cancelled after a short grace period; nothing in flight needs more.
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Milliseconds(500)));
+  service.Stop();
+  server->Wait();
+  return 0;
+}
+
+}  // namespace
+}  // namespace weft::scheduler
+
+int main(int argc, char** argv) { return weft::scheduler::Run(argc, argv); }

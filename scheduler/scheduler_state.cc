@@ -1,0 +1,450 @@
+// SchedulerState's events: each looks up the records it concerns, makes the transitions
+// the event calls for, and lets RunTransitions follow through.
+#include "scheduler/scheduler_state.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace weft::scheduler {
+namespace {
+
+using S = TaskStatus;
+
+void SortByPriority(std::vector<TaskState*>* tasks) {
+  std::sort(tasks->begin(), tasks->end(),
+            [](const TaskState* a, const TaskState* b) { return a->priority < b->priority; });
+}
+
+template <typename Set>
+std::vector<TaskState*> SortedByPriority(const Set& set) {
+  std::vector<TaskState*> tasks(set.begin(), set.end());
+  SortByPriority(&tasks);
+  return tasks;
+}
+
+}  // namespace
+
+SchedulerState::SchedulerState(SchedulerOptions options, std::unique_ptr<PlacementPolicy> placement)
+    : options_(std::move(options)),
+      placement_(placement != nullptr ? std::move(placement) : NewLocalityPlacement()) {}
+
+SchedulerState::~SchedulerState() = default;
+
+void SchedulerState::Begin(const char* stimulus) {
+  stimulus_ = stimulus;
+  ++stimulus_id_;
+  retired_tasks_.clear();
+  retired_workers_.clear();
+  open_free_keys_.clear();
+}
+
+Instructions SchedulerState::TakeInstructions() {
+  Instructions taken = std::move(out_);
+  out_ = Instructions();
+  open_free_keys_.clear();
+  return taken;
+}
+
+// ---- Workers.
+
+std::string SchedulerState::AddWorker(const proto::RegisterWorker& msg, absl::Time now) {
+  Begin("add-worker");
+  auto owned = std::make_unique<WorkerState>();
+  WorkerState* w = owned.get();
+  w->id = absl::StrCat("w", next_worker_number_++);
+  w->info = msg.info();
+  w->nthreads = std::max(1, msg.info().nthreads());
+  w->slot = worker_list_.size();
+  w->last_seen = now;
+  workers_.emplace(w->id, std::move(owned));
+  worker_list_.push_back(w);
+
+  WorkerMessage& welcome = out_.to_workers.emplace_back();
+  welcome.worker_id = w->id;
+  welcome.instruction.mutable_welcome()->set_worker_id(w->id);
+  welcome.instruction.mutable_welcome()->set_heartbeat_interval_seconds(
+      absl::ToDoubleSeconds(options_.heartbeat_interval));
+
+  Recs recs;
+  for (const proto::KeyLocation& held : msg.held_keys()) {
+    TaskState* ts = FindTask(held.key());
+    if (ts == nullptr) {
+      SendFreeKey(w, held.key());
+    } else if (ts->status == S::kMemory) {
+      AddReplica(ts, w, held.nbytes());  // one more copy of a result we have
+    } else {
+      (void)AcceptOrFree(ts, w, held.nbytes(), &recs);
+    }
+  }
+  for (TaskState* ts : SortedByPriority(no_worker_)) Recommend(&recs, ts, S::kProcessing);
+  (void)RunTransitions(&recs);  // an illegal transition is logged and counted there
+  return w->id;
+}
+
+absl::Status SchedulerState::RemoveWorker(const std::string& worker_id, absl::string_view reason) {
+  Begin("remove-worker");
+  WorkerState* w = FindWorker(worker_id);
+  if (w == nullptr) return absl::NotFoundError(absl::StrCat("unknown worker ", worker_id));
+  w->removed = true;
+  worker_list_.erase(worker_list_.begin() + w->slot);
+  for (size_t i = w->slot; i < worker_list_.size(); ++i) worker_list_[i]->slot = i;
+  auto it = workers_.find(worker_id);
+  retired_workers_.push_back(std::move(it->second));
+  workers_.erase(it);
+
+  Recs recs;
+  // What it was running runs again elsewhere, unless it has now seen too many deaths.
+  for (TaskState* ts : SortedByPriority(w->processing)) {
+    ++ts->suspicious;
+    if (ts->suspicious < options_.allowed_failures) {
+      Recommend(&recs, ts, S::kWaiting);
+      continue;
+    }
+    TransitionArgs args;
+    args.error.erred_key = ts->key();
+    args.error.function = ts->function();
+    args.error.message =
+        absl::StrCat("task ", ts->key(), " (", ts->function(), ") was running on ", ts->suspicious,
+                     " workers that died (allowed failures: ", options_.allowed_failures,
+                     "); the last one was ", w->info.address(), " (", reason, ")");
+    Recommend(&recs, ts, S::kErred, std::move(args));
+  }
+  // Results that lived only there are lost: recomputed if needed, else forgotten.
+  absl::Status first_error;
+  for (TaskState* ts : SortedByPriority(w->has_what)) {
+    RemoveReplica(ts, w);
+    if (ts->who_has.empty() && ts->status == S::kMemory) {
+      absl::Status status = Transition(ts, S::kReleased, {}, &recs);
+      if (!status.ok() && first_error.ok()) first_error = status;
+    }
+  }
+  absl::Status status = RunTransitions(&recs);
+  return first_error.ok() ? status : first_error;
+}
+
+absl::Status SchedulerState::Heartbeat(const std::string& worker_id, const proto::Heartbeat& msg,
+                                       absl::Time now) {
+  WorkerState* w = FindWorker(worker_id);
+  if (w == nullptr) return absl::NotFoundError(absl::StrCat("unknown worker ", worker_id));
+  w->last_seen = now;
+  w->last_heartbeat = msg;
+  return absl::OkStatus();
+}
+
+void SchedulerState::Touch(const std::string& worker_id, absl::Time now) {
+  WorkerState* w = FindWorker(worker_id);
+  if (w != nullptr) w->last_seen = std::max(w->last_seen, now);
+}
+
+void SchedulerState::CheckTimeouts(absl::Time now) {
+  std::vector<std::pair<std::string, absl::Duration>> expired;
+  for (const WorkerState* w : worker_list_) {
+    absl::Duration silent = now - w->last_seen;
+    if (silent > options_.worker_timeout) expired.emplace_back(w->id, silent);
+  }
+  for (const auto& [id, silent] : expired) {
+    (void)RemoveWorker(id, absl::StrCat("no heartbeat for ", absl::FormatDuration(silent)));
+    out_.removed_workers.push_back(id);
+  }
+}
+
+absl::Status SchedulerState::TaskFinished(const std::string& worker_id,
+                                          const proto::TaskFinished& msg) {
+  Begin("task-finished");
+  WorkerState* w = FindWorker(worker_id);
+  if (w == nullptr) return absl::NotFoundError(absl::StrCat("unknown worker ", worker_id));
+  TaskState* ts = FindTask(msg.key());
+  if (ts == nullptr) {  // forgotten meanwhile (released or cancelled)
+    SendFreeKey(w, msg.key());
+    return absl::OkStatus();
+  }
+  Recs recs;
+  if (ts->status == S::kProcessing && ts->processing_on == w) {
+    TransitionArgs args;
+    args.worker = w;
+    args.nbytes = msg.nbytes();
+    WEFT_RETURN_IF_ERROR(Transition(ts, S::kMemory, args, &recs));
+  } else {
+    WEFT_RETURN_IF_ERROR(AcceptOrFree(ts, w, msg.nbytes(), &recs));
+  }
+  return RunTransitions(&recs);
+}
+
+absl::Status SchedulerState::AcceptOrFree(TaskState* ts, WorkerState* w, int64_t nbytes,
+                                          Recs* recs) {
+  bool unfinished =
+      ts->status == S::kWaiting || ts->status == S::kNoWorker || ts->status == S::kProcessing;
+  if (ts->needed() && unfinished) {
+    TransitionArgs args;
+    args.worker = w;
+    args.nbytes = nbytes;
+    return Transition(ts, S::kMemory, args, recs);
+  }
+  SendFreeKey(w, ts->key());
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::TaskFailed(const std::string& worker_id,
+                                        const proto::TaskFailed& msg) {
+  Begin("task-failed");
+  WorkerState* w = FindWorker(worker_id);
+  if (w == nullptr) return absl::NotFoundError(absl::StrCat("unknown worker ", worker_id));
+  TaskState* ts = FindTask(msg.key());
+  // A failure of a run we no longer care about (cancelled, rescheduled) changes nothing.
+  if (ts == nullptr || ts->status != S::kProcessing || ts->processing_on != w) {
+    return absl::OkStatus();
+  }
+  Recs recs;
+  if (msg.missing_dependencies_size() > 0) {
+    // Not the task's fault: the inputs are gone from their holders. Recompute them (the
+    // lost-result path puts the task back to waiting), then run it again.
+    for (const std::string& key : msg.missing_dependencies()) {
+      TaskState* dep = FindTask(key);
+      if (dep == nullptr || dep->status != S::kMemory) continue;
+      for (WorkerState* holder : std::vector<WorkerState*>(dep->who_has)) {
+        SendFreeKey(holder, key);
+        RemoveReplica(dep, holder);
+      }
+      WEFT_RETURN_IF_ERROR(Transition(dep, S::kReleased, {}, &recs));
+    }
+    Recommend(&recs, ts, S::kWaiting);
+    return RunTransitions(&recs);
+  }
+  TransitionArgs args;
+  args.error.erred_key = ts->key();
+  args.error.function = msg.function().empty() ? ts->function() : msg.function();
+  args.error.message = msg.message();
+  WEFT_RETURN_IF_ERROR(Transition(ts, S::kErred, args, &recs));
+  return RunTransitions(&recs);
+}
+
+// ---- Clients.
+
+std::string SchedulerState::AddClient(const std::string& name) {
+  Begin("add-client");
+  auto owned = std::make_unique<ClientState>();
+  ClientState* cs = owned.get();
+  cs->id = absl::StrCat("c", next_client_number_++);
+  cs->name = name;
+  clients_.emplace(cs->id, std::move(owned));
+  ClientMessage& welcome = out_.to_clients.emplace_back();
+  welcome.client_id = cs->id;
+  welcome.update.mutable_welcome()->set_client_id(cs->id);
+  return cs->id;
+}
+
+absl::Status SchedulerState::RemoveClient(const std::string& client_id) {
+  Begin("remove-client");
+  ClientState* cs = FindClient(client_id);
+  if (cs == nullptr) return absl::NotFoundError(absl::StrCat("unknown client ", client_id));
+  absl::Status status = ReleaseClientWants(cs, SortedByPriority(cs->wants));
+  clients_.erase(client_id);
+  return status;
+}
+
+absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::UpdateGraph msg) {
+  Begin("update-graph");
+  ClientState* cs = FindClient(client_id);
+  if (cs == nullptr) return absl::NotFoundError(absl::StrCat("unknown client ", client_id));
+  // New keys only: a known key is the same work, already done or under way.
+  std::vector<TaskState*> added;
+  for (proto::TaskSpec& spec : *msg.mutable_tasks()) {
+    if (spec.key().empty() || tasks_.contains(spec.key())) continue;
+    auto owned = std::make_unique<TaskState>(std::move(spec), next_priority_++);
+    TaskState* ts = owned.get();
+    tasks_.emplace(ts->key(), std::move(owned));
+    ++status_counts_[static_cast<int>(S::kReleased)];
+    added.push_back(ts);
+  }
+  Recs recs;
+  absl::Status first_error;
+  for (TaskState* ts : added) {
+    std::string unknown;
+    for (const std::string& key : ts->spec.dependencies()) {
+      TaskState* dep = FindTask(key);
+      if (dep == nullptr || dep == ts) {
+        unknown = key;
+      } else if (dep->dependents.insert(ts).second) {
+        ts->dependencies.push_back(dep);
+      }
+    }
+    if (unknown.empty()) continue;
+    TransitionArgs args;
+    args.error = {ts->key(), ts->function(),
+                  absl::StrCat("task ", ts->key(), " (", ts->function(),
+                               ") depends on unknown key ", unknown)};
+    absl::Status status = Transition(ts, S::kErred, args, &recs);
+    if (!status.ok() && first_error.ok()) first_error = status;
+  }
+  for (const std::string& key : msg.wanted_keys()) {
+    TaskState* ts = FindTask(key);
+    if (ts == nullptr) {
+      proto::KeyStatus unknown;
+      unknown.set_key(key);
+      unknown.set_state(proto::KeyStatus::ERRED);
+      unknown.set_erred_key(key);
+      unknown.set_error(absl::StrCat("unknown key ", key,
+                                     ": no task with this key was submitted, or it was "
+                                     "released"));
+      SendKeyStatus(cs, std::move(unknown));
+      continue;
+    }
+    if (ts->who_wants.insert(cs).second) cs->wants.insert(ts);
+    ReportWanted(cs, ts);
+    if (ts->status == S::kReleased) Recommend(&recs, ts, S::kWaiting);
+  }
+  // New tasks nobody needs (not wanted, nothing depends on them) are dropped at once.
+  for (TaskState* ts : added) MaybeRelease(ts, &recs);
+  absl::Status status = RunTransitions(&recs);
+  return first_error.ok() ? status : first_error;
+}
+
+void SchedulerState::ReportWanted(ClientState* cs, TaskState* ts) {
+  if (ts->status == S::kMemory) SendKeyStatus(cs, MemoryStatus(*ts));
+  if (ts->status == S::kErred) SendKeyStatus(cs, ErredStatus(*ts));
+}
+
+absl::Status SchedulerState::ReleaseKeys(const std::string& client_id,
+                                         const proto::ReleaseKeys& msg) {
+  Begin("release-keys");
+  ClientState* cs = FindClient(client_id);
+  if (cs == nullptr) return absl::NotFoundError(absl::StrCat("unknown client ", client_id));
+  std::vector<TaskState*> tasks;
+  for (const std::string& key : msg.keys()) {
+    if (TaskState* ts = FindTask(key)) tasks.push_back(ts);
+  }
+  return ReleaseClientWants(cs, tasks);
+}
+
+absl::Status SchedulerState::ReleaseClientWants(ClientState* cs,
+                                                const std::vector<TaskState*>& tasks) {
+  Recs recs;
+  for (TaskState* ts : tasks) {
+    if (ts->who_wants.erase(cs) == 0) continue;
+    cs->wants.erase(ts);
+    MaybeRelease(ts, &recs);
+  }
+  return RunTransitions(&recs);
+}
+
+absl::Status SchedulerState::CancelKeys(const std::string& client_id,
+                                        const proto::CancelKeys& msg) {
+  Begin("cancel-keys");
+  ClientState* cs = FindClient(client_id);
+  if (cs == nullptr) return absl::NotFoundError(absl::StrCat("unknown client ", client_id));
+  // The keys not in memory yet, and what depends on them and is not done either: none of
+  // them can complete now.
+  std::vector<TaskState*> stack;
+  absl::flat_hash_set<TaskState*> seen;
+  for (const std::string& key : msg.keys()) {
+    TaskState* ts = FindTask(key);
+    if (ts != nullptr && seen.insert(ts).second) stack.push_back(ts);
+  }
+  std::vector<TaskState*> cancelled;
+  while (!stack.empty()) {
+    TaskState* ts = stack.back();
+    stack.pop_back();
+    if (ts->status == S::kMemory || ts->status == S::kErred) continue;
+    cancelled.push_back(ts);
+    for (TaskState* dts : ts->dependents) {
+      if (seen.insert(dts).second) stack.push_back(dts);
+    }
+  }
+  SortByPriority(&cancelled);
+  for (TaskState* ts : cancelled) {
+    proto::KeyStatus status;
+    status.set_key(ts->key());
+    status.set_state(proto::KeyStatus::CANCELLED);
+    status.set_error(absl::StrCat(ts->key(), " was cancelled by client ", cs->name));
+    for (ClientState* wanter : ts->who_wants) {
+      SendKeyStatus(wanter, status);
+      wanter->wants.erase(ts);
+    }
+    ts->who_wants.clear();
+  }
+  Recs recs;
+  for (TaskState* ts : cancelled) MaybeRelease(ts, &recs);
+  return RunTransitions(&recs);
+}
+
+absl::Status SchedulerState::Info(const std::string& client_id, const proto::InfoRequest& msg) {
+  ClientState* cs = FindClient(client_id);
+  if (cs == nullptr) return absl::NotFoundError(absl::StrCat("unknown client ", client_id));
+  ClientMessage& message = out_.to_clients.emplace_back();
+  message.client_id = cs->id;
+  proto::InfoReply* reply = message.update.mutable_info();
+  reply->set_request_id(msg.request_id());
+  for (const WorkerState* w : worker_list_) {
+    proto::WorkerSummary* summary = reply->add_workers();
+    summary->set_worker_id(w->id);
+    summary->set_name(w->info.name());
+    summary->set_address(w->info.address());
+    summary->set_nthreads(w->nthreads);
+    summary->set_memory_limit(w->info.memory_limit());
+    int64_t reported = w->last_heartbeat.memory_bytes();
+    summary->set_memory_bytes(reported > 0 ? reported : w->nbytes);
+    summary->set_processing(static_cast<int32_t>(w->processing.size()));
+    summary->set_keys_in_memory(static_cast<int64_t>(w->has_what.size()));
+  }
+  reply->set_tasks_total(static_cast<int64_t>(tasks_.size()));
+  for (int i = 0; i < kNumTaskStatuses; ++i) {
+    if (static_cast<S>(i) == S::kForgotten) continue;
+    (*reply->mutable_tasks_by_state())[TaskStatusName(static_cast<S>(i))] = status_counts_[i];
+  }
+  return absl::OkStatus();
+}
+
+// ---- Lookups and introspection.
+
+TaskState* SchedulerState::FindTask(absl::string_view key) const {
+  auto it = tasks_.find(key);
+  return it == tasks_.end() ? nullptr : it->second.get();
+}
+
+WorkerState* SchedulerState::FindWorker(const std::string& id) const {
+  auto it = workers_.find(id);
+  return it == workers_.end() ? nullptr : it->second.get();
+}
+
+ClientState* SchedulerState::FindClient(const std::string& id) const {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second.get();
+}
+
+const TaskState* SchedulerState::GetTask(absl::string_view key) const { return FindTask(key); }
+
+const WorkerState* SchedulerState::GetWorker(const std::string& worker_id) const {
+  return FindWorker(worker_id);
+}
+
+TaskStatus SchedulerState::GetStatus(absl::string_view key) const {
+  const TaskState* ts = FindTask(key);
+  return ts == nullptr ? S::kForgotten : ts->status;
+}
+
+std::vector<StoryEntry> SchedulerState::Story(absl::string_view key) const {
+  const TaskState* ts = FindTask(key);
+  return ts == nullptr ? std::vector<StoryEntry>{} : ts->story;
+}
+
+absl::Status SchedulerState::TEST_ForceTransition(absl::string_view key, TaskStatus to) {
+  Begin("test");
+  TaskState* ts = FindTask(key);
+  if (ts == nullptr) return absl::NotFoundError(absl::StrCat("unknown key ", key));
+  Recs recs;
+  WEFT_RETURN_IF_ERROR(Transition(ts, to, TransitionArgs(), &recs));
+  return RunTransitions(&recs);
+}
+
+std::string SchedulerState::StoryString(absl::string_view key) const {
+  std::string out;
+  for (const StoryEntry& e : Story(key)) {
+    absl::StrAppend(&out, "  ", key, ": ", TaskStatusName(e.from), " -> ", TaskStatusName(e.to),
+                    " (", e.stimulus, " #", e.stimulus_id, ")\n");
+  }
+  return out;
+}
+
+}  // namespace weft::scheduler

@@ -1,0 +1,264 @@
+// SchedulerState: the scheduler's pure state machine, as dask.distributed's.
+//
+// It knows every task's state, where each result lives, which client wants which key and
+// what each worker is running. Events go in as method calls (a worker joined, a task
+// finished, a client submitted a graph, ...); what must be said to workers and clients
+// comes out as instructions, drained with TakeInstructions(), which the gRPC layer only
+// forwards. No sockets, no threads, no clock: the time is a parameter of the events that
+// need it. Tests and simulations drive it directly.
+//
+// Task states and their legal moves are dask's (see TaskStatus and the one transition
+// table in transitions.cc): released → waiting → processing → memory, plus no-worker,
+// erred and forgotten. An illegal transition is a bug: it is logged, counted
+// (illegal_transitions()) and returned as an Internal status, never silently applied.
+//
+// Lifetime of a key (as dask): a task is kept while a client wants it or a task that is
+// waiting or running needs its result. When neither holds, its result is freed on the
+// workers (FreeKeys) and it becomes released; a released (or erred) task is forgotten —
+// its record deleted — once no known task depends on it either. Released records that a
+// finished dependent still points at stay (without data), so a lost result can be
+// recomputed from them. Worker-side results arriving for a key that is not needed, or
+// already in memory, are answered with FreeKeys.
+//
+// Cost: every event costs O(what it touches) — hash maps keyed by key, per-task and
+// per-worker sets; nothing scans all tasks, except Validate() (for tests). Placement
+// scans the workers once per task.
+//
+// Threading: not thread-safe. One thread (the scheduler's event loop) owns it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "proto/weft.pb.h"
+#include "scheduler/placement.h"
+#include "scheduler/task_state.h"
+
+namespace weft::scheduler {
+
+struct SchedulerOptions {
+  // A worker silent (no event at all) for longer than this is removed by CheckTimeouts.
+  absl::Duration worker_timeout = absl::Seconds(60);
+  // Told to workers in WorkerWelcome: how often they send a Heartbeat.
+  absl::Duration heartbeat_interval = absl::Seconds(1);
+  // A task is erred once this many workers died while running it (dask's
+  // allowed-failures, KilledWorker). At least 1.
+  int allowed_failures = 3;
+  // Transitions kept per task for Story().
+  size_t story_length = 16;
+};
+
+struct WorkerMessage {
+  std::string worker_id;
+  proto::WorkerInstruction instruction;
+};
+
+struct ClientMessage {
+  std::string client_id;
+  proto::ClientUpdate update;
+};
+
+// What the events since the last TakeInstructions() want said, in order per recipient.
+struct Instructions {
+  std::vector<WorkerMessage> to_workers;
+  std::vector<ClientMessage> to_clients;
+  // Workers the scheduler removed on its own (heartbeat timeout): close their streams.
+  std::vector<std::string> removed_workers;
+
+  bool empty() const { return to_workers.empty() && to_clients.empty() && removed_workers.empty(); }
+};
+
+class SchedulerState {
+ public:
+  // `placement` defaults to NewLocalityPlacement().
+  explicit SchedulerState(SchedulerOptions options,
+                          std::unique_ptr<PlacementPolicy> placement = nullptr);
+  SchedulerState(const SchedulerState&) = delete;
+  SchedulerState& operator=(const SchedulerState&) = delete;
+  ~SchedulerState();
+
+  // ---- Worker events. Unknown worker ids (a worker already removed) → NotFound, and
+  // nothing changes: late messages from a dead worker are dropped.
+
+  // A worker registered: returns its new id and queues its WorkerWelcome. Results it
+  // still holds (held_keys) are kept when useful, else it is told to free them. Tasks
+  // waiting in no-worker are assigned.
+  std::string AddWorker(const proto::RegisterWorker& msg, absl::Time now);
+  // Its stream closed, or it timed out. Its running tasks are rescheduled (or erred once
+  // allowed_failures workers died running them); results only it held are recomputed if
+  // still needed (wanters see LOST, then MEMORY again), else forgotten.
+  absl::Status RemoveWorker(const std::string& worker_id, absl::string_view reason);
+  absl::Status Heartbeat(const std::string& worker_id, const proto::Heartbeat& msg, absl::Time now);
+  // Removes the workers not heard from for longer than options.worker_timeout.
+  void CheckTimeouts(absl::Time now);
+  absl::Status TaskFinished(const std::string& worker_id, const proto::TaskFinished& msg);
+  absl::Status TaskFailed(const std::string& worker_id, const proto::TaskFailed& msg);
+  // Any message from a worker counts as a sign of life (TaskFinished/Failed included);
+  // the service calls this for every batch it receives.
+  void Touch(const std::string& worker_id, absl::Time now);
+
+  // ---- Client events. Unknown client ids → NotFound, nothing changes.
+
+  // Returns the new client's id and queues its ClientWelcome.
+  std::string AddClient(const std::string& name);
+  // Releases every key the client wanted, then forgets the client.
+  absl::Status RemoveClient(const std::string& client_id);
+  absl::Status UpdateGraph(const std::string& client_id, proto::UpdateGraph msg);
+  absl::Status ReleaseKeys(const std::string& client_id, const proto::ReleaseKeys& msg);
+  absl::Status CancelKeys(const std::string& client_id, const proto::CancelKeys& msg);
+  absl::Status Info(const std::string& client_id, const proto::InfoRequest& msg);
+
+  // Everything queued since the last call.
+  Instructions TakeInstructions();
+
+  // ---- Introspection (for the service, the dashboard and tests).
+  // The last options.story_length transitions of `key`; empty once it is forgotten.
+  std::vector<StoryEntry> Story(absl::string_view key) const;
+  // Story(key) as one line per transition.
+  std::string StoryString(absl::string_view key) const;
+  // kForgotten for keys the scheduler does not know.
+  TaskStatus GetStatus(absl::string_view key) const;
+  const TaskState* GetTask(absl::string_view key) const;
+  const WorkerState* GetWorker(const std::string& worker_id) const;
+  size_t num_tasks() const { return tasks_.size(); }
+  size_t num_workers() const { return worker_list_.size(); }
+  size_t num_clients() const { return clients_.size(); }
+  int64_t CountInStatus(TaskStatus status) const {
+    return status_counts_[static_cast<int>(status)];
+  }
+  int64_t illegal_transitions() const { return illegal_transitions_; }
+  const SchedulerOptions& options() const { return options_; }
+
+  // Checks every cross-reference invariant (O(all tasks)). For tests and debugging.
+  absl::Status Validate() const;
+
+  // Test hook: applies one transition to `key` as the state machine would, so tests can
+  // check that an illegal one is refused and reported.
+  absl::Status TEST_ForceTransition(absl::string_view key, TaskStatus to);
+
+ private:
+  // What a transition may need beyond the task: the worker that holds a new result, or
+  // why the task is erred.
+  struct TransitionArgs {
+    WorkerState* worker = nullptr;  // → memory
+    int64_t nbytes = 0;             // → memory
+    ErrorInfo error;                // → erred
+  };
+  struct Recommendation {
+    TaskState* task;
+    TaskStatus to;
+    TransitionArgs args;
+  };
+  using Recs = std::deque<Recommendation>;
+  using TransitionFn = void (SchedulerState::*)(TaskState*, const TransitionArgs&, Recs*);
+  // The transition table: the function for a legal (from, to) pair, else nullptr.
+  static TransitionFn LookupTransition(TaskStatus from, TaskStatus to);
+
+  // ---- Transition machinery (transitions.cc).
+  // Applies one transition now; an illegal pair is reported and changes nothing.
+  absl::Status Transition(TaskState* ts, TaskStatus to, const TransitionArgs& args, Recs* recs);
+  // Applies recommendations, and those they cause, until none is left.
+  absl::Status RunTransitions(Recs* recs);
+  // A recommendation made obsolete by a transition applied after it was made.
+  bool IsStale(const Recommendation& rec) const;
+  void Recommend(Recs* recs, TaskState* ts, TaskStatus to);
+  void Recommend(Recs* recs, TaskState* ts, TaskStatus to, TransitionArgs args);
+  void SetStatus(TaskState* ts, TaskStatus to);
+
+  // The transitions: one small function per legal (from, to) pair.
+  void ReleasedToWaiting(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void ReleasedToErred(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void ReleasedToForgotten(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void WaitingToProcessing(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void WaitingToNoWorker(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void WaitingToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void WaitingToErred(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void WaitingToReleased(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void NoWorkerToProcessing(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void NoWorkerToWaiting(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void NoWorkerToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void NoWorkerToErred(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void NoWorkerToReleased(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void ProcessingToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void ProcessingToErred(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void ProcessingToWaiting(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void ProcessingToReleased(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void MemoryToReleased(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void ErredToReleased(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void ErredToForgotten(TaskState* ts, const TransitionArgs& args, Recs* recs);
+
+  // Pieces the transitions share.
+  void EnterWaiting(TaskState* ts, Recs* recs);
+  void Assign(TaskState* ts);
+  void StopProcessing(TaskState* ts, bool cancel_on_worker);
+  void StoreResult(TaskState* ts, WorkerState* worker, int64_t nbytes, Recs* recs);
+  void MarkErred(TaskState* ts, const ErrorInfo& error, Recs* recs);
+  void LeaveDependencies(TaskState* ts, Recs* recs);
+  void MaybeRelease(TaskState* ts, Recs* recs);
+  void Forget(TaskState* ts, Recs* recs);
+  void AddReplica(TaskState* ts, WorkerState* w, int64_t nbytes);
+  void RemoveReplica(TaskState* ts, WorkerState* w);
+
+  // ---- Events (scheduler_state.cc).
+  // Starts handling an event: names it for stories, drops what the last one retired.
+  void Begin(const char* stimulus);
+  // A result from `w` that is not the one we asked for (a stale or duplicate finish, or a
+  // key held by a rejoining worker): kept if the key is needed and not in memory yet.
+  absl::Status AcceptOrFree(TaskState* ts, WorkerState* w, int64_t nbytes, Recs* recs);
+  absl::Status ReleaseClientWants(ClientState* cs, const std::vector<TaskState*>& tasks);
+  void ReportWanted(ClientState* cs, TaskState* ts);
+  TaskState* FindTask(absl::string_view key) const;
+  WorkerState* FindWorker(const std::string& id) const;
+  ClientState* FindClient(const std::string& id) const;
+  absl::Status ValidateTask(const TaskState& ts) const;
+
+  // ---- Output (instructions.cc).
+  void SendCompute(WorkerState* w, const TaskState& ts);
+  void SendFreeKey(WorkerState* w, const std::string& key);
+  void SendKeyStatus(ClientState* cs, proto::KeyStatus status);
+  void ReportToWanters(const TaskState& ts);
+  proto::KeyStatus MemoryStatus(const TaskState& ts) const;
+  proto::KeyStatus ErredStatus(const TaskState& ts) const;
+
+  // Constant after construction.
+  const SchedulerOptions options_;
+  const std::unique_ptr<PlacementPolicy> placement_;
+
+  // Tasks by key. The keys view the key inside each TaskState's spec.
+  absl::flat_hash_map<absl::string_view, std::unique_ptr<TaskState>> tasks_;
+  absl::flat_hash_set<TaskState*> no_worker_;  // tasks in kNoWorker
+  std::array<int64_t, kNumTaskStatuses> status_counts_{};
+  int64_t next_priority_ = 0;
+
+  absl::flat_hash_map<std::string, std::unique_ptr<WorkerState>> workers_;
+  std::vector<WorkerState*> worker_list_;  // join order; worker_list_[i]->slot == i
+  int64_t next_worker_number_ = 1;
+
+  absl::flat_hash_map<std::string, std::unique_ptr<ClientState>> clients_;
+  int64_t next_client_number_ = 1;
+
+  // Records retired during the current event; recommendations may still point at them,
+  // so they are deleted when the next event begins.
+  std::vector<std::unique_ptr<TaskState>> retired_tasks_;
+  std::vector<std::unique_ptr<WorkerState>> retired_workers_;
+
+  const char* stimulus_ = "init";
+  uint64_t stimulus_id_ = 0;
+  int64_t illegal_transitions_ = 0;
+
+  Instructions out_;
+  // The FreeKeys at the end of out_.to_workers for a worker, still open to more keys, so
+  // that freeing many keys makes one message while the order with ComputeTask holds.
+  absl::flat_hash_map<WorkerState*, size_t> open_free_keys_;
+};
+
+}  // namespace weft::scheduler

@@ -1,0 +1,106 @@
+// The records SchedulerState keeps per task, per worker and per client.
+//
+// These are plain structs: SchedulerState (scheduler_state.h) owns every one of them and is
+// the only code that changes them, always on the scheduler thread. They point at each
+// other with raw pointers; a record lives until SchedulerState forgets it (tasks) or
+// removes it (workers, clients), and the pointers to it are dropped at that moment.
+//
+// Threading: none of their own; they belong to the SchedulerState that owns them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
+#include "proto/weft.pb.h"
+
+namespace weft::scheduler {
+
+// A task's state, as in dask's scheduler. The legal moves between them are the transition
+// table in transitions.cc.
+enum class TaskStatus : uint8_t {
+  kReleased,    // known, not needed now (or needed again and about to wait); no result
+  kWaiting,     // needed; some dependencies are not in memory yet
+  kNoWorker,    // ready to run but there is no worker; assigned when one joins
+  kProcessing,  // sent to a worker (processing_on)
+  kMemory,      // the result lives on the workers in who_has
+  kErred,       // it, or a dependency, failed (error says which)
+  kForgotten,   // gone; the record is about to be deleted
+};
+inline constexpr int kNumTaskStatuses = 7;
+
+// "released", "waiting", "no-worker", "processing", "memory", "erred", "forgotten".
+const char* TaskStatusName(TaskStatus status);
+
+// One line of a task's story: a transition and the event that caused it.
+struct StoryEntry {
+  TaskStatus from;
+  TaskStatus to;
+  const char* stimulus;  // static string naming the event, e.g. "task-finished"
+  uint64_t stimulus_id;  // counts events since the scheduler started
+};
+
+// Why a task is erred: the key that failed (this task or a dependency), its function, and
+// the message the worker (or the scheduler) gave.
+struct ErrorInfo {
+  std::string erred_key;
+  std::string function;
+  std::string message;
+};
+
+struct WorkerState;
+struct ClientState;
+
+struct TaskState {
+  TaskState(proto::TaskSpec task_spec, int64_t task_priority)
+      : spec(std::move(task_spec)), priority(task_priority) {}
+
+  const std::string& key() const { return spec.key(); }
+  const std::string& function() const { return spec.function(); }
+
+  proto::TaskSpec spec;
+  int64_t priority;  // submission order; lower runs first
+  TaskStatus status = TaskStatus::kReleased;
+
+  std::vector<TaskState*> dependencies;         // each once, in spec order
+  absl::flat_hash_set<TaskState*> dependents;   // every known task that depends on this one
+  absl::flat_hash_set<TaskState*> waiting_on;   // kWaiting: dependencies not in memory yet
+  absl::flat_hash_set<TaskState*> waiters;      // dependents in waiting/no-worker/processing
+  absl::flat_hash_set<ClientState*> who_wants;  // clients holding a future for this key
+  std::vector<WorkerState*> who_has;            // kMemory: workers holding the result
+  WorkerState* processing_on = nullptr;         // kProcessing: where it runs
+
+  int64_t nbytes = -1;               // size of the result, once known
+  int suspicious = 0;                // workers that died while running this task
+  std::unique_ptr<ErrorInfo> error;  // kErred only
+  std::vector<StoryEntry> story;     // the last few transitions, oldest first
+
+  // A client wants it, or a dependent that is waiting or running needs its result.
+  bool needed() const { return !who_wants.empty() || !waiters.empty(); }
+};
+
+struct WorkerState {
+  std::string id;  // "w1", "w2", ...: unique for the scheduler's lifetime
+  proto::WorkerInfo info;
+  int nthreads = 1;  // at least 1
+  size_t slot = 0;   // index in the scheduler's join-ordered worker list
+  bool removed = false;
+
+  absl::flat_hash_set<TaskState*> processing;  // tasks sent to it and not finished
+  absl::flat_hash_set<TaskState*> has_what;    // results it holds (scheduler's view)
+  int64_t nbytes = 0;                          // sum of has_what's nbytes
+
+  absl::Time last_seen;
+  proto::Heartbeat last_heartbeat;
+};
+
+struct ClientState {
+  std::string id;  // "c1", "c2", ...
+  std::string name;
+  absl::flat_hash_set<TaskState*> wants;
+};
+
+}  // namespace weft::scheduler

@@ -1,0 +1,105 @@
+// SchedulerState::Validate: every cross-reference the transitions must keep consistent.
+// O(all tasks); tests call it after each event.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "scheduler/scheduler_state.h"
+
+namespace weft::scheduler {
+namespace {
+
+using S = TaskStatus;
+
+absl::Status Broken(const TaskState& ts, absl::string_view what) {
+  return absl::InternalError(
+      absl::StrCat("task ", ts.key(), " (", TaskStatusName(ts.status), "): ", what));
+}
+
+bool Contains(const std::vector<WorkerState*>& v, const WorkerState* w) {
+  return std::find(v.begin(), v.end(), w) != v.end();
+}
+
+}  // namespace
+
+absl::Status SchedulerState::ValidateTask(const TaskState& ts) const {
+  const S st = ts.status;
+  for (const TaskState* dep : ts.dependencies) {
+    if (!dep->dependents.contains(&ts)) return Broken(ts, "missing from a dependency's dependents");
+    bool should_wait = st == S::kWaiting || st == S::kNoWorker || st == S::kProcessing;
+    if (dep->waiters.contains(&ts) != should_wait) return Broken(ts, "dependency waiters wrong");
+    bool should_be_waiting_on = st == S::kWaiting && dep->status != S::kMemory;
+    if (ts.waiting_on.contains(dep) != should_be_waiting_on) return Broken(ts, "waiting_on wrong");
+    if ((st == S::kNoWorker || st == S::kProcessing) && dep->status != S::kMemory) {
+      return Broken(ts, "runs while a dependency is not in memory");
+    }
+  }
+  for (const TaskState* dts : ts.dependents) {
+    if (std::find(dts->dependencies.begin(), dts->dependencies.end(), &ts) ==
+        dts->dependencies.end()) {
+      return Broken(ts, "dependent does not list it");
+    }
+  }
+  for (const TaskState* dts : ts.waiters) {
+    if (!ts.dependents.contains(dts)) return Broken(ts, "waiter is not a dependent");
+  }
+  for (const ClientState* cs : ts.who_wants) {
+    if (!cs->wants.contains(&ts)) return Broken(ts, "wanter does not list it");
+  }
+  if ((st == S::kProcessing) != (ts.processing_on != nullptr)) return Broken(ts, "processing_on");
+  if (ts.processing_on != nullptr &&
+      (ts.processing_on->removed || !ts.processing_on->processing.contains(&ts))) {
+    return Broken(ts, "its worker does not list it as processing");
+  }
+  if ((st == S::kMemory) != !ts.who_has.empty()) return Broken(ts, "who_has");
+  for (const WorkerState* w : ts.who_has) {
+    if (w->removed || !w->has_what.contains(&ts)) return Broken(ts, "holder does not list it");
+  }
+  if ((st == S::kNoWorker) != no_worker_.contains(&ts)) return Broken(ts, "no-worker set");
+  if ((st == S::kErred) != (ts.error != nullptr)) return Broken(ts, "error info");
+  if (!ts.needed() && st != S::kReleased && st != S::kErred) {
+    return Broken(ts, "not needed but not released");
+  }
+  if (!ts.needed() && ts.dependents.empty()) return Broken(ts, "should have been forgotten");
+  if (ts.needed() && st == S::kReleased) return Broken(ts, "needed but released");
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::Validate() const {
+  std::array<int64_t, kNumTaskStatuses> counts{};
+  for (const auto& [key, ts] : tasks_) {
+    if (key != ts->key()) return Broken(*ts, "indexed under another key");
+    ++counts[static_cast<int>(ts->status)];
+    WEFT_RETURN_IF_ERROR(ValidateTask(*ts));
+  }
+  for (int i = 0; i < kNumTaskStatuses; ++i) {
+    if (static_cast<S>(i) == S::kForgotten) continue;
+    if (counts[i] != status_counts_[i]) {
+      return absl::InternalError(absl::StrCat("count of ", TaskStatusName(static_cast<S>(i)),
+                                              " tasks is ", status_counts_[i], ", actually ",
+                                              counts[i]));
+    }
+  }
+  if (worker_list_.size() != workers_.size()) return absl::InternalError("worker list size");
+  for (size_t i = 0; i < worker_list_.size(); ++i) {
+    const WorkerState* w = worker_list_[i];
+    if (w->slot != i) return absl::InternalError(absl::StrCat("worker ", w->id, " slot"));
+    for (const TaskState* ts : w->processing) {
+      if (ts->processing_on != w) return Broken(*ts, "listed as processing elsewhere");
+    }
+    for (const TaskState* ts : w->has_what) {
+      if (!Contains(ts->who_has, w)) return Broken(*ts, "listed as held elsewhere");
+    }
+  }
+  for (const auto& [id, cs] : clients_) {
+    for (const TaskState* ts : cs->wants) {
+      if (!ts->who_wants.contains(cs.get())) return Broken(*ts, "client wants it, not listed");
+    }
+  }
+  if (illegal_transitions_ > 0) {
+    return absl::InternalError(absl::StrCat(illegal_transitions_, " illegal transitions"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace weft::scheduler
