@@ -1,0 +1,152 @@
+#include "tests/test_cluster.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "client/local_cluster.h"
+
+namespace weft::testing {
+namespace fs = std::filesystem;
+
+std::string Runfile(const std::string& path) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  if (srcdir == nullptr) return path;
+  return absl::StrCat(srcdir, "/", workspace ? workspace : "weft", "/", path);
+}
+
+CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_seconds) {
+  std::vector<std::string> quoted;
+  for (const auto& a : argv) {
+    std::string q = "'";
+    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    quoted.push_back(q + "'");
+  }
+  std::string cmd = absl::StrCat("timeout ", timeout_seconds, " ", absl::StrJoin(quoted, " "),
+                                 " 2>&1");
+  CommandResult result;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) result.output.append(buf.data(), n);
+  int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TestCluster::TestCluster(int n_workers, std::vector<std::string> worker_args,
+                         std::vector<std::string> scheduler_args)
+    : worker_args_(std::move(worker_args)) {
+  std::string tmpl = (fs::temp_directory_path() / "weft-test-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+  std::string file = dir_ + "/scheduler.json";
+  std::vector<std::string> argv = {Runfile("scheduler/weft-scheduler"), "--host", "127.0.0.1",
+                                   "--port", "0", "--scheduler-file", file};
+  argv.insert(argv.end(), scheduler_args.begin(), scheduler_args.end());
+  auto pid = internal::SpawnChild(argv, dir_ + "/scheduler.log");
+  if (!pid.ok()) throw std::runtime_error(pid.status().ToString());
+  scheduler_ = *pid;
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (address_.empty()) {
+    std::string text = ReadFile(file);
+    size_t colon = text.find("\"address\"");
+    if (colon != std::string::npos) {
+      size_t open = text.find('"', text.find(':', colon) + 1);
+      size_t close = text.find('"', open + 1);
+      if (open != std::string::npos && close != std::string::npos) {
+        address_ = text.substr(open + 1, close - open - 1);
+      }
+    }
+    if (absl::Now() > deadline) throw std::runtime_error("scheduler did not start: " + Logs());
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  for (int i = 0; i < n_workers; ++i) AddWorker();
+  if (!WaitForWorkers(n_workers)) throw std::runtime_error("workers did not join: " + Logs());
+}
+
+TestCluster::~TestCluster() {
+  for (pid_t pid : workers_) {
+    if (pid > 0) ::kill(pid, SIGCONT);
+  }
+  for (pid_t pid : workers_) internal::StopChild(pid, absl::Seconds(5));
+  internal::StopChild(scheduler_, absl::Seconds(5));
+  std::error_code ec;
+  if (std::getenv("WEFT_KEEP_TEST_DIRS") == nullptr) fs::remove_all(dir_, ec);
+}
+
+int TestCluster::AddWorker(std::vector<std::string> extra_args) {
+  int i = static_cast<int>(workers_.size());
+  std::vector<std::string> argv = {Runfile("worker/weft-worker"), address_, "--name",
+                                   absl::StrCat("w", i), "--host", "127.0.0.1",
+                                   "--local-directory", absl::StrCat(dir_, "/w", i)};
+  argv.insert(argv.end(), worker_args_.begin(), worker_args_.end());
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  auto pid = internal::SpawnChild(argv, absl::StrCat(dir_, "/worker-", i, ".log"));
+  if (!pid.ok()) throw std::runtime_error(pid.status().ToString());
+  workers_.push_back(*pid);
+  return i;
+}
+
+void TestCluster::SignalWorker(int i, int signal) {
+  ::kill(workers_[i], signal);
+  if (signal == SIGKILL) {
+    int status;
+    ::waitpid(workers_[i], &status, 0);
+    workers_[i] = -1;
+  }
+}
+
+std::unique_ptr<Client> TestCluster::Connect() {
+  auto client = Client::Connect(address_);
+  if (!client.ok()) throw std::runtime_error(client.status().ToString());
+  return *std::move(client);
+}
+
+bool TestCluster::WaitForWorkers(int n, int timeout_seconds) {
+  auto client = Connect();
+  absl::Time deadline = absl::Now() + absl::Seconds(timeout_seconds);
+  while (absl::Now() < deadline) {
+    auto info = client->info();
+    if (info.ok() && info->workers == n) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return false;
+}
+
+std::string TestCluster::Logs() const {
+  std::string out;
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    if (entry.path().extension() == ".log") {
+      absl::StrAppend(&out, "\n--- ", entry.path().filename().string(), " ---\n",
+                      ReadFile(entry.path().string()));
+    }
+  }
+  return out;
+}
+
+}  // namespace weft::testing

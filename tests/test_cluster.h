@@ -1,0 +1,55 @@
+// TestCluster: a real weft-scheduler and real weft-workers on loopback, as child
+// processes of the test, for cross-process tests. The binaries come from the test's
+// runfiles (declare them in `data`).
+//
+// Threading: use from the test's thread only.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "weft/client.h"
+
+namespace weft::testing {
+
+// The path of `path` (relative to the workspace, e.g. "worker/weft-worker") in the runfiles.
+std::string Runfile(const std::string& path);
+
+// Runs a command and returns its exit code and what it printed (stdout and stderr).
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_seconds = 60);
+
+class TestCluster {
+ public:
+  // Starts a scheduler (free port) and `n_workers` workers with `worker_args` added to each
+  // worker's command line, and waits until all have registered.
+  explicit TestCluster(int n_workers = 2, std::vector<std::string> worker_args = {},
+                       std::vector<std::string> scheduler_args = {});
+  ~TestCluster();
+
+  const std::string& address() const { return address_; }
+  // Starts one more worker; returns its index.
+  int AddWorker(std::vector<std::string> extra_args = {});
+  pid_t worker_pid(int i) const { return workers_[i]; }
+  // Sends `signal` to worker i (SIGKILL: it is reaped).
+  void SignalWorker(int i, int signal);
+  std::unique_ptr<Client> Connect();
+  // Waits until the scheduler reports `n` workers; false on timeout.
+  bool WaitForWorkers(int n, int timeout_seconds = 30);
+  std::string Logs() const;  // every process's log, for failure messages
+
+ private:
+  std::string dir_;
+  std::string address_;
+  pid_t scheduler_ = -1;
+  std::vector<pid_t> workers_;
+  std::vector<std::string> worker_args_;
+};
+
+}  // namespace weft::testing

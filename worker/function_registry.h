@@ -1,0 +1,66 @@
+// FunctionRegistry: the functions a worker can run, by name.
+//
+// Filled at startup from the functions compiled into the executable (AddBuiltins, i.e. the
+// WEFT_FUNCTION registrations of this binary) and from plugins (LoadPlugin: dlopen, then
+// the plugin's `weft_function_registrations` list). A name registered twice with the same
+// C++ function is kept once; with two different functions it is an error.
+//
+// Call() never lets an exception escape: a function that throws becomes a kAborted
+// status "name(): what()". Every error message from Call starts with "name(" so that the
+// worker can append the key and report it as is.
+//
+// Threading: thread-safe. Loading normally finishes before the first Call; plugins are
+// never unloaded (their code stays mapped for the life of the process).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "weft/function.h"
+
+namespace weft {
+
+class FunctionRegistry {
+ public:
+  FunctionRegistry() = default;
+  FunctionRegistry(const FunctionRegistry&) = delete;
+  FunctionRegistry& operator=(const FunctionRegistry&) = delete;
+
+  // Adds one function. `source` says where it came from ("built-in", a plugin path), for
+  // conflict messages. kAlreadyExists if `name` is taken by a different function.
+  absl::Status Register(const internal::FunctionRegistration& registration,
+                        const std::string& source);
+
+  // Adds every WEFT_FUNCTION compiled into (statically linked with) this binary.
+  absl::Status AddBuiltins();
+
+  // dlopen()s the shared library at `path` and adds its functions. kInvalidArgument when
+  // it cannot be loaded or exports no weft functions; kAlreadyExists on a name conflict.
+  absl::Status LoadPlugin(const std::string& path);
+
+  bool Contains(const std::string& name) const;
+  // "inc(int)"-style signatures, sorted by name.
+  std::vector<std::string> Signatures() const;
+
+  // Runs the function `name`. kNotFound when no such function is registered.
+  absl::StatusOr<Value> Call(const std::string& name, const ValueList& args,
+                             const TaskContext& context) const;
+
+ private:
+  struct Entry {
+    TaskFunction function;
+    const void* identity;
+    std::string signature;
+    std::string source;
+  };
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Entry> functions_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace weft

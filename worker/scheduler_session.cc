@@ -1,0 +1,154 @@
+#include "worker/scheduler_session.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/batched_writer.h"
+#include "common/logging.h"
+#include "worker/data_client.h"
+
+namespace weft {
+namespace {
+
+using Stream = grpc::ClientReaderWriter<proto::WorkerEventBatch, proto::WorkerInstructionBatch>;
+using Writer = BatchedWriter<proto::WorkerEventBatch>;
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+}  // namespace
+
+SchedulerSession::SchedulerSession(SessionOptions options, Worker& worker)
+    : options_(std::move(options)),
+      worker_(worker),
+      channel_(MakeWeftChannel(options_.scheduler_address)),
+      stub_(proto::Scheduler::NewStub(channel_)) {}
+
+bool SchedulerSession::stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+void SchedulerSession::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+absl::Status SchedulerSession::Run() {
+  absl::Time unreachable_since = absl::Now();
+  int attempt = 0;
+  while (!stopping()) {
+    bool welcomed = false;
+    absl::Status status = RunStream(&welcomed);
+    if (stopping()) break;
+    if (welcomed) {
+      WEFT_LOG_WARN("lost the scheduler session ({}); reconnecting", status.ToString());
+      worker_.OnSessionLost();
+      unreachable_since = absl::Now();
+      attempt = 0;
+    } else {
+      WEFT_LOG_DEBUG("cannot reach the scheduler: {}", status.ToString());
+    }
+    if (absl::Now() - unreachable_since >= options_.death_timeout) {
+      return absl::UnavailableError(absl::StrCat(
+          "could not reach the scheduler at ", options_.scheduler_address, " for ",
+          absl::FormatDuration(options_.death_timeout), " (--death-timeout); last error: ",
+          status.ToString()));
+    }
+    absl::Duration backoff =
+        std::min(absl::Milliseconds(100) * (int64_t{1} << std::min(attempt++, 6)), absl::Seconds(5));
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
+  }
+  return absl::OkStatus();
+}
+
+absl::Duration SchedulerSession::HeartbeatInterval(const proto::WorkerWelcome& welcome) const {
+  if (options_.heartbeat_interval > absl::ZeroDuration()) return options_.heartbeat_interval;
+  if (welcome.heartbeat_interval_seconds() > 0) {
+    return absl::Seconds(welcome.heartbeat_interval_seconds());
+  }
+  return absl::Seconds(1);
+}
+
+absl::Status SchedulerSession::RunStream(bool* welcomed) {
+  grpc::ClientContext context;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    context_ = &context;
+  }
+  std::unique_ptr<Stream> stream = stub_->WorkerSession(&context);
+  auto writer = std::make_unique<Writer>(
+      [&stream](const proto::WorkerEventBatch& batch) { return stream->Write(batch); });
+
+  proto::RegisterWorker registration;  // built outside the writer's lock
+  *registration.mutable_info() = options_.info;
+  for (auto& location : worker_.HeldKeys()) *registration.add_held_keys() = std::move(location);
+  writer->Add([&registration](proto::WorkerEventBatch* batch) {
+    *batch->add_events()->mutable_register_() = registration;
+  });
+  writer->Flush();
+
+  // The first instruction must be the welcome; the rest of its batch is work.
+  proto::WorkerInstructionBatch batch;
+  bool ok = stream->Read(&batch);
+  if (ok && (batch.instructions_size() == 0 || !batch.instructions(0).has_welcome())) {
+    WEFT_LOG_ERROR("the scheduler did not answer RegisterWorker with a welcome");
+    context.TryCancel();
+    ok = false;
+  }
+  std::thread heartbeat;
+  absl::Mutex heartbeat_mu;
+  bool stream_done = false;
+  if (ok) {
+    *welcomed = true;
+    const proto::WorkerWelcome& welcome = batch.instructions(0).welcome();
+    std::fprintf(stderr, "Registered to: %s\n", options_.scheduler_address.c_str());
+    WEFT_LOG_INFO("registered to {} as {}", options_.scheduler_address, welcome.worker_id());
+    worker_.SetSender([w = writer.get()](const proto::WorkerEvent& event) {
+      w->Add([&event](proto::WorkerEventBatch* b) { *b->add_events() = event; });
+    });
+    absl::Duration interval = HeartbeatInterval(welcome);
+    heartbeat = std::thread([&, interval] {
+      absl::MutexLock lock(&heartbeat_mu);
+      while (!heartbeat_mu.AwaitWithTimeout(absl::Condition(&stream_done), interval)) {
+        proto::Heartbeat metrics = worker_.Metrics();
+        writer->Add([&metrics](proto::WorkerEventBatch* b) {
+          *b->add_events()->mutable_heartbeat() = metrics;
+        });
+      }
+    });
+    for (int i = 1; i < batch.instructions_size(); ++i) {
+      worker_.HandleInstruction(batch.instructions(i));
+    }
+    while (stream->Read(&batch)) {
+      for (const proto::WorkerInstruction& instruction : batch.instructions()) {
+        worker_.HandleInstruction(instruction);
+      }
+    }
+  }
+  // Tear down in order: no new events, no heartbeats, flush the writer, then Finish.
+  worker_.SetSender(nullptr);
+  {
+    absl::MutexLock lock(&heartbeat_mu);
+    stream_done = true;
+  }
+  if (heartbeat.joinable()) heartbeat.join();
+  context.TryCancel();  // the scheduler closed its side, or we stop: end ours too
+  writer->Close();
+  grpc::Status status = stream->Finish();
+  {
+    absl::MutexLock lock(&mu_);
+    context_ = nullptr;
+  }
+  if (status.ok()) return absl::UnavailableError("the scheduler closed the session");
+  return FromGrpc(status);
+}
+
+}  // namespace weft

@@ -1,0 +1,165 @@
+#include "worker/worker.h"
+
+#include <type_traits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "worker/data_client.h"
+#include "worker/task_runner.h"
+
+namespace weft {
+
+Worker::Worker(const WorkerOptions& options, const FunctionRegistry& registry, DataStore& store)
+    : options_(options),
+      registry_(registry),
+      store_(store),
+      state_(options.address, options.nthreads),
+      fetcher_(std::make_unique<ThreadPool>(options.fetch_threads)),
+      executor_(std::make_unique<ThreadPool>(options.nthreads)) {}
+
+Worker::~Worker() { Shutdown(); }
+
+void Worker::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    send_ = nullptr;
+    for (auto& [key, flag] : cancel_flags_) flag->store(true);
+  }
+  executor_.reset();
+  fetcher_.reset();
+}
+
+void Worker::SetSender(SendFn send) {
+  absl::MutexLock lock(&mu_);
+  send_ = std::move(send);
+}
+
+void Worker::HandleInstruction(const proto::WorkerInstruction& instruction) {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return;
+  switch (instruction.kind_case()) {
+    case proto::WorkerInstruction::kCompute:
+      Apply(state_.HandleCompute(instruction.compute()));
+      break;
+    case proto::WorkerInstruction::kFreeKeys: {
+      const auto& keys = instruction.free_keys().keys();
+      Apply(state_.HandleFreeKeys(std::vector<std::string>(keys.begin(), keys.end())));
+      break;
+    }
+    case proto::WorkerInstruction::kSteal:
+      Apply(state_.HandleSteal(instruction.steal().key()));
+      break;
+    case proto::WorkerInstruction::kWelcome:  // handled by the session
+    case proto::WorkerInstruction::KIND_NOT_SET:
+      break;
+  }
+}
+
+void Worker::OnSessionLost() {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return;
+  Apply(state_.HandleSessionLost());
+}
+
+// Every instruction is a quick hand-off, so all of them run under mu_, in the order the
+// state machine gave them (a Release must not overtake an earlier decision).
+void Worker::Apply(Instructions instructions) {
+  for (Instruction& instruction : instructions) {
+    std::visit(
+        [this](auto& i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          using T = std::decay_t<decltype(i)>;
+          if constexpr (std::is_same_v<T, FetchInstruction>) {
+            fetcher_->Schedule([this, fetch = std::move(i)] { Fetch(fetch); });
+          } else if constexpr (std::is_same_v<T, ExecuteInstruction>) {
+            auto flag = std::make_shared<std::atomic<bool>>(false);
+            cancel_flags_[i.spec->key()] = flag;
+            executor_->Schedule([this, spec = std::move(i.spec), flag] { Execute(spec, flag); });
+          } else if constexpr (std::is_same_v<T, CancelInstruction>) {
+            auto it = cancel_flags_.find(i.key);
+            if (it != cancel_flags_.end()) it->second->store(true);
+          } else if constexpr (std::is_same_v<T, ReleaseInstruction>) {
+            store_.Erase(i.key);
+          } else if constexpr (std::is_same_v<T, SendInstruction>) {
+            if (send_) send_(i.event);
+          }
+        },
+        instruction);
+  }
+}
+
+void Worker::Execute(std::shared_ptr<const proto::TaskSpec> spec,
+                     std::shared_ptr<std::atomic<bool>> cancel_flag) {
+  ExecuteOutcome outcome = RunTask(spec, registry_, store_, cancel_flag);
+  if (!outcome.ok) WEFT_LOG_DEBUG("task {} failed: {}", outcome.key, outcome.error);
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return;  // the pools are being joined: start nothing new
+  auto it = cancel_flags_.find(outcome.key);
+  if (it != cancel_flags_.end() && it->second == cancel_flag) cancel_flags_.erase(it);
+  Apply(state_.HandleExecuteDone(outcome));
+}
+
+void Worker::Fetch(const FetchInstruction& fetch) {
+  FetchOutcome outcome;
+  outcome.address = fetch.address;
+  std::vector<std::string> missing;
+  absl::StatusOr<KeyValues> values = FetchValues(*ChannelTo(fetch.address), fetch.keys,
+                                                 absl::Now() + options_.fetch_timeout, &missing);
+  if (!values.ok()) {
+    WEFT_LOG_WARN("fetching {} keys from {} failed: {}", fetch.keys.size(), fetch.address,
+                  values.status().ToString());
+    outcome.failed = fetch.keys;
+    outcome.error = absl::StrCat("GetData from ", fetch.address, ": ", values.status().ToString());
+  } else {
+    absl::flat_hash_map<std::string, bool> received;
+    for (auto& [key, value] : *values) {
+      std::string type_name = value.kind_name();
+      int64_t nbytes = store_.Put(key, std::move(value));
+      outcome.received.push_back(FetchedKey{key, nbytes, std::move(type_name)});
+      received[key] = true;
+    }
+    for (const std::string& key : fetch.keys) {
+      if (!received.contains(key)) outcome.failed.push_back(key);
+    }
+    outcome.error = absl::StrCat(fetch.address, " does not hold it");
+  }
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return;
+  Apply(state_.HandleFetchDone(outcome));
+}
+
+std::shared_ptr<grpc::Channel> Worker::ChannelTo(const std::string& address) {
+  absl::MutexLock lock(&channels_mu_);
+  auto& channel = channels_[address];
+  if (channel == nullptr) channel = MakeWeftChannel(address);
+  return channel;
+}
+
+std::vector<proto::KeyLocation> Worker::HeldKeys() const {
+  absl::MutexLock lock(&mu_);
+  return state_.HeldKeys();
+}
+
+proto::Heartbeat Worker::Metrics() const {
+  proto::Heartbeat heartbeat;
+  heartbeat.set_memory_bytes(store_.memory_bytes());
+  heartbeat.set_stored_keys(store_.size());
+  absl::MutexLock lock(&mu_);
+  heartbeat.set_executing(state_.executing());
+  heartbeat.set_ready(state_.ready());
+  return heartbeat;
+}
+
+TaskState Worker::state(const std::string& key) const {
+  absl::MutexLock lock(&mu_);
+  return state_.state(key);
+}
+
+std::vector<StoryEntry> Worker::Story(const std::string& key) const {
+  absl::MutexLock lock(&mu_);
+  return state_.Story(key);
+}
+
+}  // namespace weft

@@ -1,0 +1,97 @@
+// Worker: carries out what WorkerState decides — the effect layer of a weft worker.
+//
+// Instructions from the scheduler (ComputeTask, FreeKeys) and outcomes of its own work
+// (a fetch or an execution finished) go through one mutex into the WorkerState; the
+// instructions it returns are carried out under the same mutex, in order, and are all
+// quick: queue an execution on the executor pool (`nthreads` threads), queue a fetch on
+// the fetch pool, set a running task's cancel flag, erase a key from the DataStore, or
+// hand a TaskFinished/TaskFailed to the sender (the scheduler session's BatchedWriter).
+// Executions and fetches run on their pools without the mutex.
+//
+// Lifecycle: construct, SetSender when a session is up (null while disconnected: events
+// are dropped and the next session's RegisterWorker lists what is held), Shutdown (or
+// the destructor) cancels running tasks and joins the pools.
+//
+// Threading: every public method is thread-safe.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "proto/weft.pb.h"
+#include "worker/data_store.h"
+#include "worker/function_registry.h"
+#include "worker/thread_pool.h"
+#include "worker/worker_state.h"
+
+namespace weft {
+
+struct WorkerOptions {
+  std::string address;  // this worker's advertised Worker-service address
+  int nthreads = 1;
+  int fetch_threads = 4;  // concurrent GetData requests to peers
+  absl::Duration fetch_timeout = absl::Minutes(10);
+};
+
+class Worker {
+ public:
+  using SendFn = std::function<void(const proto::WorkerEvent&)>;
+
+  // `registry` and `store` must outlive the Worker.
+  Worker(const WorkerOptions& options, const FunctionRegistry& registry, DataStore& store);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker();
+
+  // Where TaskFinished/TaskFailed go; null drops them.
+  void SetSender(SendFn send);
+
+  void HandleInstruction(const proto::WorkerInstruction& instruction);
+  // The scheduler session broke: forget work in progress, keep reported results.
+  void OnSessionLost();
+
+  std::vector<proto::KeyLocation> HeldKeys() const;
+  proto::Heartbeat Metrics() const;
+  TaskState state(const std::string& key) const;
+  std::vector<StoryEntry> Story(const std::string& key) const;
+
+  // Cancels running tasks and waits for the pools to stop. Idempotent.
+  void Shutdown();
+
+ private:
+  void Apply(Instructions instructions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Execute(std::shared_ptr<const proto::TaskSpec> spec,
+               std::shared_ptr<std::atomic<bool>> cancel_flag);
+  void Fetch(const FetchInstruction& fetch);
+  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
+
+  // Constant after construction.
+  const WorkerOptions options_;
+  const FunctionRegistry& registry_;
+  DataStore& store_;
+
+  mutable absl::Mutex mu_;
+  WorkerState state_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<std::atomic<bool>>> cancel_flags_
+      ABSL_GUARDED_BY(mu_);
+  SendFn send_ ABSL_GUARDED_BY(mu_);
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+
+  absl::Mutex channels_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_
+      ABSL_GUARDED_BY(channels_mu_);
+
+  // Declared last: destroyed (joined) first, while everything they use still exists.
+  std::unique_ptr<ThreadPool> fetcher_;
+  std::unique_ptr<ThreadPool> executor_;
+};
+
+}  // namespace weft

@@ -1,0 +1,41 @@
+// Parsing and environment helpers for weft-worker's command line: memory sizes,
+// resources, the scheduler file, and the address this worker advertises to its peers.
+//
+// Threading: free functions, no shared state.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace weft {
+
+// "4GiB", "2GB", "512MiB", "10e9", "1000000", "0" (no limit), "auto" (the machine's total
+// RAM), or a fraction of it ("0.5"). Decimal units are powers of 1000, "i" units of 1024.
+absl::StatusOr<int64_t> ParseMemoryLimit(const std::string& text);
+
+// "GPU=2 MEM=10e9" (spaces or commas between entries).
+absl::StatusOr<std::map<std::string, double>> ParseResources(const std::string& text);
+
+// The "address" of a scheduler file (JSON {"address": "HOST:PORT", ...}); waits for the
+// file to appear and hold an address until `deadline` (kDeadlineExceeded after).
+absl::StatusOr<std::string> ReadSchedulerFile(const std::string& path, absl::Time deadline);
+
+// Splits "host:port" (also "[v6]:port"); kInvalidArgument if there is no port.
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address);
+
+// The local IP address this host uses to reach `scheduler_host` (a UDP socket connected
+// to it, then getsockname: no packet is sent). 127.0.0.1 when the scheduler is on loopback.
+absl::StatusOr<std::string> LocalAddressToward(const std::string& scheduler_host);
+
+// The address peers and clients should use for this worker, listening on `host`:`port`:
+// `contact_address` if set (a bare host gets `port`), else `host` unless it is a wildcard,
+// else the local IP toward the scheduler.
+absl::StatusOr<std::string> AdvertisedAddress(const std::string& contact_address,
+                                              const std::string& host, int port,
+                                              const std::string& scheduler_address);
+
+}  // namespace weft

@@ -1,0 +1,553 @@
+#include "worker/worker_state.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace weft {
+namespace {
+
+using S = TaskState;
+
+constexpr size_t kMaxStory = 10000;
+
+// Every legal (from, to) pair. Anything else is a bug in this file: it aborts loudly
+// rather than leaving a task silently stuck.
+const std::set<std::pair<S, S>>& LegalTransitions() {
+  static const auto* table = new std::set<std::pair<S, S>>{
+      {S::kReleased, S::kWaiting}, {S::kReleased, S::kReady},  {S::kReleased, S::kFetch},
+      {S::kWaiting, S::kReady},    {S::kWaiting, S::kReleased},
+      {S::kReady, S::kExecuting},  {S::kReady, S::kReleased},
+      {S::kExecuting, S::kMemory}, {S::kExecuting, S::kErred}, {S::kExecuting, S::kReleased},
+      {S::kExecuting, S::kReady},  // cancelled, then asked for again
+      {S::kFetch, S::kFlight},     {S::kFetch, S::kReleased},
+      {S::kFlight, S::kMemory},    {S::kFlight, S::kFetch},    {S::kFlight, S::kReleased},
+      {S::kMemory, S::kReleased},
+      {S::kErred, S::kReleased},   {S::kErred, S::kWaiting},   {S::kErred, S::kReady},
+  };
+  return *table;
+}
+
+proto::WorkerEvent Finished(const std::string& key, int64_t nbytes, const std::string& type_name,
+                            double duration) {
+  proto::WorkerEvent event;
+  auto* finished = event.mutable_task_finished();
+  finished->set_key(key);
+  finished->set_nbytes(nbytes);
+  finished->set_type_name(type_name);
+  finished->set_duration_seconds(duration);
+  return event;
+}
+
+proto::WorkerEvent Failed(const std::string& key, const std::string& function,
+                          const std::string& message, const std::vector<std::string>& missing) {
+  proto::WorkerEvent event;
+  auto* failed = event.mutable_task_failed();
+  failed->set_key(key);
+  failed->set_function(function);
+  failed->set_message(absl::StrCat(message, " [key ", key, "]"));
+  for (const auto& m : missing) failed->add_missing_dependencies(m);
+  return event;
+}
+
+}  // namespace
+
+const char* TaskStateName(TaskState state) {
+  switch (state) {
+    case S::kReleased: return "released";
+    case S::kWaiting: return "waiting";
+    case S::kReady: return "ready";
+    case S::kExecuting: return "executing";
+    case S::kMemory: return "memory";
+    case S::kErred: return "erred";
+    case S::kFetch: return "fetch";
+    case S::kFlight: return "flight";
+  }
+  return "?";
+}
+
+WorkerState::WorkerState(std::string self_address, int nthreads, int max_keys_per_fetch)
+    : self_address_(std::move(self_address)),
+      nthreads_(std::max(1, nthreads)),
+      max_keys_per_fetch_(std::max(1, max_keys_per_fetch)) {}
+
+// ---------------------------------------------------------------------------
+// Events
+
+// Fires for every ComputeTask. A key already known is not started twice.
+Instructions WorkerState::HandleCompute(const proto::ComputeTask& compute) {
+  Instructions out;
+  Task& task = Ensure(compute.task().key());
+  switch (task.state) {
+    case S::kMemory:  // computed or fetched already: report it (again)
+      if (task.spec == nullptr) task.spec = std::make_shared<const proto::TaskSpec>(compute.task());
+      task.reported = true;
+      out.push_back(SendInstruction{Finished(task.key, task.nbytes, task.type_name, 0)});
+      break;
+    case S::kFetch:
+    case S::kFlight:  // arriving soon from a peer: reported as finished when it lands
+      task.spec = std::make_shared<const proto::TaskSpec>(compute.task());
+      break;
+    case S::kExecuting:
+      if (task.cancelled) task.rerun = true;
+      break;
+    case S::kReady:
+      if (task.priority != compute.priority()) {
+        RemoveFromReady(task);
+        task.priority = compute.priority();
+        PushReady(task);
+      }
+      break;
+    case S::kWaiting:
+      task.priority = compute.priority();
+      break;
+    case S::kReleased:
+    case S::kErred:
+      StartCompute(task, compute, &out);
+      break;
+  }
+  IssueFetches(&out);
+  FillExecutors(&out);
+  return out;
+}
+
+// Fires for FreeKeys: the scheduler needs none of these keys any more.
+Instructions WorkerState::HandleFreeKeys(const std::vector<std::string>& keys) {
+  Instructions out;
+  for (const std::string& key : keys) {
+    Task* task = Find(key);
+    if (task == nullptr) continue;
+    task->reported = false;
+    switch (task->state) {
+      case S::kExecuting:
+        task->rerun = false;
+        if (!task->cancelled) {
+          task->cancelled = true;
+          out.push_back(CancelInstruction{key});
+        }
+        break;
+      case S::kReady:
+      case S::kWaiting:
+      case S::kErred:
+        ReleaseInputs(*task, &out);
+        FailDependents(key, "it was freed", &out);
+        Forget(key, "freed", &out);
+        break;
+      case S::kMemory:
+      case S::kFetch:
+      case S::kFlight:
+        task->spec.reset();
+        DropIfUnneeded(key, &out);  // a local task may still need it
+        break;
+      case S::kReleased:
+        break;
+    }
+  }
+  FillExecutors(&out);
+  return out;
+}
+
+// Fires for a StealRequest.
+Instructions WorkerState::HandleSteal(const std::string& key) {
+  Instructions out;
+  Task* task = Find(key);
+  bool stolen = task == nullptr || task->spec == nullptr;
+  if (task != nullptr && task->spec != nullptr &&
+      (task->state == S::kReady || task->state == S::kWaiting)) {
+    ReleaseInputs(*task, &out);
+    FailDependents(key, "it was stolen", &out);
+    Forget(key, "stolen", &out);
+    stolen = true;
+  }
+  proto::WorkerEvent event;
+  event.mutable_steal_response()->set_key(key);
+  event.mutable_steal_response()->set_stolen(stolen);
+  out.push_back(SendInstruction{std::move(event)});
+  return out;
+}
+
+// Fires when a GetData request to one peer ends, successfully or not.
+Instructions WorkerState::HandleFetchDone(const FetchOutcome& outcome) {
+  Instructions out;
+  for (const FetchedKey& received : outcome.received) {
+    Task* task = Find(received.key);
+    if (task == nullptr || task->state != S::kFlight) {
+      // Freed while in flight. (A key already in memory keeps its one stored copy.)
+      if (task == nullptr) out.push_back(ReleaseInstruction{received.key});
+      continue;
+    }
+    OnMemory(*task, received.nbytes, received.type_name, /*duration=*/0, &out);
+    DropIfUnneeded(received.key, &out);
+  }
+  for (const std::string& key : outcome.failed) {
+    Task* task = Find(key);
+    if (task == nullptr || task->state != S::kFlight) continue;
+    task->tried.push_back(outcome.address);
+    task->last_fetch_error = outcome.error;
+    if (!task->holders.empty()) {
+      Transition(*task, S::kFetch, absl::StrCat("not obtained from ", outcome.address));
+      to_fetch_.insert(key);
+    } else {
+      OnDependencyLost(key, &out);
+    }
+  }
+  IssueFetches(&out);
+  FillExecutors(&out);
+  return out;
+}
+
+// Fires when an executor thread is done with a task (its result, if any, is stored).
+Instructions WorkerState::HandleExecuteDone(const ExecuteOutcome& outcome) {
+  Instructions out;
+  Task* task = Find(outcome.key);
+  if (task == nullptr || task->state != S::kExecuting) {
+    if (outcome.ok && task == nullptr) out.push_back(ReleaseInstruction{outcome.key});
+    return out;
+  }
+  --executing_;
+  const std::string& function = task->spec->function();
+  if (task->cancelled) {
+    if (outcome.ok) out.push_back(ReleaseInstruction{outcome.key});
+    if (task->rerun) {  // the result may be cut short by the cancellation: run again
+      task->cancelled = task->rerun = false;
+      Transition(*task, S::kReady, "cancelled, then asked for again");
+      PushReady(*task);
+    } else {
+      ReleaseInputs(*task, &out);
+      Forget(outcome.key, "cancelled while executing", &out);
+    }
+  } else if (outcome.ok) {
+    ReleaseInputs(*task, &out);
+    OnMemory(*task, outcome.nbytes, outcome.type_name, outcome.duration_seconds, &out);
+  } else if (!outcome.missing_dependencies.empty()) {
+    FailMissing(outcome.key, outcome.missing_dependencies, outcome.error, &out);
+  } else {
+    Transition(*task, S::kErred, outcome.error);
+    out.push_back(SendInstruction{Failed(outcome.key, function, outcome.error, {})});
+    ReleaseInputs(*task, &out);
+    FailDependents(outcome.key, "it erred", &out);
+  }
+  FillExecutors(&out);
+  return out;
+}
+
+// Fires when the scheduler stream breaks. Only results the scheduler knew about survive.
+Instructions WorkerState::HandleSessionLost() {
+  Instructions out;
+  std::vector<std::string> keys;
+  for (const auto& [key, task] : tasks_) keys.push_back(key);
+  std::sort(keys.begin(), keys.end());
+  for (const std::string& key : keys) {
+    Task& task = tasks_.at(key);
+    task.dependents.clear();
+    task.waiting_for.clear();
+    switch (task.state) {
+      case S::kExecuting:
+        task.rerun = false;
+        task.reported = false;
+        if (!task.cancelled) {
+          task.cancelled = true;
+          out.push_back(CancelInstruction{key});
+        }
+        break;
+      case S::kMemory:
+        if (!task.reported) {
+          out.push_back(ReleaseInstruction{key});
+          Forget(key, "session lost", &out);
+        }
+        break;
+      default:
+        Forget(key, "session lost", &out);
+        break;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Transitions and their helpers
+
+WorkerState::Task* WorkerState::Find(const std::string& key) {
+  auto it = tasks_.find(key);
+  return it == tasks_.end() ? nullptr : &it->second;
+}
+
+WorkerState::Task& WorkerState::Ensure(const std::string& key) {
+  Task& task = tasks_[key];
+  task.key = key;
+  return task;
+}
+
+void WorkerState::Transition(Task& task, TaskState to, const std::string& reason) {
+  if (!LegalTransitions().count({task.state, to})) {
+    std::fprintf(stderr, "weft worker: illegal transition of %s: %s -> %s (%s)\n",
+                 task.key.c_str(), TaskStateName(task.state), TaskStateName(to), reason.c_str());
+    std::abort();
+  }
+  story_.push_back(StoryEntry{task.key, task.state, to, reason});
+  if (story_.size() > kMaxStory) story_.pop_front();
+  task.state = to;
+}
+
+// Removes the record (any state → released).
+void WorkerState::Forget(const std::string& key, const std::string& reason, Instructions*) {
+  Task* task = Find(key);
+  if (task == nullptr) return;
+  if (task->state == S::kReady) RemoveFromReady(*task);
+  if (task->state == S::kFetch) to_fetch_.erase(key);
+  if (task->state != S::kReleased) Transition(*task, S::kReleased, reason);
+  tasks_.erase(key);
+}
+
+void WorkerState::StartCompute(Task& task, const proto::ComputeTask& compute, Instructions* out) {
+  task.spec = std::make_shared<const proto::TaskSpec>(compute.task());
+  task.priority = compute.priority();
+  task.sequence = next_sequence_++;
+  task.waiting_for.clear();
+  std::map<std::string, std::vector<std::string>> holders;
+  for (const proto::KeyLocation& location : compute.who_has()) {
+    for (const std::string& address : location.addresses()) {
+      if (address != self_address_) holders[location.key()].push_back(address);
+    }
+  }
+  std::vector<std::string> missing;
+  for (const std::string& dep : task.spec->dependencies()) {
+    AddDependency(task, dep, holders[dep], &missing);
+  }
+  MakeReadyOrWait(task);
+  if (!missing.empty()) {
+    FailMissing(task.key, missing, "no worker holds it (who_has names no other holder)", out);
+  }
+}
+
+void WorkerState::AddDependency(Task& task, const std::string& dep,
+                                const std::vector<std::string>& holders,
+                                std::vector<std::string>* missing) {
+  if (dep == task.key) return;
+  Task& input = Ensure(dep);
+  input.dependents.insert(task.key);
+  auto add_holders = [&input, &holders] {
+    for (const std::string& address : holders) {
+      bool known = std::find(input.holders.begin(), input.holders.end(), address) !=
+                       input.holders.end() ||
+                   std::find(input.tried.begin(), input.tried.end(), address) != input.tried.end();
+      if (!known) input.holders.push_back(address);
+    }
+  };
+  switch (input.state) {
+    case S::kMemory:
+      return;
+    case S::kReleased:
+      add_holders();
+      if (input.holders.empty()) {
+        missing->push_back(dep);
+        return;
+      }
+      Transition(input, S::kFetch, absl::StrCat("needed by ", task.key));
+      to_fetch_.insert(dep);
+      break;
+    case S::kFetch:
+    case S::kFlight:
+      add_holders();
+      break;
+    case S::kErred:
+      missing->push_back(dep);
+      return;
+    case S::kWaiting:
+    case S::kReady:
+    case S::kExecuting:
+      break;  // computed here: wait for it
+  }
+  task.waiting_for.insert(dep);
+}
+
+void WorkerState::MakeReadyOrWait(Task& task) {
+  if (task.waiting_for.empty()) {
+    Transition(task, S::kReady, "inputs in memory");
+    PushReady(task);
+  } else {
+    Transition(task, S::kWaiting, absl::StrCat("waiting for ", task.waiting_for.size(), " inputs"));
+  }
+}
+
+void WorkerState::PushReady(Task& task) {
+  ready_queue_.insert(ReadyEntry{task.priority, task.sequence, task.key});
+}
+
+void WorkerState::RemoveFromReady(const Task& task) {
+  ready_queue_.erase(ReadyEntry{task.priority, task.sequence, task.key});
+}
+
+// executing/flight → memory. Wakes the local tasks that were waiting for this key.
+void WorkerState::OnMemory(Task& task, int64_t nbytes, const std::string& type_name,
+                           double duration, Instructions* out) {
+  Transition(task, S::kMemory, duration > 0 || task.spec ? "computed" : "fetched");
+  task.nbytes = nbytes;
+  task.type_name = type_name;
+  if (task.spec != nullptr) {
+    task.reported = true;
+    out->push_back(SendInstruction{Finished(task.key, nbytes, type_name, duration)});
+  }
+  for (const std::string& dependent_key : task.dependents) {
+    Task* dependent = Find(dependent_key);
+    if (dependent == nullptr || dependent->state != S::kWaiting) continue;
+    if (dependent->waiting_for.erase(task.key) && dependent->waiting_for.empty()) {
+      Transition(*dependent, S::kReady, absl::StrCat(task.key, " arrived"));
+      PushReady(*dependent);
+    }
+  }
+}
+
+// A key we were fetching has no holder left: every local task that needs it fails.
+void WorkerState::OnDependencyLost(const std::string& key, Instructions* out) {
+  Task* input = Find(key);
+  if (input == nullptr) return;
+  std::string why = absl::StrCat("no holder could provide it (tried ",
+                                 absl::StrJoin(input->tried, ", "), "): ", input->last_fetch_error);
+  if (input->spec != nullptr) {
+    // We were also asked to compute this key ourselves; report it lost so that the
+    // scheduler recomputes it where its inputs are known.
+    out->push_back(SendInstruction{Failed(key, input->spec->function(), why, {key})});
+  }
+  input->spec.reset();
+  FailDependents(key, why, out);
+  Forget(key, "no holder left", out);
+}
+
+// Every local task waiting for `key` fails as missing that dependency.
+void WorkerState::FailDependents(const std::string& key, const std::string& why,
+                                 Instructions* out) {
+  Task* input = Find(key);
+  if (input == nullptr) return;
+  std::vector<std::string> dependents(input->dependents.begin(), input->dependents.end());
+  std::sort(dependents.begin(), dependents.end());
+  for (const std::string& dependent : dependents) {
+    Task* task = Find(dependent);
+    if (task == nullptr || task->state == S::kExecuting || task->state == S::kMemory ||
+        task->state == S::kErred) {
+      continue;
+    }
+    FailMissing(dependent, {key}, why, out);
+  }
+}
+
+// Reports `key` failed for want of `missing`, and forgets it.
+void WorkerState::FailMissing(const std::string& key, const std::vector<std::string>& missing,
+                              const std::string& why, Instructions* out) {
+  Task* task = Find(key);
+  if (task == nullptr || task->spec == nullptr) return;
+  std::string message = absl::StrCat(
+      task->spec->function(), "(): could not get ",
+      missing.size() == 1 ? "dependency " : "dependencies ", absl::StrJoin(missing, ", "), ": ",
+      why);
+  out->push_back(SendInstruction{Failed(key, task->spec->function(), message, missing)});
+  ReleaseInputs(*task, out);
+  FailDependents(key, "its own dependency was lost", out);
+  Forget(key, "missing dependency", out);
+}
+
+// `task` no longer needs its inputs: fetched copies nobody else needs are dropped.
+void WorkerState::ReleaseInputs(const Task& task, Instructions* out) {
+  if (task.spec == nullptr) return;
+  const std::string key = task.key;  // `task` may not survive the loop
+  std::vector<std::string> deps(task.spec->dependencies().begin(),
+                                task.spec->dependencies().end());
+  for (const std::string& dep : deps) {
+    Task* input = Find(dep);
+    if (input == nullptr) continue;
+    input->dependents.erase(key);
+    DropIfUnneeded(dep, out);
+  }
+  if (Task* self = Find(key)) self->waiting_for.clear();
+}
+
+// Forgets `key` when neither the scheduler nor a local task wants it.
+void WorkerState::DropIfUnneeded(const std::string& key, Instructions* out) {
+  Task* task = Find(key);
+  if (task == nullptr || !task->dependents.empty() || task->spec != nullptr || task->reported) {
+    return;
+  }
+  switch (task->state) {
+    case S::kMemory:
+      out->push_back(ReleaseInstruction{key});
+      Forget(key, "no longer needed", out);
+      break;
+    case S::kFetch:
+    case S::kFlight:  // a late arrival is released by HandleFetchDone
+    case S::kReleased:
+      Forget(key, "no longer needed", out);
+      break;
+    default:
+      break;
+  }
+}
+
+// Groups the keys to fetch by their next holder, several keys per request.
+void WorkerState::IssueFetches(Instructions* out) {
+  if (to_fetch_.empty()) return;
+  std::vector<std::string> keys(to_fetch_.begin(), to_fetch_.end());
+  std::sort(keys.begin(), keys.end());
+  to_fetch_.clear();
+  std::map<std::string, std::vector<std::string>> by_address;
+  for (const std::string& key : keys) {
+    Task& task = tasks_.at(key);
+    std::string address = task.holders.front();
+    task.holders.pop_front();
+    Transition(task, S::kFlight, absl::StrCat("fetching from ", address));
+    by_address[address].push_back(key);
+  }
+  for (auto& [address, address_keys] : by_address) {
+    for (size_t i = 0; i < address_keys.size(); i += max_keys_per_fetch_) {
+      size_t end = std::min(address_keys.size(), i + max_keys_per_fetch_);
+      out->push_back(FetchInstruction{
+          address, std::vector<std::string>(address_keys.begin() + i, address_keys.begin() + end)});
+    }
+  }
+}
+
+void WorkerState::FillExecutors(Instructions* out) {
+  while (executing_ < nthreads_ && !ready_queue_.empty()) {
+    std::string key = std::get<2>(*ready_queue_.begin());
+    ready_queue_.erase(ready_queue_.begin());
+    Task& task = tasks_.at(key);
+    Transition(task, S::kExecuting, "executor free");
+    ++executing_;
+    out->push_back(ExecuteInstruction{task.spec});
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+
+std::vector<proto::KeyLocation> WorkerState::HeldKeys() const {
+  std::vector<proto::KeyLocation> held;
+  for (const auto& [key, task] : tasks_) {
+    if (task.state != S::kMemory || !task.reported) continue;
+    proto::KeyLocation location;
+    location.set_key(key);
+    location.add_addresses(self_address_);
+    location.set_nbytes(task.nbytes);
+    held.push_back(std::move(location));
+  }
+  return held;
+}
+
+TaskState WorkerState::state(const std::string& key) const {
+  auto it = tasks_.find(key);
+  return it == tasks_.end() ? S::kReleased : it->second.state;
+}
+
+std::vector<StoryEntry> WorkerState::Story(const std::string& key) const {
+  std::vector<StoryEntry> story;
+  for (const StoryEntry& entry : story_) {
+    if (entry.key == key) story.push_back(entry);
+  }
+  return story;
+}
+
+}  // namespace weft

@@ -1,0 +1,184 @@
+// WorkerState: the per-task state machine of a worker, as dask's worker_state_machine.
+//
+// Pure: no threads, no sockets, no clock. Events come in (the scheduler asks to compute
+// or free keys, a fetch or an execution finished, the session was lost) and each handler
+// returns the Instructions the caller must carry out: fetch keys from a peer, execute a
+// task, cancel a running task, drop a key from the DataStore, send an event to the
+// scheduler. The Worker (worker.h) is the thin layer that performs them and feeds the
+// outcomes back.
+//
+// Keys and their states (one explicit table of legal transitions, LegalTransitions() in
+// the .cc):
+//   compute tasks   released → waiting → ready → executing → memory | erred
+//                   (waiting while some dependency is not in memory here)
+//   dependencies    released → fetch → flight → memory      (copies fetched from peers)
+//                   flight → fetch (that holder failed: try the next one)
+//   any             → released (freed, cancelled, lost; the record is forgotten)
+// A key the scheduler asked us to compute that we also happen to be fetching keeps being
+// fetched: whichever way it reaches memory, it is reported as finished.
+// Fetched copies the scheduler does not know about are dropped as soon as no local task
+// needs them; computed results stay until FreeKeys.
+//
+// When no holder can provide a dependency, every task waiting for it is reported with
+// TaskFailed.missing_dependencies and forgotten (the scheduler recomputes the lost key).
+// Each transition is recorded; Story(key) replays a key's history for tests and logs.
+//
+// Threading: not thread-safe; the owner serializes calls (Worker holds a mutex).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "proto/weft.pb.h"
+
+namespace weft {
+
+enum class TaskState { kReleased, kWaiting, kReady, kExecuting, kMemory, kErred, kFetch, kFlight };
+const char* TaskStateName(TaskState state);
+
+// --- Instructions (what the caller must do).
+struct FetchInstruction {  // GetData `keys` from the worker at `address`
+  std::string address;
+  std::vector<std::string> keys;
+};
+struct ExecuteInstruction {  // run the task on an executor thread
+  std::shared_ptr<const proto::TaskSpec> spec;
+};
+struct CancelInstruction {  // the running task's result is no longer wanted
+  std::string key;
+};
+struct ReleaseInstruction {  // drop `key` from the DataStore
+  std::string key;
+};
+struct SendInstruction {  // send to the scheduler (TaskFinished / TaskFailed)
+  proto::WorkerEvent event;
+};
+using Instruction = std::variant<FetchInstruction, ExecuteInstruction, CancelInstruction,
+                                 ReleaseInstruction, SendInstruction>;
+using Instructions = std::vector<Instruction>;
+
+// --- Outcomes fed back by the caller.
+struct FetchedKey {
+  std::string key;
+  int64_t nbytes = 0;
+  std::string type_name;
+};
+struct FetchOutcome {
+  std::string address;
+  std::vector<FetchedKey> received;  // now in the DataStore
+  std::vector<std::string> failed;   // not obtained from this holder
+  std::string error;                 // why, for messages
+};
+struct ExecuteOutcome {
+  std::string key;
+  bool ok = false;  // ok: the result is in the DataStore
+  int64_t nbytes = 0;
+  std::string type_name;
+  double duration_seconds = 0;
+  std::string error;  // when !ok: the function's error, starting with "name("
+  std::vector<std::string> missing_dependencies;  // inputs that were not in the store
+};
+
+struct StoryEntry {
+  std::string key;
+  TaskState from;
+  TaskState to;
+  std::string reason;
+};
+
+class WorkerState {
+ public:
+  // `self_address`: this worker's address (never fetched from); `nthreads`: executor
+  // slots; `max_keys_per_fetch`: keys per GetData request.
+  WorkerState(std::string self_address, int nthreads, int max_keys_per_fetch = 64);
+
+  // The scheduler asks to compute a task; fetches missing inputs from who_has.
+  Instructions HandleCompute(const proto::ComputeTask& compute);
+  // The scheduler no longer needs these keys (cancelled, released).
+  Instructions HandleFreeKeys(const std::vector<std::string>& keys);
+  // Work stealing: give `key` back if it has not started; always answers with a
+  // StealResponse (stolen = the scheduler may run it elsewhere; a key unknown here
+  // counts as stolen, one running or done does not).
+  Instructions HandleSteal(const std::string& key);
+  Instructions HandleFetchDone(const FetchOutcome& outcome);
+  Instructions HandleExecuteDone(const ExecuteOutcome& outcome);
+  // The scheduler session broke: forget all work in progress (a new session starts from
+  // what is in memory); results of running tasks will be discarded.
+  Instructions HandleSessionLost();
+
+  // Keys in memory that the scheduler knows we hold (for RegisterWorker.held_keys).
+  std::vector<proto::KeyLocation> HeldKeys() const;
+
+  TaskState state(const std::string& key) const;
+  int executing() const { return executing_; }
+  int ready() const { return static_cast<int>(ready_queue_.size()); }
+  int64_t tracked_keys() const { return static_cast<int64_t>(tasks_.size()); }
+  std::vector<StoryEntry> Story(const std::string& key) const;
+
+ private:
+  struct Task {
+    std::string key;
+    TaskState state = TaskState::kReleased;
+    // Set when the scheduler asked us to compute this key.
+    std::shared_ptr<const proto::TaskSpec> spec;
+    int64_t priority = 0;
+    uint64_t sequence = 0;  // arrival order: FIFO among equal priorities
+    absl::flat_hash_set<std::string> waiting_for;  // inputs not in memory yet
+    absl::flat_hash_set<std::string> dependents;   // local tasks that need this key
+    std::deque<std::string> holders;                // peers to fetch from, next first
+    std::vector<std::string> tried;                 // peers that failed
+    std::string last_fetch_error;
+    bool reported = false;   // the scheduler knows this key is in our memory
+    bool cancelled = false;  // executing, but freed: discard the result
+    bool rerun = false;      // cancelled, then asked for again: run once more
+    int64_t nbytes = 0;
+    std::string type_name;
+  };
+  using ReadyEntry = std::tuple<int64_t, uint64_t, std::string>;
+
+  Task& Ensure(const std::string& key);
+  void Transition(Task& task, TaskState to, const std::string& reason);
+  void Forget(const std::string& key, const std::string& reason, Instructions* out);
+
+  void AddDependency(Task& task, const std::string& dep,
+                     const std::vector<std::string>& holders, std::vector<std::string>* missing);
+  void StartCompute(Task& task, const proto::ComputeTask& compute, Instructions* out);
+  void MakeReadyOrWait(Task& task);
+  void PushReady(Task& task);
+  void RemoveFromReady(const Task& task);
+  void OnMemory(Task& task, int64_t nbytes, const std::string& type_name, double duration,
+                Instructions* out);
+  void OnDependencyLost(const std::string& key, Instructions* out);
+  void FailDependents(const std::string& key, const std::string& why, Instructions* out);
+  Task* Find(const std::string& key);
+  void FailMissing(const std::string& key, const std::vector<std::string>& missing,
+                   const std::string& why, Instructions* out);
+  void ReleaseInputs(const Task& task, Instructions* out);
+  void DropIfUnneeded(const std::string& key, Instructions* out);
+  void IssueFetches(Instructions* out);
+  void FillExecutors(Instructions* out);
+
+  // Constant after construction.
+  const std::string self_address_;
+  const int nthreads_;
+  const int max_keys_per_fetch_;
+
+  // std::unordered_map: handlers hold Task& across insertions, which must stay valid.
+  std::unordered_map<std::string, Task> tasks_;
+  std::set<ReadyEntry> ready_queue_;
+  absl::flat_hash_set<std::string> to_fetch_;  // keys in kFetch not yet requested
+  int executing_ = 0;
+  uint64_t next_sequence_ = 0;
+  std::deque<StoryEntry> story_;  // the last kMaxStory transitions
+};
+
+}  // namespace weft

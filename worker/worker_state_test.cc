@@ -1,0 +1,254 @@
+// WorkerState: feed events, compare the instructions returned.
+#include "worker/worker_state.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace weft {
+namespace {
+
+using Holders = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+proto::ComputeTask Compute(const std::string& key, const Holders& deps = {}, int64_t priority = 0,
+                           const std::string& function = "inc") {
+  proto::ComputeTask compute;
+  compute.set_priority(priority);
+  proto::TaskSpec* spec = compute.mutable_task();
+  spec->set_key(key);
+  spec->set_function(function);
+  for (const auto& [dep, addresses] : deps) {
+    spec->add_dependencies(dep);
+    spec->add_args()->set_key(dep);
+    proto::KeyLocation* location = compute.add_who_has();
+    location->set_key(dep);
+    for (const auto& a : addresses) location->add_addresses(a);
+  }
+  return compute;
+}
+
+ExecuteOutcome Ok(const std::string& key, int64_t nbytes = 8) {
+  ExecuteOutcome outcome;
+  outcome.key = key;
+  outcome.ok = true;
+  outcome.nbytes = nbytes;
+  outcome.type_name = "int";
+  outcome.duration_seconds = 0.5;
+  return outcome;
+}
+
+// A compact, comparable rendering of instructions.
+std::vector<std::string> Render(const Instructions& instructions) {
+  std::vector<std::string> out;
+  for (const Instruction& instruction : instructions) {
+    if (auto* f = std::get_if<FetchInstruction>(&instruction)) {
+      std::string s = "fetch " + f->address + ":";
+      for (const auto& k : f->keys) s += " " + k;
+      out.push_back(s);
+    } else if (auto* e = std::get_if<ExecuteInstruction>(&instruction)) {
+      out.push_back("execute " + e->spec->key());
+    } else if (auto* c = std::get_if<CancelInstruction>(&instruction)) {
+      out.push_back("cancel " + c->key);
+    } else if (auto* r = std::get_if<ReleaseInstruction>(&instruction)) {
+      out.push_back("release " + r->key);
+    } else if (auto* s = std::get_if<SendInstruction>(&instruction)) {
+      if (s->event.has_steal_response()) {
+        out.push_back(std::string(s->event.steal_response().stolen() ? "stolen " : "kept ") +
+                      s->event.steal_response().key());
+      } else if (s->event.has_task_finished()) {
+        out.push_back("finished " + s->event.task_finished().key());
+      } else {
+        std::string line = "failed " + s->event.task_failed().key();
+        for (const auto& m : s->event.task_failed().missing_dependencies()) line += " missing=" + m;
+        out.push_back(line);
+      }
+    }
+  }
+  return out;
+}
+
+using Lines = std::vector<std::string>;
+
+const proto::TaskFailed* FirstFailure(const Instructions& instructions) {
+  for (const Instruction& instruction : instructions) {
+    if (auto* s = std::get_if<SendInstruction>(&instruction)) {
+      if (s->event.has_task_failed()) return &s->event.task_failed();
+    }
+  }
+  return nullptr;
+}
+
+TEST_CASE("tasks without inputs run up to nthreads at once, by priority") {
+  WorkerState state("me:1", /*nthreads=*/1);
+  CHECK(Render(state.HandleCompute(Compute("a", {}, 5))) == Lines{"execute a"});
+  CHECK(Render(state.HandleCompute(Compute("b", {}, 7))).empty());
+  CHECK(Render(state.HandleCompute(Compute("c", {}, 1))).empty());
+  CHECK(state.state("b") == TaskState::kReady);
+  CHECK(state.ready() == 2);
+  CHECK(state.executing() == 1);
+  // Lower priority value runs first.
+  CHECK(Render(state.HandleExecuteDone(Ok("a"))) == Lines{"finished a", "execute c"});
+  CHECK(Render(state.HandleExecuteDone(Ok("c"))) == Lines{"finished c", "execute b"});
+  CHECK(Render(state.HandleExecuteDone(Ok("b"))) == Lines{"finished b"});
+  CHECK(state.state("a") == TaskState::kMemory);
+  CHECK(state.executing() == 0);
+  // Asked again for a key in memory: reported again, not recomputed.
+  CHECK(Render(state.HandleCompute(Compute("a"))) == Lines{"finished a"});
+}
+
+TEST_CASE("inputs are fetched, several keys per request, then the task runs") {
+  WorkerState state("me:1", 2);
+  auto instructions = state.HandleCompute(
+      Compute("t", {{"x", {"peer:1"}}, {"y", {"peer:1"}}, {"z", {"peer:2", "peer:1"}}}));
+  CHECK(Render(instructions) == Lines{"fetch peer:1: x y", "fetch peer:2: z"});
+  CHECK(state.state("t") == TaskState::kWaiting);
+  CHECK(state.state("x") == TaskState::kFlight);
+  // A second task sharing an input does not fetch it again.
+  CHECK(Render(state.HandleCompute(Compute("u", {{"x", {"peer:1"}}}))).empty());
+
+  FetchOutcome first{"peer:1", {{"x", 8, "int"}, {"y", 8, "int"}}, {}, ""};
+  CHECK(Render(state.HandleFetchDone(first)) == Lines{"execute u"});
+  FetchOutcome second{"peer:2", {{"z", 8, "int"}}, {}, ""};
+  CHECK(Render(state.HandleFetchDone(second)) == Lines{"execute t"});
+  // Fetched copies are dropped once no local task needs them.
+  CHECK(Render(state.HandleExecuteDone(Ok("u"))) == Lines{"finished u"});
+  CHECK(Render(state.HandleExecuteDone(Ok("t"))) ==
+        Lines{"release x", "release y", "release z", "finished t"});
+  CHECK(state.state("x") == TaskState::kReleased);
+  CHECK(state.tracked_keys() == 2);
+}
+
+TEST_CASE("a failed fetch tries the next holder, then reports the input missing") {
+  WorkerState state("me:1", 1);
+  CHECK(Render(state.HandleCompute(Compute("t", {{"x", {"a:1", "b:1"}}}, 0, "add"))) ==
+        Lines{"fetch a:1: x"});
+  CHECK(Render(state.HandleFetchDone({"a:1", {}, {"x"}, "unreachable"})) == Lines{"fetch b:1: x"});
+  auto last = state.HandleFetchDone({"b:1", {}, {"x"}, "b:1 does not hold it"});
+  CHECK(Render(last) == Lines{"failed t missing=x"});
+  const proto::TaskFailed* failed = FirstFailure(last);
+  REQUIRE(failed != nullptr);
+  CHECK(failed->function() == "add");
+  CHECK_THAT(failed->message(), Catch::StartsWith("add(): could not get dependency x"));
+  CHECK_THAT(failed->message(), Catch::Contains("a:1, b:1"));
+  CHECK_THAT(failed->message(), Catch::EndsWith("[key t]"));
+  CHECK(state.state("t") == TaskState::kReleased);
+  CHECK(state.state("x") == TaskState::kReleased);
+  CHECK(state.tracked_keys() == 0);
+}
+
+TEST_CASE("an input that no worker holds fails the task at once; self is never a holder") {
+  WorkerState state("me:1", 1);
+  CHECK(Render(state.HandleCompute(Compute("t", {{"x", {}}}))) == Lines{"failed t missing=x"});
+  CHECK(Render(state.HandleCompute(Compute("u", {{"y", {"me:1"}}}))) == Lines{"failed u missing=y"});
+  CHECK(state.tracked_keys() == 0);
+}
+
+TEST_CASE("a function error erres the task and names the key") {
+  WorkerState state("me:1", 1);
+  state.HandleCompute(Compute("k"));
+  ExecuteOutcome outcome;
+  outcome.key = "k";
+  outcome.error = "inc(): argument 1 must be int, got string";
+  auto instructions = state.HandleExecuteDone(outcome);
+  CHECK(Render(instructions) == Lines{"failed k"});
+  CHECK(FirstFailure(instructions)->message() ==
+        "inc(): argument 1 must be int, got string [key k]");
+  CHECK(FirstFailure(instructions)->missing_dependencies_size() == 0);
+  CHECK(state.state("k") == TaskState::kErred);
+  // Retried by the scheduler: runs again.
+  CHECK(Render(state.HandleCompute(Compute("k"))) == Lines{"execute k"});
+}
+
+TEST_CASE("inputs missing from the store at execution are reported as missing") {
+  WorkerState state("me:1", 1);
+  state.HandleCompute(Compute("k"));
+  ExecuteOutcome outcome;
+  outcome.key = "k";
+  outcome.error = "inc(): inputs not in this worker's memory: x";
+  outcome.missing_dependencies = {"x"};
+  CHECK(Render(state.HandleExecuteDone(outcome)) == Lines{"failed k missing=x"});
+  CHECK(state.executing() == 0);
+  CHECK(Render(state.HandleCompute(Compute("j"))) == Lines{"execute j"});
+}
+
+TEST_CASE("FreeKeys drops queued tasks, cancels running ones and releases results") {
+  WorkerState state("me:1", 1);
+  state.HandleCompute(Compute("running"));
+  state.HandleCompute(Compute("queued"));
+  state.HandleCompute(Compute("waiting", {{"x", {"peer:1"}}}));
+  CHECK(Render(state.HandleFreeKeys({"queued", "waiting", "unknown"})).empty());
+  CHECK(state.state("queued") == TaskState::kReleased);
+  CHECK(state.state("x") == TaskState::kReleased);  // nobody needs it any more
+  CHECK(state.ready() == 0);
+  // The late arrival of x is released.
+  CHECK(Render(state.HandleFetchDone({"peer:1", {{"x", 8, "int"}}, {}, ""})) == Lines{"release x"});
+
+  CHECK(Render(state.HandleFreeKeys({"running"})) == Lines{"cancel running"});
+  CHECK(Render(state.HandleExecuteDone(Ok("running"))) == Lines{"release running"});
+  CHECK(state.state("running") == TaskState::kReleased);
+
+  state.HandleCompute(Compute("done"));
+  state.HandleExecuteDone(Ok("done"));
+  CHECK(Render(state.HandleFreeKeys({"done"})) == Lines{"release done"});
+  CHECK(state.tracked_keys() == 0);
+}
+
+TEST_CASE("a task cancelled while running and asked for again runs once more") {
+  WorkerState state("me:1", 1);
+  state.HandleCompute(Compute("k"));
+  CHECK(Render(state.HandleFreeKeys({"k"})) == Lines{"cancel k"});
+  CHECK(Render(state.HandleCompute(Compute("k"))).empty());
+  CHECK(Render(state.HandleExecuteDone(Ok("k"))) == Lines{"release k", "execute k"});
+  CHECK(Render(state.HandleExecuteDone(Ok("k"))) == Lines{"finished k"});
+}
+
+TEST_CASE("losing the session keeps only results the scheduler knew about") {
+  WorkerState state("me:1", 1);
+  state.HandleCompute(Compute("kept"));
+  state.HandleExecuteDone(Ok("kept", 100));
+  state.HandleCompute(Compute("running"));
+  state.HandleCompute(Compute("queued"));
+  state.HandleCompute(Compute("waiting", {{"x", {"peer:1"}}}));
+  CHECK(Render(state.HandleSessionLost()) == Lines{"cancel running"});
+  CHECK(state.state("queued") == TaskState::kReleased);
+  CHECK(state.state("x") == TaskState::kReleased);
+  CHECK(Render(state.HandleExecuteDone(Ok("running"))) == Lines{"release running"});
+  auto held = state.HeldKeys();
+  REQUIRE(held.size() == 1);
+  CHECK(held[0].key() == "kept");
+  CHECK(held[0].nbytes() == 100);
+  CHECK(held[0].addresses(0) == "me:1");
+  CHECK(state.tracked_keys() == 1);
+}
+
+TEST_CASE("work stealing takes back only tasks that have not started") {
+  WorkerState state("me:1", 1);
+  state.HandleCompute(Compute("running"));
+  state.HandleCompute(Compute("queued"));
+  state.HandleCompute(Compute("waiting", {{"x", {"peer:1"}}}));
+  CHECK(Render(state.HandleSteal("queued")) == Lines{"stolen queued"});
+  CHECK(Render(state.HandleSteal("waiting")) == Lines{"stolen waiting"});
+  CHECK(state.state("x") == TaskState::kReleased);
+  CHECK(Render(state.HandleSteal("running")) == Lines{"kept running"});
+  CHECK(Render(state.HandleSteal("never-seen")) == Lines{"stolen never-seen"});
+  CHECK(Render(state.HandleExecuteDone(Ok("running"))) == Lines{"finished running"});
+  CHECK(Render(state.HandleSteal("running")) == Lines{"kept running"});
+  CHECK(state.ready() == 0);
+}
+
+TEST_CASE("the story of a key lists its transitions") {
+  WorkerState state("me:1", 1);
+  state.HandleCompute(Compute("t", {{"x", {"peer:1"}}}));
+  state.HandleFetchDone({"peer:1", {{"x", 8, "int"}}, {}, ""});
+  state.HandleExecuteDone(Ok("t"));
+  std::vector<std::string> path;
+  for (const StoryEntry& e : state.Story("t")) path.push_back(TaskStateName(e.to));
+  CHECK(path == Lines{"waiting", "ready", "executing", "memory"});
+  path.clear();
+  for (const StoryEntry& e : state.Story("x")) path.push_back(TaskStateName(e.to));
+  CHECK(path == Lines{"fetch", "flight", "memory", "released"});
+}
+
+}  // namespace
+}  // namespace weft

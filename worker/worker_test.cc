@@ -1,0 +1,203 @@
+// The Worker effect layer in-process: two workers with real GetData servers on loopback,
+// the built-in functions, and the events they would send to the scheduler.
+#include "worker/worker.h"
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/codec.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "worker/data_server.h"
+
+namespace weft {
+namespace {
+
+const FunctionRegistry& Builtins() {
+  static FunctionRegistry* registry = [] {
+    auto* r = new FunctionRegistry();
+    REQUIRE(r->AddBuiltins().ok());
+    return r;
+  }();
+  return *registry;
+}
+
+// One worker with its store, GetData server and a recorder of the events it sends.
+class TestWorker {
+ public:
+  explicit TestWorker(int nthreads = 1) : service_(store_) {
+    int port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    address_ = "127.0.0.1:" + std::to_string(port);
+    WorkerOptions options;
+    options.address = address_;
+    options.nthreads = nthreads;
+    options.fetch_timeout = absl::Seconds(10);
+    worker_ = std::make_unique<Worker>(options, Builtins(), store_);
+    worker_->SetSender([this](const proto::WorkerEvent& event) {
+      absl::MutexLock lock(&mu_);
+      events_.push_back(event);
+    });
+  }
+  ~TestWorker() {
+    worker_->Shutdown();
+    server_->Shutdown();
+  }
+
+  void Compute(const proto::ComputeTask& compute) {
+    proto::WorkerInstruction instruction;
+    *instruction.mutable_compute() = compute;
+    worker_->HandleInstruction(instruction);
+  }
+  void Free(const std::string& key) {
+    proto::WorkerInstruction instruction;
+    instruction.mutable_free_keys()->add_keys(key);
+    worker_->HandleInstruction(instruction);
+  }
+
+  // Waits for the event about `key`.
+  proto::WorkerEvent WaitFor(const std::string& key, absl::Duration timeout = absl::Seconds(20)) {
+    absl::MutexLock lock(&mu_);
+    const proto::WorkerEvent* found = nullptr;
+    auto has_it = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      for (const auto& e : events_) {
+        if ((e.has_task_finished() && e.task_finished().key() == key) ||
+            (e.has_task_failed() && e.task_failed().key() == key)) {
+          found = &e;
+          return true;
+        }
+      }
+      return false;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&has_it), timeout);
+    REQUIRE(found != nullptr);
+    return *found;
+  }
+
+  DataStore& store() { return store_; }
+  Worker& worker() { return *worker_; }
+  const std::string& address() const { return address_; }
+
+ private:
+  DataStore store_;
+  DataService service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  absl::Mutex mu_;
+  std::vector<proto::WorkerEvent> events_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Worker> worker_;
+};
+
+proto::Arg Literal(const Value& v) {
+  proto::Arg arg;
+  arg.set_literal(EncodeValueToString(v));
+  return arg;
+}
+
+proto::ComputeTask Task(const std::string& key, const std::string& function,
+                        std::vector<proto::Arg> args,
+                        std::vector<std::pair<std::string, std::vector<std::string>>> who_has = {}) {
+  proto::ComputeTask compute;
+  compute.mutable_task()->set_key(key);
+  compute.mutable_task()->set_function(function);
+  for (auto& arg : args) *compute.mutable_task()->add_args() = arg;
+  for (auto& [dep, addresses] : who_has) {
+    compute.mutable_task()->add_dependencies(dep);
+    auto* location = compute.add_who_has();
+    location->set_key(dep);
+    for (auto& a : addresses) location->add_addresses(a);
+  }
+  return compute;
+}
+
+proto::Arg KeyArg(const std::string& key) {
+  proto::Arg arg;
+  arg.set_key(key);
+  return arg;
+}
+
+TEST_CASE("a worker runs tasks, fetching inputs from a peer") {
+  TestWorker a, b;
+  a.Compute(Task("x", "inc", {Literal(1)}));
+  auto x = a.WaitFor("x");
+  REQUIRE(x.has_task_finished());
+  CHECK(x.task_finished().type_name() == "int");
+  CHECK(*a.store().Get("x") == Value(2));
+
+  // y = add(x, [x, 10]) on b: x comes from a; nested list args resolve.
+  proto::Arg list;
+  *list.mutable_list()->add_items() = KeyArg("x");
+  *list.mutable_list()->add_items() = Literal(10);
+  b.Compute(Task("y", "sum", {list}, {{"x", {a.address()}}}));
+  auto y = b.WaitFor("y");
+  REQUIRE(y.has_task_finished());
+  CHECK(*b.store().Get("y") == Value(12));
+  // The fetched copy is dropped once y is done; a keeps its result.
+  for (int i = 0; i < 100 && b.store().Contains("x"); ++i) absl::SleepFor(absl::Milliseconds(10));
+  CHECK_FALSE(b.store().Contains("x"));
+  CHECK(a.store().Contains("x"));
+
+  // A large value travels in chunks.
+  a.Compute(Task("big", "make_bytes", {Literal(3 << 20)}));
+  REQUIRE(a.WaitFor("big").has_task_finished());
+  b.Compute(Task("n", "len", {KeyArg("big")}, {{"big", {a.address()}}}));
+  REQUIRE(b.WaitFor("n").has_task_finished());
+  CHECK(*b.store().Get("n") == Value(3 << 20));
+}
+
+TEST_CASE("failures name the function and the key; the worker keeps serving") {
+  TestWorker w;
+  w.Compute(Task("r", "raise", {Literal("boom at line 7")}));
+  auto r = w.WaitFor("r");
+  REQUIRE(r.has_task_failed());
+  CHECK(r.task_failed().function() == "raise");
+  CHECK(r.task_failed().message() == "raise(): boom at line 7 [key r]");
+
+  w.Compute(Task("t", "inc", {Literal("x")}));
+  CHECK(w.WaitFor("t").task_failed().message() ==
+        "inc(): argument 1 must be int, got string [key t]");
+  w.Compute(Task("u", "no_such_function", {}));
+  CHECK_THAT(w.WaitFor("u").task_failed().message(), Catch::Contains("no_such_function"));
+
+  w.Compute(Task("ok", "inc", {Literal(41)}));
+  REQUIRE(w.WaitFor("ok").has_task_finished());
+  CHECK(*w.store().Get("ok") == Value(42));
+}
+
+TEST_CASE("an input no holder can provide is reported missing") {
+  TestWorker a, b;
+  b.Compute(Task("t", "inc", {KeyArg("x")}, {{"x", {"127.0.0.1:1", a.address()}}}));
+  auto t = b.WaitFor("t");
+  REQUIRE(t.has_task_failed());
+  REQUIRE(t.task_failed().missing_dependencies_size() == 1);
+  CHECK(t.task_failed().missing_dependencies(0) == "x");
+  CHECK_THAT(t.task_failed().message(), Catch::Contains("[key t]"));
+  CHECK_THAT(t.task_failed().message(), Catch::Contains(a.address()));
+}
+
+TEST_CASE("freeing a running task cancels it and frees the executor") {
+  TestWorker w(/*nthreads=*/1);
+  w.Compute(Task("slow", "sleep", {Literal(30.0)}));
+  for (int i = 0; i < 100 && w.worker().state("slow") != TaskState::kExecuting; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  REQUIRE(w.worker().state("slow") == TaskState::kExecuting);
+  absl::Time start = absl::Now();
+  w.Free("slow");
+  w.Compute(Task("next", "inc", {Literal(1)}));
+  REQUIRE(w.WaitFor("next").has_task_finished());
+  CHECK(absl::Now() - start < absl::Seconds(10));
+  CHECK_FALSE(w.store().Contains("slow"));
+  auto metrics = w.worker().Metrics();
+  CHECK(metrics.stored_keys() == 1);
+}
+
+}  // namespace
+}  // namespace weft
