@@ -9,9 +9,12 @@ APT_PACKAGES=(
   # libraries
   libgrpc++-dev libprotobuf-dev libabsl-dev libsimdjson-dev libzstd-dev zlib1g-dev
   libisal-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev catch2 libcli11-dev libboost-dev
-  # tests and benchmarks: the dask peer we measure against, the S3 server's runtime
-  python3 python3-distributed nodejs npm procps
+  # tests and benchmarks: the dask peer we measure against
+  python3 python3-distributed procps curl
 )
+# The S3 server's runtime: Debian's nodejs and npm, unless a Node.js with npm is already
+# here (NodeSource's nodejs bundles npm and conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -97,6 +97,26 @@ absl::StatusOr<std::vector<Value>> Client::GatherKeys(const std::vector<std::str
   return impl_->core->Gather(keys);
 }
 
+std::vector<Future<Value>> Client::persist(const Graph& graph,
+                                           const std::vector<std::string>& keys) {
+  std::vector<proto::TaskSpec> tasks;
+  tasks.reserve(graph.size());
+  for (const auto& [key, task] : graph) {
+    tasks.push_back(internal::BuildTask(task.function, task.args, key));
+  }
+  std::vector<Future<Value>> out;
+  for (auto& handle : impl_->core->SubmitGraph(std::move(tasks), keys)) {
+    out.emplace_back(std::move(handle));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Value>> Client::get(const Graph& graph,
+                                               const std::vector<std::string>& keys) {
+  std::vector<Future<Value>> futures = persist(graph, keys);
+  return gather(futures);
+}
+
 void Client::CancelKeys(const std::vector<std::string>& keys) { impl_->core->Cancel(keys); }
 
 absl::StatusOr<ClusterInfo> Client::info(absl::Duration timeout) {
@@ -110,6 +130,7 @@ absl::StatusOr<ClusterInfo> Client::info(absl::Duration timeout) {
     info.memory_bytes += w.memory_bytes();
   }
   info.tasks_total = reply.tasks_total();
+  for (const auto& [state, n] : reply.tasks_by_state()) info.tasks_by_state[state] = n;
   return info;
 }
 

@@ -247,6 +247,35 @@ absl::Status ClientCore::Wait(const std::string& key, absl::Duration timeout) co
   return WaitAll({key}, timeout);
 }
 
+absl::StatusOr<size_t> ClientCore::WaitAny(const std::vector<std::string>& keys,
+                                           absl::Duration timeout) const {
+  size_t found = keys.size();
+  auto any_done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      auto it = keys_.find(keys[i]);
+      if (it == keys_.end() || IsDone(it->second.status)) {
+        found = i;
+        return true;
+      }
+    }
+    return closed_;
+  };
+  absl::MutexLock lock(&mu_);
+  if (!mu_.AwaitWithTimeout(absl::Condition(&any_done), timeout)) {
+    return absl::DeadlineExceededError("no future finished in time");
+  }
+  if (found == keys.size()) return absl::UnavailableError(close_reason_);
+  return found;
+}
+
+absl::StatusOr<size_t> WaitAny(const std::vector<const KeyHandle*>& handles,
+                               absl::Duration timeout) {
+  if (handles.empty()) return absl::InvalidArgumentError("no futures to wait for");
+  std::vector<std::string> keys;
+  for (const KeyHandle* h : handles) keys.push_back(h->key());
+  return handles.front()->core().WaitAny(keys, timeout);
+}
+
 absl::StatusOr<std::vector<Value>> ClientCore::Gather(const std::vector<std::string>& keys) {
   // A holder can die between the scheduler's word and our fetch; the scheduler then
   // reports the key LOST and later in memory elsewhere, so wait and try again.

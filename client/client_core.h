@@ -68,6 +68,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   FutureStatus Status(const std::string& key) const;
   absl::Status Wait(const std::string& key, absl::Duration timeout) const;
+  // The index of the first key of `keys` that is done.
+  absl::StatusOr<size_t> WaitAny(const std::vector<std::string>& keys,
+                                 absl::Duration timeout) const;
   // Waits for every key, then fetches them from the workers.
   absl::StatusOr<std::vector<Value>> Gather(const std::vector<std::string>& keys);
   void Cancel(const std::vector<std::string>& keys);

@@ -195,3 +195,54 @@ TEST_CASE("connecting to an address where nothing listens is a clear error") {
   CHECK(client.status().code() == absl::StatusCode::kUnavailable);
   CHECK_THAT(std::string(client.status().message()), Catch::Contains("127.0.0.1:1"));
 }
+
+TEST_CASE("hand-built graphs: get, persist, wait and as_completed") {
+  TestCluster cluster;
+  auto client = cluster.Connect();
+  // dask's {'x': 1, 'y': 2, 'z': (add, 'x', 'y')}
+  weft::Graph graph = {
+      {"x", weft::GraphTask::Literal(1)},
+      {"y", weft::GraphTask::Literal(2)},
+      {"z", weft::GraphTask::Call("add", {Arg::Key("x"), Arg::Key("y")})},
+      {"w", weft::GraphTask::Call("sum", {Arg(std::vector<Arg>{Arg::Key("x"), Arg::Key("z"), 10})})},
+  };
+  auto values = client->get(graph, {"z", "w"});
+  REQUIRE(values.ok());
+  CHECK((*values)[0] == weft::Value(3));
+  CHECK((*values)[1] == weft::Value(14));
+
+  // A tree reduction of 256 leaves: 255 adds, only the root wanted.
+  weft::Graph tree;
+  std::vector<std::string> level;
+  for (int i = 0; i < 256; ++i) {
+    std::string key = "leaf-" + std::to_string(i);
+    tree[key] = weft::GraphTask::Literal(i);
+    level.push_back(key);
+  }
+  for (int depth = 0; level.size() > 1; ++depth) {
+    std::vector<std::string> next;
+    for (size_t i = 0; i < level.size(); i += 2) {
+      std::string key = "add-" + std::to_string(depth) + "-" + std::to_string(i / 2);
+      tree[key] = weft::GraphTask::Call("add", {Arg::Key(level[i]), Arg::Key(level[i + 1])});
+      next.push_back(key);
+    }
+    level = next;
+  }
+  auto root = client->persist(tree, {level[0]});  // returns at once
+  REQUIRE(client->wait(root, absl::Seconds(60)).ok());
+  CHECK(root[0].result() == weft::Value(255 * 256 / 2));
+  // Only the wanted root stays in memory: the 510 intermediates were freed.
+  auto info = client->info();
+  REQUIRE(info.ok());
+  CHECK(info->tasks_by_state["memory"] == 1);
+
+  // as_completed yields each future once, the quick ones before the slow one.
+  std::vector<Future<weft::Value>> futures = {client->submit("sleep", {0.5}),
+                                              client->submit("inc", {1}),
+                                              client->submit("inc", {2})};
+  weft::AsCompleted<weft::Value> done(futures);
+  std::vector<std::string> order;
+  while (auto f = done.next(absl::Seconds(30))) order.push_back(f->key());
+  REQUIRE(order.size() == 3);
+  CHECK(order.back() == futures[0].key());
+}

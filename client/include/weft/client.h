@@ -17,11 +17,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "weft/future.h"
 #include "weft/value.h"
@@ -49,6 +52,20 @@ struct ClientOptions {
   std::string bin_dir;
 };
 
+// One task of a hand-built graph: `function(args...)`, where Arg::Key("x") refers to the
+// result of key "x" (another task of the graph, or a key already on the cluster).
+struct GraphTask {
+  std::string function;
+  std::vector<Arg> args;
+  // A literal value as a task (dask's {'x': 1}).
+  static GraphTask Literal(Value value) { return {"identity", {Arg(std::move(value))}}; }
+  static GraphTask Call(std::string function, std::vector<Arg> args) {
+    return {std::move(function), std::move(args)};
+  }
+};
+// Key → task, as dask's dict graphs: {{"x", Literal(1)}, {"z", Call("add", {Key("x"), 2})}}.
+using Graph = std::map<std::string, GraphTask>;
+
 struct ClusterInfo {
   std::string scheduler_address;
   int workers = 0;
@@ -56,6 +73,7 @@ struct ClusterInfo {
   int64_t memory_limit = 0;
   int64_t memory_bytes = 0;  // held by the workers' data stores, as of their last heartbeat
   int64_t tasks_total = 0;
+  std::map<std::string, int64_t> tasks_by_state;  // "memory", "processing", "released", ...
   std::string ToString() const;  // <Client: scheduler=127.0.0.1:8786 workers=2 threads=4>
 };
 
@@ -102,6 +120,25 @@ class Client {
     return out;
   }
 
+  // Sends every task of `graph` in one message and returns at once with futures for
+  // `keys` (dask's client.compute / persist on a graph). Tasks no future needs are freed
+  // on the workers as soon as their dependents have run.
+  std::vector<Future<Value>> persist(const Graph& graph, const std::vector<std::string>& keys);
+  // persist, then gather: the values of `keys` (dask's client.get).
+  absl::StatusOr<std::vector<Value>> get(const Graph& graph, const std::vector<std::string>& keys);
+
+  // Blocks until every future is done (finished, erred or cancelled) or `timeout` passes.
+  template <typename T>
+  absl::Status wait(const std::vector<Future<T>>& futures,
+                    absl::Duration timeout = absl::InfiniteDuration()) {
+    const absl::Time deadline = absl::Now() + timeout;
+    for (const auto& f : futures) {
+      absl::Status s = f.wait(deadline - absl::Now());
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
   // Stops the computation of these futures' keys; they end as kCancelled.
   template <typename T>
   void cancel(const std::vector<Future<T>>& futures) {
@@ -130,6 +167,30 @@ class Client {
   void CancelKeys(const std::vector<std::string>& keys);
 
   std::unique_ptr<Impl> impl_;
+};
+
+// Yields futures in the order they finish (dask's as_completed):
+//   for (weft::AsCompleted done(futures); auto f = done.next();) use(f->result());
+template <typename T>
+class AsCompleted {
+ public:
+  explicit AsCompleted(std::vector<Future<T>> futures) : pending_(std::move(futures)) {}
+  // The next future to be done, or nullopt when all have been returned (or `timeout`
+  // passed without any finishing).
+  std::optional<Future<T>> next(absl::Duration timeout = absl::InfiniteDuration()) {
+    if (pending_.empty()) return std::nullopt;
+    std::vector<const internal::KeyHandle*> handles;
+    for (const auto& f : pending_) handles.push_back(f.handle().get());
+    absl::StatusOr<size_t> i = internal::WaitAny(handles, timeout);
+    if (!i.ok()) return std::nullopt;
+    Future<T> done = pending_[*i];
+    pending_.erase(pending_.begin() + *i);
+    return done;
+  }
+  size_t remaining() const { return pending_.size(); }
+
+ private:
+  std::vector<Future<T>> pending_;
 };
 
 }  // namespace weft

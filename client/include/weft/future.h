@@ -71,7 +71,10 @@ class KeyHandle {
   const std::string key_;
 };
 
-absl::Status ToStatus(const TaskError& e);
+// The index of the first of `handles` (all of one client) that is done, waiting up to
+// `timeout` (kDeadlineExceeded).
+absl::StatusOr<size_t> WaitAny(const std::vector<const KeyHandle*>& handles,
+                               absl::Duration timeout);
 [[noreturn]] void ThrowForStatus(const absl::Status& status, const std::string& key);
 }  // namespace internal
 
