@@ -49,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "weft/convert.h"
 #include "weft/value.h"
 
 namespace weft {
@@ -82,95 +83,15 @@ using RawTaskFunction = absl::StatusOr<Value> (*)(const ValueList& args,
 
 namespace internal {
 
-// --- Argument conversion: ArgTraits<T>::Convert(value, &out) and a name for messages.
+// --- Argument conversion: ArgTraits<T>::Convert(value, &out) and a name for messages,
+// over the conversions typed futures use too (weft/convert.h).
 template <typename T>
 struct ArgTraits {
-  static_assert(sizeof(T) == 0,
-                "unsupported weft function parameter type: use Value, bool, int64_t, int, "
-                "double, std::string, ValueList, Record or Buffer");
-};
-template <>
-struct ArgTraits<Value> {
-  static constexpr const char* kName = "any";
-  static bool Convert(const Value& v, Value* out) { *out = v; return true; }
-};
-template <>
-struct ArgTraits<bool> {
-  static constexpr const char* kName = "bool";
-  static bool Convert(const Value& v, bool* out) {
-    if (!v.is_bool()) return false;
-    *out = v.as_bool();
-    return true;
-  }
-};
-template <>
-struct ArgTraits<int64_t> {
-  static constexpr const char* kName = "int";
-  static bool Convert(const Value& v, int64_t* out) {
-    if (!v.is_int()) return false;
-    *out = v.as_int();
-    return true;
-  }
-};
-template <>
-struct ArgTraits<int> {
-  static constexpr const char* kName = "int (32-bit)";
-  static bool Convert(const Value& v, int* out) {
-    if (!v.is_int() || v.as_int() < std::numeric_limits<int>::min() ||
-        v.as_int() > std::numeric_limits<int>::max()) {
-      return false;
-    }
-    *out = static_cast<int>(v.as_int());
-    return true;
-  }
-};
-template <>
-struct ArgTraits<double> {
-  static constexpr const char* kName = "double";
-  static bool Convert(const Value& v, double* out) {
-    if (v.is_double()) {
-      *out = v.as_double();
-    } else if (v.is_int()) {
-      *out = static_cast<double>(v.as_int());
-    } else {
-      return false;
-    }
-    return true;
-  }
-};
-template <>
-struct ArgTraits<std::string> {
-  static constexpr const char* kName = "string";
-  static bool Convert(const Value& v, std::string* out) {
-    if (!v.is_string()) return false;
-    *out = v.as_string();
-    return true;
-  }
-};
-template <>
-struct ArgTraits<ValueList> {
-  static constexpr const char* kName = "list";
-  static bool Convert(const Value& v, ValueList* out) {
-    if (!v.is_list()) return false;
-    *out = v.as_list();
-    return true;
-  }
-};
-template <>
-struct ArgTraits<Record> {
-  static constexpr const char* kName = "record";
-  static bool Convert(const Value& v, Record* out) {
-    if (!v.is_record()) return false;
-    *out = v.as_record();
-    return true;
-  }
-};
-template <>
-struct ArgTraits<Buffer> {
-  static constexpr const char* kName = "bytes";
-  static bool Convert(const Value& v, Buffer* out) {
-    if (!v.is_bytes()) return false;
-    *out = v.as_bytes();
+  static constexpr const char* kName = ValueConverter<T>::kName;
+  static bool Convert(const Value& v, T* out) {
+    absl::StatusOr<T> converted = ValueConverter<T>::From(v);
+    if (!converted.ok()) return false;
+    *out = *std::move(converted);
     return true;
   }
 };

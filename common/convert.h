@@ -1,5 +1,6 @@
-// Conversions between weft::Value and C++ types, used by typed futures
-// (`Future<int64_t>::result()`) and typed task functions.
+// Conversions from weft::Value to C++ types, used by typed futures
+// (`Future<int64_t>::result()`) and by the parameters of typed task functions
+// (weft/function.h). Included as "weft/convert.h".
 //
 //   ConvertValue<T>(value) → absl::StatusOr<T>   kInvalidArgument on a type mismatch
 //
@@ -8,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -65,9 +67,12 @@ struct ValueConverter<int64_t> {
 
 template <>
 struct ValueConverter<int> {
-  static constexpr const char* kName = "int";
+  static constexpr const char* kName = "int (32-bit)";
   static absl::StatusOr<int> From(const Value& v) {
-    if (!v.is_int()) return internal::TypeMismatch(kName, v);
+    if (!v.is_int() || v.as_int() < std::numeric_limits<int>::min() ||
+        v.as_int() > std::numeric_limits<int>::max()) {
+      return internal::TypeMismatch(kName, v);
+    }
     return static_cast<int>(v.as_int());
   }
 };
