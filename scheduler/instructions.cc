@@ -26,6 +26,14 @@ void SchedulerState::SendCompute(WorkerState* w, const TaskState& ts) {
   compute->set_priority(ts.priority);
 }
 
+void SchedulerState::SendSteal(WorkerState* w, const std::string& key) {
+  if (w->removed) return;
+  open_free_keys_.erase(w);  // keep the order with later frees
+  WorkerMessage& message = out_.to_workers.emplace_back();
+  message.worker_id = w->id;
+  message.instruction.mutable_steal()->set_key(key);
+}
+
 void SchedulerState::SendFreeKey(WorkerState* w, const std::string& key) {
   if (w->removed) return;
   auto it = open_free_keys_.find(w);

@@ -1,58 +1,76 @@
 #include "scheduler/placement.h"
 
 #include <cstdint>
+#include <limits>
+#include <tuple>
+#include <utility>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 
 namespace weft::scheduler {
 namespace {
 
-// a is less occupied than b: processing/nthreads compared without rounding.
-bool LessOccupied(const WorkerState& a, const WorkerState& b) {
-  return static_cast<int64_t>(a.processing.size()) * b.nthreads <
-         static_cast<int64_t>(b.processing.size()) * a.nthreads;
-}
-
-class LocalityPlacement : public PlacementPolicy {
+class CostPlacement : public PlacementPolicy {
  public:
-  WorkerState* Choose(const TaskState& task, const std::vector<WorkerState*>& workers) override {
-    const size_t n = workers.size();
-    // Bytes of the inputs each worker already holds. Empty for tasks without inputs.
-    absl::flat_hash_map<WorkerState*, int64_t> held;
-    int64_t most = 0;
+  explicit CostPlacement(double bandwidth) : bandwidth_(bandwidth > 0 ? bandwidth : 1.0) {}
+
+  WorkerState* Choose(const TaskState& task,
+                      const std::vector<WorkerState*>& candidates) override {
+    // Bytes of the inputs each holder already has. A task has few inputs and each input
+    // few holders, so a short vector beats a hash map here (this runs for every task).
+    absl::InlinedVector<std::pair<const WorkerState*, int64_t>, 8> held;
+    int64_t total = 0;
     for (const TaskState* dep : task.dependencies) {
-      for (WorkerState* w : dep->who_has) {
-        int64_t& bytes = held[w];
-        bytes += dep->nbytes > 0 ? dep->nbytes : 0;
-        if (bytes > most) most = bytes;
+      int64_t bytes = dep->nbytes > 0 ? dep->nbytes : 0;
+      total += bytes;
+      for (const WorkerState* w : dep->who_has) {
+        auto it = held.begin();
+        while (it != held.end() && it->first != w) ++it;
+        if (it == held.end()) {
+          held.emplace_back(w, bytes);
+        } else {
+          it->second += bytes;
+        }
       }
     }
-    // Candidates: the holders of the most input bytes, or every worker when no input
-    // has a size. Among them the least occupied wins; the round-robin cursor breaks ties
-    // (the first candidate at or after it, in join order).
+    auto held_by = [&held](const WorkerState* w) -> int64_t {
+      for (const auto& [holder, bytes] : held) {
+        if (holder == w) return bytes;
+      }
+      return 0;
+    };
+    // Smaller is better: (start time, -held bytes, load per thread, distance from the
+    // round-robin cursor in join numbers).
+    using Key = std::tuple<double, int64_t, double, int64_t>;
     WorkerState* best = nullptr;
-    size_t cursor = next_ % n;
-    for (size_t i = 0; i < n; ++i) {
-      WorkerState* w = workers[(cursor + i) % n];
-      if (most > 0) {
-        auto it = held.find(w);
-        if (it == held.end() || it->second != most) continue;
+    Key best_key;
+    for (WorkerState* w : candidates) {
+      int64_t bytes = held_by(w);
+      double start = w->occupancy / w->nthreads + static_cast<double>(total - bytes) / bandwidth_;
+      double load = static_cast<double>(w->processing.size()) / w->nthreads;
+      int64_t rank = w->number >= next_ ? w->number - next_
+                                        : w->number - next_ + std::numeric_limits<int32_t>::max();
+      Key key{start, -bytes, load, rank};
+      if (best == nullptr || key < best_key) {
+        best = w;
+        best_key = key;
       }
-      if (best == nullptr || LessOccupied(*w, *best)) best = w;
-      if (best->processing.empty()) break;  // nobody is less occupied than idle
     }
-    next_ = best->slot + 1;
+    next_ = best->number + 1;
     return best;
   }
 
  private:
-  size_t next_ = 0;  // round-robin cursor: a slot index
+  const double bandwidth_;
+  int64_t next_ = 0;  // round-robin cursor: a worker number
 };
 
 }  // namespace
 
-std::unique_ptr<PlacementPolicy> NewLocalityPlacement() {
-  return std::make_unique<LocalityPlacement>();
+std::unique_ptr<PlacementPolicy> NewCostPlacement(double bandwidth) {
+  return std::make_unique<CostPlacement>(bandwidth);
 }
+
+std::unique_ptr<PlacementPolicy> NewLocalityPlacement() { return NewCostPlacement(100e6); }
 
 }  // namespace weft::scheduler

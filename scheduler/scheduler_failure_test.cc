@@ -19,8 +19,8 @@ TEST_CASE("a failure errs every task downstream, naming the task that failed") {
            {Harness::Task("x"), Harness::Task("y", {"x"}), Harness::Task("z", {"y"}),
             Harness::Task("other")},
            {"z", "other"});
-  // (Instructions follow the recommendations; workers order their queue by priority.)
-  CHECK(h.Take() == Lines{"w1: compute other", "w1: compute x"});
+  // Root tasks go out in priority order: x's chain was submitted first.
+  CHECK(h.Take() == Lines{"w1: compute x", "w1: compute other"});
   REQUIRE(h.Fail(w, "x", "kaboom in x").ok());
   CHECK(h.Take() == Lines{"c1: erred z (x in boom: kaboom in x)"});
   CHECK(h.Status("x") == "erred");
@@ -242,7 +242,7 @@ TEST_CASE("an illegal transition is refused, reported and counted") {
   CHECK(status.code() == absl::StatusCode::kInternal);
   CHECK_THAT(std::string(status.message()),
              Catch::StartsWith("illegal transition of x: processing -> forgotten"));
-  CHECK_THAT(std::string(status.message()), Catch::Contains("x: waiting -> processing"));
+  CHECK_THAT(std::string(status.message()), Catch::Contains("x: queued -> processing"));
   CHECK(h.Status("x") == "processing");
   CHECK(h.state.illegal_transitions() == 1);
   CHECK_FALSE(h.state.Validate().ok());

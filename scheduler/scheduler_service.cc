@@ -127,7 +127,7 @@ void SchedulerService::Loop() {
     // count before anyone is timed out.
     absl::Time now = absl::Now();
     if (now >= next_tick) {
-      state_.CheckTimeouts(now);
+      state_.Tick(now);
       next_tick = now + options_.tick;
     }
     Route(state_.TakeInstructions());
@@ -216,6 +216,12 @@ void SchedulerService::HandleWorkerEvents(const std::shared_ptr<WorkerConnection
         break;
       case proto::WorkerEvent::kTaskFailed:
         LogIfError(state_.TaskFailed(id, event.task_failed()), "task-failed");
+        break;
+      case proto::WorkerEvent::kStatusChange:
+        LogIfError(state_.WorkerStatusChange(id, event.status_change()), "status-change");
+        break;
+      case proto::WorkerEvent::kStealResponse:
+        LogIfError(state_.StealResponse(id, event.steal_response()), "steal-response");
         break;
       case proto::WorkerEvent::kRegister:
         WEFT_LOG_WARN("worker {} registered twice on one stream; ignored", id);

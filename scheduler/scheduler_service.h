@@ -4,7 +4,7 @@
 // reads its stream and only enqueues events; one event-loop thread owns the
 // SchedulerState, runs the events in arrival order, and hands the instructions they
 // return to the BatchedWriter of the connection they are addressed to. A timer in the
-// loop (ServiceOptions::tick) feeds CheckTimeouts.
+// loop (ServiceOptions::tick) feeds SchedulerState::Tick (timeouts, work stealing).
 //
 //   WorkerSession: the first item must be RegisterWorker (else INVALID_ARGUMENT); the
 //     scheduler answers WorkerWelcome. Closing the stream removes the worker; a worker the
@@ -36,7 +36,8 @@ namespace weft::scheduler {
 
 struct ServiceOptions {
   SchedulerOptions scheduler;
-  absl::Duration tick = absl::Milliseconds(500);  // how often CheckTimeouts runs
+  // How often SchedulerState::Tick runs (timeouts, work stealing).
+  absl::Duration tick = absl::Milliseconds(100);
 };
 
 class SchedulerService final : public proto::Scheduler::Service {

@@ -28,7 +28,8 @@ std::vector<TaskState*> SortedByPriority(const Set& set) {
 
 SchedulerState::SchedulerState(SchedulerOptions options, std::unique_ptr<PlacementPolicy> placement)
     : options_(std::move(options)),
-      placement_(placement != nullptr ? std::move(placement) : NewLocalityPlacement()) {}
+      placement_(placement != nullptr ? std::move(placement)
+                                      : NewCostPlacement(options_.bandwidth)) {}
 
 SchedulerState::~SchedulerState() = default;
 
@@ -53,13 +54,16 @@ std::string SchedulerState::AddWorker(const proto::RegisterWorker& msg, absl::Ti
   Begin("add-worker");
   auto owned = std::make_unique<WorkerState>();
   WorkerState* w = owned.get();
-  w->id = absl::StrCat("w", next_worker_number_++);
+  w->number = next_worker_number_++;
+  w->id = absl::StrCat("w", w->number);
   w->info = msg.info();
   w->nthreads = std::max(1, msg.info().nthreads());
   w->slot = worker_list_.size();
   w->last_seen = now;
   workers_.emplace(w->id, std::move(owned));
   worker_list_.push_back(w);
+  ++running_workers_;
+  UpdateRoom(w);
 
   WorkerMessage& welcome = out_.to_workers.emplace_back();
   welcome.worker_id = w->id;
@@ -88,6 +92,12 @@ absl::Status SchedulerState::RemoveWorker(const std::string& worker_id, absl::st
   WorkerState* w = FindWorker(worker_id);
   if (w == nullptr) return absl::NotFoundError(absl::StrCat("unknown worker ", worker_id));
   w->removed = true;
+  if (!w->paused) --running_workers_;
+  has_room_.erase({w->number, w});
+  idle_.erase({w->number, w});
+  // Steals it was to receive: the victims' tasks are placed afresh if they let go.
+  for (TaskState* ts : w->stealing_in) ts->steal_thief = nullptr;
+  w->stealing_in.clear();
   worker_list_.erase(worker_list_.begin() + w->slot);
   for (size_t i = w->slot; i < worker_list_.size(); ++i) worker_list_[i]->slot = i;
   auto it = workers_.find(worker_id);
@@ -130,7 +140,11 @@ absl::Status SchedulerState::Heartbeat(const std::string& worker_id, const proto
   if (w == nullptr) return absl::NotFoundError(absl::StrCat("unknown worker ", worker_id));
   w->last_seen = now;
   w->last_heartbeat = msg;
-  return absl::OkStatus();
+  if (msg.paused() == w->paused) return absl::OkStatus();
+  Begin(msg.paused() ? "worker-paused" : "worker-resumed");
+  Recs recs;
+  SetPaused(w, msg.paused(), &recs);
+  return RunTransitions(&recs);
 }
 
 void SchedulerState::Touch(const std::string& worker_id, absl::Time now) {
@@ -160,6 +174,7 @@ absl::Status SchedulerState::TaskFinished(const std::string& worker_id,
     SendFreeKey(w, msg.key());
     return absl::OkStatus();
   }
+  if (msg.duration_seconds() > 0) ts->prefix->AddDuration(msg.duration_seconds());
   Recs recs;
   if (ts->status == S::kProcessing && ts->processing_on == w) {
     TransitionArgs args;
@@ -174,8 +189,8 @@ absl::Status SchedulerState::TaskFinished(const std::string& worker_id,
 
 absl::Status SchedulerState::AcceptOrFree(TaskState* ts, WorkerState* w, int64_t nbytes,
                                           Recs* recs) {
-  bool unfinished =
-      ts->status == S::kWaiting || ts->status == S::kNoWorker || ts->status == S::kProcessing;
+  bool unfinished = ts->status == S::kWaiting || ts->status == S::kNoWorker ||
+                    ts->status == S::kQueued || ts->status == S::kProcessing;
   if (ts->needed() && unfinished) {
     TransitionArgs args;
     args.worker = w;
@@ -252,25 +267,29 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
   std::vector<TaskState*> added;
   for (proto::TaskSpec& spec : *msg.mutable_tasks()) {
     if (spec.key().empty() || tasks_.contains(spec.key())) continue;
-    auto owned = std::make_unique<TaskState>(std::move(spec), next_priority_++);
+    auto owned = std::make_unique<TaskState>(std::move(spec), /*task_priority=*/0);
     TaskState* ts = owned.get();
+    ts->prefix = PrefixFor(ts->key());
     tasks_.emplace(ts->key(), std::move(owned));
     ++status_counts_[static_cast<int>(S::kReleased)];
     added.push_back(ts);
   }
-  Recs recs;
-  absl::Status first_error;
+  std::vector<std::pair<TaskState*, std::string>> unknown_deps;
   for (TaskState* ts : added) {
-    std::string unknown;
     for (const std::string& key : ts->spec.dependencies()) {
       TaskState* dep = FindTask(key);
       if (dep == nullptr || dep == ts) {
-        unknown = key;
+        unknown_deps.emplace_back(ts, key);
       } else if (dep->dependents.insert(ts).second) {
         ts->dependencies.push_back(dep);
       }
     }
-    if (unknown.empty()) continue;
+  }
+  AssignPriorities(added);
+  Recs recs;
+  absl::Status first_error;
+  for (const auto& [ts, unknown] : unknown_deps) {
+    if (ts->status == S::kErred) continue;  // a second unknown dependency
     TransitionArgs args;
     args.error = {ts->key(), ts->function(),
                   absl::StrCat("task ", ts->key(), " (", ts->function(),

@@ -9,7 +9,7 @@
 //
 // Task states and their legal moves are dask's (see TaskStatus and the one transition
 // table in transitions.cc): released → waiting → processing → memory, plus no-worker,
-// erred and forgotten. An illegal transition is a bug: it is logged, counted
+// queued, erred and forgotten. An illegal transition is a bug: it is logged, counted
 // (illegal_transitions()) and returned as an Internal status, never silently applied.
 //
 // Lifetime of a key (as dask): a task is kept while a client wants it or a task that is
@@ -19,6 +19,19 @@
 // finished dependent still points at stay (without data), so a lost result can be
 // recomputed from them. Worker-side results arriving for a key that is not needed, or
 // already in memory, are answered with FreeKeys.
+//
+// Scheduling policy (as dask.distributed's; options in SchedulerOptions):
+//  - Durations are learnt per key prefix (TaskFinished.duration_seconds); a worker's
+//    occupancy is the sum of the estimated durations of what it is processing.
+//  - Placement (PlacementPolicy, default NewCostPlacement) weighs occupancy per thread
+//    against the time to move the input bytes a worker does not hold.
+//  - Root-task queuing: tasks without dependencies wait in `queued` and go out, in
+//    priority order, to running workers with room (HasRoom), as workers free up. Tasks with inputs go straight to a worker.
+//  - Priorities: graphs first come first served; within a graph depth-first (ordering.h).
+//  - Work stealing (Tick): tasks beyond the threads of a saturated worker are asked back
+//    (StealRequest) for an idle one, when moving their inputs is cheap relative to their
+//    duration. The task stays processing on the victim until StealResponse.
+//  - Paused workers (WorkerStatusChange, Heartbeat.paused) get no new task.
 //
 // Cost: every event costs O(what it touches) — hash maps keyed by key, per-task and
 // per-worker sets; nothing scans all tasks, except Validate() (for tests). Placement
@@ -34,6 +47,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -55,6 +69,32 @@ struct SchedulerOptions {
   int allowed_failures = 3;
   // Transitions kept per task for Story().
   size_t story_length = 16;
+
+  // ---- Scheduling policy.
+  // Bytes per second assumed between workers, to weigh moving inputs against waiting.
+  double bandwidth = 100e6;
+  // The estimated duration of a task whose key prefix has never been measured (dask's
+  // distributed.scheduler.default-task-durations default).
+  double unknown_task_duration_seconds = 0.5;
+  // Root-task queuing: a worker has room for another root task while it processes fewer
+  // than max(ceil(nthreads * worker_saturation), nthreads * min_roots_per_thread) tasks,
+  // or — for tasks measured to be short — while its occupancy is under
+  // nthreads * root_window_seconds, up to nthreads * max_roots_per_thread tasks. dask
+  // sends saturation * nthreads (1.1); its tasks are rarely microseconds. One task in
+  // flight per thread would make tiny tasks wait for a round trip each, so a worker
+  // keeps ~100 ms of known-short work queued, and at least 2 tasks per thread.
+  double worker_saturation = 1.1;
+  int min_roots_per_thread = 2;
+  double root_window_seconds = 0.1;
+  int max_roots_per_thread = 1000;
+  // Work stealing, on Tick at most every steal_interval.
+  bool work_stealing = true;
+  absl::Duration steal_interval = absl::Milliseconds(100);
+  // A task is stolen only if fetching its inputs onto the thief takes at most this
+  // fraction of its estimated duration, and its duration is at least steal_min_seconds
+  // (shorter ones finish before a steal pays off, as dask's 5 ms).
+  double steal_cost_ratio = 0.5;
+  double steal_min_seconds = 0.005;
 };
 
 struct WorkerMessage {
@@ -79,7 +119,7 @@ struct Instructions {
 
 class SchedulerState {
  public:
-  // `placement` defaults to NewLocalityPlacement().
+  // `placement` defaults to NewCostPlacement(options.bandwidth).
   explicit SchedulerState(SchedulerOptions options,
                           std::unique_ptr<PlacementPolicy> placement = nullptr);
   SchedulerState(const SchedulerState&) = delete;
@@ -89,7 +129,7 @@ class SchedulerState {
   // ---- Worker events. Unknown worker ids (a worker already removed) → NotFound, and
   // nothing changes: late messages from a dead worker are dropped.
 
-  // A worker registered: returns its new id and queues its WorkerWelcome. Results it
+  // A worker registered (running, not paused): returns its new id and queues its WorkerWelcome. Results it
   // still holds (held_keys) are kept when useful, else it is told to free them. Tasks
   // waiting in no-worker are assigned.
   std::string AddWorker(const proto::RegisterWorker& msg, absl::Time now);
@@ -100,6 +140,17 @@ class SchedulerState {
   absl::Status Heartbeat(const std::string& worker_id, const proto::Heartbeat& msg, absl::Time now);
   // Removes the workers not heard from for longer than options.worker_timeout.
   void CheckTimeouts(absl::Time now);
+  // The periodic tick (the service calls it every ~100 ms): CheckTimeouts, then work
+  // stealing if options.steal_interval has passed since the last round.
+  void Tick(absl::Time now);
+  // The worker paused (no new tasks go there; queued root tasks wait for others) or
+  // resumed (it gets work again). Heartbeat.paused has the same effect.
+  absl::Status WorkerStatusChange(const std::string& worker_id,
+                                  const proto::WorkerStatusChange& msg);
+  // The answer to a StealRequest. stolen: the task moves to the thief (or is placed
+  // again if the thief left). Not stolen: it stays, nothing changes. Answers about tasks
+  // no longer processing on that worker (finished, released, rescheduled) are ignored.
+  absl::Status StealResponse(const std::string& worker_id, const proto::StealResponse& msg);
   absl::Status TaskFinished(const std::string& worker_id, const proto::TaskFinished& msg);
   absl::Status TaskFailed(const std::string& worker_id, const proto::TaskFailed& msg);
   // Any message from a worker counts as a sign of life (TaskFinished/Failed included);
@@ -136,6 +187,10 @@ class SchedulerState {
     return status_counts_[static_cast<int>(status)];
   }
   int64_t illegal_transitions() const { return illegal_transitions_; }
+  int64_t steals_requested() const { return steals_requested_; }
+  int64_t steals_done() const { return steals_done_; }
+  // The estimated duration of one run of `ts`, from its prefix's measured average.
+  double EstimateDuration(const TaskState& ts) const;
   const SchedulerOptions& options() const { return options_; }
 
   // Checks every cross-reference invariant (O(all tasks)). For tests and debugging.
@@ -188,6 +243,11 @@ class SchedulerState {
   void NoWorkerToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void NoWorkerToErred(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void NoWorkerToReleased(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void NoWorkerToQueued(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void WaitingToQueued(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void QueuedToProcessing(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void QueuedToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void QueuedToReleased(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void ProcessingToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void ProcessingToErred(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void ProcessingToWaiting(TaskState* ts, const TransitionArgs& args, Recs* recs);
@@ -208,6 +268,26 @@ class SchedulerState {
   void AddReplica(TaskState* ts, WorkerState* w, int64_t nbytes);
   void RemoveReplica(TaskState* ts, WorkerState* w);
 
+  // ---- Policy: occupancy, root-task queuing, pausing, stealing (policy.cc).
+  // Where a task that is ready to run goes now: processing, queued (a root task not
+  // queued yet, or no worker has room) or no-worker (no running worker).
+  TaskStatus Decide(const TaskState& ts) const;
+  // The workers PlacementPolicy chooses among. REQUIRES: Decide(ts) == kProcessing.
+  std::vector<WorkerState*> Candidates(const TaskState& ts) const;
+  // Whether `w` takes another root task now (see SchedulerOptions::worker_saturation).
+  bool HasRoom(const WorkerState& w) const;
+  // Re-evaluates w's place in has_room_ and idle_ after its load or pause state changed.
+  void UpdateRoom(WorkerState* w);
+  void AddProcessing(TaskState* ts, WorkerState* w);
+  void RemoveProcessing(TaskState* ts);
+  void ClearSteal(TaskState* ts);
+  void SetPaused(WorkerState* w, bool paused, Recs* recs);
+  // One round of work stealing.
+  void Balance();
+  TaskPrefix* PrefixFor(absl::string_view key);
+  // Assigns depth-first priorities to the tasks a graph added (ordering.cc).
+  void AssignPriorities(const std::vector<TaskState*>& added);
+
   // ---- Events (scheduler_state.cc).
   // Starts handling an event: names it for stories, drops what the last one retired.
   void Begin(const char* stimulus);
@@ -224,6 +304,7 @@ class SchedulerState {
   // ---- Output (instructions.cc).
   void SendCompute(WorkerState* w, const TaskState& ts);
   void SendFreeKey(WorkerState* w, const std::string& key);
+  void SendSteal(WorkerState* w, const std::string& key);
   void SendKeyStatus(ClientState* cs, proto::KeyStatus status);
   void ReportToWanters(const TaskState& ts);
   proto::KeyStatus MemoryStatus(const TaskState& ts) const;
@@ -236,6 +317,17 @@ class SchedulerState {
   // Tasks by key. The keys view the key inside each TaskState's spec.
   absl::flat_hash_map<absl::string_view, std::unique_ptr<TaskState>> tasks_;
   absl::flat_hash_set<TaskState*> no_worker_;  // tasks in kNoWorker
+  // Tasks in kQueued, by priority: the first goes out when a worker has room.
+  absl::btree_set<std::pair<int64_t, TaskState*>> queued_;
+  // Running workers that take another root task now (HasRoom), by join number.
+  absl::btree_set<std::pair<int64_t, WorkerState*>> has_room_;
+  // Running workers processing nothing, by join number.
+  absl::btree_set<std::pair<int64_t, WorkerState*>> idle_;
+  int64_t running_workers_ = 0;  // workers not paused
+  absl::flat_hash_map<std::string, std::unique_ptr<TaskPrefix>> prefixes_;
+  absl::Time last_balance_ = absl::InfinitePast();
+  int64_t steals_requested_ = 0;
+  int64_t steals_done_ = 0;
   std::array<int64_t, kNumTaskStatuses> status_counts_{};
   int64_t next_priority_ = 0;
 

@@ -46,8 +46,8 @@ TEST_CASE("a chain x -> y -> z runs in order and frees its intermediates") {
   CHECK(h.state.CountInStatus(TaskStatus::kReleased) == 2);
 
   CHECK(StoryOf(h.state, "x") ==
-        std::vector<std::string>{"released->waiting", "waiting->processing", "processing->memory",
-                                 "memory->released"});
+        std::vector<std::string>{"released->waiting", "waiting->queued", "queued->processing",
+                                 "processing->memory", "memory->released"});
   CHECK(h.state.Story("x").back().stimulus == std::string("task-finished"));
 
   // The last future is dropped: everything is forgotten, the result freed.
@@ -112,7 +112,8 @@ TEST_CASE("placement prefers the worker holding most input bytes") {
   std::string c = h.AddClient();
   h.Submit(c, {Harness::Task("big"), Harness::Task("small")}, {"big", "small"});
   CHECK(h.Take() == Lines{"w1: compute big", "w2: compute small"});
-  REQUIRE(h.Finish(a, "big", 1'000'000).ok());
+  // 1 GB: 10 s to move at the default 100 MB/s, far more than waiting for busy a.
+  REQUIRE(h.Finish(a, "big", 1'000'000'000).ok());
   REQUIRE(h.Finish(b, "small", 10).ok());
   h.Take();
 

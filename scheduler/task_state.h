@@ -25,14 +25,16 @@ enum class TaskStatus : uint8_t {
   kReleased,    // known, not needed now (or needed again and about to wait); no result
   kWaiting,     // needed; some dependencies are not in memory yet
   kNoWorker,    // ready to run but there is no worker; assigned when one joins
+  kQueued,      // a root task (no dependencies) ready to run, held back until a worker has
+                // room (root-task queuing, as dask's `queued`); released in priority order
   kProcessing,  // sent to a worker (processing_on)
   kMemory,      // the result lives on the workers in who_has
   kErred,       // it, or a dependency, failed (error says which)
   kForgotten,   // gone; the record is about to be deleted
 };
-inline constexpr int kNumTaskStatuses = 7;
+inline constexpr int kNumTaskStatuses = 8;
 
-// "released", "waiting", "no-worker", "processing", "memory", "erred", "forgotten".
+// "released", "waiting", "no-worker", "queued", "processing", "memory", "erred", "forgotten".
 const char* TaskStatusName(TaskStatus status);
 
 // One line of a task's story: a transition and the event that caused it.
@@ -54,6 +56,28 @@ struct ErrorInfo {
 struct WorkerState;
 struct ClientState;
 
+// What the scheduler has learnt about the tasks of one key prefix (KeyPrefix(key), e.g.
+// "inc" for "inc-5e3c..."): how long they take. Kept for the scheduler's lifetime (one
+// record per distinct prefix, as dask's TaskPrefix).
+struct TaskPrefix {
+  explicit TaskPrefix(std::string prefix_name) : name(std::move(prefix_name)) {}
+
+  std::string name;
+  double duration_average = -1;  // seconds; < 0 while no run has been measured
+  int64_t duration_count = 0;
+
+  // Records one measured run: an exponentially weighted average (half old, half new, as
+  // dask's TaskPrefix.add_duration), so the estimate follows a prefix that changes speed.
+  void AddDuration(double seconds) {
+    duration_average = duration_count == 0 ? seconds : 0.5 * duration_average + 0.5 * seconds;
+    ++duration_count;
+  }
+  // The estimate for one run: the measured average, else `unknown`.
+  double Estimate(double unknown) const {
+    return duration_average >= 0 ? duration_average : unknown;
+  }
+};
+
 struct TaskState {
   TaskState(proto::TaskSpec task_spec, int64_t task_priority)
       : spec(std::move(task_spec)), priority(task_priority) {}
@@ -62,8 +86,11 @@ struct TaskState {
   const std::string& function() const { return spec.function(); }
 
   proto::TaskSpec spec;
-  int64_t priority;  // submission order; lower runs first
+  // Lower runs first: graphs first come first served, within a graph depth-first (see
+  // ordering.h). Unique per task.
+  int64_t priority;
   TaskStatus status = TaskStatus::kReleased;
+  TaskPrefix* prefix = nullptr;  // owned by the SchedulerState; never null once added
 
   std::vector<TaskState*> dependencies;         // each once, in spec order
   absl::flat_hash_set<TaskState*> dependents;   // every known task that depends on this one
@@ -72,6 +99,13 @@ struct TaskState {
   absl::flat_hash_set<ClientState*> who_wants;  // clients holding a future for this key
   std::vector<WorkerState*> who_has;            // kMemory: workers holding the result
   WorkerState* processing_on = nullptr;         // kProcessing: where it runs
+  // kProcessing: the estimated duration added to processing_on->occupancy when it was
+  // assigned (taken off again, exactly, when it stops).
+  double occupancy = 0;
+  // kProcessing: a StealRequest for it is in flight; the worker that gets it if the
+  // victim (processing_on) gives it up. Null when no steal is under way, or the thief left.
+  WorkerState* steal_thief = nullptr;
+  bool stealing = false;  // a StealRequest is in flight (steal_thief may be gone)
 
   int64_t nbytes = -1;               // size of the result, once known
   int suspicious = 0;                // workers that died while running this task
@@ -84,12 +118,16 @@ struct TaskState {
 
 struct WorkerState {
   std::string id;  // "w1", "w2", ...: unique for the scheduler's lifetime
+  int64_t number = 0;  // the number in id; orders workers by join time, never reused
   proto::WorkerInfo info;
   int nthreads = 1;  // at least 1
   size_t slot = 0;   // index in the scheduler's join-ordered worker list
   bool removed = false;
 
   absl::flat_hash_set<TaskState*> processing;  // tasks sent to it and not finished
+  double occupancy = 0;      // seconds: sum of the estimated durations of `processing`
+  bool paused = false;       // near its memory limit: gets no new tasks
+  absl::flat_hash_set<TaskState*> stealing_in;  // tasks being stolen for it
   absl::flat_hash_set<TaskState*> has_what;    // results it holds (scheduler's view)
   int64_t nbytes = 0;                          // sum of has_what's nbytes
 

@@ -1,6 +1,6 @@
 // A harness for SchedulerState tests: feeds events with a fake clock and turns the
 // instructions that come out into short strings that read like a log, e.g.
-//   "w1: compute z (x@a y@b)"   "w1: free x y"   "c1: memory z @a"
+//   "w1: compute z (x@a y@b)"   "w1: free x y"   "w1: steal z"   "c1: memory z @a"
 //   "c1: erred z (x in boom: failed)"   "c1: lost x"   "c1: cancelled x"
 // Every event is followed by SchedulerState::Validate(), so a broken invariant fails the
 // test at the event that broke it.
@@ -23,6 +23,7 @@ inline std::string Describe(const WorkerMessage& m) {
   std::string line = m.worker_id + ": ";
   if (in.has_welcome()) return line + "welcome";
   if (in.has_free_keys()) return line + "free " + absl::StrJoin(in.free_keys().keys(), " ");
+  if (in.has_steal()) return line + "steal " + in.steal().key();
   const proto::ComputeTask& c = in.compute();
   absl::StrAppend(&line, "compute ", c.task().key());
   if (c.who_has_size() > 0) {
@@ -101,10 +102,12 @@ class Harness {
     Check();
   }
 
-  absl::Status Finish(const std::string& worker, const std::string& key, int64_t nbytes = 8) {
+  absl::Status Finish(const std::string& worker, const std::string& key, int64_t nbytes = 8,
+                      double duration_seconds = 0) {
     proto::TaskFinished msg;
     msg.set_key(key);
     msg.set_nbytes(nbytes);
+    msg.set_duration_seconds(duration_seconds);
     absl::Status status = state.TaskFinished(worker, msg);
     Check();
     return status;
@@ -140,6 +143,42 @@ class Harness {
     REQUIRE(state.RemoveWorker(worker, reason).ok());
     Check();
   }
+
+  absl::Status StealReply(const std::string& worker, const std::string& key, bool stolen) {
+    proto::StealResponse msg;
+    msg.set_key(key);
+    msg.set_stolen(stolen);
+    absl::Status status = state.StealResponse(worker, msg);
+    Check();
+    return status;
+  }
+
+  void Pause(const std::string& worker, bool paused) {
+    proto::WorkerStatusChange msg;
+    msg.set_paused(paused);
+    REQUIRE(state.WorkerStatusChange(worker, msg).ok());
+    Check();
+  }
+
+  // Advances the clock by `step` and runs the periodic tick (timeouts, stealing).
+  void Tick(absl::Duration step = absl::Seconds(1)) {
+    now += step;
+    for (const std::string& id : live_workers()) state.Touch(id, now);
+    state.Tick(now);
+    Check();
+  }
+
+  std::vector<std::string> live_workers() const {
+    std::vector<std::string> ids;
+    for (int i = 1; i < 100; ++i) {
+      std::string id = absl::StrCat("w", i);
+      if (state.GetWorker(id) != nullptr) ids.push_back(id);
+    }
+    return ids;
+  }
+
+  // The priority the scheduler gave `key`.
+  int64_t Priority(const std::string& key) const { return state.GetTask(key)->priority; }
 
   // Everything said since the last call, in order, welcomes left out.
   Lines Take() {

@@ -22,6 +22,8 @@ const char* TaskStatusName(TaskStatus status) {
       return "waiting";
     case S::kNoWorker:
       return "no-worker";
+    case S::kQueued:
+      return "queued";
     case S::kProcessing:
       return "processing";
     case S::kMemory:
@@ -55,6 +57,11 @@ SchedulerState::TransitionFn SchedulerState::LookupTransition(TaskStatus from, T
       {S::kNoWorker, S::kMemory, &SchedulerState::NoWorkerToMemory},
       {S::kNoWorker, S::kErred, &SchedulerState::NoWorkerToErred},
       {S::kNoWorker, S::kReleased, &SchedulerState::NoWorkerToReleased},
+      {S::kNoWorker, S::kQueued, &SchedulerState::NoWorkerToQueued},
+      {S::kWaiting, S::kQueued, &SchedulerState::WaitingToQueued},
+      {S::kQueued, S::kProcessing, &SchedulerState::QueuedToProcessing},
+      {S::kQueued, S::kMemory, &SchedulerState::QueuedToMemory},
+      {S::kQueued, S::kReleased, &SchedulerState::QueuedToReleased},
       {S::kProcessing, S::kMemory, &SchedulerState::ProcessingToMemory},
       {S::kProcessing, S::kErred, &SchedulerState::ProcessingToErred},
       {S::kProcessing, S::kWaiting, &SchedulerState::ProcessingToWaiting},
@@ -88,15 +95,25 @@ absl::Status SchedulerState::Transition(TaskState* ts, TaskStatus to, const Tran
   return absl::OkStatus();
 }
 
+// Also releases queued root tasks, in priority order, while a worker has room: every
+// event that frees a worker (a task finished, a worker joined or resumed) ends here.
 absl::Status SchedulerState::RunTransitions(Recs* recs) {
   absl::Status first_error;
-  while (!recs->empty()) {
-    Recommendation rec = std::move(recs->front());
-    recs->pop_front();
-    if (rec.to == S::kProcessing && worker_list_.empty()) rec.to = S::kNoWorker;
-    if (IsStale(rec)) continue;
-    absl::Status status = Transition(rec.task, rec.to, rec.args, recs);
-    if (!status.ok() && first_error.ok()) first_error = status;
+  while (true) {
+    while (!recs->empty()) {
+      Recommendation rec = std::move(recs->front());
+      recs->pop_front();
+      if (IsStale(rec)) continue;
+      // "Ready to run" becomes processing, queued or no-worker here, when it applies.
+      if (rec.to == S::kProcessing) {
+        rec.to = Decide(*rec.task);
+        if (rec.to == rec.task->status) continue;
+      }
+      absl::Status status = Transition(rec.task, rec.to, rec.args, recs);
+      if (!status.ok() && first_error.ok()) first_error = status;
+    }
+    if (queued_.empty() || has_room_.empty()) break;
+    Recommend(recs, queued_.begin()->second, S::kProcessing);
   }
   return first_error;
 }
@@ -111,9 +128,13 @@ bool SchedulerState::IsStale(const Recommendation& rec) const {
   switch (rec.to) {
     case S::kProcessing:
     case S::kNoWorker:
-      return (from != S::kWaiting && from != S::kNoWorker) || !ts.waiting_on.empty();
+    case S::kQueued:
+      return (from != S::kWaiting && from != S::kNoWorker && from != S::kQueued) ||
+             !ts.waiting_on.empty();
     case S::kWaiting:
-      return from == S::kMemory || from == S::kErred || (from == S::kReleased && !ts.needed());
+      // A queued task has no inputs to lose: it is ready already.
+      return from == S::kMemory || from == S::kErred || from == S::kQueued ||
+             (from == S::kReleased && !ts.needed());
     case S::kReleased:
       return ts.needed();
     case S::kForgotten:
@@ -190,6 +211,39 @@ void SchedulerState::WaitingToErred(TaskState* ts, const TransitionArgs& args, R
 void SchedulerState::WaitingToReleased(TaskState* ts, const TransitionArgs&, Recs* recs) {
   ts->waiting_on.clear();
   LeaveDependencies(ts, recs);
+  SetStatus(ts, S::kReleased);
+  MaybeRelease(ts, recs);
+}
+
+// no-worker → queued: a worker joined, but has no room for this root task.
+void SchedulerState::NoWorkerToQueued(TaskState* ts, const TransitionArgs&, Recs*) {
+  no_worker_.erase(ts);
+  queued_.emplace(ts->priority, ts);
+  SetStatus(ts, S::kQueued);
+}
+
+// waiting → queued: a root task is ready, and no running worker has room for it.
+void SchedulerState::WaitingToQueued(TaskState* ts, const TransitionArgs&, Recs*) {
+  queued_.emplace(ts->priority, ts);
+  SetStatus(ts, S::kQueued);
+}
+
+// queued → processing: a worker has room; the first queued task (by priority) goes.
+void SchedulerState::QueuedToProcessing(TaskState* ts, const TransitionArgs&, Recs*) {
+  queued_.erase({ts->priority, ts});
+  Assign(ts);
+}
+
+// queued → memory: a worker reports its result anyway (a run from before a reschedule,
+// or a rejoining worker's data) while it is needed.
+void SchedulerState::QueuedToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs) {
+  queued_.erase({ts->priority, ts});
+  StoreResult(ts, args.worker, args.nbytes, recs);
+}
+
+// queued → released: nobody needs it any more.
+void SchedulerState::QueuedToReleased(TaskState* ts, const TransitionArgs&, Recs* recs) {
+  queued_.erase({ts->priority, ts});
   SetStatus(ts, S::kReleased);
   MaybeRelease(ts, recs);
 }
@@ -321,18 +375,17 @@ void SchedulerState::EnterWaiting(TaskState* ts, Recs* recs) {
   if (ts->waiting_on.empty()) Recommend(recs, ts, S::kProcessing);
 }
 
+// REQUIRES: Decide(*ts) == kProcessing (RunTransitions checked it).
 void SchedulerState::Assign(TaskState* ts) {
-  WorkerState* w = placement_->Choose(*ts, worker_list_);
-  ts->processing_on = w;
-  w->processing.insert(ts);
+  WorkerState* w = placement_->Choose(*ts, Candidates(*ts));
+  AddProcessing(ts, w);
   SetStatus(ts, S::kProcessing);
   SendCompute(w, *ts);
 }
 
 void SchedulerState::StopProcessing(TaskState* ts, bool cancel_on_worker) {
   WorkerState* w = ts->processing_on;
-  w->processing.erase(ts);
-  ts->processing_on = nullptr;
+  RemoveProcessing(ts);
   if (cancel_on_worker) SendFreeKey(w, ts->key());
 }
 
@@ -385,6 +438,7 @@ void SchedulerState::MaybeRelease(TaskState* ts, Recs* recs) {
   switch (ts->status) {
     case S::kWaiting:
     case S::kNoWorker:
+    case S::kQueued:
     case S::kProcessing:
     case S::kMemory:
       Recommend(recs, ts, S::kReleased);

@@ -1,6 +1,7 @@
 // SchedulerState::Validate: every cross-reference the transitions must keep consistent.
 // O(all tasks); tests call it after each event.
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -26,7 +27,8 @@ absl::Status SchedulerState::ValidateTask(const TaskState& ts) const {
   const S st = ts.status;
   for (const TaskState* dep : ts.dependencies) {
     if (!dep->dependents.contains(&ts)) return Broken(ts, "missing from a dependency's dependents");
-    bool should_wait = st == S::kWaiting || st == S::kNoWorker || st == S::kProcessing;
+    bool should_wait =
+        st == S::kWaiting || st == S::kNoWorker || st == S::kQueued || st == S::kProcessing;
     if (dep->waiters.contains(&ts) != should_wait) return Broken(ts, "dependency waiters wrong");
     bool should_be_waiting_on = st == S::kWaiting && dep->status != S::kMemory;
     if (ts.waiting_on.contains(dep) != should_be_waiting_on) return Broken(ts, "waiting_on wrong");
@@ -56,6 +58,16 @@ absl::Status SchedulerState::ValidateTask(const TaskState& ts) const {
     if (w->removed || !w->has_what.contains(&ts)) return Broken(ts, "holder does not list it");
   }
   if ((st == S::kNoWorker) != no_worker_.contains(&ts)) return Broken(ts, "no-worker set");
+  if ((st == S::kQueued) != queued_.contains({ts.priority, const_cast<TaskState*>(&ts)})) {
+    return Broken(ts, "queued set");
+  }
+  if (st == S::kQueued && !ts.dependencies.empty()) return Broken(ts, "queued with inputs");
+  if (ts.stealing && st != S::kProcessing) return Broken(ts, "stealing but not processing");
+  if (ts.steal_thief != nullptr &&
+      (!ts.stealing || ts.steal_thief->removed || !ts.steal_thief->stealing_in.contains(&ts))) {
+    return Broken(ts, "steal thief does not list it");
+  }
+  if (ts.prefix == nullptr) return Broken(ts, "no prefix");
   if ((st == S::kErred) != (ts.error != nullptr)) return Broken(ts, "error info");
   if (!ts.needed() && st != S::kReleased && st != S::kErred) {
     return Broken(ts, "not needed but not released");
@@ -81,16 +93,36 @@ absl::Status SchedulerState::Validate() const {
     }
   }
   if (worker_list_.size() != workers_.size()) return absl::InternalError("worker list size");
+  if (has_room_.size() > worker_list_.size()) return absl::InternalError("room set size");
+  int64_t running = 0;
   for (size_t i = 0; i < worker_list_.size(); ++i) {
     const WorkerState* w = worker_list_[i];
     if (w->slot != i) return absl::InternalError(absl::StrCat("worker ", w->id, " slot"));
+    double occupancy = 0;
     for (const TaskState* ts : w->processing) {
       if (ts->processing_on != w) return Broken(*ts, "listed as processing elsewhere");
+      occupancy += ts->occupancy;
+    }
+    if (std::abs(occupancy - w->occupancy) > 1e-6 * (1 + occupancy)) {
+      return absl::InternalError(absl::StrCat("worker ", w->id, " occupancy ", w->occupancy,
+                                              ", actually ", occupancy));
+    }
+    if (HasRoom(*w) != has_room_.contains({w->number, const_cast<WorkerState*>(w)})) {
+      return absl::InternalError(absl::StrCat("worker ", w->id, " room set"));
+    }
+    bool idle = !w->paused && w->processing.empty();
+    if (idle != idle_.contains({w->number, const_cast<WorkerState*>(w)})) {
+      return absl::InternalError(absl::StrCat("worker ", w->id, " idle set"));
+    }
+    if (!w->paused) ++running;
+    for (const TaskState* ts : w->stealing_in) {
+      if (ts->steal_thief != w) return Broken(*ts, "stolen for another worker");
     }
     for (const TaskState* ts : w->has_what) {
       if (!Contains(ts->who_has, w)) return Broken(*ts, "listed as held elsewhere");
     }
   }
+  if (running != running_workers_) return absl::InternalError("running worker count");
   for (const auto& [id, cs] : clients_) {
     for (const TaskState* ts : cs->wants) {
       if (!ts->who_wants.contains(cs.get())) return Broken(*ts, "client wants it, not listed");

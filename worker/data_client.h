@@ -1,9 +1,10 @@
 // FetchValues: gets values from a worker's GetData service (peer-to-peer dependency
 // transfer, and the client's gather).
 //
-// The chunks of each key are reassembled into one buffer (reserved from the first
-// chunk's total_bytes) and decoded without copying large buffers: the returned Values
-// slice that buffer. Values come back in the order the worker sent them (the requested
+// The chunks of each key are reassembled into one buffer (allocated from the first
+// chunk's total_bytes): chunks are read as raw gRPC ByteBuffers and their data copied
+// once, from gRPC's slices into that buffer, which is then decoded without copying large
+// buffers: the returned Values slice it. Values come back in the order the worker sent them (the requested
 // order). A key the worker does not hold is not an error of the call: it is left out of
 // the result and, when `missing` is given, appended to it.
 //

@@ -1,61 +1,147 @@
 #include "worker/data_server.h"
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/codec.h"
 #include "common/logging.h"
+#include "grpcpp/support/method_handler.h"
+#include "grpcpp/support/slice.h"
 
 namespace weft {
 namespace {
 
-// Sends `bytes` as the chunks of `key`. False when the client went away.
-bool SendValue(const std::string& key, const absl::Cord& bytes, size_t chunk_bytes,
-               grpc::ServerWriter<proto::DataChunk>* writer) {
-  proto::DataChunk chunk;
-  chunk.set_key(key);
-  chunk.set_total_bytes(static_cast<int64_t>(bytes.size()));
-  size_t sent = 0;
-  auto flush = [&](bool last) {
-    chunk.set_last(last);
-    sent += chunk.data().size();
-    bool ok = writer->Write(chunk);
-    chunk.clear_data();
-    chunk.clear_total_bytes();  // only the first chunk carries it
-    return ok;
+// Smaller pieces are copied into the message: a slice reference costs more than that.
+constexpr size_t kCopyBelow = 16 * 1024;
+
+// DataChunk field tags (proto/weft.proto): (field number << 3) | wire type.
+constexpr uint8_t kKeyTag = (1 << 3) | 2;
+constexpr uint8_t kDataTag = (2 << 3) | 2;
+constexpr uint8_t kLastTag = (3 << 3) | 0;
+constexpr uint8_t kTotalBytesTag = (4 << 3) | 0;
+
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+void PutBytesField(uint8_t tag, absl::string_view bytes, std::string* out) {
+  out->push_back(static_cast<char>(tag));
+  PutVarint(bytes.size(), out);
+  out->append(bytes.data(), bytes.size());
+}
+
+// A slice of `piece`, which lives in `cord`'s memory: kept alive by a Cord copy (a
+// reference count, not a copy of the bytes) that gRPC releases when it is done.
+grpc::Slice SliceOf(const absl::Cord& cord, absl::string_view piece) {
+  auto* keep = new absl::Cord(cord);
+  return grpc::Slice(const_cast<char*>(piece.data()), piece.size(),
+                     [](void* p) { delete static_cast<absl::Cord*>(p); }, keep);
+}
+
+// One DataChunk: header fields, then `data` (a sub-range of the encoding) as slices.
+grpc::ByteBuffer Chunk(const std::string& key, int64_t total_bytes, bool first, bool last,
+                       const absl::Cord& data) {
+  std::string header;
+  PutBytesField(kKeyTag, key, &header);
+  if (first && total_bytes != 0) {
+    header.push_back(static_cast<char>(kTotalBytesTag));
+    PutVarint(static_cast<uint64_t>(total_bytes), &header);
+  }
+  if (last) {
+    header.push_back(static_cast<char>(kLastTag));
+    header.push_back(1);
+  }
+  std::vector<grpc::Slice> slices;
+  if (!data.empty()) {
+    header.push_back(static_cast<char>(kDataTag));
+    PutVarint(data.size(), &header);
+  }
+  std::string small;  // consecutive small pieces, copied
+  auto flush_small = [&] {
+    if (small.empty()) return;
+    slices.emplace_back(small);
+    small.clear();
   };
-  for (absl::string_view piece : bytes.Chunks()) {
-    while (!piece.empty()) {
-      size_t room = chunk_bytes - chunk.data().size();
-      size_t take = std::min(room, piece.size());
-      chunk.mutable_data()->append(piece.data(), take);
-      piece.remove_prefix(take);
-      bool more = !piece.empty() || sent + chunk.data().size() < bytes.size();
-      if (chunk.data().size() == chunk_bytes && more && !flush(/*last=*/false)) return false;
+  slices.emplace_back(header);
+  for (absl::string_view piece : data.Chunks()) {
+    if (piece.size() < kCopyBelow) {
+      small.append(piece.data(), piece.size());
+    } else {
+      flush_small();
+      slices.push_back(SliceOf(data, piece));
     }
   }
-  return flush(/*last=*/true);  // also the one chunk of an empty encoding
+  flush_small();
+  return grpc::ByteBuffer(slices.data(), slices.size());
+}
+
+grpc::ByteBuffer ErrorChunk(const std::string& key, const std::string& error) {
+  proto::DataChunk chunk;
+  chunk.set_key(key);
+  chunk.set_last(true);
+  chunk.set_error(error);
+  grpc::Slice slice(chunk.SerializeAsString());
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+// Sends `bytes` as the chunks of `key`. False when the client went away.
+bool SendValue(const std::string& key, const absl::Cord& bytes, size_t chunk_bytes,
+               grpc::ServerSplitStreamer<proto::GetDataRequest, grpc::ByteBuffer>* stream) {
+  const size_t total = bytes.size();
+  size_t offset = 0;
+  do {  // also the one chunk of an empty encoding
+    size_t take = std::min(chunk_bytes, total - offset);
+    absl::Cord data = bytes.Subcord(offset, take);  // shares the Cord's memory
+    bool last = offset + take == total;
+    if (!stream->Write(Chunk(key, static_cast<int64_t>(total), offset == 0, last, data))) {
+      return false;
+    }
+    offset += take;
+  } while (offset < total);
+  return true;
 }
 
 }  // namespace
 
-grpc::Status DataService::GetData(grpc::ServerContext* context,
-                                  const proto::GetDataRequest* request,
-                                  grpc::ServerWriter<proto::DataChunk>* writer) {
-  WEFT_LOG_DEBUG("GetData: {} keys for {}", request->keys_size(), request->requester());
-  for (const std::string& key : request->keys()) {
+DataService::DataService(DataStore& store) : store_(store) {
+  // GetData is method 0 of proto::Worker. Its handler is replaced by one that writes
+  // ByteBuffers, so that chunks reference the values' memory (see the header).
+  MarkMethodStreamed(
+      0, new grpc::internal::SplitServerStreamingHandler<proto::GetDataRequest, grpc::ByteBuffer>(
+             [this](grpc::ServerContext* context,
+                    grpc::ServerSplitStreamer<proto::GetDataRequest, grpc::ByteBuffer>* stream) {
+               return StreamData(context, stream);
+             }));
+}
+
+grpc::Status DataService::StreamData(
+    grpc::ServerContext* context,
+    grpc::ServerSplitStreamer<proto::GetDataRequest, grpc::ByteBuffer>* stream) {
+  proto::GetDataRequest request;
+  if (!stream->Read(&request)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no GetDataRequest");
+  }
+  WEFT_LOG_DEBUG("GetData: {} keys for {}", request.keys_size(), request.requester());
+  for (const std::string& key : request.keys()) {
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    std::optional<Value> value = store_.Get(key);
-    if (!value.has_value()) {
-      proto::DataChunk chunk;
-      chunk.set_key(key);
-      chunk.set_last(true);
-      chunk.set_error(absl::StrCat("key ", key, " is not held by this worker"));
-      if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+    absl::StatusOr<Value> value = store_.Get(key);
+    if (!value.ok()) {  // not held, or its spill file is unreadable: the message says
+      if (!absl::IsNotFound(value.status())) {
+        WEFT_LOG_ERROR("GetData: {}", value.status().ToString());
+      }
+      if (!stream->Write(ErrorChunk(key, std::string(value.status().message())))) {
+        return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+      }
       continue;
     }
-    if (!SendValue(key, EncodeValue(*value), kChunkBytes, writer)) {
+    if (!SendValue(key, EncodeValue(*value), kChunkBytes, stream)) {
       return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
     }
   }

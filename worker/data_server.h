@@ -1,16 +1,23 @@
 // DataService: the Worker.GetData RPC — streams the requested values out of a DataStore.
 //
 // Each value is encoded with EncodeValue (a Cord that references the value's big buffers)
-// and sent in chunks of about kChunkBytes, walking the Cord's own chunks so a large value
-// is never flattened first. The first chunk of a key carries total_bytes; `last` closes it.
-// A key the store does not hold is one chunk with `error` set; the stream goes on.
+// and sent as DataChunk messages of about kChunkBytes. The chunks are written as raw
+// gRPC ByteBuffers in the DataChunk wire format (the schema in proto/weft.proto is
+// unchanged): a few header bytes, then slices that point into the Cord's own memory, so
+// a large value is neither flattened nor copied into protobuf strings before gRPC sends
+// it. The first chunk of a key carries total_bytes; `last` closes it. A key the store
+// does not hold (or whose spill file cannot be read) is one chunk with `error` set; the
+// stream goes on.
 //
-// Threading: gRPC's sync server calls GetData from its own threads, concurrently; the
-// DataStore is thread-safe and values are immutable, so no lock is held while sending.
+// Threading: gRPC's sync server calls the handler from its own threads, concurrently;
+// the DataStore is thread-safe and values are immutable, so no lock is held while
+// sending. A spilled value is read back from disk by the store, in this RPC's thread.
 #pragma once
 
 #include <cstddef>
 
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/sync_stream.h"
 #include "proto/weft.grpc.pb.h"
 #include "worker/data_store.h"
 
@@ -21,13 +28,13 @@ class DataService final : public proto::Worker::Service {
   static constexpr size_t kChunkBytes = size_t{1} << 20;
 
   // `store` must outlive the service.
-  explicit DataService(const DataStore& store) : store_(store) {}
-
-  grpc::Status GetData(grpc::ServerContext* context, const proto::GetDataRequest* request,
-                       grpc::ServerWriter<proto::DataChunk>* writer) override;
+  explicit DataService(DataStore& store);
 
  private:
-  const DataStore& store_;
+  grpc::Status StreamData(grpc::ServerContext* context,
+                          grpc::ServerSplitStreamer<proto::GetDataRequest, grpc::ByteBuffer>* stream);
+
+  DataStore& store_;
 };
 
 }  // namespace weft

@@ -1,25 +1,218 @@
 #include "worker/data_store.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "common/codec.h"
+#include "common/logging.h"
+#include "worker/spill_file.h"
+
 namespace weft {
+
+absl::StatusOr<std::unique_ptr<DataStore>> DataStore::Open(const DataStoreOptions& options) {
+  const int64_t target = static_cast<int64_t>(static_cast<double>(options.memory_limit) *
+                                              options.target_fraction);
+  if (options.memory_limit <= 0 || options.target_fraction <= 0 ||
+      options.local_directory.empty()) {
+    return std::unique_ptr<DataStore>(new DataStore());
+  }
+  // A private subdirectory: several workers may share one --local-directory.
+  std::string dir = absl::StrCat(options.local_directory, "/spill-", ::getpid(), "-XXXXXX");
+  if (::mkdtemp(dir.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("cannot create a spill directory in ",
+                                            options.local_directory, ": ", std::strerror(errno)));
+  }
+  return std::unique_ptr<DataStore>(new DataStore(std::max<int64_t>(target, 1), std::move(dir)));
+}
+
+DataStore::DataStore(int64_t target_bytes, std::string spill_directory)
+    : target_bytes_(target_bytes), spill_directory_(std::move(spill_directory)) {}
+
+DataStore::~DataStore() {
+  if (spill_directory_.empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(spill_directory_, ignored);
+}
+
+std::string DataStore::SpillPath(uint64_t id) const {
+  return absl::StrCat(spill_directory_, "/", id, ".weft.zst");
+}
+
+void DataStore::DetachLocked(Entry& entry, Value* doomed, std::string* doomed_file) {
+  switch (entry.where) {
+    case Where::kMemory:
+    case Where::kSpilling:  // the spiller sees the id gone and deletes its own file
+      memory_bytes_ -= entry.nbytes;
+      break;
+    case Where::kDisk:
+      spilled_bytes_ -= entry.nbytes;
+      *doomed_file = SpillPath(entry.file_id);
+      break;
+  }
+  if (entry.in_lru) lru_.erase(entry.lru);
+  entry.in_lru = false;
+  *doomed = std::move(entry.value);
+}
+
+void DataStore::TouchLocked(Entry& entry) {
+  if (entry.in_lru) lru_.splice(lru_.end(), lru_, entry.lru);
+}
 
 int64_t DataStore::Put(const std::string& key, Value value) {
   // Measured outside the lock: nbytes() walks nested lists.
   const int64_t nbytes = static_cast<int64_t>(value.nbytes());
-  absl::MutexLock lock(&mu_);
-  auto [it, inserted] = entries_.try_emplace(key, Entry{Value(), 0});
-  if (!inserted) memory_bytes_ -= it->second.nbytes;
-  it->second = Entry{std::move(value), nbytes};
-  memory_bytes_ += nbytes;
+  Value doomed;  // destroyed after the lock is released: freeing big buffers takes time
+  std::string doomed_file;
+  {
+    absl::MutexLock lock(&mu_);
+    auto [it, inserted] = entries_.try_emplace(key);
+    if (!inserted) DetachLocked(it->second, &doomed, &doomed_file);
+    Entry& entry = it->second;
+    entry = Entry();
+    entry.value = std::move(value);
+    entry.nbytes = nbytes;
+    entry.id = next_id_++;
+    memory_bytes_ += nbytes;
+    if (target_bytes_ > 0) {
+      entry.lru = lru_.insert(lru_.end(), key);
+      entry.in_lru = true;
+    }
+  }
+  if (!doomed_file.empty()) ::unlink(doomed_file.c_str());
+  SpillIfNeeded();
   return nbytes;
 }
 
-std::optional<Value> DataStore::Get(const std::string& key) const {
-  absl::MutexLock lock(&mu_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return std::nullopt;
-  return it->second.value;
+void DataStore::SpillIfNeeded() {
+  if (target_bytes_ == 0) return;
+  while (SpillOne()) {
+  }
+}
+
+bool DataStore::SpillOne() {
+  std::string key;
+  Value value;
+  uint64_t id, file_id;
+  int64_t nbytes;
+  {
+    absl::MutexLock lock(&mu_);
+    if (memory_bytes_ - spilling_bytes_ <= target_bytes_ || lru_.empty()) return false;
+    key = lru_.front();
+    Entry& entry = entries_.at(key);
+    lru_.pop_front();
+    entry.in_lru = false;
+    entry.where = Where::kSpilling;
+    spilling_bytes_ += entry.nbytes;
+    value = entry.value;
+    id = entry.id;
+    // A fresh file name for every spill: a reader of an older file of this key can never
+    // see this one half-written.
+    file_id = next_id_++;
+    nbytes = entry.nbytes;
+  }
+  const std::string path = SpillPath(file_id);
+  absl::Cord encoded = EncodeValue(value);
+  const int64_t encoded_bytes = static_cast<int64_t>(encoded.size());
+  absl::StatusOr<int64_t> written = WriteSpillFile(path, encoded);
+  encoded.Clear();
+  value = Value();
+  Value doomed;  // the in-memory copy, freed outside the lock
+  bool remove_file = !written.ok();
+  {
+    absl::MutexLock lock(&mu_);
+    spilling_bytes_ -= nbytes;
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.id != id) {
+      remove_file = true;  // erased or replaced while we wrote
+    } else if (!written.ok()) {
+      it->second.where = Where::kMemory;  // kept in memory, never tried again
+      last_spill_error_ = written.status();
+    } else {
+      Entry& entry = it->second;
+      doomed = std::move(entry.value);
+      entry.value = Value();
+      entry.where = Where::kDisk;
+      entry.file_id = file_id;
+      entry.encoded_bytes = encoded_bytes;
+      memory_bytes_ -= nbytes;
+      spilled_bytes_ += nbytes;
+    }
+  }
+  if (remove_file) ::unlink(path.c_str());
+  if (!written.ok()) {
+    WEFT_LOG_WARN("cannot spill {} ({} bytes); keeping it in memory: {}", key, nbytes,
+                  written.status().ToString());
+  } else {
+    WEFT_LOG_DEBUG("spilled {} ({} bytes, {} on disk)", key, nbytes, *written);
+  }
+  return true;
+}
+
+absl::StatusOr<Value> DataStore::Get(const std::string& key) {
+  // Normally one pass; another pass when the key was re-spilled to a new file while we
+  // read the old one.
+  for (int attempt = 0;; ++attempt) {
+    std::string path;
+    uint64_t file_id;
+    int64_t encoded_bytes;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = entries_.find(key);
+      if (it == entries_.end()) {
+        return absl::NotFoundError(absl::StrCat("key ", key, " is not held by this worker"));
+      }
+      Entry& entry = it->second;
+      if (entry.where != Where::kDisk) {
+        TouchLocked(entry);
+        return entry.value;
+      }
+      file_id = entry.file_id;
+      path = SpillPath(file_id);
+      encoded_bytes = entry.encoded_bytes;
+    }
+    absl::StatusOr<Value> value = ReadSpillFile(path, encoded_bytes);
+    bool unspilled = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = entries_.find(key);
+      if (it == entries_.end()) {
+        // Erased while we read: what we read, if anything, was its value.
+        if (value.ok()) return value;
+        return absl::NotFoundError(absl::StrCat("key ", key, " is not held by this worker"));
+      }
+      Entry& entry = it->second;
+      if (entry.where != Where::kDisk) {  // another reader brought it back, or replaced
+        TouchLocked(entry);
+        return entry.value;
+      }
+      if (entry.file_id != file_id && attempt < 3) continue;
+      if (!value.ok()) {
+        return absl::Status(value.status().code(),
+                            absl::StrCat("cannot read back the value of ", key,
+                                         " from disk: ", value.status().message()));
+      }
+      if (entry.nbytes <= target_bytes_) {  // back to memory; larger values stay on disk
+        entry.value = *value;
+        entry.where = Where::kMemory;
+        entry.lru = lru_.insert(lru_.end(), key);
+        entry.in_lru = true;
+        memory_bytes_ += entry.nbytes;
+        spilled_bytes_ -= entry.nbytes;
+        unspilled = true;
+      }
+    }
+    if (unspilled) {
+      ::unlink(path.c_str());
+      SpillIfNeeded();
+    }
+    return value;
+  }
 }
 
 bool DataStore::Contains(const std::string& key) const {
@@ -35,18 +228,26 @@ int64_t DataStore::NBytes(const std::string& key) const {
 
 bool DataStore::Erase(const std::string& key) {
   Value doomed;  // destroyed after the lock is released: freeing big buffers takes time
-  absl::MutexLock lock(&mu_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return false;
-  memory_bytes_ -= it->second.nbytes;
-  doomed = std::move(it->second.value);
-  entries_.erase(it);
+  std::string doomed_file;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return false;
+    DetachLocked(it->second, &doomed, &doomed_file);
+    entries_.erase(it);
+  }
+  if (!doomed_file.empty()) ::unlink(doomed_file.c_str());
   return true;
 }
 
 int64_t DataStore::memory_bytes() const {
   absl::MutexLock lock(&mu_);
   return memory_bytes_;
+}
+
+int64_t DataStore::spilled_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return spilled_bytes_;
 }
 
 int64_t DataStore::size() const {
@@ -60,6 +261,24 @@ std::vector<std::string> DataStore::Keys() const {
   keys.reserve(entries_.size());
   for (const auto& [key, entry] : entries_) keys.push_back(key);
   return keys;
+}
+
+absl::Status DataStore::last_spill_error() const {
+  absl::MutexLock lock(&mu_);
+  return last_spill_error_;
+}
+
+bool DataStore::TEST_IsSpilled(const std::string& key) const {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(key);
+  return it != entries_.end() && it->second.where == Where::kDisk;
+}
+
+std::string DataStore::TEST_SpillPath(const std::string& key) const {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.where != Where::kDisk) return "";
+  return SpillPath(it->second.file_id);
 }
 
 }  // namespace weft

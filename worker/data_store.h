@@ -1,56 +1,132 @@
-// DataStore: the results a worker holds, key → Value, with a running byte count.
+// DataStore: the results a worker holds, key → Value, with byte counts and spilling.
 //
 // Values are immutable and shared: Get() hands out a copy of the Value, which shares the
 // underlying buffers, so a reader keeps the data alive even if the key is erased meanwhile.
 // Bytes are counted with Value::nbytes() at Put time.
 //
-// Not done here (yet): spilling to --local-directory above a memory target; the worker
-// reports memory_bytes() in its heartbeats so the scheduler can see the pressure.
+// Spilling (a store made with Open() and a memory limit; the default-constructed store
+// never spills): whenever the bytes held in memory exceed `target_fraction` of
+// `memory_limit`, the least-recently-used values (Put and Get count as use) are written
+// to the spill directory as zstd-compressed encodings (spill_file.h) and dropped from
+// memory, until the bytes in memory are at or below the target again. This happens at
+// store time, in the thread that calls Put() (or Get(), which may bring a value back):
+// the executor or fetch thread that produced the data pays for writing it, which also
+// slows producers down when the disk is the bottleneck. There is no background thread.
 //
-// Threading: thread-safe; every method takes the internal mutex briefly.
+// Get() of a spilled value reads it back transparently: the value returns to memory
+// (most recently used; its file is deleted), except a value larger than the whole target,
+// which stays on disk and is read again at each Get. Erase() and replacing Put()s delete
+// the key's file. A value larger than the target is still stored (then spilled at once).
+// When writing a spill file fails, the value simply stays in memory (never lost), is not
+// tried again, and last_spill_error() names the file; a file that cannot be read back is
+// a kDataLoss / kInternal status from Get() naming the file and the key.
+//
+// Threading: thread-safe. The mutex is held only for bookkeeping: encoding, compression
+// and disk I/O run outside it, so executors, fetches and GetData streams proceed while a
+// value is being spilled or read back. A value being spilled is still served from memory.
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <list>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "weft/value.h"
 
 namespace weft {
 
+struct DataStoreOptions {
+  int64_t memory_limit = 0;      // bytes; 0: no limit, never spill
+  double target_fraction = 0.6;  // spill above this fraction of memory_limit; 0: never
+  // Where spill files go (--local-directory). Open() makes a private subdirectory in it,
+  // removed by the destructor.
+  std::string local_directory;
+};
+
 class DataStore {
  public:
+  // A store that never spills.
   DataStore() = default;
+  // A store that spills as `options` say; kInternal when the spill directory cannot be
+  // created. With no limit, no fraction or no directory, the store does not spill.
+  static absl::StatusOr<std::unique_ptr<DataStore>> Open(const DataStoreOptions& options);
+
   DataStore(const DataStore&) = delete;
   DataStore& operator=(const DataStore&) = delete;
+  // Deletes the spill files and directory.
+  ~DataStore();
 
-  // Stores (or replaces) `key`. Returns the value's size in bytes.
+  // Stores (or replaces) `key`, then spills if needed. Returns the value's size in bytes.
   int64_t Put(const std::string& key, Value value);
-  // The value of `key`, or nullopt.
-  std::optional<Value> Get(const std::string& key) const;
+  // The value of `key`, read back from disk if it was spilled. kNotFound when the store
+  // does not hold it; kDataLoss / kInternal (naming the file) when its spill file is
+  // corrupt or unreadable.
+  absl::StatusOr<Value> Get(const std::string& key);
   bool Contains(const std::string& key) const;
-  // Size in bytes of `key`'s value, or -1 when absent.
+  // Size in bytes of `key`'s value (in memory or not), or -1 when absent.
   int64_t NBytes(const std::string& key) const;
-  // Removes `key`; returns whether it was there.
+  // Removes `key` (and its spill file); returns whether it was there.
   bool Erase(const std::string& key);
 
-  int64_t memory_bytes() const;
-  int64_t size() const;
+  int64_t memory_bytes() const;   // bytes of the values held in memory
+  int64_t spilled_bytes() const;  // bytes (as in memory) of the values on disk
+  int64_t size() const;           // keys held, in memory or on disk
   std::vector<std::string> Keys() const;
+  // Spill when memory_bytes() exceeds this; 0 when the store never spills.
+  int64_t target_bytes() const { return target_bytes_; }
+  // The last failure to write a spill file (OK if none).
+  absl::Status last_spill_error() const;
+
+  // Test hooks: whether `key` is on disk, and its spill file ("" when not spilled).
+  bool TEST_IsSpilled(const std::string& key) const;
+  std::string TEST_SpillPath(const std::string& key) const;
+  const std::string& TEST_spill_directory() const { return spill_directory_; }
 
  private:
+  enum class Where { kMemory, kSpilling, kDisk };
   struct Entry {
-    Value value;
-    int64_t nbytes;
+    Value value;  // null while on disk
+    int64_t nbytes = 0;
+    uint64_t id = 0;       // unique per Put
+    uint64_t file_id = 0;  // names the spill file (kDisk); unique per spill
+    Where where = Where::kMemory;
+    int64_t encoded_bytes = 0;  // size of the encoding in the spill file (kDisk)
+    bool in_lru = false;        // a spill candidate: in memory, not spilling, spillable
+    std::list<std::string>::iterator lru;
   };
+
+  DataStore(int64_t target_bytes, std::string spill_directory);
+
+  std::string SpillPath(uint64_t file_id) const;
+  // Unaccounts `entry` (about to be dropped or replaced). Its value moves to *doomed and
+  // its spill file's path to *doomed_file (both to be disposed of outside the lock).
+  void DetachLocked(Entry& entry, Value* doomed, std::string* doomed_file)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TouchLocked(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Spills LRU values until the bytes in memory (not counting those being spilled) are
+  // at or below the target.
+  void SpillIfNeeded() ABSL_LOCKS_EXCLUDED(mu_);
+  // Spills one value chosen under the lock; false when there was nothing to do.
+  bool SpillOne() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Constant after construction.
+  const int64_t target_bytes_ = 0;  // 0: never spill
+  const std::string spill_directory_;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // spill candidates, oldest first
   int64_t memory_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t spilling_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // part of memory_bytes_ being written
+  int64_t spilled_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status last_spill_error_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace weft

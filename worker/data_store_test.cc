@@ -1,9 +1,18 @@
 #include "worker/data_store.h"
 
+#include <stdlib.h>
+
+#include <atomic>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "common/codec.h"
+#include "worker/spill_file.h"
 
 namespace weft {
 namespace {
@@ -11,7 +20,7 @@ namespace {
 TEST_CASE("the data store keeps values and counts their bytes") {
   DataStore store;
   CHECK(store.memory_bytes() == 0);
-  CHECK_FALSE(store.Get("a").has_value());
+  CHECK(absl::IsNotFound(store.Get("a").status()));
   CHECK(store.NBytes("a") == -1);
 
   Value big = Value::Bytes(Buffer(std::string(10000, 'x')));
@@ -57,6 +66,214 @@ TEST_CASE("the data store is safe to use from several threads") {
   for (auto& thread : threads) thread.join();
   CHECK(store.size() == 2000);
   CHECK(store.memory_bytes() == 2000 * store.NBytes("0-1"));
+}
+
+// A fresh directory under the test's temporary directory.
+std::string TempDir() {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string dir = std::string(base != nullptr ? base : "/tmp") + "/store-XXXXXX";
+  REQUIRE(::mkdtemp(dir.data()) != nullptr);
+  return dir;
+}
+
+// A store that spills above `target` bytes.
+std::unique_ptr<DataStore> SpillingStore(int64_t target, const std::string& dir) {
+  DataStoreOptions options;
+  options.memory_limit = target * 2;
+  options.target_fraction = 0.5;
+  options.local_directory = dir;
+  auto store = DataStore::Open(options);
+  REQUIRE(store.ok());
+  REQUIRE((*store)->target_bytes() == target);
+  return *std::move(store);
+}
+
+Value Blob(size_t n, char seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 13 % 97);
+  return Value::Bytes(Buffer(std::move(s)));
+}
+
+size_t FilesIn(const std::string& dir) {
+  size_t n = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) ++n;
+  }
+  return n;
+}
+
+TEST_CASE("values above the memory target are spilled least recently used first") {
+  std::string dir = TempDir();
+  auto store = SpillingStore(250000, dir);
+  store->Put("a", Blob(100000, 'a'));
+  store->Put("b", Blob(100000, 'b'));
+  CHECK(store->spilled_bytes() == 0);
+  CHECK(FilesIn(dir) == 0);
+  REQUIRE(store->Get("a").ok());  // a is now more recent than b
+  store->Put("c", Blob(100000, 'c'));  // 300000 > 250000: the oldest (b) goes
+  CHECK(store->TEST_IsSpilled("b"));
+  CHECK_FALSE(store->TEST_IsSpilled("a"));
+  CHECK_FALSE(store->TEST_IsSpilled("c"));
+  CHECK(store->memory_bytes() == store->NBytes("a") + store->NBytes("c"));
+  CHECK(store->spilled_bytes() == store->NBytes("b"));
+  CHECK(store->memory_bytes() <= store->target_bytes());
+  CHECK(FilesIn(dir) == 1);
+  CHECK(store->size() == 3);
+
+  // Reading b back brings it to memory and pushes out the least recently used (a).
+  std::string b_file = store->TEST_SpillPath("b");
+  REQUIRE(std::filesystem::exists(b_file));
+  auto b = store->Get("b");
+  REQUIRE(b.ok());
+  CHECK(*b == Blob(100000, 'b'));
+  CHECK_FALSE(std::filesystem::exists(b_file));
+  CHECK_FALSE(store->TEST_IsSpilled("b"));
+  CHECK(store->TEST_IsSpilled("a"));
+  CHECK(*store->Get("a") == Blob(100000, 'a'));
+  CHECK(store->memory_bytes() + store->spilled_bytes() ==
+        store->NBytes("a") + store->NBytes("b") + store->NBytes("c"));
+
+  // Freeing a spilled key deletes its file; the directory goes with the store.
+  std::string spilled_key = store->TEST_IsSpilled("c") ? "c" : store->TEST_IsSpilled("b") ? "b" : "a";
+  std::string file = store->TEST_SpillPath(spilled_key);
+  REQUIRE(std::filesystem::exists(file));
+  CHECK(store->Erase(spilled_key));
+  CHECK_FALSE(std::filesystem::exists(file));
+  CHECK(store->spilled_bytes() == 0);
+  std::string spill_dir = store->TEST_spill_directory();
+  store->Put("d", Blob(400000, 'd'));  // bigger than the whole target: stored, on disk
+  CHECK(store->TEST_IsSpilled("d"));
+  CHECK(*store->Get("d") == Blob(400000, 'd'));
+  CHECK(store->TEST_IsSpilled("d"));  // read from disk, not brought back
+  store.reset();
+  CHECK_FALSE(std::filesystem::exists(spill_dir));
+  CHECK(FilesIn(dir) == 0);
+}
+
+TEST_CASE("spilled lists, records and JsonLines come back equal") {
+  auto store = SpillingStore(1000, TempDir());
+  Value list(ValueList{1, "two", 3.5, nullptr, true, Blob(5000, 'x'),
+                       ValueList{Record{{"k", Value(7)}, {"s", Value("v")}}}});
+  Value lines(JsonLines::FromText(Buffer(std::string(
+      "{\"type\":\"PushEvent\",\"id\":1}\n{\"type\":\"WatchEvent\",\"id\":2}\n\n{\"a\":[1,2]}\n"))));
+  std::string big_text;
+  for (int i = 0; i < 2000; ++i) big_text += "{\"i\":" + std::to_string(i) + "}\n";
+  Value big_lines(JsonLines::FromText(Buffer(big_text)));
+  Value bytes = Blob(3000, 'q');
+  store->Put("list", list);
+  store->Put("lines", lines);
+  store->Put("big_lines", big_lines);
+  store->Put("bytes", bytes);
+  store->Put("int", Value(42));
+  CHECK(store->TEST_IsSpilled("list"));
+  CHECK(store->TEST_IsSpilled("big_lines"));
+  CHECK(*store->Get("list") == list);
+  CHECK(*store->Get("lines") == lines);
+  CHECK(*store->Get("big_lines") == big_lines);
+  CHECK(*store->Get("bytes") == bytes);
+  CHECK(*store->Get("int") == Value(42));
+  CHECK(store->Get("big_lines")->as_json_lines().line(1999) == "{\"i\":1999}");
+}
+
+TEST_CASE("a corrupt or missing spill file is a clear error naming the file and key") {
+  auto store = SpillingStore(1000, TempDir());
+  store->Put("victim", Blob(5000, 'v'));
+  REQUIRE(store->TEST_IsSpilled("victim"));
+  std::string file = store->TEST_SpillPath("victim");
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(20);
+    f.write("garbage!garbage!", 16);
+  }
+  auto value = store->Get("victim");
+  REQUIRE_FALSE(value.ok());
+  CHECK(value.status().code() == absl::StatusCode::kDataLoss);
+  CHECK_THAT(std::string(value.status().message()), Catch::Contains(file));
+  CHECK_THAT(std::string(value.status().message()), Catch::Contains("victim"));
+
+  std::filesystem::remove(file);
+  value = store->Get("victim");
+  REQUIRE_FALSE(value.ok());
+  CHECK(value.status().code() == absl::StatusCode::kInternal);
+  CHECK_THAT(std::string(value.status().message()), Catch::Contains(file));
+  CHECK(store->Erase("victim"));
+}
+
+TEST_CASE("spill files round-trip and reject truncation") {
+  std::string dir = TempDir();
+  Value v(ValueList{Blob(300000, 'z'), "tail"});
+  absl::Cord encoded = EncodeValue(v);
+  auto written = WriteSpillFile(dir + "/f", encoded);
+  REQUIRE(written.ok());
+  CHECK(*written < static_cast<int64_t>(encoded.size()));  // compressed
+  CHECK(*ReadSpillFile(dir + "/f", encoded.size()) == v);
+  CHECK(ReadSpillFile(dir + "/f", encoded.size() + 1).status().code() ==
+        absl::StatusCode::kDataLoss);
+  CHECK(ReadSpillFile(dir + "/f", encoded.size() - 1).status().code() ==
+        absl::StatusCode::kDataLoss);
+  std::filesystem::resize_file(dir + "/f", *written / 2);
+  auto truncated = ReadSpillFile(dir + "/f", encoded.size());
+  CHECK(truncated.status().code() == absl::StatusCode::kDataLoss);
+  auto unwritable = WriteSpillFile(dir + "/no/such/dir/f", encoded);
+  REQUIRE_FALSE(unwritable.ok());
+  CHECK_THAT(std::string(unwritable.status().message()), Catch::Contains("/no/such/dir/f"));
+}
+
+TEST_CASE("a value that cannot be spilled stays in memory and the error names the file") {
+  std::string dir = TempDir();
+  auto store = SpillingStore(1000, dir);
+  std::filesystem::remove_all(store->TEST_spill_directory());  // writes will fail
+  store->Put("kept", Blob(5000, 'k'));
+  CHECK_FALSE(store->TEST_IsSpilled("kept"));
+  CHECK(store->memory_bytes() == store->NBytes("kept"));
+  CHECK_THAT(std::string(store->last_spill_error().message()),
+             Catch::Contains(store->TEST_spill_directory()));
+  CHECK(*store->Get("kept") == Blob(5000, 'k'));
+}
+
+TEST_CASE("spill and unspill are safe under concurrent readers, writers and frees") {
+  std::string dir = TempDir();
+  auto store = SpillingStore(200000, dir);
+  constexpr int kThreads = 6;
+  constexpr int kKeys = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&store, &errors, t] {
+      for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < kKeys; ++i) {
+          // Shared keys (readers race with spills of others' writes) and private ones.
+          std::string key = "k" + std::to_string(i);
+          store->Put(key, Blob(20000, static_cast<char>('a' + i % 20)));
+          auto value = store->Get("k" + std::to_string((i * 7 + t) % kKeys));
+          if (value.ok() && value->as_bytes().size() != 20000) ++errors;
+          if (!value.ok() && !absl::IsNotFound(value.status())) ++errors;
+          if (value.ok()) {
+            int j = (i * 7 + t) % kKeys;
+            if (!(*value == Blob(20000, static_cast<char>('a' + j % 20)))) ++errors;
+          }
+          if ((i + t) % 5 == 0) store->Erase("k" + std::to_string((i + 3) % kKeys));
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(errors == 0);
+  CHECK(store->memory_bytes() <= store->target_bytes());
+  int64_t total = 0;
+  for (const std::string& key : store->Keys()) {
+    auto value = store->Get(key);
+    REQUIRE(value.ok());
+    total += store->NBytes(key);
+  }
+  CHECK(store->memory_bytes() + store->spilled_bytes() == total);
+  size_t spilled = 0;
+  for (const std::string& key : store->Keys()) spilled += store->TEST_IsSpilled(key);
+  CHECK(FilesIn(dir) == spilled);  // no file left behind by a race
+  for (const std::string& key : store->Keys()) store->Erase(key);
+  CHECK(FilesIn(dir) == 0);
+  CHECK(store->memory_bytes() == 0);
+  CHECK(store->spilled_bytes() == 0);
 }
 
 }  // namespace

@@ -4,6 +4,11 @@
 //   weft-worker 10.0.0.5:8786 --nthreads 4 --memory-limit 8GiB --preload ./libmine.so
 //   weft-worker --scheduler-file /shared/scheduler.json
 //
+// Memory, as dask's worker: results above --memory-target-fraction of --memory-limit are
+// spilled to --local-directory (zstd); above --memory-pause-fraction of the limit (process
+// RSS) no new task starts until memory drops again. --transfer-concurrency caps the
+// GetData transfers coming in from peers at once.
+//
 // Exit status: 0 after SIGINT/SIGTERM, 1 on a start-up error or when the scheduler stays
 // unreachable past --death-timeout.
 #include <pthread.h>
@@ -45,6 +50,9 @@ struct Flags {
   int nthreads = 1;
   std::string name;
   std::string memory_limit = "auto";
+  double memory_target_fraction = 0.6;
+  double memory_pause_fraction = 0.8;
+  int transfer_concurrency = 4;
   std::string local_directory;
   std::vector<std::string> preload;
   std::string resources;
@@ -66,8 +74,17 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--memory-limit", flags.memory_limit,
                  "bytes (\"4GiB\", \"2GB\"), \"auto\" = total RAM, 0 = no limit")
       ->capture_default_str();
+  app.add_option("--memory-target-fraction", flags.memory_target_fraction,
+                 "spill results to disk above this fraction of --memory-limit (0: never)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  app.add_option("--memory-pause-fraction", flags.memory_pause_fraction,
+                 "stop starting tasks above this fraction of --memory-limit (RSS; 0: never)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  app.add_option("--transfer-concurrency", flags.transfer_concurrency,
+                 "GetData transfers from peers at once")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--local-directory", flags.local_directory,
-                 "scratch directory (default: a new temporary directory)");
+                 "scratch directory for spilled data (default: a new temporary directory)");
   // One path per --preload, so that a positional after it is not taken as a plugin.
   app.add_option("--preload", flags.preload, "plugin shared library to load (repeatable)")
       ->allow_extra_args(false);
@@ -162,7 +179,13 @@ int Main(int argc, char** argv) {
     WEFT_LOG_INFO("loaded plugin {}", path);
   }
 
-  DataStore store;
+  DataStoreOptions store_options;
+  store_options.memory_limit = *memory_limit;
+  store_options.target_fraction = flags.memory_target_fraction;
+  store_options.local_directory = *local_directory;
+  auto opened = DataStore::Open(store_options);
+  if (!opened.ok()) return Fail(std::string(opened.status().message()));
+  DataStore& store = **opened;
   DataService data_service(store);
   int port = 0;
   grpc::ServerBuilder builder;
@@ -177,12 +200,16 @@ int Main(int argc, char** argv) {
   auto address = AdvertisedAddress(flags.contact_address, flags.host, port, *scheduler);
   if (!address.ok()) return Fail(std::string(address.status().message()));
   std::fprintf(stderr, "Worker at: %s\n", address->c_str());
-  WEFT_LOG_INFO("{} threads, memory limit {} bytes, local directory {}, {} functions",
-                flags.nthreads, *memory_limit, *local_directory, registry.Signatures().size());
+  WEFT_LOG_INFO("{} threads, memory limit {} bytes (spill above {}), local directory {}, {} "
+                "functions", flags.nthreads, *memory_limit, store.target_bytes(),
+                *local_directory, registry.Signatures().size());
 
   WorkerOptions worker_options;
   worker_options.address = *address;
   worker_options.nthreads = flags.nthreads;
+  worker_options.fetch_threads = flags.transfer_concurrency;
+  worker_options.memory_limit = *memory_limit;
+  worker_options.pause_fraction = flags.memory_pause_fraction;
   Worker worker(worker_options, registry, store);
 
   SessionOptions session_options;

@@ -8,19 +8,19 @@
 namespace weft {
 
 absl::StatusOr<Value> ResolveArg(const proto::Arg& arg, const std::shared_ptr<const void>& owner,
-                                 const DataStore& store, std::vector<std::string>* missing,
+                                 DataStore& store, std::vector<std::string>* missing,
                                  int depth) {
   switch (arg.kind_case()) {
     case proto::Arg::kLiteral:
       // Zero copy: big buffers in the literal stay slices of the spec `owner` keeps alive.
       return DecodeValue(Buffer(owner, arg.literal()));
     case proto::Arg::kKey: {
-      std::optional<Value> value = store.Get(arg.key());
-      if (!value.has_value()) {
+      absl::StatusOr<Value> value = store.Get(arg.key());
+      if (absl::IsNotFound(value.status())) {
         missing->push_back(arg.key());
         return Value();
       }
-      return *std::move(value);
+      return value;  // or why its spill file could not be read back
     }
     case proto::Arg::kList: {
       if (depth >= kMaxDepth) return absl::InvalidArgumentError("argument lists nest too deep");

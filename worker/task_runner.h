@@ -21,10 +21,11 @@
 
 namespace weft {
 
-// Resolves one argument. kDataLoss for a literal that does not decode; a missing key is
-// appended to `missing` (and resolves to null).
+// Resolves one argument. kDataLoss for a literal that does not decode or an input whose
+// spill file cannot be read back; a missing key is appended to `missing` (and resolves
+// to null).
 absl::StatusOr<Value> ResolveArg(const proto::Arg& arg, const std::shared_ptr<const void>& owner,
-                                 const DataStore& store, std::vector<std::string>* missing,
+                                 DataStore& store, std::vector<std::string>* missing,
                                  int depth = 0);
 
 ExecuteOutcome RunTask(const std::shared_ptr<const proto::TaskSpec>& spec,

@@ -1,5 +1,10 @@
 #include "worker/worker.h"
 
+#include <malloc.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <type_traits>
 #include <utility>
 
@@ -10,13 +15,34 @@
 
 namespace weft {
 
+namespace {
+
+int64_t PauseBytes(const WorkerOptions& options) {
+  if (options.memory_limit <= 0 || options.pause_fraction <= 0) return 0;
+  return std::max<int64_t>(
+      1, static_cast<int64_t>(static_cast<double>(options.memory_limit) * options.pause_fraction));
+}
+
+}  // namespace
+
+int64_t ProcessRssBytes() {
+  std::FILE* statm = std::fopen("/proc/self/statm", "r");
+  if (statm == nullptr) return 0;
+  long long size = 0, resident = 0;
+  int fields = std::fscanf(statm, "%lld %lld", &size, &resident);
+  std::fclose(statm);
+  return fields == 2 ? static_cast<int64_t>(resident) * ::sysconf(_SC_PAGESIZE) : 0;
+}
+
 Worker::Worker(const WorkerOptions& options, const FunctionRegistry& registry, DataStore& store)
     : options_(options),
       registry_(registry),
       store_(store),
-      state_(options.address, options.nthreads),
-      fetcher_(std::make_unique<ThreadPool>(options.fetch_threads)),
-      executor_(std::make_unique<ThreadPool>(options.nthreads)) {}
+      state_(options.address, options.nthreads, /*max_keys_per_fetch=*/64, PauseBytes(options)),
+      fetcher_(std::make_unique<ThreadPool>(std::max(1, options.fetch_threads))),
+      executor_(std::make_unique<ThreadPool>(options.nthreads)) {
+  if (PauseBytes(options) > 0) monitor_ = std::thread([this] { MonitorMemory(); });
+}
 
 Worker::~Worker() { Shutdown(); }
 
@@ -28,6 +54,7 @@ void Worker::Shutdown() {
     send_ = nullptr;
     for (auto& [key, flag] : cancel_flags_) flag->store(true);
   }
+  if (monitor_.joinable()) monitor_.join();
   executor_.reset();
   fetcher_.reset();
 }
@@ -35,6 +62,45 @@ void Worker::Shutdown() {
 void Worker::SetSender(SendFn send) {
   absl::MutexLock lock(&mu_);
   send_ = std::move(send);
+  if (send_ && state_.paused()) {  // a new scheduler session must know at once
+    proto::WorkerEvent event;
+    event.mutable_status_change()->set_paused(true);
+    send_(event);
+  }
+}
+
+void Worker::CheckMemory() {
+  if (PauseBytes(options_) == 0) return;
+  const int64_t bytes = options_.memory_reader ? options_.memory_reader() : ProcessRssBytes();
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return;
+  const bool was_paused = state_.paused();
+  Apply(state_.HandleMemoryReading(bytes));
+  if (state_.paused() != was_paused) {
+    WEFT_LOG_INFO("{} at {} bytes of memory (pause at {}; {} in the store, {} spilled)",
+                  state_.paused() ? "paused" : "resumed", bytes, PauseBytes(options_),
+                  store_.memory_bytes(), store_.spilled_bytes());
+  }
+}
+
+void Worker::MonitorMemory() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&shut_down_), options_.memory_monitor_interval)) {
+        return;
+      }
+    }
+    // Freed buffers may linger in malloc's arenas and keep the RSS (hence the pause)
+    // high: give them back while paused, as dask's worker does.
+    if (paused() && !options_.memory_reader) ::malloc_trim(0);
+    CheckMemory();
+  }
+}
+
+bool Worker::paused() const {
+  absl::MutexLock lock(&mu_);
+  return state_.paused();
 }
 
 void Worker::HandleInstruction(const proto::WorkerInstruction& instruction) {
@@ -94,6 +160,7 @@ void Worker::Execute(std::shared_ptr<const proto::TaskSpec> spec,
                      std::shared_ptr<std::atomic<bool>> cancel_flag) {
   ExecuteOutcome outcome = RunTask(spec, registry_, store_, cancel_flag);
   if (!outcome.ok) WEFT_LOG_DEBUG("task {} failed: {}", outcome.key, outcome.error);
+  CheckMemory();  // a new result: pause before starting the next task if need be
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;  // the pools are being joined: start nothing new
   auto it = cancel_flags_.find(outcome.key);
@@ -117,6 +184,7 @@ void Worker::Fetch(const FetchInstruction& fetch) {
     for (auto& [key, value] : *values) {
       std::string type_name = value.kind_name();
       int64_t nbytes = store_.Put(key, std::move(value));
+      bytes_fetched_.fetch_add(nbytes, std::memory_order_relaxed);
       outcome.received.push_back(FetchedKey{key, nbytes, std::move(type_name)});
       received[key] = true;
     }
@@ -125,6 +193,7 @@ void Worker::Fetch(const FetchInstruction& fetch) {
     }
     outcome.error = absl::StrCat(fetch.address, " does not hold it");
   }
+  CheckMemory();
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;
   Apply(state_.HandleFetchDone(outcome));
@@ -145,10 +214,13 @@ std::vector<proto::KeyLocation> Worker::HeldKeys() const {
 proto::Heartbeat Worker::Metrics() const {
   proto::Heartbeat heartbeat;
   heartbeat.set_memory_bytes(store_.memory_bytes());
+  heartbeat.set_spilled_bytes(store_.spilled_bytes());
   heartbeat.set_stored_keys(store_.size());
+  heartbeat.set_bytes_fetched(bytes_fetched_.load(std::memory_order_relaxed));
   absl::MutexLock lock(&mu_);
   heartbeat.set_executing(state_.executing());
   heartbeat.set_ready(state_.ready());
+  heartbeat.set_paused(state_.paused());
   return heartbeat;
 }
 

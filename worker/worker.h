@@ -8,6 +8,14 @@
 // hand a TaskFinished/TaskFailed to the sender (the scheduler session's BatchedWriter).
 // Executions and fetches run on their pools without the mutex.
 //
+// Memory: a monitor thread reads the process's memory (RSS from /proc/self/statm, or
+// WorkerOptions::memory_reader) every `memory_monitor_interval`, and again after each
+// task and fetch, and feeds it to WorkerState, which pauses the worker at
+// `pause_fraction` × `memory_limit` (WorkerStatusChange sent at once) and resumes it
+// below. Spilling is the DataStore's own business (data_store.h). The fetch pool has
+// `fetch_threads` threads: at most that many GetData transfers come in at once
+// (--transfer-concurrency).
+//
 // Lifecycle: construct, SetSender when a session is up (null while disconnected: events
 // are dropped and the next session's RegisterWorker lists what is held), Shutdown (or
 // the destructor) cancels running tasks and joins the pools.
@@ -19,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -37,9 +46,17 @@ namespace weft {
 struct WorkerOptions {
   std::string address;  // this worker's advertised Worker-service address
   int nthreads = 1;
-  int fetch_threads = 4;  // concurrent GetData requests to peers
+  int fetch_threads = 4;  // concurrent GetData requests to peers (--transfer-concurrency)
   absl::Duration fetch_timeout = absl::Minutes(10);
+  int64_t memory_limit = 0;    // bytes; 0: never pause
+  double pause_fraction = 0.8;  // of memory_limit; 0: never pause
+  // Bytes of memory in use; null: the process's resident set size.
+  std::function<int64_t()> memory_reader;
+  absl::Duration memory_monitor_interval = absl::Milliseconds(100);
 };
+
+// The resident set size of this process, in bytes (0 if /proc cannot be read).
+int64_t ProcessRssBytes();
 
 class Worker {
  public:
@@ -51,7 +68,8 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
   ~Worker();
 
-  // Where TaskFinished/TaskFailed go; null drops them.
+  // Where TaskFinished/TaskFailed/WorkerStatusChange go; null drops them. A new sender
+  // of a paused worker is told at once that it is paused.
   void SetSender(SendFn send);
 
   void HandleInstruction(const proto::WorkerInstruction& instruction);
@@ -62,6 +80,10 @@ class Worker {
   proto::Heartbeat Metrics() const;
   TaskState state(const std::string& key) const;
   std::vector<StoryEntry> Story(const std::string& key) const;
+  bool paused() const;
+  // Reads the memory now and pauses or resumes accordingly (the monitor thread does this
+  // every interval; tests call it after changing what their memory_reader returns).
+  void CheckMemory();
 
   // Cancels running tasks and waits for the pools to stop. Idempotent.
   void Shutdown();
@@ -72,6 +94,7 @@ class Worker {
                std::shared_ptr<std::atomic<bool>> cancel_flag);
   void Fetch(const FetchInstruction& fetch);
   std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
+  void MonitorMemory();
 
   // Constant after construction.
   const WorkerOptions options_;
@@ -84,6 +107,7 @@ class Worker {
       ABSL_GUARDED_BY(mu_);
   SendFn send_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<int64_t> bytes_fetched_{0};
 
   absl::Mutex channels_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_
@@ -92,6 +116,7 @@ class Worker {
   // Declared last: destroyed (joined) first, while everything they use still exists.
   std::unique_ptr<ThreadPool> fetcher_;
   std::unique_ptr<ThreadPool> executor_;
+  std::thread monitor_;  // MonitorMemory until shut_down_; joined by Shutdown
 };
 
 }  // namespace weft

@@ -71,10 +71,12 @@ const char* TaskStateName(TaskState state) {
   return "?";
 }
 
-WorkerState::WorkerState(std::string self_address, int nthreads, int max_keys_per_fetch)
+WorkerState::WorkerState(std::string self_address, int nthreads, int max_keys_per_fetch,
+                         int64_t pause_bytes)
     : self_address_(std::move(self_address)),
       nthreads_(std::max(1, nthreads)),
-      max_keys_per_fetch_(std::max(1, max_keys_per_fetch)) {}
+      max_keys_per_fetch_(std::max(1, max_keys_per_fetch)),
+      pause_bytes_(std::max<int64_t>(0, pause_bytes)) {}
 
 // ---------------------------------------------------------------------------
 // Events
@@ -266,6 +268,19 @@ Instructions WorkerState::HandleSessionLost() {
         break;
     }
   }
+  return out;
+}
+
+// Fires for every memory reading. Only a crossing of the pause threshold does anything.
+Instructions WorkerState::HandleMemoryReading(int64_t bytes) {
+  Instructions out;
+  const bool over = pause_bytes_ > 0 && bytes >= pause_bytes_;
+  if (over == paused_) return out;
+  paused_ = over;
+  proto::WorkerEvent event;
+  event.mutable_status_change()->set_paused(paused_);
+  out.push_back(SendInstruction{std::move(event)});
+  FillExecutors(&out);  // resumed: start what waited
   return out;
 }
 
@@ -511,7 +526,7 @@ void WorkerState::IssueFetches(Instructions* out) {
 }
 
 void WorkerState::FillExecutors(Instructions* out) {
-  while (executing_ < nthreads_ && !ready_queue_.empty()) {
+  while (!paused_ && executing_ < nthreads_ && !ready_queue_.empty()) {
     std::string key = std::get<2>(*ready_queue_.begin());
     ready_queue_.erase(ready_queue_.begin());
     Task& task = tasks_.at(key);

@@ -19,6 +19,11 @@
 // Fetched copies the scheduler does not know about are dropped as soon as no local task
 // needs them; computed results stay until FreeKeys.
 //
+// Pause: each memory reading (HandleMemoryReading) is compared with `pause_bytes`; at or
+// above it the worker is paused — FillExecutors starts nothing new (running tasks finish,
+// fetches go on) — and the scheduler is told at once with a WorkerStatusChange; below it
+// the worker resumes, says so, and fills its executors again.
+//
 // When no holder can provide a dependency, every task waiting for it is reported with
 // TaskFailed.missing_dependencies and forgotten (the scheduler recomputes the lost key).
 // Each transition is recorded; Story(key) replays a key's history for tests and logs.
@@ -98,8 +103,10 @@ struct StoryEntry {
 class WorkerState {
  public:
   // `self_address`: this worker's address (never fetched from); `nthreads`: executor
-  // slots; `max_keys_per_fetch`: keys per GetData request.
-  WorkerState(std::string self_address, int nthreads, int max_keys_per_fetch = 64);
+  // slots; `max_keys_per_fetch`: keys per GetData request; `pause_bytes`: the memory
+  // reading at which the worker pauses (0: never).
+  WorkerState(std::string self_address, int nthreads, int max_keys_per_fetch = 64,
+              int64_t pause_bytes = 0);
 
   // The scheduler asks to compute a task; fetches missing inputs from who_has.
   Instructions HandleCompute(const proto::ComputeTask& compute);
@@ -114,12 +121,15 @@ class WorkerState {
   // The scheduler session broke: forget all work in progress (a new session starts from
   // what is in memory); results of running tasks will be discarded.
   Instructions HandleSessionLost();
+  // A reading of the worker's memory use (process RSS, or what the caller measures).
+  Instructions HandleMemoryReading(int64_t bytes);
 
   // Keys in memory that the scheduler knows we hold (for RegisterWorker.held_keys).
   std::vector<proto::KeyLocation> HeldKeys() const;
 
   TaskState state(const std::string& key) const;
   int executing() const { return executing_; }
+  bool paused() const { return paused_; }
   int ready() const { return static_cast<int>(ready_queue_.size()); }
   int64_t tracked_keys() const { return static_cast<int64_t>(tasks_.size()); }
   std::vector<StoryEntry> Story(const std::string& key) const;
@@ -171,12 +181,14 @@ class WorkerState {
   const std::string self_address_;
   const int nthreads_;
   const int max_keys_per_fetch_;
+  const int64_t pause_bytes_;
 
   // std::unordered_map: handlers hold Task& across insertions, which must stay valid.
   std::unordered_map<std::string, Task> tasks_;
   std::set<ReadyEntry> ready_queue_;
   absl::flat_hash_set<std::string> to_fetch_;  // keys in kFetch not yet requested
   int executing_ = 0;
+  bool paused_ = false;
   uint64_t next_sequence_ = 0;
   std::deque<StoryEntry> story_;  // the last kMaxStory transitions
 };

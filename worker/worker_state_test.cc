@@ -56,6 +56,8 @@ std::vector<std::string> Render(const Instructions& instructions) {
       if (s->event.has_steal_response()) {
         out.push_back(std::string(s->event.steal_response().stolen() ? "stolen " : "kept ") +
                       s->event.steal_response().key());
+      } else if (s->event.has_status_change()) {
+        out.push_back(s->event.status_change().paused() ? "paused" : "running");
       } else if (s->event.has_task_finished()) {
         out.push_back("finished " + s->event.task_finished().key());
       } else {
@@ -95,6 +97,34 @@ TEST_CASE("tasks without inputs run up to nthreads at once, by priority") {
   CHECK(state.executing() == 0);
   // Asked again for a key in memory: reported again, not recomputed.
   CHECK(Render(state.HandleCompute(Compute("a"))) == Lines{"finished a"});
+}
+
+TEST_CASE("above the pause threshold no task starts; fetches go on; below it work resumes") {
+  WorkerState state("me:1", /*nthreads=*/2, /*max_keys_per_fetch=*/64, /*pause_bytes=*/1000);
+  CHECK(Render(state.HandleMemoryReading(999)).empty());
+  CHECK(Render(state.HandleCompute(Compute("a"))) == Lines{"execute a"});
+  CHECK(Render(state.HandleMemoryReading(1000)) == Lines{"paused"});
+  CHECK(state.paused());
+  CHECK(Render(state.HandleMemoryReading(5000)).empty());  // said once
+  CHECK(Render(state.HandleCompute(Compute("b"))).empty());
+  CHECK(state.state("b") == TaskState::kReady);
+  // Inputs of queued work are still fetched while paused.
+  CHECK(Render(state.HandleCompute(Compute("c", {{"x", {"peer:1"}}}))) == Lines{"fetch peer:1: x"});
+  FetchOutcome fetched;
+  fetched.address = "peer:1";
+  fetched.received.push_back(FetchedKey{"x", 8, "int"});
+  CHECK(Render(state.HandleFetchDone(fetched)).empty());
+  CHECK(state.state("c") == TaskState::kReady);
+  // The running task finishes and is reported; nothing new starts.
+  CHECK(Render(state.HandleExecuteDone(Ok("a"))) == Lines{"finished a"});
+  CHECK(state.executing() == 0);
+  CHECK(Render(state.HandleMemoryReading(999)) == Lines{"running", "execute b", "execute c"});
+  CHECK_FALSE(state.paused());
+  CHECK(Render(state.HandleMemoryReading(10)).empty());
+
+  WorkerState unlimited("me:1", /*nthreads=*/1);  // pause_bytes 0: never pauses
+  CHECK(Render(unlimited.HandleMemoryReading(int64_t{1} << 50)).empty());
+  CHECK(Render(unlimited.HandleCompute(Compute("a"))) == Lines{"execute a"});
 }
 
 TEST_CASE("inputs are fetched, several keys per request, then the task runs") {

@@ -2,7 +2,12 @@
 // the built-in functions, and the events they would send to the scheduler.
 #include "worker/worker.h"
 
+#include <stdlib.h>
+
 #include <catch2/catch.hpp>
+#include <atomic>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,7 +34,11 @@ const FunctionRegistry& Builtins() {
 // One worker with its store, GetData server and a recorder of the events it sends.
 class TestWorker {
  public:
-  explicit TestWorker(int nthreads = 1) : service_(store_) {
+  explicit TestWorker(int nthreads = 1,
+                      const std::function<void(WorkerOptions&)>& configure = nullptr,
+                      std::unique_ptr<DataStore> store = nullptr)
+      : store_(store != nullptr ? std::move(store) : std::make_unique<DataStore>()),
+        service_(*store_) {
     int port = 0;
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -40,7 +49,8 @@ class TestWorker {
     options.address = address_;
     options.nthreads = nthreads;
     options.fetch_timeout = absl::Seconds(10);
-    worker_ = std::make_unique<Worker>(options, Builtins(), store_);
+    if (configure) configure(options);
+    worker_ = std::make_unique<Worker>(options, Builtins(), *store_);
     worker_->SetSender([this](const proto::WorkerEvent& event) {
       absl::MutexLock lock(&mu_);
       events_.push_back(event);
@@ -81,12 +91,22 @@ class TestWorker {
     return *found;
   }
 
-  DataStore& store() { return store_; }
+  // The paused flags of the WorkerStatusChanges sent so far.
+  std::vector<bool> StatusChanges() {
+    absl::MutexLock lock(&mu_);
+    std::vector<bool> out;
+    for (const auto& e : events_) {
+      if (e.has_status_change()) out.push_back(e.status_change().paused());
+    }
+    return out;
+  }
+
+  DataStore& store() { return *store_; }
   Worker& worker() { return *worker_; }
   const std::string& address() const { return address_; }
 
  private:
-  DataStore store_;
+  std::unique_ptr<DataStore> store_;
   DataService service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
@@ -197,6 +217,100 @@ TEST_CASE("freeing a running task cancels it and frees the executor") {
   CHECK_FALSE(w.store().Contains("slow"));
   auto metrics = w.worker().Metrics();
   CHECK(metrics.stored_keys() == 1);
+}
+
+TEST_CASE("above the pause threshold a worker starts nothing new and says so") {
+  auto memory = std::make_shared<std::atomic<int64_t>>(100);
+  TestWorker w(/*nthreads=*/1, [memory](WorkerOptions& options) {
+    options.memory_limit = 1000;
+    options.pause_fraction = 0.8;
+    options.memory_reader = [memory] { return memory->load(); };
+    options.memory_monitor_interval = absl::Hours(1);  // the test calls CheckMemory
+  });
+  w.worker().CheckMemory();
+  CHECK(w.StatusChanges().empty());
+  memory->store(800);
+  w.worker().CheckMemory();
+  CHECK(w.worker().paused());
+  CHECK(w.StatusChanges() == std::vector<bool>{true});
+  CHECK(w.worker().Metrics().paused());
+
+  w.Compute(Task("a", "inc", {Literal(1)}));
+  absl::SleepFor(absl::Milliseconds(200));
+  CHECK(w.worker().state("a") == TaskState::kReady);
+  CHECK_FALSE(w.store().Contains("a"));
+
+  memory->store(799);
+  w.worker().CheckMemory();
+  REQUIRE(w.WaitFor("a").has_task_finished());
+  CHECK(w.StatusChanges() == std::vector<bool>{true, false});
+  CHECK_FALSE(w.worker().Metrics().paused());
+
+  // A new session of a paused worker hears at once that it is paused.
+  memory->store(5000);
+  w.worker().CheckMemory();
+  std::vector<bool> told;
+  w.worker().SetSender([&told](const proto::WorkerEvent& e) {
+    if (e.has_status_change()) told.push_back(e.status_change().paused());
+  });
+  CHECK(told == std::vector<bool>{true});
+  w.worker().SetSender(nullptr);
+}
+
+std::unique_ptr<DataStore> SpillingStore(int64_t memory_limit) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/worker-XXXXXX";
+  REQUIRE(::mkdtemp(dir.data()) != nullptr);
+  DataStoreOptions options;
+  options.memory_limit = memory_limit;
+  options.target_fraction = 0.6;
+  options.local_directory = dir;
+  auto store = DataStore::Open(options);
+  REQUIRE(store.ok());
+  return *std::move(store);
+}
+
+TEST_CASE("spilled results feed tasks and peers; heartbeats count spilled and fetched bytes") {
+  TestWorker a(/*nthreads=*/1, nullptr, SpillingStore(/*memory_limit=*/4 << 20));
+  TestWorker b;
+  for (int i = 0; i < 4; ++i) {  // 4 x 1 MiB against a 2.4 MiB target
+    std::string key = "blob" + std::to_string(i);
+    a.Compute(Task(key, "make_bytes", {Literal((1 << 20) + i)}));
+    REQUIRE(a.WaitFor(key).has_task_finished());
+  }
+  auto metrics = a.worker().Metrics();
+  CHECK(metrics.spilled_bytes() > 0);
+  CHECK(metrics.memory_bytes() <= a.store().target_bytes());
+  CHECK(metrics.stored_keys() == 4);
+  REQUIRE(a.store().TEST_IsSpilled("blob0"));
+
+  // A local task reads a spilled input; a peer fetches spilled values over GetData.
+  a.Compute(Task("n0", "len", {KeyArg("blob0")}, {{"blob0", {a.address()}}}));
+  REQUIRE(a.WaitFor("n0").has_task_finished());
+  CHECK(*a.store().Get("n0") == Value(1 << 20));
+  CHECK(b.worker().Metrics().bytes_fetched() == 0);
+  for (int i = 0; i < 4; ++i) {
+    std::string key = "blob" + std::to_string(i);
+    b.Compute(Task("len" + std::to_string(i), "len", {KeyArg(key)}, {{key, {a.address()}}}));
+    auto done = b.WaitFor("len" + std::to_string(i));
+    REQUIRE(done.has_task_finished());
+    CHECK(*b.store().Get("len" + std::to_string(i)) == Value((1 << 20) + i));
+  }
+  CHECK(b.worker().Metrics().bytes_fetched() >= 4 << 20);
+
+  // A spill file that went bad fails the task that needs it, naming the file.
+  std::string victim;
+  for (int i = 0; i < 4 && victim.empty(); ++i) {
+    if (a.store().TEST_IsSpilled("blob" + std::to_string(i))) victim = "blob" + std::to_string(i);
+  }
+  REQUIRE_FALSE(victim.empty());
+  std::string file = a.store().TEST_SpillPath(victim);
+  std::filesystem::resize_file(file, 10);
+  a.Compute(Task("bad", "len", {KeyArg(victim)}, {{victim, {a.address()}}}));
+  auto bad = a.WaitFor("bad");
+  REQUIRE(bad.has_task_failed());
+  CHECK_THAT(bad.task_failed().message(), Catch::Contains(file));
+  CHECK_THAT(bad.task_failed().message(), Catch::Contains(victim));
 }
 
 }  // namespace
