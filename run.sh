@@ -19,14 +19,15 @@ echo "== sample data: $hours hourly shards x $events events"
 python3 bench/gen_gharchive.py "$work/shards" --hours "$hours" --events-per-hour "$events"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-s3rver --directory "$work/s3" --address 127.0.0.1 --port "$port" --silent \
+NODE_OPTIONS=--openssl-legacy-provider s3rver --directory "$work/s3" --address 127.0.0.1 --port "$port" --silent \
   --configure-bucket githubarchive-data >"$work/s3rver.log" 2>&1 &
 s3_pid=$!
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=S3RVER \
   AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
 for _ in $(seq 100); do curl -s -o /dev/null "$AWS_ENDPOINT_URL" && break; sleep 0.1; done
 for f in "$work"/shards/*.json.gz; do
-  curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER -T "$f" \
+  curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER \
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -T "$f" \
     "$AWS_ENDPOINT_URL/githubarchive-data/$(basename "$f")" >/dev/null
 done
 echo "== served by s3rver at $AWS_ENDPOINT_URL (bucket githubarchive-data)"

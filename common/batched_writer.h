@@ -29,7 +29,11 @@ class BatchedWriter {
  public:
   using WriteFn = std::function<bool(const Batch&)>;
 
-  explicit BatchedWriter(WriteFn write, absl::Duration flush_interval = absl::Milliseconds(2),
+  // flush_interval: how long the first item of a batch may wait for company. The default,
+  // zero, sends as soon as the writer thread is free: a lone item goes out at once (low
+  // latency for interactive queries), and items that arrive while a write is in flight go
+  // together in the next one (batching under load, with no timer).
+  explicit BatchedWriter(WriteFn write, absl::Duration flush_interval = absl::ZeroDuration(),
                          int max_items = 1024)
       : write_(std::move(write)), flush_interval_(flush_interval), max_items_(max_items) {
     absl::MutexLock lock(&join_mu_);

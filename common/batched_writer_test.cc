@@ -83,9 +83,23 @@ TEST_CASE("items from several threads arrive once each, in per-thread order") {
   for (int t = 0; t < kThreads; ++t) CHECK(next[t] == kPerThread);
 }
 
+TEST_CASE("with no interval, items that arrive during a write go together in the next") {
+  Sink sink;
+  Writer writer([&sink](const ClientRequestBatch& b) {
+    absl::SleepFor(absl::Milliseconds(1));  // a write in flight, as on a busy stream
+    return sink.Write(b);
+  });
+  for (int i = 0; i < 2000; ++i) REQUIRE(AddKey(writer, std::to_string(i)));
+  writer.Close();
+  CHECK(sink.items() == 2000);
+  INFO(sink.batches().size() << " writes");
+  CHECK(sink.batches().size() < 2000 / 10);
+}
+
 TEST_CASE("a tight loop of items makes far fewer writes than items") {
   Sink sink;
-  Writer writer([&sink](const ClientRequestBatch& b) { return sink.Write(b); });
+  Writer writer([&sink](const ClientRequestBatch& b) { return sink.Write(b); },
+                absl::Milliseconds(2));
   for (int i = 0; i < 20000; ++i) REQUIRE(AddKey(writer, std::to_string(i)));
   writer.Close();
   CHECK(sink.items() == 20000);
