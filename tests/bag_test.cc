@@ -4,6 +4,7 @@
 // inputs of the issue: corrupt gzip, a malformed line, an empty file, a missing bucket or
 // key, the 211 KB line — each a clear error (or the right answer) and nothing else lost.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -238,4 +239,69 @@ TEST_CASE("bad inputs give clear errors and lose nothing else") {
   auto info = fx.client->info();
   REQUIRE(info.ok());
   CHECK(info->workers == 2);
+}
+
+TEST_CASE("local files, from_sequence, concat, foldby, map_partitions with a plugin, the CLI") {
+  std::string dir = (fs::temp_directory_path() / ("weft-bag-local-" + std::to_string(getpid()))).string();
+  auto gen = RunCommand({"python3", Runfile("bench/gen_gharchive.py"), dir, "--hours", "2",
+                         "--events-per-hour", "500"});
+  REQUIRE(gen.exit_code == 0);
+  TestCluster cluster(2, {"--preload", Runfile("worker/libexample_plugin.so")});
+  auto client = cluster.Connect();
+
+  auto read = Bag::read_text(*client, dir + "/*.json.gz");
+  REQUIRE(read.ok());
+  REQUIRE(read->npartitions() == 2);
+  Bag records = read->parse_json();
+
+  // foldby: events per type, as frequencies counts them.
+  auto by_type = records.foldby("type", "count").compute();
+  auto freq = records.pluck("type").frequencies().compute();
+  REQUIRE(by_type.ok());
+  REQUIRE(freq.ok());
+  CHECK(by_type->size() == freq->size());
+  int64_t total = 0;
+  for (const Value& pair : *by_type) total += pair.as_list()[1].as_int();
+  CHECK(total == 1000);
+
+  // map_partitions with a plugin function: one length per record.
+  auto lengths = records.map_partitions("line_lengths").count().compute();
+  REQUIRE(lengths.ok());
+  CHECK(*lengths == Value(1000));
+
+  // from_sequence and concat.
+  ValueList items;
+  for (int i = 0; i < 100; ++i) items.emplace_back(int64_t{i % 7});
+  Bag seq = Bag::from_sequence(*client, items, 4);
+  CHECK(seq.npartitions() == 4);
+  auto both = Bag::concat({seq, seq}).count().compute();
+  REQUIRE(both.ok());
+  CHECK(*both == Value(200));
+  auto distinct = seq.distinct().compute();
+  REQUIRE(distinct.ok());
+  CHECK(distinct->size() == 7);
+  auto top = seq.topk(3).compute();
+  REQUIRE(top.ok());
+  CHECK(Value(*top) == Value(ValueList{6, 6, 6}));
+  auto all = seq.repartition(3).compute();
+  REQUIRE(all.ok());
+  CHECK(Value(*all) == Value(items));
+
+  // The same questions from the command line.
+  auto cli = RunCommand({Runfile("client/weft"), "bag", dir + "/*.json.gz", "--scheduler",
+                         cluster.address(), "--count"});
+  CHECK(cli.exit_code == 0);
+  CHECK_THAT(cli.output, Catch::StartsWith("1000\n"));
+  auto cli_freq = RunCommand({Runfile("client/weft"), "bag", dir + "/*.json.gz", "--scheduler",
+                              cluster.address(), "--pluck", "type", "--frequencies",
+                              "--format", "json"});
+  CHECK(cli_freq.exit_code == 0);
+  std::string expected = Json(Value(*freq));  // event types have no spaces
+  expected.erase(std::remove(expected.begin(), expected.end(), ' '), expected.end());
+  CHECK_THAT(cli_freq.output, Catch::StartsWith(expected + "\n"));
+  auto bad = RunCommand({Runfile("client/weft"), "bag", dir + "/*.json.gz", "--scheduler",
+                         cluster.address(), "--filter", "type ==", "--count"});
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.output, Catch::Contains("type =="));
+  fs::remove_all(dir);
 }

@@ -91,18 +91,21 @@ int64_t DataStore::Put(const std::string& key, Value value) {
 
 void DataStore::SpillIfNeeded() {
   if (target_bytes_ == 0) return;
-  while (SpillOne()) {
+  while (SpillOne(/*force=*/false)) {
   }
 }
 
-bool DataStore::SpillOne() {
+bool DataStore::SpillOldest() { return target_bytes_ > 0 && SpillOne(/*force=*/true); }
+
+bool DataStore::SpillOne(bool force) {
   std::string key;
   Value value;
   uint64_t id, file_id;
   int64_t nbytes;
   {
     absl::MutexLock lock(&mu_);
-    if (memory_bytes_ - spilling_bytes_ <= target_bytes_ || lru_.empty()) return false;
+    if (lru_.empty()) return false;
+    if (!force && memory_bytes_ - spilling_bytes_ <= target_bytes_) return false;
     key = lru_.front();
     Entry& entry = entries_.at(key);
     lru_.pop_front();

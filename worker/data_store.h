@@ -73,6 +73,10 @@ class DataStore {
   int64_t NBytes(const std::string& key) const;
   // Removes `key` (and its spill file); returns whether it was there.
   bool Erase(const std::string& key);
+  // Spills the least recently used value in memory even below the target (the worker
+  // calls it while paused with the process's memory still high). False when the store
+  // does not spill or holds nothing spillable in memory.
+  bool SpillOldest();
 
   int64_t memory_bytes() const;   // bytes of the values held in memory
   int64_t spilled_bytes() const;  // bytes (as in memory) of the values on disk
@@ -112,8 +116,9 @@ class DataStore {
   // Spills LRU values until the bytes in memory (not counting those being spilled) are
   // at or below the target.
   void SpillIfNeeded() ABSL_LOCKS_EXCLUDED(mu_);
-  // Spills one value chosen under the lock; false when there was nothing to do.
-  bool SpillOne() ABSL_LOCKS_EXCLUDED(mu_);
+  // Spills one value chosen under the lock (the LRU one, if above the target or `force`);
+  // false when there was nothing to do.
+  bool SpillOne(bool force) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Constant after construction.
   const int64_t target_bytes_ = 0;  // 0: never spill

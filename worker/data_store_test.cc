@@ -150,6 +150,23 @@ TEST_CASE("values above the memory target are spilled least recently used first"
   CHECK(FilesIn(dir) == 0);
 }
 
+TEST_CASE("SpillOldest spills below the target, oldest first, while there is anything") {
+  auto store = SpillingStore(1 << 20, TempDir());
+  store->Put("old", Blob(1000, 'o'));
+  store->Put("new", Blob(1000, 'n'));
+  CHECK(store->spilled_bytes() == 0);
+  CHECK(store->SpillOldest());
+  CHECK(store->TEST_IsSpilled("old"));
+  CHECK_FALSE(store->TEST_IsSpilled("new"));
+  CHECK(store->SpillOldest());
+  CHECK(store->TEST_IsSpilled("new"));
+  CHECK_FALSE(store->SpillOldest());
+  CHECK(store->memory_bytes() == 0);
+  DataStore plain;  // never spills
+  plain.Put("x", Value(1));
+  CHECK_FALSE(plain.SpillOldest());
+}
+
 TEST_CASE("spilled lists, records and JsonLines come back equal") {
   auto store = SpillingStore(1000, TempDir());
   Value list(ValueList{1, "two", 3.5, nullptr, true, Blob(5000, 'x'),

@@ -91,9 +91,13 @@ void Worker::MonitorMemory() {
         return;
       }
     }
-    // Freed buffers may linger in malloc's arenas and keep the RSS (hence the pause)
-    // high: give them back while paused, as dask's worker does.
-    if (paused() && !options_.memory_reader) ::malloc_trim(0);
+    // While paused, as dask's worker: spill the oldest value each tick (the process may
+    // be above the pause threshold with the store under its spill target), and give
+    // freed memory lingering in malloc's arenas back to the system.
+    if (paused()) {
+      store_.SpillOldest();
+      if (!options_.memory_reader) ::malloc_trim(0);
+    }
     CheckMemory();
   }
 }

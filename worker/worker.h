@@ -12,7 +12,8 @@
 // WorkerOptions::memory_reader) every `memory_monitor_interval`, and again after each
 // task and fetch, and feeds it to WorkerState, which pauses the worker at
 // `pause_fraction` × `memory_limit` (WorkerStatusChange sent at once) and resumes it
-// below. Spilling is the DataStore's own business (data_store.h). The fetch pool has
+// below; while paused it also spills the oldest value in memory at each tick (the rest
+// of spilling is the DataStore's own business, data_store.h). The fetch pool has
 // `fetch_threads` threads: at most that many GetData transfers come in at once
 // (--transfer-concurrency).
 //
@@ -107,6 +108,7 @@ class Worker {
       ABSL_GUARDED_BY(mu_);
   SendFn send_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  // Sum of Value::nbytes() of the values fetched from peers (Heartbeat.bytes_fetched).
   std::atomic<int64_t> bytes_fetched_{0};
 
   absl::Mutex channels_mu_;

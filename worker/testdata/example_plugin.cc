@@ -18,8 +18,30 @@ absl::StatusOr<int64_t> CheckedDiv(int64_t a, int64_t b) {
   return a / b;
 }
 
+// A partition function for Bag::map_partitions: the length in bytes of each record of a
+// JSON-lines partition (or of each string of a list partition).
+absl::StatusOr<weft::Value> LineLengths(const weft::Value& partition) {
+  weft::ValueList out;
+  if (partition.is_json_lines()) {
+    const weft::JsonLines& lines = partition.as_json_lines();
+    for (size_t i = 0; i < lines.num_lines(); ++i) {
+      out.emplace_back(static_cast<int64_t>(lines.line(i).size()));
+    }
+  } else if (partition.is_list()) {
+    for (const weft::Value& v : partition.as_list()) {
+      if (!v.is_string()) return absl::InvalidArgumentError("line_lengths: expected strings");
+      out.emplace_back(static_cast<int64_t>(v.as_string().size()));
+    }
+  } else {
+    return absl::InvalidArgumentError(
+        std::string("line_lengths: expected a partition, got ") + partition.kind_name());
+  }
+  return weft::Value(std::move(out));
+}
+
 }  // namespace example
 
 WEFT_FUNCTION("square", example::Square);
 WEFT_FUNCTION("greet", example::Greet);
 WEFT_FUNCTION("checked_div", example::CheckedDiv);
+WEFT_FUNCTION("line_lengths", example::LineLengths);
