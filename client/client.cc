@@ -117,6 +117,11 @@ absl::StatusOr<std::vector<Value>> Client::get(const Graph& graph,
   return gather(futures);
 }
 
+std::map<std::string, std::vector<std::string>> Client::WhoHas(
+    const std::vector<std::string>& keys) {
+  return impl_->core->WhoHas(keys);
+}
+
 void Client::CancelKeys(const std::vector<std::string>& keys) { impl_->core->Cancel(keys); }
 
 absl::StatusOr<ClusterInfo> Client::info(absl::Duration timeout) {
@@ -125,6 +130,17 @@ absl::StatusOr<ClusterInfo> Client::info(absl::Duration timeout) {
   info.scheduler_address = impl_->core->address();
   info.workers = reply.workers_size();
   for (const auto& w : reply.workers()) {
+    WorkerInfo& d = info.worker_details.emplace_back();
+    d.name = w.name();
+    d.address = w.address();
+    d.threads = w.nthreads();
+    d.memory_limit = w.memory_limit();
+    d.memory_bytes = w.memory_bytes();
+    d.spilled_bytes = w.spilled_bytes();
+    d.bytes_fetched = w.bytes_fetched();
+    d.paused = w.paused();
+    d.processing = w.processing();
+    d.keys_in_memory = w.keys_in_memory();
     info.threads += w.nthreads();
     info.memory_limit += w.memory_limit();
     info.memory_bytes += w.memory_bytes();

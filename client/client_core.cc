@@ -201,6 +201,19 @@ FutureStatus ClientCore::Status(const std::string& key) const {
   return it == keys_.end() ? FutureStatus::kPending : it->second.status;
 }
 
+std::map<std::string, std::vector<std::string>> ClientCore::WhoHas(
+    const std::vector<std::string>& keys) const {
+  std::map<std::string, std::vector<std::string>> out;
+  absl::MutexLock lock(&mu_);
+  for (const std::string& key : keys) {
+    auto it = keys_.find(key);
+    std::vector<std::string>& addresses = out[key];
+    if (it == keys_.end() || it->second.status != FutureStatus::kFinished) continue;
+    for (const auto& a : it->second.last.location().addresses()) addresses.push_back(a);
+  }
+  return out;
+}
+
 absl::Status ClientCore::KeyError(const std::string& key, const KeyEntry& entry) {
   const proto::KeyStatus& s = entry.last;
   if (entry.status == FutureStatus::kCancelled) {

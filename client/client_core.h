@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -67,6 +68,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void Release(const std::string& key);
 
   FutureStatus Status(const std::string& key) const;
+  // The addresses holding each key, as last reported by the scheduler.
+  std::map<std::string, std::vector<std::string>> WhoHas(const std::vector<std::string>& keys) const;
   absl::Status Wait(const std::string& key, absl::Duration timeout) const;
   // The index of the first key of `keys` that is done.
   absl::StatusOr<size_t> WaitAny(const std::vector<std::string>& keys,

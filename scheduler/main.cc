@@ -89,6 +89,9 @@ int Run(int argc, char** argv) {
   double worker_timeout = 60;
   int allowed_failures = 3;
   std::string log_level = "info";
+  double bandwidth_mb = 100;
+  double worker_saturation = 1.1;
+  bool no_work_stealing = false;
   app.add_option("--host", host, "Interface to listen on")->capture_default_str();
   app.add_option("--port", port, "Port to listen on; 0 picks a free one")
       ->capture_default_str()
@@ -103,6 +106,15 @@ int Run(int argc, char** argv) {
                  "A task is erred once this many workers died while running it")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  app.add_option("--bandwidth", bandwidth_mb,
+                 "MB/s assumed between workers, to weigh moving inputs against waiting")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--worker-saturation", worker_saturation,
+                 "Root tasks in flight per worker thread (at least 2 per thread are sent)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--no-work-stealing", no_work_stealing, "Never move queued tasks between workers");
   app.add_option("--log-level", log_level, "debug, info, warning or error")->capture_default_str();
   app.set_version_flag("--version", absl::StrCat("weft-scheduler ", kVersion));
   CLI11_PARSE(app, argc, argv);
@@ -119,6 +131,9 @@ int Run(int argc, char** argv) {
   ServiceOptions options;
   options.scheduler.worker_timeout = absl::Seconds(worker_timeout);
   options.scheduler.allowed_failures = allowed_failures;
+  options.scheduler.bandwidth = bandwidth_mb * 1e6;
+  options.scheduler.worker_saturation = worker_saturation;
+  options.scheduler.work_stealing = !no_work_stealing;
   options.scheduler.heartbeat_interval =
       std::min(absl::Seconds(1), absl::Seconds(worker_timeout) / 4);
   SchedulerService service(options);

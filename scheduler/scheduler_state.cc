@@ -264,16 +264,25 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
   ClientState* cs = FindClient(client_id);
   if (cs == nullptr) return absl::NotFoundError(absl::StrCat("unknown client ", client_id));
   // New keys only: a known key is the same work, already done or under way.
+  // The specs are taken out of the message one by one, from the end (so each one's
+  // storage is freed as it moves into its TaskState, rather than a million empty shells
+  // living until the end of the event), then put back in submission order.
   std::vector<TaskState*> added;
-  for (proto::TaskSpec& spec : *msg.mutable_tasks()) {
-    if (spec.key().empty() || tasks_.contains(spec.key())) continue;
-    auto owned = std::make_unique<TaskState>(std::move(spec), /*task_priority=*/0);
+  added.reserve(msg.tasks_size());
+  tasks_.reserve(tasks_.size() + msg.tasks_size());
+  while (!msg.tasks().empty()) {
+    std::unique_ptr<proto::TaskSpec> spec(msg.mutable_tasks()->ReleaseLast());
+    if (spec->key().empty() || tasks_.contains(spec->key())) continue;
+    auto owned = std::make_unique<TaskState>(std::move(*spec), /*task_priority=*/0);
+    spec.reset();
     TaskState* ts = owned.get();
     ts->prefix = PrefixFor(ts->key());
+    ts->serial = next_task_serial_++;
     tasks_.emplace(ts->key(), std::move(owned));
     ++status_counts_[static_cast<int>(S::kReleased)];
     added.push_back(ts);
   }
+  std::reverse(added.begin(), added.end());
   std::vector<std::pair<TaskState*, std::string>> unknown_deps;
   for (TaskState* ts : added) {
     for (const std::string& key : ts->spec.dependencies()) {
@@ -406,6 +415,9 @@ absl::Status SchedulerState::Info(const std::string& client_id, const proto::Inf
     summary->set_memory_bytes(reported > 0 ? reported : w->nbytes);
     summary->set_processing(static_cast<int32_t>(w->processing.size()));
     summary->set_keys_in_memory(static_cast<int64_t>(w->has_what.size()));
+    summary->set_spilled_bytes(w->last_heartbeat.spilled_bytes());
+    summary->set_bytes_fetched(w->last_heartbeat.bytes_fetched());
+    summary->set_paused(w->paused);
   }
   reply->set_tasks_total(static_cast<int64_t>(tasks_.size()));
   for (int i = 0; i < kNumTaskStatuses; ++i) {
@@ -445,7 +457,18 @@ TaskStatus SchedulerState::GetStatus(absl::string_view key) const {
 
 std::vector<StoryEntry> SchedulerState::Story(absl::string_view key) const {
   const TaskState* ts = FindTask(key);
-  return ts == nullptr ? std::vector<StoryEntry>{} : ts->story;
+  std::vector<StoryEntry> story;
+  if (ts == nullptr) return story;
+  // Oldest first: the ring starts at transition_log_next_ once it is full.
+  const size_t n = transition_log_.size();
+  for (size_t i = 0; i < n; ++i) {
+    const LoggedTransition& logged = transition_log_[(transition_log_next_ + i) % n];
+    if (logged.serial == ts->serial) story.push_back(logged.entry);
+  }
+  if (story.size() > options_.story_length) {
+    story.erase(story.begin(), story.end() - options_.story_length);
+  }
+  return story;
 }
 
 absl::Status SchedulerState::TEST_ForceTransition(absl::string_view key, TaskStatus to) {

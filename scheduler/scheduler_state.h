@@ -67,8 +67,11 @@ struct SchedulerOptions {
   // A task is erred once this many workers died while running it (dask's
   // allowed-failures, KilledWorker). At least 1.
   int allowed_failures = 3;
-  // Transitions kept per task for Story().
+  // At most this many transitions per task returned by Story().
   size_t story_length = 16;
+  // Transitions kept in all, for Story() (dask's transition-log-length): one log for
+  // all tasks, so a million tasks do not hold a million small vectors. 0: none.
+  size_t transition_log_length = 100'000;
 
   // ---- Scheduling policy.
   // Bytes per second assumed between workers, to weigh moving inputs against waiting.
@@ -172,7 +175,8 @@ class SchedulerState {
   Instructions TakeInstructions();
 
   // ---- Introspection (for the service, the dashboard and tests).
-  // The last options.story_length transitions of `key`; empty once it is forgotten.
+  // The last options.story_length transitions of `key` still in the transition log;
+  // empty once it is forgotten. O(options.transition_log_length): for debugging.
   std::vector<StoryEntry> Story(absl::string_view key) const;
   // Story(key) as one line per transition.
   std::string StoryString(absl::string_view key) const;
@@ -272,8 +276,9 @@ class SchedulerState {
   // Where a task that is ready to run goes now: processing, queued (a root task not
   // queued yet, or no worker has room) or no-worker (no running worker).
   TaskStatus Decide(const TaskState& ts) const;
-  // The workers PlacementPolicy chooses among. REQUIRES: Decide(ts) == kProcessing.
-  std::vector<WorkerState*> Candidates(const TaskState& ts) const;
+  // The workers PlacementPolicy chooses among, into *out. REQUIRES: Decide(ts) ==
+  // kProcessing.
+  void Candidates(const TaskState& ts, std::vector<WorkerState*>* out) const;
   // Whether `w` takes another root task now (see SchedulerOptions::worker_saturation).
   bool HasRoom(const WorkerState& w) const;
   // Re-evaluates w's place in has_room_ and idle_ after its load or pause state changed.
@@ -330,6 +335,16 @@ class SchedulerState {
   int64_t steals_done_ = 0;
   std::array<int64_t, kNumTaskStatuses> status_counts_{};
   int64_t next_priority_ = 0;
+  uint64_t next_task_serial_ = 1;
+  std::vector<WorkerState*> candidates_;  // Assign's scratch space, reused
+  mutable int64_t root_cursor_ = 0;       // Candidates' rotating window over has_room_
+  // The transition log: a ring of the last transition_log_length transitions.
+  struct LoggedTransition {
+    uint64_t serial;  // TaskState::serial
+    StoryEntry entry;
+  };
+  std::vector<LoggedTransition> transition_log_;
+  size_t transition_log_next_ = 0;  // where the next entry goes once the ring is full
 
   absl::flat_hash_map<std::string, std::unique_ptr<WorkerState>> workers_;
   std::vector<WorkerState*> worker_list_;  // join order; worker_list_[i]->slot == i

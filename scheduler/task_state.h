@@ -37,7 +37,8 @@ inline constexpr int kNumTaskStatuses = 8;
 // "released", "waiting", "no-worker", "queued", "processing", "memory", "erred", "forgotten".
 const char* TaskStatusName(TaskStatus status);
 
-// One line of a task's story: a transition and the event that caused it.
+// One line of a task's story: a transition and the event that caused it. (Kept in the
+// scheduler's transition log, not per task: see SchedulerOptions::transition_log_length.)
 struct StoryEntry {
   TaskStatus from;
   TaskStatus to;
@@ -110,7 +111,7 @@ struct TaskState {
   int64_t nbytes = -1;               // size of the result, once known
   int suspicious = 0;                // workers that died while running this task
   std::unique_ptr<ErrorInfo> error;  // kErred only
-  std::vector<StoryEntry> story;     // the last few transitions, oldest first
+  uint64_t serial = 0;               // unique per task record: finds its transitions in the log
 
   // A client wants it, or a dependent that is waiting or running needs its result.
   bool needed() const { return !who_wants.empty() || !waiters.empty(); }

@@ -157,9 +157,15 @@ void SchedulerState::Recommend(Recs* recs, TaskState* ts, TaskStatus to, Transit
 void SchedulerState::SetStatus(TaskState* ts, TaskStatus to) {
   --status_counts_[static_cast<int>(ts->status)];
   ++status_counts_[static_cast<int>(to)];
-  if (options_.story_length > 0) {
-    if (ts->story.size() >= options_.story_length) ts->story.erase(ts->story.begin());
-    ts->story.push_back(StoryEntry{ts->status, to, stimulus_, stimulus_id_});
+  const size_t log_length = options_.transition_log_length;
+  if (log_length > 0) {
+    LoggedTransition logged{ts->serial, StoryEntry{ts->status, to, stimulus_, stimulus_id_}};
+    if (transition_log_.size() < log_length) {
+      transition_log_.push_back(logged);
+    } else {
+      transition_log_[transition_log_next_] = logged;
+      transition_log_next_ = (transition_log_next_ + 1) % log_length;
+    }
   }
   ts->status = to;
 }
@@ -377,7 +383,8 @@ void SchedulerState::EnterWaiting(TaskState* ts, Recs* recs) {
 
 // REQUIRES: Decide(*ts) == kProcessing (RunTransitions checked it).
 void SchedulerState::Assign(TaskState* ts) {
-  WorkerState* w = placement_->Choose(*ts, Candidates(*ts));
+  Candidates(*ts, &candidates_);
+  WorkerState* w = placement_->Choose(*ts, candidates_);
   AddProcessing(ts, w);
   SetStatus(ts, S::kProcessing);
   SendCompute(w, *ts);

@@ -118,6 +118,13 @@ absl::StatusOr<double> Sleep(const TaskContext& context, double seconds) {
   return seconds;
 }
 
+// x + 1 after sleeping `seconds` (dask's slowinc): for tests and demos of scheduling.
+absl::StatusOr<int64_t> SlowInc(const TaskContext& context, int64_t x, double seconds) {
+  absl::StatusOr<double> slept = Sleep(context, seconds);
+  if (!slept.ok()) return slept.status();
+  return x + 1;
+}
+
 Value Raise(const std::string& message) { throw std::runtime_error(message); }
 
 // n bytes (a repeating pattern), for transfer tests.
@@ -153,6 +160,7 @@ WEFT_FUNCTION("neg", Neg);
 WEFT_FUNCTION("sum", Sum);
 WEFT_FUNCTION("identity", Identity);
 WEFT_FUNCTION("sleep", Sleep);
+WEFT_FUNCTION("slowinc", SlowInc);
 WEFT_FUNCTION("raise", Raise);
 WEFT_FUNCTION("make_bytes", MakeBytes);
 WEFT_FUNCTION("len", Len);

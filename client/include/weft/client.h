@@ -66,6 +66,19 @@ struct GraphTask {
 // Key → task, as dask's dict graphs: {{"x", Literal(1)}, {"z", Call("add", {Key("x"), 2})}}.
 using Graph = std::map<std::string, GraphTask>;
 
+struct WorkerInfo {
+  std::string name;
+  std::string address;
+  int threads = 0;
+  int64_t memory_limit = 0;
+  int64_t memory_bytes = 0;   // held in memory by its data store
+  int64_t spilled_bytes = 0;  // spilled to its --local-directory
+  int64_t bytes_fetched = 0;  // received from peers since it started
+  bool paused = false;
+  int processing = 0;
+  int64_t keys_in_memory = 0;
+};
+
 struct ClusterInfo {
   std::string scheduler_address;
   int workers = 0;
@@ -74,6 +87,7 @@ struct ClusterInfo {
   int64_t memory_bytes = 0;  // held by the workers' data stores, as of their last heartbeat
   int64_t tasks_total = 0;
   std::map<std::string, int64_t> tasks_by_state;  // "memory", "processing", "released", ...
+  std::vector<WorkerInfo> worker_details;
   std::string ToString() const;  // <Client: scheduler=127.0.0.1:8786 workers=2 threads=4>
 };
 
@@ -147,6 +161,15 @@ class Client {
     CancelKeys(keys);
   }
 
+  // Where each future's result lives (worker addresses), as dask's client.who_has; empty
+  // for keys not in memory.
+  template <typename T>
+  std::map<std::string, std::vector<std::string>> who_has(const std::vector<Future<T>>& futures) {
+    std::vector<std::string> keys;
+    for (const auto& f : futures) keys.push_back(f.key());
+    return WhoHas(keys);
+  }
+
   // Workers, threads and tasks of the cluster, from the scheduler.
   absl::StatusOr<ClusterInfo> info(absl::Duration timeout = absl::Seconds(10));
 
@@ -165,6 +188,7 @@ class Client {
                                                              const std::vector<Arg>& items);
   absl::StatusOr<std::vector<Value>> GatherKeys(const std::vector<std::string>& keys);
   void CancelKeys(const std::vector<std::string>& keys);
+  std::map<std::string, std::vector<std::string>> WhoHas(const std::vector<std::string>& keys);
 
   std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,106 @@
+// Task priorities, as dask.order approximates them: a graph is run depth-first, so that
+// what unlocks the release of inputs finishes before new inputs are produced.
+//
+// Between graphs, first come first served: every task of a graph gets a priority above
+// all tasks of earlier graphs. Within a graph, the priority is the task's index in a
+// depth-first post-order walk from its outputs (tasks nothing in the graph depends on),
+// each task's dependencies visited in spec order. The outputs are walked in the order of
+// the earliest submitted task each one needs (then their own submission order), so the
+// graph starts where the client's submission starts, and finishes what one root unlocks
+// before the next root runs. A reduction tree is thus finished pair by pair (load a,
+// load b, sum a+b, load c, ...) rather than level by level. O(n log n) in the outputs,
+// O(tasks + edges) otherwise; iterative.
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "scheduler/scheduler_state.h"
+
+namespace weft::scheduler {
+namespace {
+
+enum class Mark : uint8_t { kNew, kOnStack, kDone };
+
+// Post-order depth-first walks over the new tasks of one graph. While it runs, a new
+// task's priority is base + its index in `added` (old tasks are all below base).
+class GraphWalk {
+ public:
+  GraphWalk(const std::vector<TaskState*>& added, int64_t base)
+      : added_(added), base_(base), marks_(added.size(), Mark::kNew) {}
+
+  size_t Index(const TaskState* ts) const { return static_cast<size_t>(ts->priority - base_); }
+  bool IsNew(const TaskState* ts) const { return ts->priority >= base_; }
+
+  void Reset() { std::fill(marks_.begin(), marks_.end(), Mark::kNew); }
+  bool Done(const TaskState* ts) const { return marks_[Index(ts)] != Mark::kNew; }
+
+  // Walks the new tasks under `start` not walked yet; calls visit(ts) in post-order.
+  template <typename Visit>
+  void From(TaskState* start, Visit&& visit) {
+    if (Done(start)) return;
+    marks_[Index(start)] = Mark::kOnStack;
+    stack_.emplace_back(start, 0);
+    while (!stack_.empty()) {
+      TaskState* ts = stack_.back().first;
+      size_t& next = stack_.back().second;
+      if (next < ts->dependencies.size()) {
+        TaskState* dep = ts->dependencies[next++];
+        if (IsNew(dep) && marks_[Index(dep)] == Mark::kNew) {  // a cycle is not followed
+          marks_[Index(dep)] = Mark::kOnStack;
+          stack_.emplace_back(dep, 0);
+        }
+        continue;
+      }
+      marks_[Index(ts)] = Mark::kDone;
+      stack_.pop_back();
+      visit(ts);
+    }
+  }
+
+ private:
+  const std::vector<TaskState*>& added_;
+  const int64_t base_;
+  std::vector<Mark> marks_;
+  std::vector<std::pair<TaskState*, size_t>> stack_;  // a task, its next dependency
+};
+
+}  // namespace
+
+// REQUIRES: the tasks of `added` are new, in submission order, with their dependencies
+// wired.
+void SchedulerState::AssignPriorities(const std::vector<TaskState*>& added) {
+  const int64_t base = next_priority_;
+  for (size_t i = 0; i < added.size(); ++i) added[i]->priority = base + static_cast<int64_t>(i);
+  GraphWalk walk(added, base);
+
+  // The earliest submitted new task each new task needs (itself included).
+  std::vector<size_t> first(added.size());
+  for (TaskState* start : added) {
+    walk.From(start, [&](TaskState* ts) {
+      size_t earliest = walk.Index(ts);
+      for (const TaskState* dep : ts->dependencies) {
+        if (walk.IsNew(dep)) earliest = std::min(earliest, first[walk.Index(dep)]);
+      }
+      first[walk.Index(ts)] = earliest;
+    });
+  }
+  std::vector<TaskState*> outputs;
+  for (TaskState* ts : added) {
+    if (ts->dependents.empty()) outputs.push_back(ts);
+  }
+  std::stable_sort(outputs.begin(), outputs.end(), [&](const TaskState* a, const TaskState* b) {
+    return first[walk.Index(a)] < first[walk.Index(b)];
+  });
+
+  std::vector<TaskState*> order;
+  order.reserve(added.size());
+  walk.Reset();
+  auto append = [&order](TaskState* ts) { order.push_back(ts); };
+  for (TaskState* ts : outputs) walk.From(ts, append);
+  for (TaskState* ts : added) walk.From(ts, append);  // only tasks on a dependency cycle
+  for (size_t i = 0; i < order.size(); ++i) order[i]->priority = base + static_cast<int64_t>(i);
+  next_priority_ = base + static_cast<int64_t>(order.size());
+}
+
+}  // namespace weft::scheduler
