@@ -1,9 +1,9 @@
+#include <cctype>
 #include "key.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <optional>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -103,31 +103,6 @@ class Murmur3x64_128 {
   size_t pending_size_ = 0;
 };
 
-bool IsLowerHex(std::string_view s) {
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-bool IsDigits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-constexpr size_t kHashHexChars = 32;
-
-// If `s` ends with "-<32 hex digits>", returns what comes before it.
-std::optional<std::string_view> StripHash(std::string_view s) {
-  if (s.size() < kHashHexChars + 1) return std::nullopt;
-  const size_t dash = s.size() - kHashHexChars - 1;
-  if (s[dash] != '-' || !IsLowerHex(s.substr(dash + 1))) return std::nullopt;
-  return s.substr(0, dash);
-}
-
 }  // namespace
 
 std::string StableHashHex(const absl::Cord& bytes) {
@@ -151,13 +126,27 @@ std::string MakeKey(std::string_view prefix, const absl::Cord& token, int64_t in
 }
 
 std::string KeyPrefix(std::string_view key) {
-  if (auto prefix = StripHash(key)) return std::string(*prefix);
-  // "<prefix>-<hash>-<index>"
-  const size_t dash = key.rfind('-');
-  if (dash != std::string_view::npos && IsDigits(key.substr(dash + 1))) {
-    if (auto prefix = StripHash(key.substr(0, dash))) return std::string(*prefix);
+  // dask's key_split: the first dash-separated word, then each following word made only of
+  // letters (an 8-letter hex word counts as a hash), stopping at the first that is not.
+  // "inc-5e3c..." → "inc", "read-text-<hash>-7" → "read-text", "leaf-12" → "leaf".
+  auto is_alpha_word = [](std::string_view w) {
+    if (w.empty()) return false;
+    bool hex = w.size() == 8;
+    for (char c : w) {
+      if (!std::isalpha(static_cast<unsigned char>(c))) return false;
+      if (!std::isxdigit(static_cast<unsigned char>(c))) hex = false;
+    }
+    return !hex;
+  };
+  size_t end = key.find('-');
+  if (end == std::string_view::npos) return std::string(key);
+  while (end < key.size()) {
+    size_t next = key.find('-', end + 1);
+    if (next == std::string_view::npos) next = key.size();
+    if (!is_alpha_word(key.substr(end + 1, next - end - 1))) break;
+    end = next;
   }
-  return std::string(key);
+  return std::string(key.substr(0, end));
 }
 
 }  // namespace weft

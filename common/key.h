@@ -23,8 +23,9 @@ std::string StableHashHex(std::string_view bytes);
 // with "-<index>" appended when index >= 0.
 std::string MakeKey(std::string_view prefix, const absl::Cord& token, int64_t index = -1);
 
-// The prefix of a key: everything before the hash ("inc-5e3c..." → "inc"). Keys made by
-// hand (`"x"`) are their own prefix.
+// The prefix of a key, as dask's key_split: its leading words up to the first hash or
+// number ("inc-5e3c..." → "inc", "read-text-5e3c...-7" → "read-text", "leaf-12" → "leaf").
+// Tasks of one prefix share duration estimates and progress bars.
 std::string KeyPrefix(std::string_view key);
 
 }  // namespace weft

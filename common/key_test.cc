@@ -72,27 +72,26 @@ TEST_CASE("MakeKey is deterministic and separates different work") {
   CHECK(MakeKey("read", absl::Cord("files"), -1) == MakeKey("read", absl::Cord("files")));
 }
 
-TEST_CASE("KeyPrefix strips the hash and index") {
+TEST_CASE("KeyPrefix strips hashes and indices, as dask's key_split") {
   const absl::Cord token("anything");
   CHECK(KeyPrefix(MakeKey("inc", token)) == "inc");
   CHECK(KeyPrefix(MakeKey("read-text", token, 7)) == "read-text");
   CHECK(KeyPrefix(MakeKey("parse", token, 0)) == "parse");
 
   CHECK(KeyPrefix("x") == "x");
-  CHECK(KeyPrefix("my-key") == "my-key");
-  CHECK(KeyPrefix("x-1") == "x-1");
   CHECK(KeyPrefix("") == "");
-  // Not a 32-hex-digit hash: too short, upper case, not hex, no dash.
-  CHECK(KeyPrefix("a-0123456789abcdef0123456789abcde") == "a-0123456789abcdef0123456789abcde");
-  CHECK(KeyPrefix("a-0123456789ABCDEF0123456789ABCDEF") == "a-0123456789ABCDEF0123456789ABCDEF");
-  CHECK(KeyPrefix("a-0123456789abcdef0123456789abcdeg") == "a-0123456789abcdef0123456789abcdeg");
-  CHECK(KeyPrefix("a0123456789abcdef0123456789abcdef") == "a0123456789abcdef0123456789abcdef");
-  // Hand-written keys of the same shape work too.
-  CHECK(KeyPrefix("sum-0123456789abcdef0123456789abcdef") == "sum");
+  CHECK(KeyPrefix("my-key") == "my-key");
+  // Hand-built graph keys group by their words, not one prefix per key.
+  CHECK(KeyPrefix("x-1") == "x");
+  CHECK(KeyPrefix("leaf-12") == "leaf");
+  CHECK(KeyPrefix("add-3-7") == "add");
+  CHECK(KeyPrefix("r0-inc-123") == "r0-inc");
   CHECK(KeyPrefix("sum-0123456789abcdef0123456789abcdef-3") == "sum");
-  CHECK(KeyPrefix("sum-0123456789abcdef0123456789abcdef-x") ==
-        "sum-0123456789abcdef0123456789abcdef-x");
-  CHECK(KeyPrefix("-0123456789abcdef0123456789abcdef") == "");
+  CHECK(KeyPrefix("sum-0123456789abcdef0123456789abcdef-x") == "sum");
+  // An 8-letter hex word is a hash; other letter words are names.
+  CHECK(KeyPrefix("x-deadbeef") == "x");
+  CHECK(KeyPrefix("x-deadbeeg") == "x-deadbeeg");
+  CHECK(KeyPrefix("a0123456789abcdef0123456789abcdef") == "a0123456789abcdef0123456789abcdef");
 }
 
 }  // namespace
