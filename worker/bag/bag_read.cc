@@ -2,6 +2,9 @@
 // the JSON of every line.
 #include <vector>
 
+#include <cstdlib>
+#include <memory>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/io/io.h"
@@ -51,11 +54,48 @@ absl::StatusOr<Value> ListFiles(const std::string& pattern) {
   return Value(std::move(urls));
 }
 
+namespace {
+
+// The whole decompressed stream in one malloc'd block. It grows with realloc, which for
+// large blocks remaps pages instead of copying them, and nothing is zero-filled: reading a
+// 25 MB shard this way is several times faster than growing a std::string.
+absl::StatusOr<Buffer> ReadToBuffer(io::InputStream& stream) {
+  constexpr size_t kMinRead = 1 << 20;
+  size_t capacity = 8 << 20;
+  size_t size = 0;
+  std::unique_ptr<char, decltype(&std::free)> data(static_cast<char*>(std::malloc(capacity)),
+                                                   &std::free);
+  if (data == nullptr) return absl::ResourceExhaustedError("out of memory reading " + stream.url());
+  while (true) {
+    if (capacity - size < kMinRead) {
+      capacity *= 2;
+      char* grown = static_cast<char*>(std::realloc(data.get(), capacity));
+      if (grown == nullptr) {
+        return absl::ResourceExhaustedError("out of memory reading " + stream.url());
+      }
+      data.release();
+      data.reset(grown);
+    }
+    WEFT_ASSIGN_OR_RETURN(size_t got, stream.Read(data.get() + size, capacity - size));
+    if (got == 0) break;
+    size += got;
+  }
+  if (char* shrunk = static_cast<char*>(std::realloc(data.get(), std::max<size_t>(size, 1)))) {
+    data.release();
+    data.reset(shrunk);
+  }
+  std::shared_ptr<const void> owner(data.release(), &std::free);
+  return Buffer(owner, std::string_view(static_cast<const char*>(owner.get()), size));
+}
+
+}  // namespace
+
 absl::StatusOr<Value> ReadText(const std::string& url, const std::string& compression) {
   WEFT_ASSIGN_OR_RETURN(io::Compression codec, ParseCompression(compression));
-  WEFT_ASSIGN_OR_RETURN(std::string text,
-                        io::ReadAll(url, codec, io::IoOptions::FromEnvironment()));
-  return Value(DropFinalEmptyLines(JsonLines::FromText(Buffer(std::move(text)))));
+  WEFT_ASSIGN_OR_RETURN(std::unique_ptr<io::InputStream> stream,
+                        io::OpenDecompressed(url, codec, io::IoOptions::FromEnvironment()));
+  WEFT_ASSIGN_OR_RETURN(Buffer text, ReadToBuffer(*stream));
+  return Value(DropFinalEmptyLines(JsonLines::FromText(std::move(text))));
 }
 
 absl::StatusOr<Value> ParseJson(const Value& lines, const std::string& source,
