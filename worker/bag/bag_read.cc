@@ -1,9 +1,9 @@
 // Reading: listing files, reading and decompressing them into JsonLines, and validating
 // the JSON of every line.
-#include <vector>
-
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
