@@ -16,7 +16,9 @@ using internal::NodeArg;
 
 namespace {
 
-constexpr int kSplitEvery = 8;
+// Wide fan-in keeps reductions shallow: each tree level is a scheduler round trip, and
+// the combines (sums, merged counts) are cheap. A month of hourly files (730) needs two.
+constexpr int kSplitEvery = 32;
 
 std::vector<NodeArg> WithPartition(const BagNodePtr& part, const std::vector<Value>& args) {
   std::vector<NodeArg> out = {NodeArg::Of(part)};

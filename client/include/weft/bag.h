@@ -13,7 +13,7 @@
 // graph. Every task runs on the workers (reading, decompressing, parsing, filtering,
 // counting); the client builds graphs and receives small results. Reductions (count,
 // frequencies, distinct, topk, foldby) combine per-partition results in a tree, at most
-// `split_every` (8) inputs per combine task.
+// 32 inputs per combine task.
 //
 // Records stay as raw JSON text with a line index on the workers and are parsed on demand
 // (simdjson), with the columns a query touches cached, so that queries on persisted data
