@@ -9,8 +9,13 @@ APT_PACKAGES=(
   # libraries
   libgrpc++-dev libprotobuf-dev libabsl-dev libsimdjson-dev libzstd-dev zlib1g-dev
   libisal-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev catch2 libcli11-dev libboost-dev
+  libedit-dev
   # tests and benchmarks: the dask peer we measure against
   python3 python3-distributed procps curl
+  # deploy test: the outside example's make, systemd-analyze verify on the units
+  make systemd
+  # the dashboard test's headless browser
+  chromium
 )
 # The S3 server's runtime: Debian's nodejs and npm, unless a Node.js with npm is already
 # here (NodeSource's nodejs bundles npm and conflicts with Debian's npm package).
