@@ -8,6 +8,7 @@
 #include "client/client_core.h"
 #include "client/local_cluster.h"
 #include "client/task_builder.h"
+#include "common/security.h"
 #include "common/status_macros.h"
 
 namespace weft {
@@ -52,17 +53,22 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string address) {
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   auto impl = std::make_unique<Impl>();
   std::string address = options.address;
+  const SecurityOptions security_options =
+      SecurityOptions{options.tls_ca_file, options.tls_cert, options.tls_key, options.auth_token}
+          .WithEnvironmentDefaults();
+  WEFT_ASSIGN_OR_RETURN(Security security, LoadSecurity(security_options));
   if (address.empty()) {
     internal::LocalClusterOptions local;
     local.n_workers = options.n_workers;
     local.threads_per_worker = options.threads_per_worker;
     local.preload = options.preload;
     local.bin_dir = options.bin_dir;
+    local.security = security_options;
     WEFT_ASSIGN_OR_RETURN(impl->cluster,
                           internal::LocalCluster::Start(local, options.connect_timeout));
     address = impl->cluster->scheduler_address();
   }
-  impl->core = std::make_shared<internal::ClientCore>(address, options.name);
+  impl->core = std::make_shared<internal::ClientCore>(address, options.name, std::move(security));
   WEFT_RETURN_IF_ERROR(impl->core->Start(options.connect_timeout));
   if (impl->cluster != nullptr) {
     WEFT_RETURN_IF_ERROR(WaitForWorkers(*impl->core, options.n_workers, options.connect_timeout));
@@ -147,6 +153,12 @@ absl::StatusOr<ClusterInfo> Client::info(absl::Duration timeout) {
   }
   info.tasks_total = reply.tasks_total();
   for (const auto& [state, n] : reply.tasks_by_state()) info.tasks_by_state[state] = n;
+  for (const auto& p : reply.prefixes()) {
+    PrefixInfo& d = info.prefixes.emplace_back();
+    d.prefix = p.prefix();
+    for (const auto& [state, n] : p.tasks_by_state()) d.tasks_by_state[state] = n;
+    d.average_duration_seconds = p.average_duration_seconds();
+  }
   return info;
 }
 

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "worker/data_client.h"
@@ -32,29 +33,25 @@ bool IsDone(FutureStatus s) { return s != FutureStatus::kPending && s != FutureS
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const Security& security) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return MakeSecureChannel(address, security, args);
 }
 
-ClientCore::ClientCore(std::string address, std::string name)
-    : address_(std::move(address)), name_(std::move(name)) {}
+ClientCore::ClientCore(std::string address, std::string name, Security security)
+    : address_(std::move(address)), name_(std::move(name)), security_(std::move(security)) {}
 
 ClientCore::~ClientCore() { Shutdown(); }
 
 absl::Status ClientCore::Start(absl::Duration timeout) {
-  channel_ = MakeChannel(address_);
-  if (!channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout))) {
-    return absl::UnavailableError(absl::StrCat("no weft scheduler answers at ", address_,
-                                               " (waited ", absl::FormatDuration(timeout),
-                                               "); is weft-scheduler running there?"));
-  }
+  channel_ = MakeChannel(address_, security_);
   stub_ = proto::Scheduler::NewStub(channel_);
+  WEFT_RETURN_IF_ERROR(WaitForChannel(timeout));
   stream_ = stub_->ClientSession(&context_);
   writer_ = std::make_unique<BatchedWriter<proto::ClientRequestBatch>>(
       [this](const proto::ClientRequestBatch& batch) { return stream_->Write(batch); });
@@ -66,11 +63,51 @@ absl::Status ClientCore::Start(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return connected_ || closed_; };
   if (!mu_.AwaitWithTimeout(absl::Condition(&ready), timeout) || !connected_) {
+    WEFT_RETURN_IF_ERROR(ExplainRefusal(close_status_, SchedulerName(), "client", security_));
     return absl::UnavailableError(absl::StrCat("the scheduler at ", address_,
                                                " did not accept this client: ",
                                                close_reason_.empty() ? "no answer" : close_reason_));
   }
   return absl::OkStatus();
+}
+
+std::string ClientCore::SchedulerName() const {
+  return absl::StrCat("the scheduler at ", address_);
+}
+
+absl::Status ClientCore::WaitForChannel(absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  absl::Status last_error;
+  while (true) {
+    grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+    if (state == GRPC_CHANNEL_READY) return absl::OkStatus();
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+      // A refusal of our credentials will not go away by waiting: say so at once.
+      last_error = LastConnectError();
+      absl::Status refused = ExplainRefusal(last_error, SchedulerName(), "client", security_);
+      if (refused.code() == absl::StatusCode::kUnauthenticated) return refused;
+    }
+    if (absl::Now() >= deadline) break;
+    channel_->WaitForStateChange(state, absl::ToChronoTime(deadline));
+  }
+  // A TLS server closes plain connections during their set-up: hint at it.
+  bool maybe_tls = !security_.tls() && absl::StrContains(last_error.message(), "Socket closed");
+  return absl::UnavailableError(absl::StrCat(
+      "no weft scheduler answers at ", address_, " (waited ", absl::FormatDuration(timeout),
+      last_error.ok() ? "" : absl::StrCat("; last error: ", last_error.message()),
+      "); is weft-scheduler running there?",
+      maybe_tls ? " Does it require TLS (--tls-ca-file, --tls-cert, --tls-key)?" : ""));
+}
+
+absl::Status ClientCore::LastConnectError() {
+  // A call on a channel in TRANSIENT_FAILURE fails at once with the last connection error,
+  // which is the only place gRPC tells why (a TLS handshake failure, for one).
+  grpc::ClientContext probe;
+  probe.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  auto stream = stub_->ClientSession(&probe);
+  stream->WritesDone();
+  grpc::Status status = stream->Finish();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
 void ClientCore::Shutdown() {
@@ -97,6 +134,8 @@ void ClientCore::ReadLoop() {
   grpc::Status status = stream_->Finish();
   absl::MutexLock lock(&mu_);
   closed_ = true;
+  close_status_ =
+      absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   if (close_reason_.empty()) {
     close_reason_ = absl::StrCat("connection to the scheduler at ", address_, " closed",
                                  status.ok() ? "" : ": " + status.error_message());
@@ -314,7 +353,7 @@ absl::StatusOr<std::vector<Value>> ClientCore::Gather(const std::vector<std::str
 std::shared_ptr<grpc::Channel> ClientCore::ChannelTo(const std::string& address) {
   absl::MutexLock lock(&mu_);
   auto& channel = channels_[address];
-  if (channel == nullptr) channel = MakeChannel(address);
+  if (channel == nullptr) channel = MakeChannel(address, security_);
   return channel;
 }
 
@@ -336,6 +375,9 @@ absl::StatusOr<std::vector<Value>> ClientCore::FetchOnce(const std::vector<std::
     absl::StatusOr<std::vector<std::pair<std::string, Value>>> got = FetchValues(
         *ChannelTo(address), address_keys, absl::Now() + absl::Minutes(10));
     if (!got.ok()) {
+      absl::Status refused = ExplainRefusal(got.status(), absl::StrCat("the worker at ", address),
+                                            "client", security_);
+      if (refused.code() == absl::StatusCode::kUnauthenticated) return refused;
       return absl::Status(got.status().code(),
                           absl::StrCat("fetching results from worker ", address, ": ",
                                        got.status().message()));

@@ -28,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/batched_writer.h"
+#include "common/security.h"
 #include "proto/weft.grpc.pb.h"
 #include "weft/future.h"
 #include "weft/value.h"
@@ -39,15 +40,18 @@ namespace weft::internal {
 inline constexpr char kFunctionPayload[] = "weft.dev/function";
 inline constexpr char kErredKeyPayload[] = "weft.dev/erred_key";
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+// A channel to the scheduler or a worker, with `security`'s TLS and token.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const Security& security);
 
 class ClientCore : public std::enable_shared_from_this<ClientCore> {
  public:
-  ClientCore(std::string address, std::string name);
+  // `security`: the credentials of every channel (scheduler session and gathers).
+  ClientCore(std::string address, std::string name, Security security = Security());
   ~ClientCore();
 
   // Connects and says hello; fails with kUnavailable if the scheduler does not answer
-  // within `timeout`.
+  // within `timeout`, kUnauthenticated if it refuses this client's credentials (saying
+  // why: a failed TLS handshake, a missing or wrong token).
   absl::Status Start(absl::Duration timeout);
   void Shutdown();
 
@@ -87,6 +91,11 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   };
 
   void ShutdownOnce();
+  std::string SchedulerName() const;  // "the scheduler at HOST:PORT"
+  // Until channel_ is READY; kUnauthenticated as soon as it fails for our credentials.
+  absl::Status WaitForChannel(absl::Duration timeout);
+  // Why the channel (in TRANSIENT_FAILURE) last failed to connect, from a quick call.
+  absl::Status LastConnectError();
   void ReadLoop();
   void Apply(const proto::ClientUpdate& update) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The error status for a finished-but-failed key, naming function and key.
@@ -99,6 +108,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // Constant after construction.
   const std::string address_;
   const std::string name_;
+  const Security security_;
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<proto::Scheduler::Stub> stub_;
@@ -114,6 +124,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::string close_reason_ ABSL_GUARDED_BY(mu_);
+  absl::Status close_status_ ABSL_GUARDED_BY(mu_);  // the stream's final status
   uint64_t next_info_id_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<uint64_t, proto::InfoReply> info_replies_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);

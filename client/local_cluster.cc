@@ -37,6 +37,34 @@ std::string ReadSchedulerFile(const std::string& path) {
   return s.substr(open + 1, close - open - 1);
 }
 
+// The TLS flags of `security` (its token goes through the environment: see TokenEnv).
+std::vector<std::string> TlsFlags(const SecurityOptions& security) {
+  std::vector<std::string> flags;
+  if (!security.ca_file.empty()) flags.insert(flags.end(), {"--tls-ca-file", security.ca_file});
+  if (!security.cert_file.empty()) flags.insert(flags.end(), {"--tls-cert", security.cert_file});
+  if (!security.key_file.empty()) flags.insert(flags.end(), {"--tls-key", security.key_file});
+  return flags;
+}
+
+std::vector<std::string> TokenEnv(const SecurityOptions& security) {
+  if (security.token.empty()) return {};
+  return {"WEFT_AUTH_TOKEN=" + security.token};
+}
+
+// This process's environment with `extra` ("NAME=value") added or replacing.
+std::vector<std::string> MergedEnvironment(const std::vector<std::string>& extra) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    std::string prefix = entry.substr(0, entry.find('=') + 1);
+    bool replaced = false;
+    for (const std::string& x : extra) replaced = replaced || x.rfind(prefix, 0) == 0;
+    if (!replaced) out.push_back(std::move(entry));
+  }
+  out.insert(out.end(), extra.begin(), extra.end());
+  return out;
+}
+
 bool Exited(pid_t pid) {
   int status;
   return ::waitpid(pid, &status, WNOHANG) == pid;
@@ -77,10 +105,16 @@ absl::StatusOr<std::string> FindWeftBinary(const std::string& name, const std::s
 }
 
 absl::StatusOr<pid_t> SpawnChild(const std::vector<std::string>& argv,
-                                 const std::string& log_path) {
+                                 const std::string& log_path,
+                                 const std::vector<std::string>& extra_env) {
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
+  // Built before fork: the child may only make async-signal-safe calls.
+  const std::vector<std::string> env = MergedEnvironment(extra_env);
+  std::vector<char*> cenv;
+  for (const auto& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return absl::InternalError(absl::StrCat("fork failed: ", strerror(errno)));
@@ -95,7 +129,7 @@ absl::StatusOr<pid_t> SpawnChild(const std::vector<std::string>& argv,
         ::close(fd);
       }
     }
-    ::execv(cargv[0], cargv.data());
+    ::execve(cargv[0], cargv.data(), cenv.data());
     ::_exit(127);
   }
   return pid;
@@ -129,9 +163,11 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
   cluster->directory_ = tmpl;
   std::string scheduler_file = tmpl + "/scheduler.json";
 
-  auto pid = SpawnChild({*scheduler_bin, "--host", "127.0.0.1", "--port", "0",
-                         "--scheduler-file", scheduler_file},
-                        tmpl + "/scheduler.log");
+  std::vector<std::string> scheduler_argv = {*scheduler_bin, "--host", "127.0.0.1", "--port",
+                                             "0", "--scheduler-file", scheduler_file};
+  std::vector<std::string> tls_flags = TlsFlags(options.security);
+  scheduler_argv.insert(scheduler_argv.end(), tls_flags.begin(), tls_flags.end());
+  auto pid = SpawnChild(scheduler_argv, tmpl + "/scheduler.log", TokenEnv(options.security));
   if (!pid.ok()) return pid.status();
   cluster->scheduler_pid_ = *pid;
 
@@ -154,8 +190,10 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
       argv.push_back("--preload");
       argv.push_back(so);
     }
+    argv.insert(argv.end(), tls_flags.begin(), tls_flags.end());
     argv.insert(argv.end(), options.extra_worker_args.begin(), options.extra_worker_args.end());
-    auto wpid = SpawnChild(argv, absl::StrCat(tmpl, "/worker-", i, ".log"));
+    auto wpid = SpawnChild(argv, absl::StrCat(tmpl, "/worker-", i, ".log"),
+                           TokenEnv(options.security));
     if (!wpid.ok()) return wpid.status();
     cluster->worker_pids_.push_back(*wpid);
   }

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/security.h"
 
 namespace weft::internal {
 
@@ -26,6 +27,9 @@ struct LocalClusterOptions {
   std::vector<std::string> preload;
   std::string bin_dir;  // empty: FindWeftBinary's search
   std::vector<std::string> extra_worker_args;
+  // Given to the scheduler and every worker: the TLS files as flags, the token in their
+  // environment (WEFT_AUTH_TOKEN), where `ps` does not show it.
+  SecurityOptions security;
 };
 
 class LocalCluster {
@@ -52,9 +56,11 @@ class LocalCluster {
 absl::StatusOr<std::string> FindWeftBinary(const std::string& name, const std::string& bin_dir);
 
 // Starts `argv` as a child that dies with this process; stdout/stderr go to `log_path`
-// (or are inherited when empty).
+// (or are inherited when empty). `extra_env` ("NAME=value") is added to the environment
+// the child inherits, replacing variables of the same name.
 absl::StatusOr<pid_t> SpawnChild(const std::vector<std::string>& argv,
-                                 const std::string& log_path);
+                                 const std::string& log_path,
+                                 const std::vector<std::string>& extra_env = {});
 
 // Stops a child: SIGTERM, wait up to `grace`, then SIGKILL; reaps it.
 void StopChild(pid_t pid, absl::Duration grace);

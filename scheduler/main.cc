@@ -2,6 +2,16 @@
 //
 //   weft-scheduler [--host 0.0.0.0] [--port 8786] [--scheduler-file PATH]
 //                  [--worker-timeout 60] [--allowed-failures 3] [--log-level info]
+//                  [--dashboard-address HOST:PORT | --no-dashboard]
+//                  [--tls-ca-file CA --tls-cert CERT --tls-key KEY] [--auth-token TOKEN]
+//
+// Security (common/security.h): with a certificate, workers and clients must speak TLS,
+// and with a CA as well present a certificate it signed; with a token (better given as
+// WEFT_AUTH_TOKEN) every call must carry it. Refused calls never reach the service.
+//
+// The web dashboard (scheduler/dashboard/) listens on :8787 unless told otherwise (port 0:
+// a free one; the default port, when taken, falls back to a free one with a warning) and
+// is announced as "Dashboard at: http://HOST:PORT/" on stderr.
 //
 // Once listening it prints "Scheduler at: HOST:PORT" on stderr and, with
 // --scheduler-file, writes {"address": "HOST:PORT", "pid": N} there (atomically, by
@@ -22,12 +32,17 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/security.h"
+#include "common/security_flags.h"
 #include "common/version.h"
 #include "grpcpp/grpcpp.h"
+#include "scheduler/dashboard/dashboard.h"
+#include "scheduler/dashboard/http_server.h"
 #include "scheduler/scheduler_service.h"
 
 namespace weft::scheduler {
@@ -81,6 +96,37 @@ bool WriteSchedulerFile(const std::string& path, const std::string& address) {
   return true;
 }
 
+// Starts the dashboard on "HOST:PORT", ":PORT" or "PORT" (no host: the scheduler's --host),
+// serving the service's snapshots, and prints where. A taken port falls back to a free one
+// when `fallback` (the default address was not chosen by the user).
+absl::StatusOr<std::unique_ptr<dashboard::HttpServer>> StartDashboard(
+    const std::string& address, const std::string& scheduler_host, bool fallback,
+    SchedulerService* service) {
+  size_t colon = address.rfind(':');
+  std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
+  std::string port_text = colon == std::string::npos ? address : address.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) host = scheduler_host;
+  int port = 0;
+  if (!absl::SimpleAtoi(port_text, &port) || port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dashboard-address: expected HOST:PORT, got ", address));
+  }
+  auto handler = dashboard::MakeDashboardHandler([service] { return service->Snapshot(); });
+  auto server = dashboard::HttpServer::Start(host, port, handler);
+  if (!server.ok() && fallback && port != 0) {
+    WEFT_LOG_WARN("{}; serving the dashboard on a free port instead",
+                  std::string(server.status().message()));
+    server = dashboard::HttpServer::Start(host, 0, handler);
+  }
+  if (!server.ok()) return server.status();
+  std::cerr << "Dashboard at: http://" << JoinHostPort(AdvertisedHost(host), (*server)->port())
+            << "/" << std::endl;
+  return server;
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{"weft-scheduler: tracks the tasks of a weft cluster and where results live"};
   std::string host = "0.0.0.0";
@@ -92,6 +138,8 @@ int Run(int argc, char** argv) {
   double bandwidth_mb = 100;
   double worker_saturation = 1.1;
   bool no_work_stealing = false;
+  std::string dashboard_address = ":8787";
+  bool no_dashboard = false;
   app.add_option("--host", host, "Interface to listen on")->capture_default_str();
   app.add_option("--port", port, "Port to listen on; 0 picks a free one")
       ->capture_default_str()
@@ -115,11 +163,24 @@ int Run(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_flag("--no-work-stealing", no_work_stealing, "Never move queued tasks between workers");
+  app.add_option("--dashboard-address", dashboard_address,
+                 "Where the web dashboard listens, HOST:PORT (no host: --host; port 0: a free one)")
+      ->capture_default_str();
+  app.add_flag("--no-dashboard", no_dashboard, "Serve no web dashboard");
+  SecurityOptions security_options;
+  AddSecurityFlags(app, security_options);
   app.add_option("--log-level", log_level, "debug, info, warning or error")->capture_default_str();
   app.set_version_flag("--version", absl::StrCat("weft-scheduler ", kVersion));
   CLI11_PARSE(app, argc, argv);
 
   InitLogging("scheduler", log_level);
+  absl::StatusOr<Security> security = LoadSecurity(security_options.WithEnvironmentDefaults());
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      security.ok() ? MakeServerCredentials(*security) : security.status();
+  if (!credentials.ok()) {
+    WEFT_LOG_ERROR("{}", std::string(credentials.status().message()));
+    return 1;
+  }
 
   // Signals are taken by sigwait below; every thread started from here inherits the mask.
   sigset_t signals;
@@ -136,13 +197,13 @@ int Run(int argc, char** argv) {
   options.scheduler.work_stealing = !no_work_stealing;
   options.scheduler.heartbeat_interval =
       std::min(absl::Seconds(1), absl::Seconds(worker_timeout) / 4);
+  if (!no_dashboard) options.snapshot_interval = absl::Milliseconds(200);
   SchedulerService service(options);
   service.Start();
 
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(JoinHostPort(host, port), grpc::InsecureServerCredentials(),
-                           &bound_port);
+  builder.AddListeningPort(JoinHostPort(host, port), *credentials, &bound_port);
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -158,13 +219,26 @@ int Run(int argc, char** argv) {
     return 1;
   }
 
+  std::unique_ptr<dashboard::HttpServer> dashboard_server;
+  if (!no_dashboard) {
+    auto started = StartDashboard(dashboard_address, host,
+                                  /*fallback=*/app.count("--dashboard-address") == 0, &service);
+    if (!started.ok()) {
+      WEFT_LOG_ERROR("{}", std::string(started.status().message()));
+      server->Shutdown();
+      return 1;
+    }
+    dashboard_server = *std::move(started);
+  }
+
   std::string address = JoinHostPort(AdvertisedHost(host), bound_port);
   if (!scheduler_file.empty() && !WriteSchedulerFile(scheduler_file, address)) {
     WEFT_LOG_ERROR("could not write the scheduler file {}", scheduler_file);
     server->Shutdown();
     return 1;
   }
-  WEFT_LOG_INFO("weft-scheduler {} listening on {}", kVersion, JoinHostPort(host, bound_port));
+  WEFT_LOG_INFO("weft-scheduler {} listening on {} ({})", kVersion,
+                JoinHostPort(host, bound_port), security->Describe());
   std::cerr << "Scheduler at: " << address << std::endl;
 
   int signal_number = 0;
@@ -172,6 +246,7 @@ int Run(int argc, char** argv) {
   WEFT_LOG_INFO("{}: shutting down", strsignal(signal_number));
   // Open streams are cancelled after a short grace period; nothing in flight needs more.
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Milliseconds(500)));
+  if (dashboard_server != nullptr) dashboard_server->Stop();
   service.Stop();
   server->Wait();
   return 0;

@@ -112,6 +112,7 @@ void SchedulerService::Enqueue(Event event) {
 
 void SchedulerService::Loop() {
   absl::Time next_tick = absl::Now() + options_.tick;
+  MaybePublishSnapshot(absl::Now());
   while (true) {
     std::deque<Event> events;
     {
@@ -131,7 +132,22 @@ void SchedulerService::Loop() {
       next_tick = now + options_.tick;
     }
     Route(state_.TakeInstructions());
+    MaybePublishSnapshot(now);
   }
+}
+
+void SchedulerService::MaybePublishSnapshot(absl::Time now) {
+  if (options_.snapshot_interval <= absl::ZeroDuration() || now < next_snapshot_) return;
+  next_snapshot_ = now + options_.snapshot_interval;
+  auto snapshot = std::make_shared<const dashboard::DashboardSnapshot>(
+      dashboard::MakeSnapshot(state_, task_stream_, tasks_failed_, started_, now));
+  absl::MutexLock lock(&snapshot_mu_);
+  snapshot_ = std::move(snapshot);
+}
+
+std::shared_ptr<const dashboard::DashboardSnapshot> SchedulerService::Snapshot() const {
+  absl::MutexLock lock(&snapshot_mu_);
+  return snapshot_;
 }
 
 void SchedulerService::Route(Instructions out) {
@@ -212,9 +228,14 @@ void SchedulerService::HandleWorkerEvents(const std::shared_ptr<WorkerConnection
         LogIfError(state_.Heartbeat(id, event.heartbeat(), now), "heartbeat");
         break;
       case proto::WorkerEvent::kTaskFinished:
+        if (options_.snapshot_interval > absl::ZeroDuration()) {
+          task_stream_.Add(id, event.task_finished().key(),
+                           event.task_finished().duration_seconds(), now);
+        }
         LogIfError(state_.TaskFinished(id, event.task_finished()), "task-finished");
         break;
       case proto::WorkerEvent::kTaskFailed:
+        if (event.task_failed().missing_dependencies().empty()) ++tasks_failed_;
         LogIfError(state_.TaskFailed(id, event.task_failed()), "task-failed");
         break;
       case proto::WorkerEvent::kStatusChange:

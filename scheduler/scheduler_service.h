@@ -15,8 +15,13 @@
 // Lifecycle: construct, Start(), register with a grpc::Server; at the end call
 // server->Shutdown() first (ends the streams), then Stop().
 //
+// Dashboard: with ServiceOptions::snapshot_interval > 0, the loop records every finished
+// task (a bounded dashboard::TaskStream) and publishes an immutable DashboardSnapshot at
+// that interval; Snapshot() hands it to other threads (the dashboard's HTTP threads),
+// which never touch the state.
+//
 // Threading: the handlers are called by gRPC on its threads. No lock is held while a
-// stream is written: only the writers' own threads write.
+// stream is written: only the writers' own threads write. Snapshot() is thread-safe.
 #pragma once
 
 #include <deque>
@@ -30,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "proto/weft.grpc.pb.h"
+#include "scheduler/dashboard/snapshot.h"
 #include "scheduler/scheduler_state.h"
 
 namespace weft::scheduler {
@@ -38,6 +44,9 @@ struct ServiceOptions {
   SchedulerOptions scheduler;
   // How often SchedulerState::Tick runs (timeouts, work stealing).
   absl::Duration tick = absl::Milliseconds(100);
+  // How often a dashboard snapshot is published (checked once per event batch or tick);
+  // zero: never, and finished tasks are not recorded either.
+  absl::Duration snapshot_interval = absl::ZeroDuration();
 };
 
 class SchedulerService final : public proto::Scheduler::Service {
@@ -49,6 +58,9 @@ class SchedulerService final : public proto::Scheduler::Service {
   void Start();
   // Stops the event loop; events still queued are dropped. Idempotent.
   void Stop();
+  // The latest dashboard snapshot; null until the loop published one (or with
+  // snapshot_interval zero). Any thread.
+  std::shared_ptr<const dashboard::DashboardSnapshot> Snapshot() const;
 
   grpc::Status WorkerSession(grpc::ServerContext* context,
                              grpc::ServerReaderWriter<proto::WorkerInstructionBatch,
@@ -72,6 +84,8 @@ class SchedulerService final : public proto::Scheduler::Service {
                           const proto::WorkerEventBatch& batch, int first);
   void HandleClientRequests(const std::shared_ptr<ClientConnection>& conn,
                             proto::ClientRequestBatch batch, int first);
+  // Publishes a dashboard snapshot if snapshot_interval has passed since the last one.
+  void MaybePublishSnapshot(absl::Time now);
 
   const ServiceOptions options_;
 
@@ -85,6 +99,15 @@ class SchedulerService final : public proto::Scheduler::Service {
   // The connections are shared with their handler threads: either side may finish first.
   absl::flat_hash_map<std::string, std::shared_ptr<WorkerConnection>> workers_;
   absl::flat_hash_map<std::string, std::shared_ptr<ClientConnection>> clients_;
+  // The dashboard's records (loop thread only).
+  const absl::Time started_ = absl::Now();
+  dashboard::TaskStream task_stream_;
+  int64_t tasks_failed_ = 0;
+  absl::Time next_snapshot_ = absl::InfinitePast();
+
+  // Shared with any thread: replaced whole by the loop, never changed in place.
+  mutable absl::Mutex snapshot_mu_;
+  std::shared_ptr<const dashboard::DashboardSnapshot> snapshot_ ABSL_GUARDED_BY(snapshot_mu_);
 };
 
 }  // namespace weft::scheduler

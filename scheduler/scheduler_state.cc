@@ -280,6 +280,8 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
     ts->serial = next_task_serial_++;
     tasks_.emplace(ts->key(), std::move(owned));
     ++status_counts_[static_cast<int>(S::kReleased)];
+    ++ts->prefix->status_counts[static_cast<int>(S::kReleased)];
+    live_prefixes_.insert(ts->prefix);
     added.push_back(ts);
   }
   std::reverse(added.begin(), added.end());
@@ -403,7 +405,12 @@ absl::Status SchedulerState::Info(const std::string& client_id, const proto::Inf
   ClientMessage& message = out_.to_clients.emplace_back();
   message.client_id = cs->id;
   proto::InfoReply* reply = message.update.mutable_info();
+  FillInfo(reply);
   reply->set_request_id(msg.request_id());
+  return absl::OkStatus();
+}
+
+void SchedulerState::FillInfo(proto::InfoReply* reply) const {
   for (const WorkerState* w : worker_list_) {
     proto::WorkerSummary* summary = reply->add_workers();
     summary->set_worker_id(w->id);
@@ -424,7 +431,19 @@ absl::Status SchedulerState::Info(const std::string& client_id, const proto::Inf
     if (static_cast<S>(i) == S::kForgotten) continue;
     (*reply->mutable_tasks_by_state())[TaskStatusName(static_cast<S>(i))] = status_counts_[i];
   }
-  return absl::OkStatus();
+  std::vector<const TaskPrefix*> live(live_prefixes_.begin(), live_prefixes_.end());
+  std::sort(live.begin(), live.end(),
+            [](const TaskPrefix* a, const TaskPrefix* b) { return a->name < b->name; });
+  for (const TaskPrefix* prefix : live) {
+    proto::PrefixProgress* progress = reply->add_prefixes();
+    progress->set_prefix(prefix->name);
+    progress->set_average_duration_seconds(std::max(prefix->duration_average, 0.0));
+    for (int i = 0; i < kNumTaskStatuses; ++i) {
+      if (static_cast<S>(i) == S::kForgotten) continue;
+      (*progress->mutable_tasks_by_state())[TaskStatusName(static_cast<S>(i))] =
+          prefix->status_counts[i];
+    }
+  }
 }
 
 // ---- Lookups and introspection.

@@ -169,6 +169,7 @@ class SchedulerState {
   absl::Status UpdateGraph(const std::string& client_id, proto::UpdateGraph msg);
   absl::Status ReleaseKeys(const std::string& client_id, const proto::ReleaseKeys& msg);
   absl::Status CancelKeys(const std::string& client_id, const proto::CancelKeys& msg);
+  // Answers with an InfoReply (see FillInfo).
   absl::Status Info(const std::string& client_id, const proto::InfoRequest& msg);
 
   // Everything queued since the last call.
@@ -196,6 +197,10 @@ class SchedulerState {
   // The estimated duration of one run of `ts`, from its prefix's measured average.
   double EstimateDuration(const TaskState& ts) const;
   const SchedulerOptions& options() const { return options_; }
+  // The cluster as Info reports it: every worker in join order, task counts by state
+  // (forgotten left out), and per key prefix with a live task, sorted by name, its counts
+  // by state and average duration (0 while unmeasured). O(workers + live prefixes).
+  void FillInfo(proto::InfoReply* reply) const;
 
   // Checks every cross-reference invariant (O(all tasks)). For tests and debugging.
   absl::Status Validate() const;
@@ -330,6 +335,8 @@ class SchedulerState {
   absl::btree_set<std::pair<int64_t, WorkerState*>> idle_;
   int64_t running_workers_ = 0;  // workers not paused
   absl::flat_hash_map<std::string, std::unique_ptr<TaskPrefix>> prefixes_;
+  // The prefixes with a task not forgotten (prefixes_ keeps every prefix ever seen).
+  absl::flat_hash_set<TaskPrefix*> live_prefixes_;
   absl::Time last_balance_ = absl::InfinitePast();
   int64_t steals_requested_ = 0;
   int64_t steals_done_ = 0;

@@ -8,6 +8,7 @@
 // Threading: none of their own; they belong to the SchedulerState that owns them.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -66,6 +67,19 @@ struct TaskPrefix {
   std::string name;
   double duration_average = -1;  // seconds; < 0 while no run has been measured
   int64_t duration_count = 0;
+  // Tasks of this prefix per TaskStatus (index: the enum's value), kept by the state
+  // machine as tasks move, for progress per prefix (InfoReply.prefixes). The kForgotten
+  // slot counts every task of the prefix ever forgotten.
+  std::array<int64_t, kNumTaskStatuses> status_counts{};
+
+  // Tasks of this prefix the scheduler still knows (not forgotten).
+  int64_t live() const {
+    int64_t n = 0;
+    for (int i = 0; i < kNumTaskStatuses; ++i) {
+      if (static_cast<TaskStatus>(i) != TaskStatus::kForgotten) n += status_counts[i];
+    }
+    return n;
+  }
 
   // Records one measured run: an exponentially weighted average (half old, half new, as
   // dask's TaskPrefix.add_duration), so the estimate follows a prefix that changes speed.

@@ -157,6 +157,9 @@ void SchedulerState::Recommend(Recs* recs, TaskState* ts, TaskStatus to, Transit
 void SchedulerState::SetStatus(TaskState* ts, TaskStatus to) {
   --status_counts_[static_cast<int>(ts->status)];
   ++status_counts_[static_cast<int>(to)];
+  --ts->prefix->status_counts[static_cast<int>(ts->status)];
+  ++ts->prefix->status_counts[static_cast<int>(to)];
+  if (to == S::kForgotten && ts->prefix->live() == 0) live_prefixes_.erase(ts->prefix);
   const size_t log_length = options_.transition_log_length;
   if (log_length > 0) {
     LoggedTransition logged{ts->serial, StoryEntry{ts->status, to, stimulus_, stimulus_id_}};

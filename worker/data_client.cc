@@ -4,7 +4,9 @@
 #include <cstring>
 #include <limits>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/codec.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -159,9 +161,28 @@ class ChunkReader {
   }
 };
 
+absl::Mutex security_mu(absl::kConstInit);
+Security* process_security ABSL_GUARDED_BY(security_mu) = nullptr;
+
 }  // namespace
 
+void SetWeftChannelSecurity(const Security& security) {
+  absl::MutexLock lock(&security_mu);
+  delete process_security;
+  process_security = new Security(security);
+}
+
+Security WeftChannelSecurity() {
+  absl::MutexLock lock(&security_mu);
+  return process_security != nullptr ? *process_security : Security();
+}
+
 std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address) {
+  return MakeWeftChannel(address, WeftChannelSecurity());
+}
+
+std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address,
+                                               const Security& security) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
@@ -170,7 +191,7 @@ std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return MakeSecureChannel(address, security, args);
 }
 
 absl::StatusOr<KeyValues> FetchValues(grpc::Channel& channel, const std::vector<std::string>& keys,

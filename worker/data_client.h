@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/security.h"
 #include "grpcpp/channel.h"
 #include "weft/value.h"
 
@@ -38,8 +39,19 @@ absl::StatusOr<KeyValues> FetchValues(const std::string& address,
                                       const std::vector<std::string>& keys, absl::Time deadline,
                                       std::vector<std::string>* missing = nullptr);
 
-// An insecure channel with no limit on received message size (values arrive in chunks of
-// ~1 MiB anyway). Use it for every channel to a worker or the scheduler.
+// A channel with no limit on received message size (values arrive in chunks of ~1 MiB
+// anyway), secured as SetWeftChannelSecurity said (insecure by default). Use it for every
+// channel to a worker or the scheduler.
 std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address);
+// The same with explicit credentials.
+std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address,
+                                               const Security& security);
+
+// The credentials (TLS and/or token) of every channel MakeWeftChannel(address) makes from
+// now on, process-wide: weft-worker sets them once in main(), before it makes any channel,
+// so that its scheduler session and its peer transfers share them.
+void SetWeftChannelSecurity(const Security& security);
+// What SetWeftChannelSecurity last set (insecure before).
+Security WeftChannelSecurity();
 
 }  // namespace weft

@@ -9,8 +9,11 @@
 // RSS) no new task starts until memory drops again. --transfer-concurrency caps the
 // GetData transfers coming in from peers at once.
 //
+// Security as the scheduler's (--tls-ca-file, --tls-cert, --tls-key, --auth-token or their
+// WEFT_* variables): the same credentials serve GetData and reach the scheduler and peers.
+//
 // Exit status: 0 after SIGINT/SIGTERM, 1 on a start-up error or when the scheduler stays
-// unreachable past --death-timeout.
+// unreachable past --death-timeout (also when it refuses this worker's credentials).
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -31,9 +34,12 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/security.h"
+#include "common/security_flags.h"
 #include "common/version.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "worker/data_client.h"
 #include "worker/data_server.h"
 #include "worker/data_store.h"
 #include "worker/function_registry.h"
@@ -62,6 +68,7 @@ struct Flags {
   double death_timeout = 60;
   double heartbeat_interval = 0;
   std::string log_level = "info";
+  SecurityOptions security;
 };
 
 void AddFlags(CLI::App& app, Flags& flags) {
@@ -98,6 +105,7 @@ void AddFlags(CLI::App& app, Flags& flags) {
                  "seconds without a scheduler before exiting")->capture_default_str();
   app.add_option("--heartbeat-interval", flags.heartbeat_interval,
                  "seconds between heartbeats (0: as the scheduler asks)")->capture_default_str();
+  AddSecurityFlags(app, flags.security);
   app.add_option("--log-level", flags.log_level, "debug, info, warning, error")
       ->capture_default_str();
   app.set_version_flag("--version", std::string("weft-worker ") + kVersion);
@@ -161,6 +169,13 @@ int Main(int argc, char** argv) {
   sigset_t stop_signals = BlockStopSignals();
   InitLogging(flags.name.empty() ? "worker" : "worker " + flags.name, flags.log_level);
 
+  // One set of credentials for the GetData server, the scheduler session and peer fetches.
+  auto security = LoadSecurity(flags.security.WithEnvironmentDefaults());
+  if (!security.ok()) return Fail(std::string(security.status().message()));
+  auto credentials = MakeServerCredentials(*security);
+  if (!credentials.ok()) return Fail(std::string(credentials.status().message()));
+  SetWeftChannelSecurity(*security);
+
   auto scheduler = SchedulerAddress(flags);
   if (!scheduler.ok()) return Fail(std::string(scheduler.status().message()));
   auto memory_limit = ParseMemoryLimit(flags.memory_limit);
@@ -192,7 +207,7 @@ int Main(int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(-1);
   builder.SetMaxSendMessageSize(-1);
   const std::string listen = absl::StrCat(flags.host, ":", flags.worker_port);
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, *credentials, &port);
   builder.RegisterService(&data_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) return Fail(absl::StrCat("cannot listen on ", listen));
@@ -201,8 +216,8 @@ int Main(int argc, char** argv) {
   if (!address.ok()) return Fail(std::string(address.status().message()));
   std::fprintf(stderr, "Worker at: %s\n", address->c_str());
   WEFT_LOG_INFO("{} threads, memory limit {} bytes (spill above {}), local directory {}, {} "
-                "functions", flags.nthreads, *memory_limit, store.target_bytes(),
-                *local_directory, registry.Signatures().size());
+                "functions, {}", flags.nthreads, *memory_limit, store.target_bytes(),
+                *local_directory, registry.Signatures().size(), security->Describe());
 
   WorkerOptions worker_options;
   worker_options.address = *address;

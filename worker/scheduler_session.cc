@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "common/batched_writer.h"
 #include "common/logging.h"
+#include "common/security.h"
 #include "worker/data_client.h"
 
 namespace weft {
@@ -42,6 +43,8 @@ void SchedulerSession::Stop() {
 absl::Status SchedulerSession::Run() {
   absl::Time unreachable_since = absl::Now();
   int attempt = 0;
+  bool told_refusal = false;
+  const Security security = WeftChannelSecurity();  // what channel_ was made with
   while (!stopping()) {
     bool welcomed = false;
     absl::Status status = RunStream(&welcomed);
@@ -52,9 +55,23 @@ absl::Status SchedulerSession::Run() {
       unreachable_since = absl::Now();
       attempt = 0;
     } else {
-      WEFT_LOG_DEBUG("cannot reach the scheduler: {}", status.ToString());
+      status = ExplainRefusal(status, absl::StrCat("the scheduler at ", options_.scheduler_address),
+                              "worker", security);
+      if (status.code() == absl::StatusCode::kUnauthenticated && !told_refusal) {
+        // Said once: retrying is for a scheduler whose credentials are being fixed.
+        WEFT_LOG_ERROR("{}; retrying until --death-timeout", std::string(status.message()));
+        told_refusal = true;
+      } else {
+        WEFT_LOG_DEBUG("cannot reach the scheduler: {}", status.ToString());
+      }
     }
-    if (absl::Now() - unreachable_since >= options_.death_timeout) {
+    bool dead = absl::Now() - unreachable_since >= options_.death_timeout;
+    if (dead && status.code() == absl::StatusCode::kUnauthenticated) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          status.message(), " (gave up after --death-timeout ",
+          absl::FormatDuration(options_.death_timeout), ")"));
+    }
+    if (dead) {
       return absl::UnavailableError(absl::StrCat(
           "could not reach the scheduler at ", options_.scheduler_address, " for ",
           absl::FormatDuration(options_.death_timeout), " (--death-timeout); last error: ",
@@ -98,6 +115,9 @@ absl::Status SchedulerSession::RunStream(bool* welcomed) {
   // The first instruction must be the welcome; the rest of its batch is work.
   proto::WorkerInstructionBatch batch;
   bool ok = stream->Read(&batch);
+  // Ended by the scheduler before any welcome (e.g. it refused our credentials): the call
+  // is over, and cancelling it now would replace the scheduler's status with CANCELLED.
+  const bool ended_by_scheduler = !ok;
   if (ok && (batch.instructions_size() == 0 || !batch.instructions(0).has_welcome())) {
     WEFT_LOG_ERROR("the scheduler did not answer RegisterWorker with a welcome");
     context.TryCancel();
@@ -140,7 +160,7 @@ absl::Status SchedulerSession::RunStream(bool* welcomed) {
     stream_done = true;
   }
   if (heartbeat.joinable()) heartbeat.join();
-  context.TryCancel();  // the scheduler closed its side, or we stop: end ours too
+  if (!ended_by_scheduler) context.TryCancel();  // the scheduler closed its side, or we stop
   writer->Close();
   grpc::Status status = stream->Finish();
   {

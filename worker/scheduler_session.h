@@ -41,7 +41,8 @@ class SchedulerSession {
   SchedulerSession(const SchedulerSession&) = delete;
   SchedulerSession& operator=(const SchedulerSession&) = delete;
 
-  // OK after Stop(); kUnavailable past the death timeout.
+  // OK after Stop(); kUnavailable past the death timeout (kUnauthenticated when the
+  // scheduler refused this worker's credentials, common/security.h).
   absl::Status Run();
   void Stop();
 

@@ -40,10 +40,8 @@ int RunBag(const BagFlags& flags) {
   if (flags.repartition > 0) bag = bag.repartition(flags.repartition);
 
   std::vector<std::string> headers;
-  absl::StatusOr<Value> result;
-  if (flags.count) {
-    result = bag.count().compute();
-  } else {
+  auto compute = [&]() -> absl::StatusOr<Value> {
+    if (flags.count) return bag.count().compute();
     absl::StatusOr<ValueList> list;
     if (flags.frequencies) {
       Bag freq = bag.frequencies();
@@ -61,18 +59,29 @@ int RunBag(const BagFlags& flags) {
       list = bag.foldby(flags.foldby, flags.op, flags.field).compute();
       headers = {flags.foldby, flags.op};
     }
-    if (list.ok()) {
-      result = Value(*std::move(list));
-    } else {
-      result = list.status();
-    }
+    if (!list.ok()) return list.status();
+    return Value(*std::move(list));
+  };
+  absl::StatusOr<Value> result;
+  std::string summary;  // the progress bars, when stderr is not a terminal
+  WithProgress(
+      **client, [&] {
+        result = compute();
+        return result.status();
+      },
+      &summary)
+      .IgnoreError();  // the same status as result's
+  if (!result.ok()) {
+    std::cerr << summary;
+    return Fail(result.status());
   }
-  if (!result.ok()) return Fail(result.status());
   if (flags.format == "json" || flags.take > 0) {
     std::cout << ToJson(*result) << "\n";
   } else {
     PrintTable(std::cout, *result, headers);
   }
+  std::cout.flush();  // the result first, then the bars and the time on stderr
+  std::cerr << summary;
   std::cerr << "(" << FormatSeconds(absl::Now() - start) << ")\n";
   return 0;
 }

@@ -1,6 +1,8 @@
 #include "client/cli/gharchive.h"
 
+#include <functional>
 #include <iostream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -11,24 +13,35 @@
 namespace weft::cli {
 namespace {
 
-// Runs one step, printing its title, result and time; false if it failed.
-template <typename F>
-bool Step(const std::string& title, F&& run) {
-  std::cout << "\n>>> " << title << "\n";
+// Runs one step — `run` works on the cluster, with progress bars on stderr meanwhile, and
+// returns the text to show — printing its title, result and time; false if it failed.
+bool Step(Client& client, const std::string& title,
+          const std::function<absl::StatusOr<std::string>()>& run) {
+  std::cout << "\n>>> " << title << std::endl;  // flushed: the bars come below it
   absl::Time start = absl::Now();
-  absl::Status status = run();
+  absl::StatusOr<std::string> text;
+  std::string summary;
+  absl::Status status = WithProgress(
+      client, [&] {
+        text = run();
+        return text.status();
+      },
+      &summary);
+  std::cerr << summary;
   if (!status.ok()) {
     std::cout << "    failed: " << status.message() << "\n";
     return false;
   }
-  std::cout << "    (" << FormatSeconds(absl::Now() - start) << ")\n";
+  std::cout << *text << "    (" << FormatSeconds(absl::Now() - start) << ")\n";
   return true;
 }
 
-absl::Status Show(const absl::StatusOr<ValueList>& result, const std::vector<std::string>& headers) {
+absl::StatusOr<std::string> Show(const absl::StatusOr<ValueList>& result,
+                                 const std::vector<std::string>& headers) {
   if (!result.ok()) return result.status();
-  PrintTable(std::cout, Value(*result), headers);
-  return absl::OkStatus();
+  std::ostringstream out;
+  PrintTable(out, Value(*result), headers);
+  return out.str();
 }
 
 }  // namespace
@@ -60,36 +73,36 @@ int RunGharchive(const GharchiveFlags& flags) {
   Bag records = bag->parse_json();
   bool ok = true;
 
-  ok &= Step("records = persist(records)", [&] {
+  ok &= Step(**client, "records = persist(records)", [&]() -> absl::StatusOr<std::string> {
     records = records.persist();
-    ProgressBar bar("partitions in memory");
-    while (records.npartitions_done() < records.npartitions()) {
-      bar.Update(records.npartitions_done(), records.npartitions());
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    bar.Finish();
-    return records.wait();
+    absl::Status s = records.wait();
+    if (!s.ok()) return s;
+    return std::string();
   });
   if (!ok) return 1;
 
-  ok &= Step("records.take(1)", [&] { return Show(records.take(1), {}); });
-  ok &= Step("records.pluck(\"type\").frequencies()",
-             [&] { return Show(records.pluck("type").frequencies().compute(), {"type", "count"}); });
-  ok &= Step("records.count()", [&] {
+  ok &= Step(**client, "records.take(1)", [&] { return Show(records.take(1), {}); });
+  ok &= Step(**client, "records.pluck(\"type\").frequencies()", [&] {
+    return Show(records.pluck("type").frequencies().compute(), {"type", "count"});
+  });
+  ok &= Step(**client, "records.count()", [&]() -> absl::StatusOr<std::string> {
     auto n = records.count().compute();
     if (!n.ok()) return n.status();
-    std::cout << "  " << ToJson(*n) << "\n";
-    return absl::OkStatus();
+    return absl::StrCat("  ", ToJson(*n), "\n");
   });
   std::string expr = absl::StrCat("starts_with(repo.name, \"", flags.repo_prefix, "\")");
   Bag subset = records;
-  ok &= Step(absl::StrCat("subset = persist(records.filter(", expr, ").repartition(10))"), [&] {
-    subset = records.filter(expr).repartition(10).persist();
-    return subset.wait();
+  ok &= Step(**client, absl::StrCat("subset = persist(records.filter(", expr, ").repartition(10))"),
+             [&]() -> absl::StatusOr<std::string> {
+               subset = records.filter(expr).repartition(10).persist();
+               absl::Status s = subset.wait();
+               if (!s.ok()) return s;
+               return std::string();
+             });
+  ok &= Step(**client, "subset.pluck(\"repo.name\").distinct()", [&] {
+    return Show(subset.pluck("repo.name").distinct().compute(), {"repo.name"});
   });
-  ok &= Step("subset.pluck(\"repo.name\").distinct()",
-             [&] { return Show(subset.pluck("repo.name").distinct().compute(), {"repo.name"}); });
-  ok &= Step("subset.pluck(\"actor.login\").frequencies().topk(10, key=1)", [&] {
+  ok &= Step(**client, "subset.pluck(\"actor.login\").frequencies().topk(10, key=1)", [&] {
     return Show(subset.pluck("actor.login").frequencies().topk(10, "1").compute(),
                 {"actor.login", "events"});
   });

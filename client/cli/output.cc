@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "weft/progress.h"
 
 namespace weft::cli {
 namespace {
@@ -134,20 +136,13 @@ std::string FormatSeconds(absl::Duration d) {
   return absl::StrFormat("%.2f s", s);
 }
 
-void ProgressBar::Update(int done, int total) {
-  if (done == last_done_) return;
-  last_done_ = done;
-  if (!::isatty(2)) return;
-  constexpr int kWidth = 30;
-  int filled = total > 0 ? kWidth * done / total : kWidth;
-  std::fprintf(stderr, "\r[%s%s] %d/%d %s | %s ", std::string(filled, '#').c_str(),
-               std::string(kWidth - filled, ' ').c_str(), done, total, label_.c_str(),
-               FormatSeconds(absl::Now() - start_).c_str());
-  std::fflush(stderr);
-}
-
-void ProgressBar::Finish() {
-  if (::isatty(2)) std::fprintf(stderr, "\r%80s\r", "");
+absl::Status WithProgress(Client& client, const std::function<absl::Status()>& work,
+                          std::string* summary) {
+  if (::isatty(2) == 1) return progress_during(client, work, std::cerr);
+  std::ostringstream out;
+  absl::Status status = progress_during(client, work, out);
+  summary->append(out.str());
+  return status;
 }
 
 }  // namespace weft::cli

@@ -1,7 +1,7 @@
-// Printing results for people: values as aligned tables or JSON, durations, and a
-// progress bar on stderr. Used by the `weft` command line.
+// Printing results for people: values as aligned tables or JSON, durations, and progress
+// bars on stderr. Used by the `weft` command line.
 //
-// Threading: free functions; ProgressBar is used from one thread.
+// Threading: free functions, each blocking only the calling thread.
 #pragma once
 
 #include <functional>
@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "weft/client.h"
 #include "weft/value.h"
 
 namespace weft::cli {
@@ -26,17 +28,11 @@ void PrintTable(std::ostream& out, const Value& value, const std::vector<std::st
 // "12.3 ms", "1.52 s".
 std::string FormatSeconds(absl::Duration d);
 
-// A one-line progress bar on stderr, redrawn in place when stderr is a terminal.
-class ProgressBar {
- public:
-  explicit ProgressBar(std::string label) : label_(std::move(label)) {}
-  void Update(int done, int total);
-  void Finish();
-
- private:
-  std::string label_;
-  absl::Time start_ = absl::Now();
-  int last_done_ = -1;
-};
+// Runs `work` — something that blocks until the cluster is done, such as Bag::compute() —
+// with weft::progress bars on stderr: redrawn while it runs when stderr is a terminal;
+// otherwise the final bars are appended to `*summary`, for the caller to print on stderr
+// after the result (so that a pipe reads the result first). Returns what `work` returned.
+absl::Status WithProgress(Client& client, const std::function<absl::Status()>& work,
+                          std::string* summary);
 
 }  // namespace weft::cli

@@ -8,8 +8,11 @@
 //   weft bag PATTERN [--filter EXPR] [--pluck PATH] ... --count|--frequencies|...
 //                                            a Bag pipeline over JSON-lines files
 //   weft gharchive PATTERN                   the GitHub Archive session of DESIGN.md
+//   weft shell [SCHEDULER_ADDRESS]           an interactive session: name, persist, query bags
 //
 // Without --scheduler, submit and map start a local cluster (as weft::Client() does).
+// Every subcommand takes --tls-ca-file, --tls-cert, --tls-key and --auth-token (or the
+// WEFT_TLS_CA_FILE, WEFT_TLS_CERT, WEFT_TLS_KEY, WEFT_AUTH_TOKEN variables).
 // Arguments are literals: integers, decimals, true/false/null, anything else a string.
 #include <cstdlib>
 #include <iostream>
@@ -20,6 +23,9 @@
 #include "absl/strings/numbers.h"
 #include "client/cli/bag_command.h"
 #include "client/cli/gharchive.h"
+#include "client/cli/shell.h"
+#include "common/security.h"
+#include "common/security_flags.h"
 #include "common/version.h"
 #include "weft/client.h"
 
@@ -36,6 +42,18 @@ weft::Value ParseLiteral(const std::string& text) {
   if (text == "false") return weft::Value(false);
   if (text == "null") return weft::Value();
   return weft::Value(text);
+}
+
+// Every command builds its own weft::ClientOptions, and ClientOptions take their security
+// defaults from WEFT_TLS_* / WEFT_AUTH_TOKEN: the flags go there, before any thread starts.
+void ExportSecurity(const weft::SecurityOptions& security) {
+  auto set = [](const char* name, const std::string& value) {
+    if (!value.empty()) ::setenv(name, value.c_str(), /*overwrite=*/1);
+  };
+  set("WEFT_TLS_CA_FILE", security.ca_file);
+  set("WEFT_TLS_CERT", security.cert_file);
+  set("WEFT_TLS_KEY", security.key_file);
+  set("WEFT_AUTH_TOKEN", security.token);
 }
 
 int Fail(const absl::Status& status) {
@@ -144,7 +162,26 @@ int main(int argc, char** argv) {
   gh->add_option("--repo-prefix", gh_flags.repo_prefix, "the subset: repositories starting so")
       ->capture_default_str();
 
+  weft::cli::ShellFlags shell_flags;
+  CLI::App* shell = app.add_subcommand("shell", "an interactive session on a cluster");
+  shell->add_option("scheduler_address", shell_flags.scheduler,
+                    "host:port (default: a local cluster)");
+  shell->add_option("--n-workers", shell_flags.n_workers, "workers of the local cluster")
+      ->capture_default_str();
+  shell->add_option("--nthreads", shell_flags.threads_per_worker, "threads per local worker")
+      ->capture_default_str();
+  shell->add_option("--history-file", shell_flags.history_file,
+                    "where the line history is kept (default: ~/.weft_history)");
+
+  // The same security flags on every subcommand: --tls-ca-file, --tls-cert, --tls-key,
+  // --auth-token (as dask's CLI).
+  weft::SecurityOptions security;
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    weft::AddSecurityFlags(*sub, security);
+  }
   CLI11_PARSE(app, argc, argv);
+  ExportSecurity(security);
+  if (*shell) return weft::cli::RunShell(shell_flags);
   if (*bag) return weft::cli::RunBag(bag_flags);
   if (*gh) return weft::cli::RunGharchive(gh_flags);
 

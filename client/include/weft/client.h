@@ -43,6 +43,17 @@ struct ClientOptions {
   std::string name = "weft-client";
   absl::Duration connect_timeout = absl::Seconds(10);
 
+  // Security, as dask's --tls-ca-file/--tls-cert/--tls-key and a shared token: every channel
+  // (to the scheduler, and to the workers for gathers) speaks TLS with these PEM files
+  // (with a certificate of its own: mutual TLS) and carries `auth_token`. Empty fields
+  // fall back to WEFT_TLS_CA_FILE, WEFT_TLS_CERT, WEFT_TLS_KEY and WEFT_AUTH_TOKEN. A local
+  // cluster is started with the same credentials (the certificate must then name
+  // 127.0.0.1). A cluster that refuses them makes Connect fail with kUnauthenticated.
+  std::string tls_ca_file;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string auth_token;
+
   // Local cluster only.
   int n_workers = 2;
   int threads_per_worker = 1;
@@ -79,6 +90,13 @@ struct WorkerInfo {
   int64_t keys_in_memory = 0;
 };
 
+// The scheduler's tasks of one key prefix ("read_text", "inc", ...), all clients' together.
+struct PrefixInfo {
+  std::string prefix;
+  std::map<std::string, int64_t> tasks_by_state;  // "waiting", "processing", "memory", ...
+  double average_duration_seconds = 0;             // of its finished tasks; 0 before the first
+};
+
 struct ClusterInfo {
   std::string scheduler_address;
   int workers = 0;
@@ -88,6 +106,7 @@ struct ClusterInfo {
   int64_t tasks_total = 0;
   std::map<std::string, int64_t> tasks_by_state;  // "memory", "processing", "released", ...
   std::vector<WorkerInfo> worker_details;
+  std::vector<PrefixInfo> prefixes;  // the task prefixes the scheduler knows
   std::string ToString() const;  // <Client: scheduler=127.0.0.1:8786 workers=2 threads=4>
 };
 

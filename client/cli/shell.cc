@@ -1,0 +1,574 @@
+// The evaluator of `weft shell`: a table of functions and methods, each with a signature
+// that binds positional and keyword arguments and checks their types, so that every
+// mistake gets a message naming the column, the argument and what was expected.
+#include "client/cli/shell.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "client/cli/output.h"
+#include "common/status_macros.h"
+#include "weft/progress.h"
+
+namespace weft::cli::shell {
+
+// ---------------------------------------------------------------------------
+// Objects
+
+Object Object::Of(Bag b) {
+  Object o{Kind::kBag};
+  o.bag = std::move(b);
+  return o;
+}
+
+Object Object::Of(Item i) {
+  Object o{Kind::kItem};
+  o.item = std::move(i);
+  return o;
+}
+
+const char* Object::type_name() const {
+  switch (kind) {
+    case Kind::kBag: return "bag";
+    case Kind::kItem: return "item";
+    case Kind::kValue: return value.is_null() ? "null" : value.kind_name();
+  }
+  return "?";
+}
+
+namespace {
+
+absl::Status ErrorAt(int column, const std::string& message) {
+  return absl::InvalidArgumentError(absl::StrCat("column ", column, ": ", message));
+}
+
+enum class Type { kString, kInt, kBool, kList, kBag };
+
+const char* TypeName(Type t) {
+  switch (t) {
+    case Type::kString: return "string";
+    case Type::kInt: return "int";
+    case Type::kBool: return "bool";
+    case Type::kList: return "list";
+    case Type::kBag: return "bag";
+  }
+  return "?";
+}
+
+bool Matches(Type t, const Object& o) {
+  if (t == Type::kBag) return o.kind == Object::Kind::kBag;
+  if (o.kind != Object::Kind::kValue) return false;
+  switch (t) {
+    case Type::kString: return o.value.is_string();
+    case Type::kInt: return o.value.is_int();
+    case Type::kBool: return o.value.is_bool();
+    case Type::kList: return o.value.is_list();
+    case Type::kBag: return false;
+  }
+  return false;
+}
+
+std::string WithArticle(const std::string& noun) {
+  if (noun == "null") return noun;
+  return absl::StrCat(std::string("aeiou").find(noun[0]) == std::string::npos ? "a " : "an ", noun);
+}
+
+struct Param {
+  const char* name;
+  Type type;
+  std::optional<Value> fallback = std::nullopt;  // none: required
+};
+
+}  // namespace
+
+// The functions and methods. A friend of Session, so the handlers can run work through it.
+struct Builtins {
+  using Args = std::vector<Object>;
+  using Handler = std::function<absl::StatusOr<Object>(Session&, const Object& self, Args&)>;
+  struct Entry {
+    const char* name;
+    std::vector<Param> params;
+    bool variadic;  // the last parameter repeats
+    const char* help;
+    Handler run;
+  };
+
+  static const std::vector<Entry>& Functions();
+  static const std::vector<Entry>& BagMethods();
+  static const std::vector<Entry>& ItemMethods();
+  static std::string Signature(const Entry& e, const char* owner);
+  static absl::StatusOr<Args> Bind(const Entry& e, const Expr& call, Args given);
+
+  // A bag derived from `self`, keeping its column naming.
+  static Object Derived(const Object& self, Bag bag) {
+    Object o = Object::Of(std::move(bag));
+    o.path = self.path;
+    o.headers = self.headers;
+    return o;
+  }
+};
+
+const std::vector<Builtins::Entry>& Builtins::Functions() {
+  static const auto* table = new std::vector<Entry>{
+      {"read_text", {{"pattern", Type::kString}, {"compression", Type::kString, Value("infer")}},
+       false, "one partition per file: a path or glob, http(s)://..., s3://bucket/prefix*",
+       [](Session& s, const Object&, Args& a) -> absl::StatusOr<Object> {
+         ReadTextOptions options;
+         options.compression = a[1].value.as_string();
+         WEFT_ASSIGN_OR_RETURN(Bag bag, Bag::read_text(s.client_, a[0].value.as_string(), options));
+         return Object::Of(std::move(bag));
+       }},
+      {"from_sequence", {{"items", Type::kList}, {"npartitions", Type::kInt, Value(1)}}, false,
+       "a bag of the list's items",
+       [](Session& s, const Object&, Args& a) -> absl::StatusOr<Object> {
+         return Object::Of(Bag::from_sequence(s.client_, a[0].value.as_list(),
+                                              static_cast<int>(a[1].value.as_int())));
+       }},
+      {"persist", {{"bag", Type::kBag}}, false,
+       "start computing the bag's partitions and keep them on the workers; returns at once",
+       [](Session&, const Object&, Args& a) -> absl::StatusOr<Object> {
+         Object o = Derived(a[0], a[0].bag->persist());
+         o.persisted = true;
+         return o;
+       }},
+      {"wait", {{"bag", Type::kBag}}, false, "wait until a persisted bag is computed",
+       [](Session& s, const Object&, Args& a) -> absl::StatusOr<Object> {
+         WEFT_RETURN_IF_ERROR(s.Wait(a[0]));
+         return Object::Of(Value());
+       }},
+      {"concat", {{"bags", Type::kBag}}, true, "the partitions of every bag, in order",
+       [](Session&, const Object&, Args& a) -> absl::StatusOr<Object> {
+         std::vector<Bag> bags;
+         for (const Object& o : a) bags.push_back(*o.bag);
+         return Object::Of(Bag::concat(bags));
+       }},
+  };
+  return *table;
+}
+
+const std::vector<Builtins::Entry>& Builtins::BagMethods() {
+  static const auto* table = new std::vector<Entry>{
+      {"parse_json", {{"skip_malformed", Type::kBool, Value(false)}}, false,
+       "each line as a JSON record",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Derived(self, self.bag->parse_json(a[0].value.as_bool()));
+       }},
+      {"pluck", {{"path", Type::kString}}, false, "a field of each record (dotted path)",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         Object o = Object::Of(self.bag->pluck(a[0].value.as_string()));
+         o.path = a[0].value.as_string();
+         return o;
+       }},
+      {"filter", {{"expression", Type::kString}}, false,
+       "the records where it holds: 'type == \"PushEvent\"', 'starts_with(repo.name, \"a/\")'",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Derived(self, self.bag->filter(a[0].value.as_string()));
+       }},
+      {"map_partitions", {{"function", Type::kString}, {"args", Type::kList, Value(ValueList{})}},
+       false, "a registered function on each partition",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         const ValueList& extra = a[1].value.as_list();
+         return Object::Of(self.bag->map_partitions(a[0].value.as_string(),
+                                                    std::vector<Value>(extra.begin(), extra.end())));
+       }},
+      {"repartition", {{"npartitions", Type::kInt}}, false, "change the number of partitions",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Derived(self, self.bag->repartition(static_cast<int>(a[0].value.as_int())));
+       }},
+      {"count", {}, false, "the number of items",
+       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
+         return Object::Of(self.bag->count());
+       }},
+      {"frequencies", {}, false, "[item, count] pairs, most frequent first",
+       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
+         Object o = Object::Of(self.bag->frequencies());
+         o.headers = {self.path.empty() ? "value" : self.path, "count"};
+         return o;
+       }},
+      {"topk", {{"k", Type::kInt}, {"key", Type::kString, Value("")}}, false,
+       "the k largest items; key \"1\": by item[1] (frequencies' counts), or a record path",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Derived(self, self.bag->topk(static_cast<int>(a[0].value.as_int()),
+                                             a[1].value.as_string()));
+       }},
+      {"distinct", {}, false, "the distinct items",
+       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
+         Object o = Object::Of(self.bag->distinct());
+         o.headers = {self.path.empty() ? "value" : self.path};
+         return o;
+       }},
+      {"foldby",
+       {{"key", Type::kString}, {"op", Type::kString, Value("count")},
+        {"field", Type::kString, Value("")}},
+       false, "[key, accumulator] per value of key; op count, sum, min or max of field",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         const std::string& key = a[0].value.as_string();
+         const std::string& op = a[1].value.as_string();
+         const std::string& field = a[2].value.as_string();
+         Object o = Object::Of(self.bag->foldby(key, op, field));
+         o.headers = {key, op == "count" ? op : absl::StrCat(op, "(", field, ")")};
+         return o;
+       }},
+      {"take", {{"n", Type::kInt, Value(1)}}, false, "the first n items, computed now",
+       [](Session& s, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         const int n = static_cast<int>(a[0].value.as_int());
+         const Bag bag = *self.bag;
+         WEFT_ASSIGN_OR_RETURN(Value v, s.Run([&]() -> absl::StatusOr<Value> {
+           WEFT_ASSIGN_OR_RETURN(ValueList items, bag.take(n));
+           return Value(std::move(items));
+         }));
+         return Object::Of(std::move(v));
+       }},
+      {"compute", {}, false, "every item, computed now",
+       [](Session& s, const Object& self, Args&) -> absl::StatusOr<Object> {
+         const Bag bag = *self.bag;
+         WEFT_ASSIGN_OR_RETURN(Value v, s.Run([&]() -> absl::StatusOr<Value> {
+           WEFT_ASSIGN_OR_RETURN(ValueList items, bag.compute());
+           return Value(std::move(items));
+         }));
+         Object o = Object::Of(std::move(v));
+         o.headers = self.headers;
+         return o;
+       }},
+      {"persist", {}, false, "as persist(bag)",
+       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
+         Object o = Derived(self, self.bag->persist());
+         o.persisted = true;
+         return o;
+       }},
+      {"npartitions", {}, false, "the number of partitions",
+       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
+         return Object::Of(Value(int64_t{self.bag->npartitions()}));
+       }},
+  };
+  return *table;
+}
+
+const std::vector<Builtins::Entry>& Builtins::ItemMethods() {
+  static const auto* table = new std::vector<Entry>{
+      {"compute", {}, false, "the value, computed now",
+       [](Session& s, const Object& self, Args&) -> absl::StatusOr<Object> {
+         const Item item = *self.item;
+         WEFT_ASSIGN_OR_RETURN(Value v, s.Run([&] { return item.compute(); }));
+         return Object::Of(std::move(v));
+       }},
+  };
+  return *table;
+}
+
+std::string Builtins::Signature(const Entry& e, const char* owner) {
+  std::vector<std::string> params;
+  for (const Param& p : e.params) {
+    std::string text = absl::StrCat(p.name, ": ", TypeName(p.type), e.variadic ? "..." : "");
+    if (p.fallback) absl::StrAppend(&text, " = ", ToJson(*p.fallback));
+    params.push_back(std::move(text));
+  }
+  return absl::StrCat(owner, e.name, "(", absl::StrJoin(params, ", "), ")");
+}
+
+absl::StatusOr<Builtins::Args> Builtins::Bind(const Entry& e, const Expr& call, Args given) {
+  const size_t n = e.params.size();
+  std::vector<std::optional<Object>> slots(n);
+  Args extra;  // the repeats of a variadic last parameter
+  for (size_t i = 0; i < call.args.size(); ++i) {
+    const Argument& arg = call.args[i];
+    size_t slot = i;
+    if (!arg.keyword.empty()) {
+      auto it = std::find_if(e.params.begin(), e.params.end(),
+                             [&](const Param& p) { return arg.keyword == p.name; });
+      if (it == e.params.end()) {
+        return ErrorAt(arg.column, absl::StrCat(e.name, "() has no argument '", arg.keyword, "'"));
+      }
+      slot = static_cast<size_t>(it - e.params.begin());
+      if (slots[slot]) {
+        return ErrorAt(arg.column, absl::StrCat("argument '", arg.keyword, "' given twice"));
+      }
+    } else if (i >= n && !(e.variadic && n > 0)) {
+      return ErrorAt(arg.column, absl::StrCat(e.name, "() takes ", n == 0 ? "no" : absl::StrCat("at most ", n),
+                                              " argument", n == 1 ? "" : "s"));
+    }
+    const Param& p = e.params[std::min(slot, n - 1)];
+    if (!Matches(p.type, given[i])) {
+      return ErrorAt(arg.column, absl::StrCat("argument '", p.name, "' of ", e.name, "() must be ",
+                                              WithArticle(TypeName(p.type)), ", not ",
+                                              WithArticle(given[i].type_name())));
+    }
+    if (slot >= n) {
+      extra.push_back(std::move(given[i]));
+    } else {
+      slots[slot] = std::move(given[i]);
+    }
+  }
+  Args out;
+  for (size_t i = 0; i < n; ++i) {
+    if (!slots[i] && !e.params[i].fallback) {
+      return ErrorAt(call.column, absl::StrCat(e.name, "() needs argument '", e.params[i].name, "'"));
+    }
+    out.push_back(slots[i] ? *std::move(slots[i]) : Object::Of(*e.params[i].fallback));
+  }
+  for (auto& o : extra) out.push_back(std::move(o));
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Session
+
+namespace {
+
+std::vector<std::string> EntryNames(const std::vector<Builtins::Entry>& table) {
+  std::vector<std::string> out;
+  for (const auto& e : table) out.push_back(e.name);
+  return out;
+}
+
+bool IsReserved(const std::string& name) {
+  static const char* const kWords[] = {"help", "bags", "quit", "exit", "true", "false", "null", "None"};
+  for (const char* w : kWords) {
+    if (name == w) return true;
+  }
+  auto names = EntryNames(Builtins::Functions());
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Records (take(), compute() of parsed records) as one JSON object per line, whole; other
+// lists as a table.
+std::string Table(const Value& value, const std::vector<std::string>& headers) {
+  const ValueList& items = value.as_list();
+  if (!items.empty() && items.front().is_record()) {
+    std::vector<std::string> lines;
+    for (const Value& item : items) lines.push_back(ToJson(item));
+    return absl::StrJoin(lines, "\n");
+  }
+  std::ostringstream out;
+  PrintTable(out, value, headers);
+  return out.str();
+}
+
+}  // namespace
+
+Session::Session(Client& client, std::ostream* progress_out)
+    : client_(client), progress_out_(progress_out) {}
+
+std::vector<std::string> Session::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, object] : names_) out.push_back(name);
+  return out;
+}
+
+absl::StatusOr<Object> Session::Evaluate(const Expr& e) {
+  switch (e.kind) {
+    case Expr::Kind::kLiteral:
+      return Object::Of(e.literal);
+    case Expr::Kind::kName: {
+      auto it = names_.find(e.name);
+      if (it != names_.end()) return it->second;
+      std::string known = names_.empty() ? "nothing is defined yet"
+                                         : absl::StrCat("defined: ", absl::StrJoin(names(), ", "));
+      return ErrorAt(e.column, absl::StrCat("unknown name '", e.name, "' (", known, ")"));
+    }
+    case Expr::Kind::kCall:
+      return Call(e, nullptr);
+    case Expr::Kind::kMethod: {
+      WEFT_ASSIGN_OR_RETURN(Object self, Evaluate(*e.receiver));
+      return Call(e, &self);
+    }
+  }
+  return absl::InternalError("unknown expression");
+}
+
+absl::StatusOr<Object> Session::Call(const Expr& e, const Object* self) {
+  static const std::vector<Builtins::Entry> kNone;
+  const auto& table = self == nullptr                       ? Builtins::Functions()
+                      : self->kind == Object::Kind::kBag  ? Builtins::BagMethods()
+                      : self->kind == Object::Kind::kItem ? Builtins::ItemMethods()
+                                                          : kNone;
+  auto entry = std::find_if(table.begin(), table.end(),
+                            [&](const Builtins::Entry& x) { return e.name == x.name; });
+  if (entry == table.end()) {
+    if (self == nullptr) {
+      return ErrorAt(e.column, absl::StrCat("unknown function '", e.name, "' (functions: ",
+                                            absl::StrJoin(EntryNames(table), ", "), ")"));
+    }
+    std::string have = table.empty() ? "it has no methods"
+                                     : absl::StrCat("methods: ", absl::StrJoin(EntryNames(table), ", "));
+    return ErrorAt(e.column, absl::StrCat("a ", self->type_name(), " has no method '", e.name,
+                                          "' (", have, ")"));
+  }
+  Builtins::Args given;
+  for (const Argument& a : e.args) {
+    WEFT_ASSIGN_OR_RETURN(Object v, Evaluate(*a.value));
+    given.push_back(std::move(v));
+  }
+  WEFT_ASSIGN_OR_RETURN(Builtins::Args args, Builtins::Bind(*entry, e, std::move(given)));
+  static const Object kNoSelf;
+  return entry->run(*this, self == nullptr ? kNoSelf : *self, args);
+}
+
+absl::StatusOr<Value> Session::Run(const std::function<absl::StatusOr<Value>()>& compute) {
+  if (progress_out_ == nullptr) return compute();
+  absl::StatusOr<Value> result;
+  ProgressOptions options;
+  options.clear_when_done = true;
+  // progress_during returns what the work returned: result's status.
+  progress_during(
+      client_, [&] {
+        result = compute();
+        return result.status();
+      },
+      *progress_out_, options)
+      .IgnoreError();
+  return result;
+}
+
+absl::Status Session::Wait(const Object& bag) {
+  if (progress_out_ == nullptr) return bag.bag->wait();
+  ProgressOptions options;
+  options.clear_when_done = true;
+  return progress(client_, *bag.bag, *progress_out_, options);
+}
+
+absl::StatusOr<std::string> Session::Show(const Object& object) {
+  switch (object.kind) {
+    case Object::Kind::kValue:
+      if (object.value.is_null()) return std::string();
+      if (object.value.is_list()) return Table(object.value, object.headers);
+      return ToJson(object.value);
+    case Object::Kind::kItem: {
+      const Item item = *object.item;
+      WEFT_ASSIGN_OR_RETURN(Value v, Run([&] { return item.compute(); }));
+      return v.is_list() ? Table(v, {}) : ToJson(v);
+    }
+    case Object::Kind::kBag: {
+      const Bag bag = *object.bag;
+      WEFT_ASSIGN_OR_RETURN(Value v, Run([&]() -> absl::StatusOr<Value> {
+        WEFT_ASSIGN_OR_RETURN(ValueList items, bag.compute());
+        return Value(std::move(items));
+      }));
+      return Table(v, object.headers);
+    }
+  }
+  return std::string();
+}
+
+std::string Session::ListBags() const {
+  if (names_.empty()) return "nothing is defined yet; try: records = read_text(\"data/*.json.gz\")";
+  std::vector<std::string> lines;
+  for (const auto& [name, o] : names_) {
+    std::string line = absl::StrCat("  ", name, "  ", o.type_name());
+    if (o.kind == Object::Kind::kBag) {
+      absl::StrAppend(&line, ", ", o.bag->npartitions(), " partitions");
+      if (o.persisted) {
+        absl::StrAppend(&line, ", persisted (", o.bag->npartitions_done(), " done)");
+      }
+    }
+    lines.push_back(std::move(line));
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+Session::Reply Session::Execute(const std::string& line) {
+  Reply reply;
+  auto fail = [&reply](const absl::Status& status) {
+    reply.error = true;
+    reply.output = std::string(status.message());
+    int column = 0;
+    if (reply.output.rfind("column ", 0) == 0 &&
+        absl::SimpleAtoi(reply.output.substr(7, reply.output.find(':') - 7), &column)) {
+      reply.error_column = column;
+    }
+    return reply;
+  };
+  absl::StatusOr<Statement> st = Parse(line);
+  if (!st.ok()) return fail(st.status());
+  switch (st->kind) {
+    case Statement::Kind::kEmpty:
+      return reply;
+    case Statement::Kind::kQuit:
+      reply.quit = true;
+      return reply;
+    case Statement::Kind::kHelp: {
+      absl::StatusOr<std::string> text = HelpText(st->topic);
+      if (!text.ok()) return fail(text.status());
+      reply.output = *text;
+      return reply;
+    }
+    case Statement::Kind::kBags:
+      reply.output = ListBags();
+      return reply;
+    case Statement::Kind::kAssign: {
+      if (IsReserved(st->target)) {
+        return fail(absl::InvalidArgumentError(
+            absl::StrCat("column 1: '", st->target, "' is a reserved word")));
+      }
+      absl::StatusOr<Object> value = Evaluate(*st->expr);
+      if (!value.ok()) return fail(value.status());
+      names_[st->target] = *std::move(value);
+      return reply;
+    }
+    case Statement::Kind::kExpr: {
+      const absl::Time start = absl::Now();
+      absl::StatusOr<Object> value = Evaluate(*st->expr);
+      if (!value.ok()) return fail(value.status());
+      absl::StatusOr<std::string> text = Show(*value);
+      if (!text.ok()) return fail(text.status());
+      reply.output = *std::move(text);
+      reply.elapsed = absl::Now() - start;
+      return reply;
+    }
+  }
+  return reply;
+}
+
+std::string Session::Format(const Reply& reply) {
+  if (reply.error) return absl::StrCat("error: ", reply.output, "\n");
+  std::string out = reply.output;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  if (!reply.elapsed) return out.empty() ? "" : out + "\n";
+  const std::string time = absl::StrCat("(", FormatSeconds(*reply.elapsed), ")");
+  constexpr size_t kTimeColumn = 56;
+  if (out.empty()) return time + "\n";
+  if (out.find('\n') == std::string::npos) {
+    return absl::StrCat(out, std::string(out.size() < kTimeColumn ? kTimeColumn - out.size() : 2, ' '),
+                        time, "\n");
+  }
+  return absl::StrCat(out, "\n", time, "\n");
+}
+
+// ---------------------------------------------------------------------------
+// Help
+
+absl::StatusOr<std::string> HelpText(const std::string& topic) {
+  struct Group {
+    const char* title;
+    const char* owner;
+    const std::vector<Builtins::Entry>* table;
+  };
+  const Group groups[] = {{"Functions", "", &Builtins::Functions()},
+                          {"Bag methods", "bag.", &Builtins::BagMethods()},
+                          {"Item methods (count())", "item.", &Builtins::ItemMethods()}};
+  std::vector<std::string> lines;
+  for (const Group& g : groups) {
+    if (topic.empty()) lines.push_back(absl::StrCat(g.title, ":"));
+    for (const auto& e : *g.table) {
+      if (!topic.empty() && topic != e.name) continue;
+      std::string sig = Builtins::Signature(e, g.owner);
+      if (sig.size() < 48) sig.resize(48, ' ');
+      lines.push_back(absl::StrCat("  ", sig, "  ", e.help));
+    }
+  }
+  if (!topic.empty()) {
+    if (lines.empty()) return absl::NotFoundError(absl::StrCat("no help for '", topic, "'"));
+    return absl::StrJoin(lines, "\n");
+  }
+  lines.insert(lines.begin(), {
+      "Statements: NAME = EXPRESSION (stored, lazy) or EXPRESSION (computed and printed).",
+      "Expressions chain methods: read_text(\"data/*.json.gz\").parse_json().count()",
+      "Commands: help [NAME], bags (the names defined), quit (or Ctrl-D).", ""});
+  return absl::StrJoin(lines, "\n");
+}
+
+}  // namespace weft::cli::shell

@@ -1,0 +1,26 @@
+// TestCerts: throw-away certificates for tests, made with the `openssl` command in a new
+// temporary directory: a CA; a server certificate (SAN IP:127.0.0.1, DNS:localhost) and a
+// client certificate signed by it; and a second, untrusted CA with a certificate of its
+// own (same SANs). EC P-256 keys, valid for two days.
+//
+// Threading: call from one thread; the files are not removed (they live in TEST_TMPDIR
+// when Bazel sets it).
+#pragma once
+
+#include <string>
+
+namespace weft::testing {
+
+struct TestCerts {
+  std::string dir;
+  std::string ca;  // PEM paths
+  std::string server_cert, server_key;
+  std::string client_cert, client_key;
+  std::string other_ca;  // not trusted by anyone
+  std::string other_cert, other_key;
+};
+
+// Throws std::runtime_error (with openssl's output) when a step fails.
+TestCerts MakeTestCerts();
+
+}  // namespace weft::testing

@@ -1,0 +1,39 @@
+// The dashboard's data as text: the JSON of /api/... and the Prometheus text of /metrics.
+// Pure functions of a DashboardSnapshot, so they are tested without sockets or a cluster.
+//
+//   /api/cluster        {"time", "uptime_seconds", "workers", "threads", "clients",
+//                        "memory_bytes", "memory_limit", "spilled_bytes", "processing",
+//                        "keys_in_memory", "paused_workers", "tasks_total",
+//                        "tasks_by_state": {state: n}, "tasks_finished_total",
+//                        "tasks_failed_total"}
+//   /api/workers        {"workers": [{"id", "name", "address", "nthreads", "memory_bytes",
+//                        "memory_limit", "spilled_bytes", "keys_in_memory", "processing",
+//                        "paused", "bytes_fetched"}]}                      (join order)
+//   /api/progress       {"prefixes": [{"prefix", "total", "average_duration_seconds",
+//                        "tasks_by_state": {state: n}}]}                   (by name)
+//   /api/tasks/stream   {"time", "tasks_finished_total", "tasks": [{"seq", "worker", "key",
+//                        "prefix", "start", "stop"}]}     (oldest first; times: Unix seconds)
+//
+// Threading: free functions, no shared state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "scheduler/dashboard/snapshot.h"
+
+namespace weft::scheduler::dashboard {
+
+std::string RenderClusterJson(const DashboardSnapshot& snapshot);
+std::string RenderWorkersJson(const DashboardSnapshot& snapshot);
+std::string RenderProgressJson(const DashboardSnapshot& snapshot);
+// Only the records with seq > after_seq, at most the last `limit` of them.
+std::string RenderTaskStreamJson(const DashboardSnapshot& snapshot, int64_t after_seq = 0,
+                                 size_t limit = SIZE_MAX);
+// Prometheus text exposition format 0.0.4.
+std::string RenderMetrics(const DashboardSnapshot& snapshot);
+
+// A JSON string literal for `text` (quoted, escaped; invalid UTF-8 passes through as is).
+std::string JsonQuote(const std::string& text);
+
+}  // namespace weft::scheduler::dashboard

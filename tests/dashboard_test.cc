@@ -1,0 +1,258 @@
+// The scheduler's web dashboard as a person would look at it: a real weft-scheduler with
+// its dashboard on a free port, two real workers, some work from a client; then the JSON
+// API and /metrics over HTTP, and the page itself in headless Chromium (its DOM after the
+// script ran, and a screenshot kept in $TEST_UNDECLARED_OUTPUTS_DIR/dashboard.png).
+// Without chromium installed, the browser part is skipped with a WARN.
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tests/test_cluster.h"
+#include "weft/client.h"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using weft::testing::RunCommand;
+using weft::testing::TestCluster;
+
+struct Url {
+  std::string host;
+  std::string port;
+  std::string base;  // http://HOST:PORT
+};
+
+// The address the scheduler announced: "Dashboard at: http://HOST:PORT/".
+Url DashboardUrl(const std::string& logs) {
+  std::smatch m;
+  REQUIRE(std::regex_search(logs, m, std::regex(R"(Dashboard at: http://([0-9.]+):(\d+)/)")));
+  return Url{m[1], m[2], absl::StrCat("http://", std::string(m[1]), ":", std::string(m[2]))};
+}
+
+struct Got {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+Got HttpGet(const Url& url, const std::string& target) {
+  asio::io_context ioc;
+  asio::ip::tcp::resolver resolver(ioc);
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(std::chrono::seconds(10));
+  stream.connect(resolver.resolve(url.host, url.port));
+  http::request<http::empty_body> request(http::verb::get, target, 11);
+  request.set(http::field::host, url.host);
+  http::write(stream, request);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(stream, buffer, response);
+  return Got{response.result_int(), std::string(response[http::field::content_type]),
+             response.body()};
+}
+
+// The integer after `"name":` in a JSON text (first occurrence), or -1.
+int64_t JsonInt(const std::string& json, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"" + name + "\":(-?\\d+)"))) return -1;
+  int64_t value = -1;
+  return absl::SimpleAtoi(std::string(m[1]), &value) ? value : -1;
+}
+
+// The value of a Prometheus sample line "NAME VALUE" (NAME with its labels), or -1.
+double Metric(const std::string& text, const std::string& name) {
+  size_t at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::atof(text.c_str() + at + name.size() + 2);
+}
+
+// The text of the element with id `id` in a DOM dump: <tag id="ID" ...>TEXT<.
+std::string ElementText(const std::string& dom, const std::string& id) {
+  std::smatch m;
+  if (!std::regex_search(dom, m, std::regex("id=\"" + id + "\"[^>]*>([^<]*)<"))) return "";
+  return m[1];
+}
+
+size_t Count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+std::string Chromium() {
+  for (const char* path : {"/usr/bin/chromium", "/usr/bin/chromium-browser"}) {
+    if (std::filesystem::exists(path)) return path;
+  }
+  return "";
+}
+
+std::vector<std::string> ChromiumArgs(const std::string& chromium, const std::string& profile) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string home = tmp != nullptr ? tmp : "/tmp";
+  return {"env",
+          "HOME=" + home,
+          chromium,
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--disable-dev-shm-usage",
+          "--user-data-dir=" + home + "/" + profile,
+          "--virtual-time-budget=3000"};
+}
+
+constexpr int kTasks = 100;
+
+TEST_CASE("the dashboard shows the cluster, its work and its metrics") {
+  TestCluster cluster(2, {"--nthreads", "2"}, {"--dashboard-address", "127.0.0.1:0"});
+  const Url url = DashboardUrl(cluster.Logs());
+  auto client = cluster.Connect();
+
+  std::vector<weft::Arg> items;
+  for (int i = 0; i < kTasks; ++i) items.emplace_back(i);
+  auto futures = client->map<int64_t>("inc", items);  // held: "inc" stays in memory
+  auto values = client->gather(futures);
+  REQUIRE(values.ok());
+  REQUIRE(values->size() == static_cast<size_t>(kTasks));
+  auto failed = client->submit<int64_t>("raise", {"on purpose"});  // held: stays erred
+  CHECK_FALSE(failed.get().ok());
+
+  // Snapshots are published every 200 ms: wait until one has seen all the work.
+  std::string cluster_json;
+  for (int i = 0; i < 100; ++i) {
+    cluster_json = HttpGet(url, "/api/cluster").body;
+    if (JsonInt(cluster_json, "tasks_finished_total") >= kTasks &&
+        JsonInt(cluster_json, "tasks_failed_total") >= 1) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  INFO(cluster_json);
+  CHECK(JsonInt(cluster_json, "workers") == 2);
+  CHECK(JsonInt(cluster_json, "threads") == 4);
+  CHECK(JsonInt(cluster_json, "tasks_finished_total") >= kTasks);
+  CHECK(JsonInt(cluster_json, "tasks_failed_total") == 1);
+  CHECK(JsonInt(cluster_json, "memory") >= kTasks);
+
+  {  // The JSON API.
+    Got workers = HttpGet(url, "/api/workers");
+    CHECK(workers.status == 200);
+    CHECK(workers.content_type == "application/json");
+    CHECK(Count(workers.body, "\"id\":") == 2);
+    CHECK(absl::StrContains(workers.body, "\"name\":\"w0\""));
+    CHECK(absl::StrContains(workers.body, "\"name\":\"w1\""));
+    CHECK(Count(workers.body, "\"nthreads\":2,") == 2);
+    CHECK(Count(workers.body, "\"paused\":false") == 2);
+
+    std::string progress = HttpGet(url, "/api/progress").body;
+    INFO(progress);
+    CHECK(absl::StrContains(progress, absl::StrCat("{\"prefix\":\"inc\",\"total\":", kTasks)));
+    CHECK(absl::StrContains(progress, absl::StrCat("\"memory\":", kTasks)));
+    CHECK(absl::StrContains(progress, "{\"prefix\":\"raise\",\"total\":1,"));
+
+    std::string stream = HttpGet(url, "/api/tasks/stream").body;
+    CHECK(Count(stream, "\"prefix\":\"inc\"") == static_cast<size_t>(kTasks));
+    CHECK(Count(HttpGet(url, "/api/tasks/stream?after=0&limit=7").body, "\"seq\":") == 7);
+
+    CHECK(HttpGet(url, "/api/nothing").status == 404);
+    CHECK(HttpGet(url, "/").status == 200);
+  }
+
+  {  // Prometheus.
+    Got got = HttpGet(url, "/metrics");
+    CHECK(got.status == 200);
+    CHECK(absl::StartsWith(got.content_type, "text/plain; version=0.0.4"));
+    const std::string& m = got.body;
+    INFO(m);
+    CHECK(Metric(m, "weft_workers") == 2);
+    CHECK(Metric(m, "weft_threads") == 4);
+    CHECK(Metric(m, "weft_clients") == 1);
+    CHECK(Metric(m, "weft_tasks_finished_total") >= kTasks);
+    CHECK(Metric(m, "weft_tasks_failed_total") == 1);
+    CHECK(Metric(m, "weft_tasks{state=\"memory\"}") >= kTasks);
+    CHECK(Metric(m, "weft_tasks{state=\"erred\"}") == 1);
+    CHECK(Metric(m, "weft_prefix_tasks{prefix=\"inc\",state=\"memory\"}") == kTasks);
+    CHECK(Metric(m, "weft_worker_threads{worker=\"w0\"}") == 2);
+    CHECK(Metric(m, "weft_worker_memory_bytes{worker=\"w0\"}") >= 0);
+    CHECK(Metric(m, "weft_worker_memory_bytes{worker=\"w1\"}") >= 0);
+    CHECK(Metric(m, "weft_worker_keys{worker=\"w0\"}") +
+              Metric(m, "weft_worker_keys{worker=\"w1\"}") >=
+          kTasks);
+  }
+
+  // The page, in a browser.
+  const std::string chromium = Chromium();
+  if (chromium.empty()) {
+    WARN("chromium is not installed: the browser check is skipped (apt-get install chromium)");
+  } else {
+    std::vector<std::string> argv = ChromiumArgs(chromium, "dump");
+    argv.push_back("--dump-dom");
+    argv.push_back(url.base + "/");
+    weft::testing::CommandResult dump = RunCommand(argv, /*timeout_seconds=*/120);
+    const std::string& dom = dump.output;  // stderr mixed in; the DOM is what matters
+    INFO(dom);
+    REQUIRE(dump.exit_code == 0);
+    CHECK(ElementText(dom, "status") == "live");
+    CHECK(ElementText(dom, "workers-count") == "2");
+    CHECK(ElementText(dom, "threads-count") == "4");
+    int64_t finished = -1;
+    CHECK(absl::SimpleAtoi(ElementText(dom, "tasks-finished"), &finished));
+    CHECK(finished >= kTasks);
+    CHECK(ElementText(dom, "tasks-failed") == "1");
+    CHECK(ElementText(dom, "tasks-memory") == std::to_string(kTasks));
+    // A table row and a memory bar per worker, a progress row per prefix.
+    CHECK(Count(dom, "<tr data-worker=\"") == 2);
+    CHECK(Count(dom, "class=\"row\" data-worker=\"") == 2);
+    CHECK(absl::StrContains(dom, "class=\"row\" data-prefix=\"inc\""));
+    CHECK(absl::StrContains(dom, "class=\"row\" data-prefix=\"raise\""));
+    CHECK(absl::StrContains(dom, absl::StrCat(">", kTasks, " / ", kTasks, "<")));
+    // The task stream: one rect per finished run, on both workers.
+    CHECK(Count(dom, "class=\"task\" data-prefix=\"inc\"") == static_cast<size_t>(kTasks));
+    CHECK(Count(dom, "data-worker=\"w1\" x=") + Count(dom, "data-worker=\"w2\" x=") ==
+          static_cast<size_t>(kTasks));
+
+    const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+    std::string png = absl::StrCat(outputs != nullptr ? outputs : ".", "/dashboard.png");
+    argv = ChromiumArgs(chromium, "shot");
+    argv.push_back("--screenshot=" + png);
+    argv.push_back("--window-size=1280,900");
+    argv.push_back(url.base + "/");
+    weft::testing::CommandResult shot = RunCommand(argv, /*timeout_seconds=*/120);
+    INFO(shot.output);
+    REQUIRE(shot.exit_code == 0);
+    std::ifstream in(png, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(bytes.size() > 10'000);
+    CHECK(bytes.substr(0, 8) == "\x89PNG\r\n\x1a\n");
+  }
+}
+
+TEST_CASE("--no-dashboard serves no dashboard") {
+  TestCluster cluster(1, {}, {"--no-dashboard"});
+  CHECK_FALSE(absl::StrContains(cluster.Logs(), "Dashboard at:"));
+  auto client = cluster.Connect();
+  CHECK(client->submit<int64_t>("inc", {1}).result() == 2);
+}
+
+}  // namespace
