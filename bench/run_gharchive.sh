@@ -7,14 +7,20 @@ cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then files=("$@"); else files=(../shared/data/gharchive/2016/*.json.gz); fi
 [ -e "${files[0]}" ] || { echo "no input files (looked in ../shared/data/gharchive/2016)"; exit 1; }
 files=($(realpath "${files[@]}"))
-bazel build //bench:gharchive_bench //scheduler:weft-scheduler //worker:weft-worker >/dev/null 2>&1
+bazel build //bench:gharchive_bench //scheduler:weft-scheduler //worker:weft-worker \
+  //common/io:io_speed //worker/bag:bag_kernels_bench >/dev/null 2>&1
 raw=$(for f in "${files[@]}"; do zcat "$f"; done | wc -c)
 echo "${#files[@]} files, $((raw / 1000000)) MB of JSON"
 bazel-bin/bench/gharchive_bench "${files[@]}" > /tmp/weft-gh.txt
 /usr/bin/python3 bench/dask_gharchive.py "${files[@]}" 2>/dev/null > /tmp/dask-gh.txt
-python3 - "$raw" <<'PY'
+# The raw limit on one core: ISA-L inflate from memory, then simdjson validation.
+dir=$(dirname "${files[0]}")
+isal=$(bazel-bin/common/io/io_speed "$dir/*.json.gz" | sed -n 's/^ISA-L.* \([0-9.]*\) MB\/s$/\1/p')
+parse=$(bazel-bin/worker/bag/bag_kernels_bench "$dir" | sed -n 's/^parse_json (validate) *[0-9.]* ms *\([0-9.]*\) MB\/s$/\1/p')
+python3 - "$raw" "$isal" "$parse" <<'PY'
 import sys
 raw = int(sys.argv[1])
+isal, parse = float(sys.argv[2] or 0), float(sys.argv[3] or 0)
 def load(p):
     return dict((l.split()[0], float(l.split()[1])) for l in open(p) if len(l.split()) == 2)
 w, d = load("/tmp/weft-gh.txt"), load("/tmp/dask-gh.txt")
@@ -24,4 +30,10 @@ for k in w:
     print(f"{k:<28}{w[k]*1000:>10.1f}ms{d[k]*1000:>10.1f}ms{d[k]/max(w[k],1e-9):>10.1f}x")
 wm = w.get("memory_managed", 0); dm = d.get("memory_managed", 0)
 print(f"{'memory held (x JSON size)':<28}{wm/raw:>11.2f}x{dm/raw:>11.2f}x")
+if isal and parse:
+    limit = 1 / (1 / isal + 1 / parse)  # MB/s on one core
+    stream = raw / 1e6 / w["stream_filter_count"]
+    print(f"raw limit, one core: ISA-L {isal:.0f} MB/s + simdjson {parse:.0f} MB/s "
+          f"= {limit:.0f} MB/s; weft streams {stream:.0f} MB/s on 2 workers "
+          f"= {stream / (2 * limit):.0%} of 2 cores' limit")
 PY
