@@ -6,6 +6,8 @@ cd "$(dirname "$0")"
 ./setup.sh
 # Real GitHub Archive files beside the project, when present (tests skip without them).
 data="$(cd .. && pwd)/shared/data/gharchive"
+env_flags=()
+[ -d "$data" ] && env_flags+=(--test_env=WEFT_GHARCHIVE_DIR="$data")
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(//...)
-exec bazel test --test_env=WEFT_GHARCHIVE_DIR="$data" "${targets[@]}"
+exec bazel test "${env_flags[@]}" "${targets[@]}"

@@ -1,6 +1,7 @@
 // The Bag functions on a real GitHub Archive hour, checked against answers computed
 // independently by python3 (json + gzip). Also runs them by name through the workers'
 // function registry, as the worker does. Skips when WEFT_GHARCHIVE_DIR is not set.
+#include <filesystem>
 #include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
@@ -66,8 +67,8 @@ absl::StatusOr<Value> Call(const FunctionRegistry& registry, const std::string& 
 
 TEST_CASE("a real GitHub Archive hour matches python's answers") {
   const char* dir = std::getenv("WEFT_GHARCHIVE_DIR");
-  if (dir == nullptr) {
-    WARN("WEFT_GHARCHIVE_DIR is not set: skipping the GitHub Archive test");
+  if (dir == nullptr || !std::filesystem::is_directory(dir)) {
+    WARN("WEFT_GHARCHIVE_DIR is not set or not a folder: skipping the GitHub Archive test");
     return;
   }
   const std::string file = std::string(dir) + "/" + kHour;
