@@ -81,7 +81,13 @@ int RunGharchive(const GharchiveFlags& flags) {
   });
   if (!ok) return 1;
 
-  ok &= Step(**client, "records.take(1)", [&] { return Show(records.take(1), {}); });
+  ok &= Step(**client, "records.take(1)", [&]() -> absl::StatusOr<std::string> {
+    auto first = records.take(1);
+    if (!first.ok()) return first.status();
+    std::string out;
+    for (const Value& record : *first) out += "  " + ToJson(record) + "\n";
+    return out;
+  });
   ok &= Step(**client, "records.pluck(\"type\").frequencies()", [&] {
     return Show(records.pluck("type").frequencies().compute(), {"type", "count"});
   });
