@@ -8,12 +8,14 @@
 // Each task takes --duration simulated seconds; results are --nbytes bytes.
 //
 // Prints: tasks, workers, wall seconds (total, of which graph building), tasks/s,
-// microseconds per task, peak RSS and RSS bytes per task, steals; and last, one line
-// `sim <us per task>` for bench/run_scheduler_sim.sh.
+// microseconds per task, peak RSS and RSS bytes per task (and the RSS once the input graph
+// is built, and after UpdateGraph: the graph message itself is most of the peak), steals;
+// and last, one line `sim <us per task>` for bench/run_scheduler_sim.sh.
 #include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <queue>
 #include <string>
@@ -36,13 +38,20 @@ double Since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Peak resident set size in bytes (VmHWM), or getrusage's maxrss.
-int64_t PeakRss() {
+// A "<field>: N kB" line of /proc/self/status, in bytes; -1 if absent.
+int64_t StatusBytes(const char* field) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+    if (line.rfind(field, 0) == 0) return std::stoll(line.substr(std::strlen(field))) * 1024;
   }
+  return -1;
+}
+
+// Peak resident set size in bytes (VmHWM), or getrusage's maxrss.
+int64_t PeakRss() {
+  int64_t peak = StatusBytes("VmHWM:");
+  if (peak >= 0) return peak;
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return int64_t{usage.ru_maxrss} * 1024;
@@ -236,6 +245,7 @@ int Main(int argc, char** argv) {
   proto::UpdateGraph graph = BuildGraph(tasks, width);
   const int64_t n = graph.tasks_size();
   const double build_seconds = Since(start);
+  const int64_t graph_rss = StatusBytes("VmRSS:");
 
   const Clock::time_point schedule_start = Clock::now();
   SchedulerOptions options;
@@ -249,6 +259,7 @@ int Main(int argc, char** argv) {
     return 1;
   }
   const double submit_seconds = Since(schedule_start);
+  const int64_t submitted_rss = StatusBytes("VmRSS:");
   const double simulated = sim.Run();
   const double schedule_seconds = Since(schedule_start);
   const double total = Since(start);
@@ -265,6 +276,8 @@ int Main(int argc, char** argv) {
               n / schedule_seconds, 1e6 * schedule_seconds / n);
   std::printf("peak RSS            %.1f MB (%.0f bytes per task)\n", peak / 1e6,
               static_cast<double>(peak) / n);
+  std::printf("RSS                 %.1f MB with the graph built, %.1f MB after UpdateGraph\n",
+              graph_rss / 1e6, submitted_rss / 1e6);
   std::printf("steals              %lld requested, %lld done\n",
               (long long)state.steals_requested(), (long long)state.steals_done());
   std::printf("illegal transitions %lld\n", (long long)state.illegal_transitions());

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "scheduler/scheduler_state.h"
 
 namespace weft::scheduler {
@@ -15,13 +16,24 @@ void FillLocation(const TaskState& ts, proto::KeyLocation* location) {
 
 }  // namespace
 
+void FillTaskSpec(const TaskState& ts, proto::TaskSpec* spec) {
+  // `rest` is what the scheduler serialized itself: it always parses.
+  if (!spec->ParseFromString(ts.rest)) {
+    WEFT_LOG_ERROR("task {}: its stored spec does not parse", ts.key());
+  }
+  spec->set_key(ts.key());
+  spec->set_function(ts.function());
+  spec->mutable_dependencies()->Reserve(static_cast<int>(ts.dependencies.size()));
+  for (const TaskState* dep : ts.dependencies) spec->add_dependencies(dep->key());
+}
+
 void SchedulerState::SendCompute(WorkerState* w, const TaskState& ts) {
   if (w->removed) return;
   open_free_keys_.erase(w);  // later frees must come after this compute
   WorkerMessage& message = out_.to_workers.emplace_back();
   message.worker_id = w->id;
   proto::ComputeTask* compute = message.instruction.mutable_compute();
-  *compute->mutable_task() = ts.spec;
+  FillTaskSpec(ts, compute->mutable_task());
   for (const TaskState* dep : ts.dependencies) FillLocation(*dep, compute->add_who_has());
   compute->set_priority(ts.priority);
 }

@@ -218,7 +218,7 @@ absl::Status SchedulerState::TaskFailed(const std::string& worker_id,
     for (const std::string& key : msg.missing_dependencies()) {
       TaskState* dep = FindTask(key);
       if (dep == nullptr || dep->status != S::kMemory) continue;
-      for (WorkerState* holder : std::vector<WorkerState*>(dep->who_has)) {
+      for (WorkerState* holder : std::vector<WorkerState*>(dep->who_has.begin(), dep->who_has.end())) {
         SendFreeKey(holder, key);
         RemoveReplica(dep, holder);
       }
@@ -263,35 +263,66 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
   Begin("update-graph");
   ClientState* cs = FindClient(client_id);
   if (cs == nullptr) return absl::NotFoundError(absl::StrCat("unknown client ", client_id));
-  // New keys only: a known key is the same work, already done or under way.
-  // The specs are taken out of the message one by one, from the end (so each one's
-  // storage is freed as it moves into its TaskState, rather than a million empty shells
-  // living until the end of the event), then put back in submission order.
+  // New keys only: a known key is the same work, already done or under way (and of a
+  // key given twice in one graph, the first spec counts).
+  // The specs are taken out of the message one by one, in submission order (reversed in
+  // place, then released from the end), so each one's storage is freed as its TaskState
+  // takes what it keeps, rather than a million protos living until the end of the event.
+  // A task's dependencies are wired at once when they are all known (submitted before
+  // it, as usual), else once the whole graph is in, always in spec order.
+  google::protobuf::RepeatedPtrField<proto::TaskSpec>& specs = *msg.mutable_tasks();
+  for (int i = 0, j = specs.size() - 1; i < j; ++i, --j) specs.SwapElements(i, j);
   std::vector<TaskState*> added;
-  added.reserve(msg.tasks_size());
-  tasks_.reserve(tasks_.size() + msg.tasks_size());
-  while (!msg.tasks().empty()) {
-    std::unique_ptr<proto::TaskSpec> spec(msg.mutable_tasks()->ReleaseLast());
+  added.reserve(specs.size());
+  tasks_.reserve(tasks_.size() + specs.size());
+  std::vector<std::pair<TaskState*, std::vector<std::string>>> unwired;
+  absl::InlinedVector<TaskState*, 4> deps;
+  while (!specs.empty()) {
+    std::unique_ptr<proto::TaskSpec> spec(specs.ReleaseLast());
     if (spec->key().empty() || tasks_.contains(spec->key())) continue;
-    auto owned = std::make_unique<TaskState>(std::move(*spec), /*task_priority=*/0);
+    std::string key = std::move(*spec->mutable_key());
+    spec->clear_key();
+    const std::string* function = &*functions_.insert(spec->function()).first;
+    spec->clear_function();
+    google::protobuf::RepeatedPtrField<std::string> dependency_keys;
+    dependency_keys.Swap(spec->mutable_dependencies());
+    std::string rest;
+    spec->SerializeToString(&rest);
     spec.reset();
+
+    auto owned = std::make_unique<TaskState>(std::move(key), function, std::move(rest));
     TaskState* ts = owned.get();
     ts->prefix = PrefixFor(ts->key());
     ts->serial = next_task_serial_++;
-    tasks_.emplace(ts->key(), std::move(owned));
+    tasks_.insert(std::move(owned));
     ++status_counts_[static_cast<int>(S::kReleased)];
     ++ts->prefix->status_counts[static_cast<int>(S::kReleased)];
     live_prefixes_.insert(ts->prefix);
     added.push_back(ts);
+
+    deps.clear();
+    for (const std::string& dep_key : dependency_keys) {
+      TaskState* dep = FindTask(dep_key);
+      if (dep == nullptr || dep == ts) break;
+      deps.push_back(dep);
+    }
+    if (deps.size() == static_cast<size_t>(dependency_keys.size())) {
+      for (TaskState* dep : deps) {
+        if (dep->dependents.insert(ts)) ts->dependencies.push_back(dep);
+      }
+    } else {
+      unwired.emplace_back(ts, std::vector<std::string>(
+                                   std::make_move_iterator(dependency_keys.begin()),
+                                   std::make_move_iterator(dependency_keys.end())));
+    }
   }
-  std::reverse(added.begin(), added.end());
   std::vector<std::pair<TaskState*, std::string>> unknown_deps;
-  for (TaskState* ts : added) {
-    for (const std::string& key : ts->spec.dependencies()) {
+  for (auto& [ts, keys] : unwired) {
+    for (std::string& key : keys) {
       TaskState* dep = FindTask(key);
       if (dep == nullptr || dep == ts) {
-        unknown_deps.emplace_back(ts, key);
-      } else if (dep->dependents.insert(ts).second) {
+        unknown_deps.emplace_back(ts, std::move(key));
+      } else if (dep->dependents.insert(ts)) {
         ts->dependencies.push_back(dep);
       }
     }
@@ -321,7 +352,7 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
       SendKeyStatus(cs, std::move(unknown));
       continue;
     }
-    if (ts->who_wants.insert(cs).second) cs->wants.insert(ts);
+    if (ts->who_wants.insert(cs)) cs->wants.insert(ts);
     ReportWanted(cs, ts);
     if (ts->status == S::kReleased) Recommend(&recs, ts, S::kWaiting);
   }
@@ -450,7 +481,7 @@ void SchedulerState::FillInfo(proto::InfoReply* reply) const {
 
 TaskState* SchedulerState::FindTask(absl::string_view key) const {
   auto it = tasks_.find(key);
-  return it == tasks_.end() ? nullptr : it->second.get();
+  return it == tasks_.end() ? nullptr : it->get();
 }
 
 WorkerState* SchedulerState::FindWorker(const std::string& id) const {

@@ -50,6 +50,8 @@
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -324,8 +326,26 @@ class SchedulerState {
   const SchedulerOptions options_;
   const std::unique_ptr<PlacementPolicy> placement_;
 
-  // Tasks by key. The keys view the key inside each TaskState's spec.
-  absl::flat_hash_map<absl::string_view, std::unique_ptr<TaskState>> tasks_;
+  // Tasks, found by key (the set hashes and compares TaskState::key()): one pointer per
+  // slot rather than a key view and a pointer.
+  struct TaskKeyHash {
+    using is_transparent = void;
+    size_t operator()(absl::string_view key) const { return absl::Hash<absl::string_view>()(key); }
+    size_t operator()(const std::unique_ptr<TaskState>& ts) const { return (*this)(ts->key()); }
+  };
+  struct TaskKeyEq {
+    using is_transparent = void;
+    static absl::string_view KeyOf(absl::string_view key) { return key; }
+    static absl::string_view KeyOf(const std::unique_ptr<TaskState>& ts) { return ts->key(); }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return KeyOf(a) == KeyOf(b);
+    }
+  };
+  absl::flat_hash_set<std::unique_ptr<TaskState>, TaskKeyHash, TaskKeyEq> tasks_;
+  // Function names, one copy each (TaskState points at them); kept for the scheduler's
+  // lifetime, as prefixes_.
+  absl::node_hash_set<std::string> functions_;
   absl::flat_hash_set<TaskState*> no_worker_;  // tasks in kNoWorker
   // Tasks in kQueued, by priority: the first goes out when a worker has room.
   absl::btree_set<std::pair<int64_t, TaskState*>> queued_;

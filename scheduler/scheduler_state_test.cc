@@ -57,6 +57,48 @@ TEST_CASE("a chain x -> y -> z runs in order and frees its intermediates") {
   CHECK(h.state.Story("x").empty());
 }
 
+// The scheduler keeps a task's spec compact (key, interned function, the rest serialized,
+// dependencies as pointers) and builds it again for ComputeTask: the worker must get
+// exactly what the client sent.
+TEST_CASE("a worker gets each task's spec as submitted, args and dependencies included") {
+  Harness h;
+  std::string w = h.AddWorker("a");
+  std::string c = h.AddClient();
+  proto::TaskSpec y;  // submitted before its dependency x: wired once the graph is in
+  y.set_key("y");
+  y.set_function("combine");
+  y.add_args()->set_literal(std::string("\x01\x00literal", 9));
+  y.add_args()->set_key("x");
+  proto::ArgList* list = y.add_args()->mutable_list();
+  list->add_items()->set_key("z");
+  list->add_items()->set_key("x");
+  list->add_items()->set_literal("2");
+  y.add_dependencies("z");
+  y.add_dependencies("x");
+  proto::TaskSpec x = Harness::Task("x", {}, "load");
+  proto::TaskSpec z = Harness::Task("z", {}, "load");
+  proto::TaskSpec x_again = Harness::Task("x", {"z"}, "other");  // the first spec counts
+  h.Submit(c, {y, x, z, x_again}, {"y"});
+
+  auto take_computes = [&h] {
+    std::vector<proto::TaskSpec> specs;
+    for (const WorkerMessage& m : h.state.TakeInstructions().to_workers) {
+      if (m.instruction.has_compute()) specs.push_back(m.instruction.compute().task());
+    }
+    return specs;
+  };
+  std::vector<proto::TaskSpec> roots = take_computes();
+  REQUIRE(roots.size() == 2);
+  CHECK(roots[0].SerializeAsString() == z.SerializeAsString());  // y needs z first
+  CHECK(roots[1].SerializeAsString() == x.SerializeAsString());
+  REQUIRE(h.Finish(w, "x").ok());
+  REQUIRE(h.Finish(w, "z").ok());
+  std::vector<proto::TaskSpec> next = take_computes();
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].DebugString() == y.DebugString());
+  CHECK(next[0].SerializeAsString() == y.SerializeAsString());
+}
+
 TEST_CASE("without workers ready tasks wait in no-worker until one joins") {
   Harness h;
   std::string c = h.AddClient();

@@ -15,8 +15,10 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "proto/weft.pb.h"
+#include "scheduler/ptr_set.h"
 
 namespace weft::scheduler {
 
@@ -93,43 +95,58 @@ struct TaskPrefix {
   }
 };
 
+// One task. Kept compact (a million of them is an ordinary graph): the spec is not kept
+// as a proto::TaskSpec, whose every arg and key is a heap object, but as its key, its
+// function (interned) and the rest of it serialized; the dependency keys are not kept
+// twice, since `dependencies` points at those tasks. FillTaskSpec builds the TaskSpec
+// again when a worker is to run it. The sets are PtrSets (no heap while small).
 struct TaskState {
-  TaskState(proto::TaskSpec task_spec, int64_t task_priority)
-      : spec(std::move(task_spec)), priority(task_priority) {}
+  TaskState(std::string task_key, const std::string* task_function, std::string spec_rest)
+      : key_(std::move(task_key)), function_(task_function), rest(std::move(spec_rest)) {}
 
-  const std::string& key() const { return spec.key(); }
-  const std::string& function() const { return spec.function(); }
+  const std::string& key() const { return key_; }
+  const std::string& function() const { return *function_; }
 
-  proto::TaskSpec spec;
+ private:
+  std::string key_;
+  const std::string* function_;  // interned by the SchedulerState; never null
+
+ public:
+  // The TaskSpec less key, function and dependencies, serialized: its args (and any
+  // field the spec gains later).
+  std::string rest;
   // Lower runs first: graphs first come first served, within a graph depth-first (see
   // ordering.h). Unique per task.
-  int64_t priority;
-  TaskStatus status = TaskStatus::kReleased;
+  int64_t priority = 0;
   TaskPrefix* prefix = nullptr;  // owned by the SchedulerState; never null once added
+  uint64_t serial = 0;           // unique per task record: finds its transitions in the log
 
-  std::vector<TaskState*> dependencies;         // each once, in spec order
-  absl::flat_hash_set<TaskState*> dependents;   // every known task that depends on this one
-  absl::flat_hash_set<TaskState*> waiting_on;   // kWaiting: dependencies not in memory yet
-  absl::flat_hash_set<TaskState*> waiters;      // dependents in waiting/no-worker/processing
-  absl::flat_hash_set<ClientState*> who_wants;  // clients holding a future for this key
-  std::vector<WorkerState*> who_has;            // kMemory: workers holding the result
-  WorkerState* processing_on = nullptr;         // kProcessing: where it runs
+  absl::InlinedVector<TaskState*, 2> dependencies;  // each once, in spec order
+  PtrSet<TaskState> dependents;   // every known task that depends on this one
+  PtrSet<TaskState> waiting_on;   // kWaiting: dependencies not in memory yet
+  PtrSet<TaskState> waiters;      // dependents in waiting/no-worker/processing
+  PtrSet<ClientState> who_wants;  // clients holding a future for this key
+  absl::InlinedVector<WorkerState*, 1> who_has;  // kMemory: workers holding the result
+  WorkerState* processing_on = nullptr;          // kProcessing: where it runs
   // kProcessing: the estimated duration added to processing_on->occupancy when it was
   // assigned (taken off again, exactly, when it stops).
   double occupancy = 0;
   // kProcessing: a StealRequest for it is in flight; the worker that gets it if the
   // victim (processing_on) gives it up. Null when no steal is under way, or the thief left.
   WorkerState* steal_thief = nullptr;
-  bool stealing = false;  // a StealRequest is in flight (steal_thief may be gone)
-
   int64_t nbytes = -1;               // size of the result, once known
-  int suspicious = 0;                // workers that died while running this task
   std::unique_ptr<ErrorInfo> error;  // kErred only
-  uint64_t serial = 0;               // unique per task record: finds its transitions in the log
+  TaskStatus status = TaskStatus::kReleased;
+  bool stealing = false;             // a StealRequest is in flight (steal_thief may be gone)
+  int32_t suspicious = 0;            // workers that died while running this task
 
   // A client wants it, or a dependent that is waiting or running needs its result.
   bool needed() const { return !who_wants.empty() || !waiters.empty(); }
 };
+
+// Sets *spec to the TaskSpec `ts` was submitted with: key, function, the rest, and the
+// keys of its dependencies in spec order, each once. (Defined in instructions.cc.)
+void FillTaskSpec(const TaskState& ts, proto::TaskSpec* spec);
 
 struct WorkerState {
   std::string id;  // "w1", "w2", ...: unique for the scheduler's lifetime

@@ -323,7 +323,7 @@ void SchedulerState::ProcessingToReleased(TaskState* ts, const TransitionArgs&, 
 // or the last worker holding it died (then it is recomputed if still needed, and its
 // wanters hear LOST first).
 void SchedulerState::MemoryToReleased(TaskState* ts, const TransitionArgs&, Recs* recs) {
-  std::vector<WorkerState*> holders = ts->who_has;
+  std::vector<WorkerState*> holders(ts->who_has.begin(), ts->who_has.end());
   for (WorkerState* w : holders) {
     SendFreeKey(w, ts->key());
     RemoveReplica(ts, w);
@@ -469,9 +469,8 @@ void SchedulerState::Forget(TaskState* ts, Recs* recs) {
   }
   ts->dependencies.clear();
   SetStatus(ts, S::kForgotten);
-  auto it = tasks_.find(ts->key());
-  retired_tasks_.push_back(std::move(it->second));
-  tasks_.erase(it);
+  auto node = tasks_.extract(tasks_.find(ts->key()));
+  retired_tasks_.push_back(std::move(node.value()));
 }
 
 void SchedulerState::AddReplica(TaskState* ts, WorkerState* w, int64_t nbytes) {

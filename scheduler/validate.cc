@@ -17,7 +17,8 @@ absl::Status Broken(const TaskState& ts, absl::string_view what) {
       absl::StrCat("task ", ts.key(), " (", TaskStatusName(ts.status), "): ", what));
 }
 
-bool Contains(const std::vector<WorkerState*>& v, const WorkerState* w) {
+template <typename Vector>
+bool Contains(const Vector& v, const WorkerState* w) {
   return std::find(v.begin(), v.end(), w) != v.end();
 }
 
@@ -79,8 +80,8 @@ absl::Status SchedulerState::ValidateTask(const TaskState& ts) const {
 
 absl::Status SchedulerState::Validate() const {
   std::array<int64_t, kNumTaskStatuses> counts{};
-  for (const auto& [key, ts] : tasks_) {
-    if (key != ts->key()) return Broken(*ts, "indexed under another key");
+  for (const auto& ts : tasks_) {
+    if (FindTask(ts->key()) != ts.get()) return Broken(*ts, "not found under its key");
     ++counts[static_cast<int>(ts->status)];
     WEFT_RETURN_IF_ERROR(ValidateTask(*ts));
   }
