@@ -237,8 +237,9 @@ TEST_CASE("hand-built graphs: get, persist, wait and as_completed") {
   CHECK(info->tasks_by_state["memory"] == 1);
 
   // as_completed yields each future once, the quick one (on the idle worker) first.
-  std::vector<Future<weft::Value>> futures = {client->submit("sleep", {1.0}),
-                                              client->submit("inc", {1})};
+  auto slow = client->submit("sleep", {1.0});
+  absl::SleepFor(absl::Milliseconds(200));  // running on one worker; the other is idle
+  std::vector<Future<weft::Value>> futures = {slow, client->submit("inc", {1})};
   weft::AsCompleted<weft::Value> done(futures);
   std::vector<std::string> order;
   while (auto f = done.next(absl::Seconds(30))) order.push_back(f->key());
