@@ -37,6 +37,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/signals.h"
 #include "common/security.h"
 #include "common/security_flags.h"
 #include "common/version.h"
@@ -183,11 +184,7 @@ int Run(int argc, char** argv) {
   }
 
   // Signals are taken by sigwait below; every thread started from here inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = BlockStopSignals();
 
   ServiceOptions options;
   options.scheduler.worker_timeout = absl::Seconds(worker_timeout);

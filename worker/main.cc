@@ -35,6 +35,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/signals.h"
 #include "common/security.h"
 #include "common/security_flags.h"
 #include "common/version.h"
@@ -117,16 +118,6 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-// Blocks SIGINT/SIGTERM in every thread (call before starting any); a watcher thread
-// receives them with sigtimedwait.
-sigset_t BlockStopSignals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return signals;
-}
 
 absl::StatusOr<std::string> SchedulerAddress(const Flags& flags) {
   if (!flags.scheduler_address.empty()) return flags.scheduler_address;
