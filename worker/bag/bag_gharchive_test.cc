@@ -1,12 +1,12 @@
 // The Bag functions on a real GitHub Archive hour, checked against answers computed
 // independently by python3 (json + gzip). Also runs them by name through the workers'
 // function registry, as the worker does. Skips when WEFT_GHARCHIVE_DIR is not set.
-#include <filesystem>
 #include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 

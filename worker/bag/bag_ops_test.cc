@@ -1,11 +1,11 @@
 #include "worker/bag/bag_ops.h"
 
-#include <filesystem>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
