@@ -106,6 +106,26 @@ TEST_CASE("work spreads to a worker that joins late") {
   for (int i = 0; i < 30; ++i) CHECK(futures[i].result() == i + 1);
 }
 
+TEST_CASE("stealing moves queued tasks to a worker that joins idle") {
+  TestCluster cluster(1);
+  auto client = cluster.Connect();
+  // Every task depends on x, so all of them go to the one worker (no scheduler-side
+  // queuing: only tasks without dependencies are queued); when a second worker joins
+  // idle, the scheduler steals tasks that have not started.
+  auto x = client->submit<int64_t>("inc", {0});
+  REQUIRE(x.result() == 1);
+  std::vector<Future<int64_t>> futures;
+  for (int i = 0; i < 30; ++i) futures.push_back(client->submit<int64_t>("slowinc", {x, 0.2 + i * 1e-6}));
+  absl::SleepFor(absl::Milliseconds(300));
+  cluster.AddWorker();
+  REQUIRE(cluster.WaitForWorkers(2));
+  REQUIRE(client->wait(futures, absl::Seconds(60)).ok());
+  std::set<std::string> used;
+  for (const auto& [key, where] : client->who_has(futures)) used.insert(where.begin(), where.end());
+  CHECK(used.size() == 2);
+  for (const auto& f : futures) CHECK(f.result() == 2);
+}
+
 TEST_CASE("spill and unspill under a small memory limit give correct results") {
   TestCluster cluster(2, {"--memory-limit", "200MB", "--memory-pause-fraction", "0.98"});
   auto client = cluster.Connect();
