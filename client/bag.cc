@@ -172,33 +172,51 @@ Bag Bag::repartition(int npartitions) const {
 // ---------------------------------------------------------------------------
 // Reductions
 
-BagNodePtr Bag::Reduce(const std::string& partial, const std::vector<Value>& partial_args,
-                       const std::string& merge, const std::vector<Value>& merge_args) const {
-  std::vector<BagNodePtr> level;
-  for (const auto& p : parts_) level.push_back(BagNode::Make(partial, WithPartition(p, partial_args)));
-  if (level.empty()) {
-    // An empty bag: merge nothing, so the result is the merge of no partials.
-    std::vector<NodeArg> args = {NodeArg::ListOf({})};
+namespace {
+
+// Combines `level` with `merge(list of up to kSplitEvery inputs, merge_args...)` in a tree
+// until one node is left.
+BagNodePtr TreeMerge(std::vector<BagNodePtr> level, const std::string& merge,
+                     const std::vector<Value>& merge_args) {
+  auto merge_node = [&](std::vector<BagNodePtr> group) {
+    std::vector<NodeArg> args = {NodeArg::ListOf(std::move(group))};
     for (const Value& v : merge_args) args.push_back(NodeArg::Literal(v));
     return BagNode::Make(merge, std::move(args));
-  }
+  };
+  // An empty bag: the merge of no partials.
+  if (level.empty()) return merge_node({});
   do {
     std::vector<BagNodePtr> next;
     for (size_t i = 0; i < level.size(); i += kSplitEvery) {
-      std::vector<BagNodePtr> group(level.begin() + i,
-                                    level.begin() + std::min(level.size(), i + kSplitEvery));
-      std::vector<NodeArg> args = {NodeArg::ListOf(std::move(group))};
-      for (const Value& v : merge_args) args.push_back(NodeArg::Literal(v));
-      next.push_back(BagNode::Make(merge, std::move(args)));
+      next.push_back(merge_node(std::vector<BagNodePtr>(
+          level.begin() + i, level.begin() + std::min(level.size(), i + kSplitEvery))));
     }
     level = std::move(next);
   } while (level.size() > 1);
   return level.front();
 }
 
+}  // namespace
+
+BagNodePtr Bag::Reduce(const std::string& partial, const std::vector<Value>& partial_args,
+                       const std::string& merge, const std::vector<Value>& merge_args) const {
+  std::vector<BagNodePtr> level;
+  for (const auto& p : parts_) level.push_back(BagNode::Make(partial, WithPartition(p, partial_args)));
+  return TreeMerge(std::move(level), merge, merge_args);
+}
+
 Item Bag::count() const {
-  // count does not care about pluck: one item per record either way.
-  return Item(core_, Reduce("bag.count", {}, "sum", {}));
+  // count does not care about pluck: one item per record either way. filter().count() on
+  // partitions not yet computed runs as one bag.filter_count task each: the selection is
+  // counted, never built.
+  bool all_filters = !parts_.empty();
+  for (const auto& p : parts_) all_filters &= p->persisted == nullptr && p->function == "bag.filter";
+  if (!all_filters) return Item(core_, Reduce("bag.count", {}, "sum", {}));
+  std::vector<BagNodePtr> partials;
+  for (const auto& p : parts_) {
+    partials.push_back(BagNode::Make("bag.filter_count", {p->args[0], p->args[1]}));
+  }
+  return Item(core_, TreeMerge(std::move(partials), "sum", {}));
 }
 
 Bag Bag::frequencies() const {

@@ -113,7 +113,7 @@ TEST_CASE("a script piped into weft shell: answers, timings, errors, and the ses
              Catch::Contains("error: column 15: expected a value, found the end of the line\n"));
   CHECK_THAT(run.output, Catch::Contains(
                              "error: column 14: argument 'k' of topk() must be an int, not a string\n"));
-  CHECK_THAT(run.output, Catch::Contains("error: bag.filter(): bad filter expression \"type ==\""));
+  CHECK_THAT(run.output, Catch::Contains("bad filter expression \"type ==\""));
   CHECK_THAT(run.output, Catch::Contains("bag.topk(k: int, key: string = \"\")"));
 
   // The session went on after the errors, and stopped at quit.

@@ -14,6 +14,7 @@ WEFT_FUNCTION("bag.count_malformed", CountMalformed);
 WEFT_FUNCTION("bag.pluck", Pluck);
 WEFT_FUNCTION("bag.filter", Filter);
 WEFT_FUNCTION("bag.count", Count);
+WEFT_FUNCTION("bag.filter_count", FilterCount);
 WEFT_FUNCTION("bag.take", Take);
 WEFT_FUNCTION("bag.concat", Concat);
 WEFT_FUNCTION("bag.split", Split);

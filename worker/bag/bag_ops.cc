@@ -25,6 +25,24 @@ absl::StatusOr<Value> Pluck(const Value& part, const std::string& path_text) {
   return Value(std::move(out));
 }
 
+namespace {
+
+// Which lines of a JsonLines partition pass `expr`: each leaf is evaluated once per
+// distinct value of its (cached) column.
+// REQUIRES: part is JsonLines.
+absl::StatusOr<std::vector<uint8_t>> SelectionMask(const Value& part, const FilterExpr& expr) {
+  std::vector<std::shared_ptr<const Column>> owned;
+  std::vector<const Column*> columns;
+  for (const Path& path : expr.paths()) {
+    WEFT_ASSIGN_OR_RETURN(std::shared_ptr<const Column> column, ColumnOf(part, path));
+    columns.push_back(column.get());
+    owned.push_back(std::move(column));
+  }
+  return expr.Evaluate(columns, part.as_json_lines().num_lines());
+}
+
+}  // namespace
+
 absl::StatusOr<Value> Filter(const Value& part, const std::string& expression) {
   WEFT_RETURN_IF_ERROR(ExpectPartition(part, "bag.filter"));
   WEFT_ASSIGN_OR_RETURN(FilterExpr expr, FilterExpr::Parse(expression));
@@ -35,18 +53,20 @@ absl::StatusOr<Value> Filter(const Value& part, const std::string& expression) {
     }
     return Value(std::move(out));
   }
-  // JsonLines: each leaf is evaluated once per distinct value of its (cached) column.
-  std::vector<std::shared_ptr<const Column>> owned;
-  std::vector<const Column*> columns;
-  for (const Path& path : expr.paths()) {
-    WEFT_ASSIGN_OR_RETURN(std::shared_ptr<const Column> column, ColumnOf(part, path));
-    columns.push_back(column.get());
-    owned.push_back(std::move(column));
-  }
-  const JsonLines& lines = part.as_json_lines();
-  const std::vector<uint8_t> mask = expr.Evaluate(columns, lines.num_lines());
+  WEFT_ASSIGN_OR_RETURN(std::vector<uint8_t> mask, SelectionMask(part, expr));
   if (std::all_of(mask.begin(), mask.end(), [](uint8_t b) { return b != 0; })) return part;
-  return Value(SelectLines(lines, mask));
+  return Value(SelectLines(part.as_json_lines(), mask));
+}
+
+absl::StatusOr<int64_t> FilterCount(const Value& part, const std::string& expression) {
+  WEFT_RETURN_IF_ERROR(ExpectPartition(part, "bag.filter_count"));
+  WEFT_ASSIGN_OR_RETURN(FilterExpr expr, FilterExpr::Parse(expression));
+  if (part.is_list()) {
+    return static_cast<int64_t>(std::count_if(part.as_list().begin(), part.as_list().end(),
+                                              [&](const Value& v) { return expr.Matches(v); }));
+  }
+  WEFT_ASSIGN_OR_RETURN(std::vector<uint8_t> mask, SelectionMask(part, expr));
+  return static_cast<int64_t>(std::count_if(mask.begin(), mask.end(), [](uint8_t b) { return b != 0; }));
 }
 
 absl::StatusOr<int64_t> Count(const Value& part) {

@@ -53,6 +53,9 @@ absl::StatusOr<Value> Pluck(const Value& part, const std::string& path);
 // The items for which `expression` (filter_expr.h) holds, of the same kind as `part`.
 absl::StatusOr<Value> Filter(const Value& part, const std::string& expression);
 absl::StatusOr<int64_t> Count(const Value& part);
+// How many items pass `expression`: count(filter(part, expression)) without building the
+// filtered partition (the client fuses filter().count() into it).
+absl::StatusOr<int64_t> FilterCount(const Value& part, const std::string& expression);
 // The first n items as Values (records as Value records, field order kept).
 absl::StatusOr<Value> Take(const Value& part, int64_t n);
 // One partition: JsonLines when every non-empty part is JsonLines, else a list.

@@ -279,5 +279,17 @@ TEST_CASE("the edge excerpt: a 211 KB line and a duplicated line") {
   CHECK(Ok(Distinct(parsed, "id")).as_list().size() == 9);
 }
 
+TEST_CASE("filter_count counts what filter keeps, without building it") {
+  Value part = Lines("{\"n\": 1}\n{\"n\": 5}\n{\"x\": 2}\n{\"n\": 7}\n");
+  for (const char* expr : {"n > 2", "exists(n)", "n == 99", "not exists(n)"}) {
+    INFO(expr);
+    CHECK(Ok(FilterCount(part, expr)) == Ok(Count(Ok(Filter(part, expr)))));
+  }
+  CHECK(Ok(FilterCount(part, "n > 2")) == 2);
+  ValueList items = {Value(Record{{"n", Value(3)}}), Value(Record{{"n", Value(1)}})};
+  CHECK(Ok(FilterCount(Value(items), "n >= 3")) == 1);
+  CHECK_FALSE(FilterCount(part, "n >").ok());
+}
+
 }  // namespace
 }  // namespace weft::bag

@@ -61,7 +61,7 @@ namespace {
 // 25 MB shard this way is several times faster than growing a std::string.
 absl::StatusOr<Buffer> ReadToBuffer(io::InputStream& stream) {
   constexpr size_t kMinRead = 1 << 20;
-  size_t capacity = 8 << 20;
+  size_t capacity = 32 << 20;  // an hour of the GitHub Archive fits: no copy to grow it
   size_t size = 0;
   std::unique_ptr<char, decltype(&std::free)> data(static_cast<char*>(std::malloc(capacity)),
                                                    &std::free);
