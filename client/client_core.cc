@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "worker/data_client.h"
@@ -170,44 +171,31 @@ std::shared_ptr<KeyHandle> ClientCore::Submit(proto::TaskSpec task) {
 
 std::vector<std::shared_ptr<KeyHandle>> ClientCore::SubmitMany(
     std::vector<proto::TaskSpec> tasks) {
-  std::vector<std::shared_ptr<KeyHandle>> handles;
-  handles.reserve(tasks.size());
   std::vector<std::string> keys;
   keys.reserve(tasks.size());
   for (const auto& task : tasks) keys.push_back(task.key());
-  proto::UpdateGraph update;
-  {
-    absl::MutexLock lock(&mu_);
-    for (auto& task : tasks) {
-      KeyEntry& entry = keys_[task.key()];
-      if (entry.refs++ == 0) {
-        update.add_wanted_keys(task.key());
-        *update.add_tasks() = std::move(task);
-      }
-    }
-  }
-  // Handles are made after the lock is dropped: a handle's destructor takes it.
-  for (auto& key : keys) {
-    handles.push_back(std::make_shared<KeyHandle>(shared_from_this(), std::move(key)));
-  }
-  if (update.tasks_size() > 0 && writer_ != nullptr) {
-    writer_->Add([&update](proto::ClientRequestBatch* b) {
-      *b->add_requests()->mutable_update_graph() = std::move(update);
-    });
-  }
-  return handles;
+  return SubmitGraph(std::move(tasks), keys, /*skip_held=*/true);
 }
 
 std::vector<std::shared_ptr<KeyHandle>> ClientCore::SubmitGraph(
-    std::vector<proto::TaskSpec> tasks, const std::vector<std::string>& wanted) {
+    std::vector<proto::TaskSpec> tasks, const std::vector<std::string>& wanted, bool skip_held) {
   proto::UpdateGraph update;
-  for (auto& task : tasks) *update.add_tasks() = std::move(task);
   {
     absl::MutexLock lock(&mu_);
+    absl::flat_hash_set<std::string> newly_wanted;
     for (const std::string& key : wanted) {
-      if (keys_[key].refs++ == 0) update.add_wanted_keys(key);
+      if (keys_[key].refs++ == 0) {
+        update.add_wanted_keys(key);
+        newly_wanted.insert(key);
+      }
+    }
+    for (auto& task : tasks) {
+      // With skip_held, a task goes out only the first time this process wants its key.
+      if (skip_held && newly_wanted.erase(task.key()) == 0) continue;
+      *update.add_tasks() = std::move(task);
     }
   }
+  // Handles are made after the lock is dropped: a handle's destructor takes it.
   std::vector<std::shared_ptr<KeyHandle>> handles;
   handles.reserve(wanted.size());
   for (const std::string& key : wanted) {

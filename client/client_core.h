@@ -63,10 +63,12 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // Same for many tasks, sent in one UpdateGraph.
   std::vector<std::shared_ptr<KeyHandle>> SubmitMany(std::vector<proto::TaskSpec> tasks);
 
-  // Sends a graph: every task in `tasks` (the scheduler skips keys it already has), and a
-  // reference on each of `wanted` (keys of `tasks` or already on the cluster).
+  // Sends a graph: the tasks in `tasks` (the scheduler skips keys it already has), and a
+  // reference on each of `wanted` (keys of `tasks` or already on the cluster). With
+  // skip_held, tasks whose key this process already held are not sent again.
   std::vector<std::shared_ptr<KeyHandle>> SubmitGraph(std::vector<proto::TaskSpec> tasks,
-                                                      const std::vector<std::string>& wanted);
+                                                      const std::vector<std::string>& wanted,
+                                                      bool skip_held = false);
 
   // Called by ~KeyHandle.
   void Release(const std::string& key);

@@ -8,12 +8,11 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/scheduler_file.h"
 
 namespace weft::internal {
 namespace fs = std::filesystem;
@@ -21,21 +20,6 @@ namespace fs = std::filesystem;
 namespace {
 
 bool IsExecutable(const fs::path& p) { return ::access(p.c_str(), X_OK) == 0 && fs::is_regular_file(p); }
-
-// {"address": "127.0.0.1:40123"} → 127.0.0.1:40123, or "" while not there yet.
-std::string ReadSchedulerFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return "";
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string s = text.str();
-  size_t key = s.find("\"address\"");
-  if (key == std::string::npos) return "";
-  size_t open = s.find('"', s.find(':', key) + 1);
-  size_t close = open == std::string::npos ? open : s.find('"', open + 1);
-  if (close == std::string::npos) return "";
-  return s.substr(open + 1, close - open - 1);
-}
 
 // The TLS flags of `security` (its token goes through the environment: see TokenEnv).
 std::vector<std::string> TlsFlags(const SecurityOptions& security) {
@@ -171,15 +155,17 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
   if (!pid.ok()) return pid.status();
   cluster->scheduler_pid_ = *pid;
 
-  absl::Time deadline = absl::Now() + timeout;
-  while ((cluster->scheduler_address_ = ReadSchedulerFile(scheduler_file)).empty()) {
-    if (absl::Now() > deadline || Exited(cluster->scheduler_pid_)) {
-      cluster->scheduler_pid_ = -1;
-      return absl::UnavailableError(absl::StrCat(
-          "the local weft-scheduler did not start; its log is ", tmpl, "/scheduler.log"));
-    }
-    absl::SleepFor(absl::Milliseconds(10));
+  bool exited = false;
+  absl::StatusOr<std::string> address =
+      ReadSchedulerFile(scheduler_file, absl::Now() + timeout,
+                        [&] { return exited = Exited(cluster->scheduler_pid_); });
+  if (!address.ok()) {
+    if (exited) cluster->scheduler_pid_ = -1;  // reaped; the destructor stops it otherwise
+    return absl::UnavailableError(absl::StrCat("the local weft-scheduler did not start (",
+                                               address.status().message(), "); its log is ",
+                                               tmpl, "/scheduler.log"));
   }
+  cluster->scheduler_address_ = *std::move(address);
   for (int i = 0; i < options.n_workers; ++i) {
     std::vector<std::string> argv = {*worker_bin, cluster->scheduler_address_,
                                      "--nthreads", absl::StrCat(options.threads_per_worker),

@@ -37,6 +37,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/scheduler_file.h"
 #include "common/signals.h"
 #include "common/security.h"
 #include "common/security_flags.h"
@@ -79,22 +80,6 @@ std::string AdvertisedHost(const std::string& host) {
 std::string JoinHostPort(const std::string& host, int port) {
   bool v6 = host.find(':') != std::string::npos && host.front() != '[';
   return v6 ? absl::StrCat("[", host, "]:", port) : absl::StrCat(host, ":", port);
-}
-
-// Writes the file next to its final name, then renames it: readers never see half.
-bool WriteSchedulerFile(const std::string& path, const std::string& address) {
-  std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << absl::StrFormat("{\"address\": \"%s\", \"pid\": %d}\n", address, ::getpid());
-    out.flush();
-    if (!out) return false;
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
 }
 
 // Starts the dashboard on "HOST:PORT", ":PORT" or "PORT" (no host: the scheduler's --host),
@@ -229,10 +214,12 @@ int Run(int argc, char** argv) {
   }
 
   std::string address = JoinHostPort(AdvertisedHost(host), bound_port);
-  if (!scheduler_file.empty() && !WriteSchedulerFile(scheduler_file, address)) {
-    WEFT_LOG_ERROR("could not write the scheduler file {}", scheduler_file);
-    server->Shutdown();
-    return 1;
+  if (!scheduler_file.empty()) {
+    if (absl::Status written = WriteSchedulerFile(scheduler_file, address); !written.ok()) {
+      WEFT_LOG_ERROR("could not write the scheduler file: {}", std::string(written.message()));
+      server->Shutdown();
+      return 1;
+    }
   }
   WEFT_LOG_INFO("weft-scheduler {} listening on {} ({})", kVersion,
                 JoinHostPort(host, bound_port), security->Describe());

@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "client/local_cluster.h"
+#include "common/scheduler_file.h"
 
 namespace weft::testing {
 namespace fs = std::filesystem;
@@ -71,20 +72,9 @@ TestCluster::TestCluster(int n_workers, std::vector<std::string> worker_args,
   auto pid = internal::SpawnChild(argv, dir_ + "/scheduler.log");
   if (!pid.ok()) throw std::runtime_error(pid.status().ToString());
   scheduler_ = *pid;
-  absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (address_.empty()) {
-    std::string text = ReadFile(file);
-    size_t colon = text.find("\"address\"");
-    if (colon != std::string::npos) {
-      size_t open = text.find('"', text.find(':', colon) + 1);
-      size_t close = text.find('"', open + 1);
-      if (open != std::string::npos && close != std::string::npos) {
-        address_ = text.substr(open + 1, close - open - 1);
-      }
-    }
-    if (absl::Now() > deadline) throw std::runtime_error("scheduler did not start: " + Logs());
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  auto address = ReadSchedulerFile(file, absl::Now() + absl::Seconds(30));
+  if (!address.ok()) throw std::runtime_error("scheduler did not start: " + Logs());
+  address_ = *std::move(address);
   for (int i = 0; i < n_workers; ++i) AddWorker();
   if (!WaitForWorkers(n_workers)) throw std::runtime_error("workers did not join: " + Logs());
 }

@@ -35,6 +35,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/scheduler_file.h"
 #include "common/signals.h"
 #include "common/security.h"
 #include "common/security_flags.h"

@@ -6,15 +6,12 @@
 #include <unistd.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "simdjson.h"
 
 namespace weft {
 namespace {
@@ -61,30 +58,6 @@ absl::StatusOr<std::map<std::string, double>> ParseResources(const std::string& 
     resources[kv.first] = amount;
   }
   return resources;
-}
-
-absl::StatusOr<std::string> ReadSchedulerFile(const std::string& path, absl::Time deadline) {
-  std::string last_problem = "it does not exist";
-  while (true) {
-    std::ifstream in(path);
-    if (in) {
-      std::stringstream contents;
-      contents << in.rdbuf();
-      simdjson::dom::parser parser;
-      simdjson::dom::element doc;
-      std::string_view address;
-      if (parser.parse(contents.str()).get(doc) == simdjson::SUCCESS &&
-          doc["address"].get(address) == simdjson::SUCCESS && !address.empty()) {
-        return std::string(address);
-      }
-      last_problem = "it holds no {\"address\": \"HOST:PORT\"}";
-    }
-    if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("scheduler file ", path, " is not usable: ", last_problem));
-    }
-    absl::SleepFor(absl::Milliseconds(100));
-  }
 }
 
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address) {

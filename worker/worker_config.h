@@ -1,5 +1,5 @@
 // Parsing and environment helpers for weft-worker's command line: memory sizes,
-// resources, the scheduler file, and the address this worker advertises to its peers.
+// resources, and the address this worker advertises to its peers.
 //
 // Threading: free functions, no shared state.
 #pragma once
@@ -19,10 +19,6 @@ absl::StatusOr<int64_t> ParseMemoryLimit(const std::string& text);
 
 // "GPU=2 MEM=10e9" (spaces or commas between entries).
 absl::StatusOr<std::map<std::string, double>> ParseResources(const std::string& text);
-
-// The "address" of a scheduler file (JSON {"address": "HOST:PORT", ...}); waits for the
-// file to appear and hold an address until `deadline` (kDeadlineExceeded after).
-absl::StatusOr<std::string> ReadSchedulerFile(const std::string& path, absl::Time deadline);
 
 // Splits "host:port" (also "[v6]:port"); kInvalidArgument if there is no port.
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address);

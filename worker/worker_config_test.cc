@@ -35,15 +35,7 @@ TEST_CASE("resources") {
   CHECK_FALSE(ParseResources("GPU=many").ok());
 }
 
-TEST_CASE("scheduler file and addresses") {
-  std::string path = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") +
-                     "/scheduler.json";
-  std::remove(path.c_str());
-  auto absent = ReadSchedulerFile(path, absl::Now() + absl::Milliseconds(200));
-  CHECK(absent.status().code() == absl::StatusCode::kDeadlineExceeded);
-  std::ofstream(path) << R"({"address": "10.1.2.3:8786", "dashboard": 8787})";
-  CHECK(*ReadSchedulerFile(path, absl::Now()) == "10.1.2.3:8786");
-
+TEST_CASE("addresses") {
   auto hp = SplitHostPort("10.1.2.3:8786");
   REQUIRE(hp.ok());
   CHECK(hp->first == "10.1.2.3");
