@@ -17,29 +17,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/io/internal/s3.h"
 #include "common/status_macros.h"
 
 namespace weft::io::testing {
 namespace {
 
 constexpr char kS3rverPath[] = "/usr/bin/s3rver";
-
-// SigV4 path encoding (keeps '/'); mirrors what weft::io does for its GETs.
-std::string EncodePath(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : s) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || u == '-' || u == '_' || u == '.' || u == '~' || u == '/') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    }
-  }
-  return out;
-}
 
 struct UploadSource {
   std::string_view bytes;
@@ -202,12 +186,13 @@ IoOptions S3rver::Options() const {
 }
 
 absl::Status S3rver::CreateBucket(const std::string& bucket) {
-  return Put("/" + EncodePath(bucket), "");
+  return Put("/" + internal::AwsUriEncode(bucket, /*keep_slash=*/true), "");
 }
 
 absl::Status S3rver::PutObject(const std::string& bucket, const std::string& key,
                                std::string_view bytes) {
-  return Put("/" + EncodePath(bucket) + "/" + EncodePath(key), bytes);
+  return Put("/" + internal::AwsUriEncode(bucket, /*keep_slash=*/true) + "/" +
+                 internal::AwsUriEncode(key, /*keep_slash=*/true), bytes);
 }
 
 absl::Status S3rver::Put(const std::string& path, std::string_view bytes) {
