@@ -22,18 +22,12 @@ namespace fs = std::filesystem;
 using weft::Bag;
 using weft::Value;
 using weft::ValueList;
+using weft::testing::ReadFileBytes;
 using weft::testing::Runfile;
 using weft::testing::RunCommand;
 using weft::testing::TestCluster;
 
 namespace {
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A tiny JSON reader is not needed: the answers script prints Python's JSON, and we compare
 // against weft's values rendered the same way.
@@ -118,7 +112,7 @@ struct Fixture {
     }
     std::sort(local_files.begin(), local_files.end());
     for (const auto& f : local_files) {
-      REQUIRE(s3.PutObject("gharchive", "2015/" + fs::path(f).filename().string(), ReadBytes(f)).ok());
+      REQUIRE(s3.PutObject("gharchive", "2015/" + fs::path(f).filename().string(), ReadFileBytes(f)).ok());
     }
     cluster = std::make_unique<TestCluster>(2);
     client = cluster->Connect();
@@ -185,7 +179,7 @@ TEST_CASE("the GitHub Archive session through s3:// gives Python's answers") {
 
 TEST_CASE("bad inputs give clear errors and lose nothing else") {
   Fixture fx;
-  std::string good = ReadBytes(fx.local_files[0]);
+  std::string good = ReadFileBytes(fx.local_files[0]);
   REQUIRE(fx.s3.PutObject("gharchive", "bad/truncated.json.gz", good.substr(0, good.size() / 2)).ok());
   std::string flipped = good;
   for (size_t i = 1000; i < 1100; ++i) flipped[i] = static_cast<char>(~flipped[i]);
@@ -225,7 +219,7 @@ TEST_CASE("bad inputs give clear errors and lose nothing else") {
   if (const char* real = std::getenv("WEFT_GHARCHIVE_DIR")) {
     std::string edge = std::string(real) + "/edge/2015-01-01-2-excerpt.json";
     if (fs::exists(edge)) {
-      REQUIRE(fx.s3.PutObject("gharchive", "edge/excerpt.json", ReadBytes(edge)).ok());
+      REQUIRE(fx.s3.PutObject("gharchive", "edge/excerpt.json", ReadFileBytes(edge)).ok());
       auto n = Bag::read_text(*fx.client, "s3://gharchive/edge/excerpt.json")->parse_json().count().compute();
       REQUIRE(n.ok());
       CHECK(*n == Value(10));

@@ -31,6 +31,14 @@ bool WaitForInfo(weft::Client& client, Pred pred, absl::Duration timeout = absl:
   return false;
 }
 
+// The workers that hold the futures' results.
+template <typename T>
+std::set<std::string> HoldersOf(weft::Client& client, const std::vector<Future<T>>& futures) {
+  std::set<std::string> holders;
+  for (const auto& [key, where] : client.who_has(futures)) holders.insert(where.begin(), where.end());
+  return holders;
+}
+
 int64_t TotalFetched(const weft::ClusterInfo& info) {
   int64_t total = 0;
   for (const auto& w : info.worker_details) total += w.bytes_fetched;
@@ -84,9 +92,7 @@ TEST_CASE("a task runs where its large input lives") {
   std::vector<Arg> refs(blobs.begin(), blobs.end());
   auto all = client->submit("identity", {Arg(refs)});  // every blob on one worker
   REQUIRE(all.wait(absl::Seconds(60)).ok());
-  std::set<std::string> holders;
-  for (const auto& [key, where] : client->who_has(blobs)) holders.insert(where.begin(), where.end());
-  if (holders.size() == 2) {
+  if (HoldersOf(*client, blobs).size() == 2) {
     CHECK(WaitForInfo(*client, [](const weft::ClusterInfo& i) { return TotalFetched(i) > 100'000; }));
   }
 }
@@ -100,9 +106,7 @@ TEST_CASE("work spreads to a worker that joins late") {
   cluster.AddWorker();
   REQUIRE(cluster.WaitForWorkers(2));
   REQUIRE(client->wait(futures, absl::Seconds(60)).ok());
-  std::set<std::string> used;
-  for (const auto& [key, where] : client->who_has(futures)) used.insert(where.begin(), where.end());
-  CHECK(used.size() == 2);
+  CHECK(HoldersOf(*client, futures).size() == 2);
   for (int i = 0; i < 30; ++i) CHECK(futures[i].result() == i + 1);
 }
 
@@ -120,9 +124,7 @@ TEST_CASE("stealing moves queued tasks to a worker that joins idle") {
   cluster.AddWorker();
   REQUIRE(cluster.WaitForWorkers(2));
   REQUIRE(client->wait(futures, absl::Seconds(60)).ok());
-  std::set<std::string> used;
-  for (const auto& [key, where] : client->who_has(futures)) used.insert(where.begin(), where.end());
-  CHECK(used.size() == 2);
+  CHECK(HoldersOf(*client, futures).size() == 2);
   for (const auto& f : futures) CHECK(f.result() == 2);
 }
 

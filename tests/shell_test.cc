@@ -21,24 +21,19 @@
 namespace fs = std::filesystem;
 using weft::Bag;
 using weft::Value;
+using weft::testing::ShellQuote;
 using weft::testing::Runfile;
 using weft::testing::RunCommand;
 using weft::testing::TestCluster;
 
 namespace {
 
-std::string Quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 // Runs `weft shell ARGS...` with `script` on its stdin.
 weft::testing::CommandResult RunShell(const std::string& script, const std::string& args) {
   std::string file = (fs::temp_directory_path() / ("weft-shell-" + std::to_string(getpid()) + ".txt")).string();
   std::ofstream(file) << script;
-  auto result = RunCommand({"sh", "-c", absl::StrCat(Quoted(Runfile("client/weft")), " shell ",
-                                                     args, " < ", Quoted(file))},
+  auto result = RunCommand({"sh", "-c", absl::StrCat(ShellQuote(Runfile("client/weft")), " shell ",
+                                                     args, " < ", ShellQuote(file))},
                            120);
   fs::remove(file);
   return result;

@@ -28,13 +28,22 @@ std::string Runfile(const std::string& path) {
   return absl::StrCat(srcdir, "/", workspace ? workspace : "weft", "/", path);
 }
 
+std::string ShellQuote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string ReadFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_seconds) {
   std::vector<std::string> quoted;
-  for (const auto& a : argv) {
-    std::string q = "'";
-    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    quoted.push_back(q + "'");
-  }
+  for (const auto& a : argv) quoted.push_back(ShellQuote(a));
   std::string cmd = absl::StrCat("timeout ", timeout_seconds, " ", absl::StrJoin(quoted, " "),
                                  " 2>&1");
   CommandResult result;
@@ -50,12 +59,6 @@ CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_secon
 
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 }  // namespace
 
@@ -133,7 +136,7 @@ std::string TestCluster::Logs() const {
   for (const auto& entry : fs::directory_iterator(dir_)) {
     if (entry.path().extension() == ".log") {
       absl::StrAppend(&out, "\n--- ", entry.path().filename().string(), " ---\n",
-                      ReadFile(entry.path().string()));
+                      ReadFileBytes(entry.path().string()));
     }
   }
   return out;

@@ -18,6 +18,12 @@ namespace weft::testing {
 // The path of `path` (relative to the workspace, e.g. "worker/weft-worker") in the runfiles.
 std::string Runfile(const std::string& path);
 
+// `s` quoted for sh: 'it'\''s'.
+std::string ShellQuote(const std::string& s);
+
+// The bytes of a file ("" if it cannot be read).
+std::string ReadFileBytes(const std::string& path);
+
 // Runs a command and returns its exit code and what it printed (stdout and stderr).
 struct CommandResult {
   int exit_code = -1;
