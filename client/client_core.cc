@@ -13,8 +13,6 @@
 namespace weft::internal {
 namespace {
 
-constexpr int kMaxMessageBytes = 256 << 20;
-
 FutureStatus StatusFromProto(proto::KeyStatus::State state) {
   switch (state) {
     case proto::KeyStatus::MEMORY:
@@ -34,23 +32,13 @@ bool IsDone(FutureStatus s) { return s != FutureStatus::kPending && s != FutureS
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const Security& security) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  args.SetMaxSendMessageSize(kMaxMessageBytes);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  return MakeSecureChannel(address, security, args);
-}
-
 ClientCore::ClientCore(std::string address, std::string name, Security security)
     : address_(std::move(address)), name_(std::move(name)), security_(std::move(security)) {}
 
 ClientCore::~ClientCore() { Shutdown(); }
 
 absl::Status ClientCore::Start(absl::Duration timeout) {
-  channel_ = MakeChannel(address_, security_);
+  channel_ = MakeWeftChannel(address_, security_, ChannelPeer::kScheduler);
   stub_ = proto::Scheduler::NewStub(channel_);
   WEFT_RETURN_IF_ERROR(WaitForChannel(timeout));
   stream_ = stub_->ClientSession(&context_);
@@ -341,7 +329,7 @@ absl::StatusOr<std::vector<Value>> ClientCore::Gather(const std::vector<std::str
 std::shared_ptr<grpc::Channel> ClientCore::ChannelTo(const std::string& address) {
   absl::MutexLock lock(&mu_);
   auto& channel = channels_[address];
-  if (channel == nullptr) channel = MakeChannel(address, security_);
+  if (channel == nullptr) channel = MakeWeftChannel(address, security_);
   return channel;
 }
 

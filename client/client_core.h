@@ -41,7 +41,6 @@ inline constexpr char kFunctionPayload[] = "weft.dev/function";
 inline constexpr char kErredKeyPayload[] = "weft.dev/erred_key";
 
 // A channel to the scheduler or a worker, with `security`'s TLS and token.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const Security& security);
 
 class ClientCore : public std::enable_shared_from_this<ClientCore> {
  public:

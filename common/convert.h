@@ -28,12 +28,6 @@ absl::StatusOr<T> ConvertValue(const Value& value) {
   return ValueConverter<std::decay_t<T>>::From(value);
 }
 
-// The name of the Value kind a C++ type converts from, for error messages.
-template <typename T>
-const char* ExpectedKindName() {
-  return ValueConverter<std::decay_t<T>>::kName;
-}
-
 namespace internal {
 inline absl::Status TypeMismatch(const char* expected, const Value& got) {
   return absl::InvalidArgumentError(

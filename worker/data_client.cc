@@ -177,12 +177,12 @@ Security WeftChannelSecurity() {
   return process_security != nullptr ? *process_security : Security();
 }
 
-std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address) {
-  return MakeWeftChannel(address, WeftChannelSecurity());
+std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address, ChannelPeer peer) {
+  return MakeWeftChannel(address, WeftChannelSecurity(), peer);
 }
 
 std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address,
-                                               const Security& security) {
+                                               const Security& security, ChannelPeer peer) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
@@ -191,6 +191,11 @@ std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address,
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  if (peer == ChannelPeer::kScheduler) {
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  }
   return MakeSecureChannel(address, security, args);
 }
 

@@ -39,13 +39,20 @@ absl::StatusOr<KeyValues> FetchValues(const std::string& address,
                                       const std::vector<std::string>& keys, absl::Time deadline,
                                       std::vector<std::string>* missing = nullptr);
 
-// A channel with no limit on received message size (values arrive in chunks of ~1 MiB
-// anyway), secured as SetWeftChannelSecurity said (insecure by default). Use it for every
-// channel to a worker or the scheduler.
-std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address);
+// Who is at the other end of a channel. Long-lived session streams to the scheduler are
+// kept alive with pings (the scheduler permits them), so a dead scheduler host is noticed
+// even while the stream is quiet; calls to workers are short and need none.
+enum class ChannelPeer { kWorker, kScheduler };
+
+// A channel with no limit on message sizes (values arrive in chunks of ~1 MiB anyway) that
+// reconnects promptly, secured as SetWeftChannelSecurity said (insecure by default). Every
+// channel of every weft process (workers, clients) is made here.
+std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address,
+                                               ChannelPeer peer = ChannelPeer::kWorker);
 // The same with explicit credentials.
 std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address,
-                                               const Security& security);
+                                               const Security& security,
+                                               ChannelPeer peer = ChannelPeer::kWorker);
 
 // The credentials (TLS and/or token) of every channel MakeWeftChannel(address) makes from
 // now on, process-wide: weft-worker sets them once in main(), before it makes any channel,

@@ -26,7 +26,7 @@ absl::Status FromGrpc(const grpc::Status& status) {
 SchedulerSession::SchedulerSession(SessionOptions options, Worker& worker)
     : options_(std::move(options)),
       worker_(worker),
-      channel_(MakeWeftChannel(options_.scheduler_address)),
+      channel_(MakeWeftChannel(options_.scheduler_address, ChannelPeer::kScheduler)),
       stub_(proto::Scheduler::NewStub(channel_)) {}
 
 bool SchedulerSession::stopping() const {
