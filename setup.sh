@@ -8,10 +8,12 @@ APT_PACKAGES=(
   bazel-bootstrap g++ pkg-config protobuf-compiler protobuf-compiler-grpc
   # libraries
   libgrpc++-dev libprotobuf-dev libabsl-dev libsimdjson-dev libzstd-dev zlib1g-dev
-  libisal-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev catch2 libcli11-dev libboost-dev
+  libisal-dev libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev catch2 libcli11-dev libboost-dev
   libedit-dev
   # tests and benchmarks: the dask peer we measure against
   python3 python3-distributed procps curl
+  # the write tests check their gzip and zstd files with the standard tools
+  gzip zstd
   # deploy test: the outside example's make, systemd-analyze verify on the units
   make systemd
   # the dashboard test's headless browser

@@ -1,20 +1,26 @@
 // weft::io — the one file-system seam of weft: local paths, http(s):// URLs and
 // s3://bucket/key objects, read as streams, plus streaming decompression (gzip via ISA-L,
-// zstd).
+// zstd); and whole files written to local paths and s3:// objects, with compression.
 //
 //   WEFT_ASSIGN_OR_RETURN(auto files, io::ExpandGlob("s3://bucket/2015-01-*.json.gz", opts));
 //   for (const io::FileInfo& f : files) {
 //     WEFT_ASSIGN_OR_RETURN(std::string text,
 //                           io::ReadAll(f.url, io::Compression::kInfer, opts));
 //   }
+//   WEFT_ASSIGN_OR_RETURN(std::string gz, io::Compress(text, io::Compression::kInfer, out));
+//   WEFT_RETURN_IF_ERROR(io::WriteFile(out, gz, opts));  // out = "s3://bucket/o/0.json.gz"
 //
 // Error codes (canonical absl codes, the detail in the message):
 //   kNotFound          missing file / key / bucket / HTTP 404, or a glob matching nothing
-//   kPermissionDenied  HTTP 403 / S3 AccessDenied, bad signature, unknown access key
+//   kPermissionDenied  HTTP 403 / S3 AccessDenied, bad signature, unknown access key;
+//                      a local file or directory we may not create
 //   kUnavailable       the server is down or keeps failing (5xx, connection refused,
 //                      time-out) after IoOptions::max_retries retries; names the endpoint
 //   kDataLoss          truncated or corrupt compressed data; names the url and the offset
-//   kInvalidArgument   malformed url / pattern
+//   kInvalidArgument   malformed url / pattern; writing to http(s)://
+//   kFailedPrecondition writing where a file is in the way of a directory or the other way
+//                      round (ENOTDIR, EISDIR, EEXIST)
+//   kInternal          other local I/O errors (a full disk, ...); names the path and errno
 //
 // Threading: all functions are thread-safe (they share no mutable state; libcurl's global
 // init happens once). An InputStream is NOT thread-safe: one thread at a time calls Read().
@@ -129,5 +135,31 @@ absl::StatusOr<std::string> ReadAll(std::string_view url, Compression compressio
 
 // Reads a whole stream into one string (geometric growth).
 absl::StatusOr<std::string> ReadStream(InputStream& stream);
+
+// ---- Writing (write.cc)
+
+// "infer" (or ""), "gzip"/"gz", "zstd"/"zst", "none", any case; else kInvalidArgument.
+absl::StatusOr<Compression> ParseCompression(std::string_view name);
+
+// Compresses `data` as `compression` (kInfer: by the extension of `url`, see
+// InferCompression; url is used for nothing else). gzip: one member (ISA-L, level 1),
+// readable by gzip(1) and Decompress; zstd: one frame (level 3), readable by zstd(1) and
+// Decompress; kNone: a copy of data. kInternal if the compressor fails.
+absl::StatusOr<std::string> Compress(std::string_view data, Compression compression,
+                                     std::string_view url);
+
+// Writes `data` as the whole content of url, replacing what was there. `data` is written
+// as is: compress it first (Compress) when the url asks for it.
+//   local path (or file://path): the parent directories are created; the bytes go to a
+//     temporary file in the same directory, which is then renamed over the path, so
+//     readers see the old file or the new one, never half a file (a crash may leave a
+//     ".<name>.weft-tmp-*" file behind). Not fsync'ed: durable once the OS flushes it.
+//   s3://bucket/key: one PUT signed with SigV4 like reads (its x-amz-content-sha256 is
+//     the payload's real SHA-256), retried on 5xx / connection failures like reads;
+//     objects up to 5 GiB (no multipart upload; larger is kInvalidArgument).
+//   http(s)://: kInvalidArgument (read-only).
+// Errors: kPermissionDenied, kNotFound (no such bucket, naming it), kUnavailable,
+// kFailedPrecondition / kInternal for local errors (naming the path and strerror).
+absl::Status WriteFile(std::string_view url, std::string_view data, const IoOptions& options);
 
 }  // namespace weft::io

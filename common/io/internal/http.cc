@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 
@@ -44,6 +45,32 @@ bool IsTransientCurlError(CURLcode rc) {
       return true;
     default:
       return false;
+  }
+}
+
+// The delay before retry number `failures` (1-based): initial_backoff, doubling.
+absl::Duration Backoff(const IoOptions& options, int failures) {
+  return options.initial_backoff * (1 << std::min(failures - 1, 16));
+}
+
+// What every transfer sets, GET or PUT: url, headers, time-outs and signing. `headers`
+// and `error_buffer` must outlive the transfer.
+void SetCommonOptions(CURL* easy, const HttpRequest& request, const IoOptions& options,
+                      curl_slist* headers, char* error_buffer) {
+  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, "weft-io/1");
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(options.connect_timeout)));
+  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options.low_speed_limit));
+  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
+                   static_cast<long>(absl::ToInt64Seconds(options.low_speed_time)));
+  if (!request.aws_sigv4.empty()) {
+    curl_easy_setopt(easy, CURLOPT_AWS_SIGV4, request.aws_sigv4.c_str());
+    curl_easy_setopt(easy, CURLOPT_USERPWD, request.user_pwd.c_str());
   }
 }
 
@@ -144,23 +171,9 @@ absl::Status HttpStream::StartAttempt() {
     if (length_.has_value()) absl::StrAppend(&range, offset_ + *length_ - 1);
     header_list_ = curl_slist_append(header_list_, range.c_str());
   }
-  curl_easy_setopt(easy_, CURLOPT_URL, request_.url.c_str());
-  curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, header_list_);
+  SetCommonOptions(easy_, request_, options_, header_list_, error_buffer_);
   curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &HttpStream::WriteThunk);
   curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
-  curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, error_buffer_);
-  curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy_, CURLOPT_USERAGENT, "weft-io/1");
-  curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, request_.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
-  curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options_.low_speed_limit));
-  curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_TIME,
-                   static_cast<long>(absl::ToInt64Seconds(options_.low_speed_time)));
-  if (!request_.aws_sigv4.empty()) {
-    curl_easy_setopt(easy_, CURLOPT_AWS_SIGV4, request_.aws_sigv4.c_str());
-    curl_easy_setopt(easy_, CURLOPT_USERPWD, request_.user_pwd.c_str());
-  }
   if (curl_multi_add_handle(multi_, easy_) != CURLM_OK) {
     return absl::InternalError("curl_multi_add_handle failed");
   }
@@ -235,7 +248,7 @@ absl::Status HttpStream::OnAttemptDone(CURLcode rc) {
     return absl::UnavailableError(absl::StrCat(endpoint_, " unavailable after ", failures_,
                                                " attempts to GET ", url(), ": ", why));
   }
-  absl::SleepFor(options_.initial_backoff * (1 << std::min(failures_ - 1, 16)));
+  absl::SleepFor(Backoff(options_, failures_));
   return absl::OkStatus();
 }
 
@@ -274,6 +287,79 @@ size_t HttpStream::OnData(const char* data, size_t size) {
   return size;
 }
 
+// The body of a PUT, handed to curl from memory. Rewound for every attempt, and when
+// curl itself needs to send it again (SEEKFUNCTION).
+struct UploadSource {
+  std::string_view body;
+  size_t pos = 0;
+
+  static size_t Read(char* buf, size_t size, size_t nmemb, void* self) {
+    auto* source = static_cast<UploadSource*>(self);
+    const size_t n = std::min(size * nmemb, source->body.size() - source->pos);
+    std::memcpy(buf, source->body.data() + source->pos, n);
+    source->pos += n;
+    return n;
+  }
+
+  static int Seek(void* self, curl_off_t offset, int origin) {
+    auto* source = static_cast<UploadSource*>(self);
+    if (origin != SEEK_SET || offset < 0 || static_cast<uint64_t>(offset) > source->body.size()) {
+      return CURL_SEEKFUNC_CANTSEEK;
+    }
+    source->pos = static_cast<size_t>(offset);
+    return CURL_SEEKFUNC_OK;
+  }
+};
+
+// Keeps the start of a response body: only error bodies (S3's XML) are of interest.
+size_t KeepErrorBody(char* data, size_t size, size_t nmemb, void* user) {
+  auto* body = static_cast<std::string*>(user);
+  const size_t n = size * nmemb;
+  body->append(data, std::min(n, kMaxErrorBody - std::min(kMaxErrorBody, body->size())));
+  return n;
+}
+
+struct PutOutcome {
+  CURLcode rc = CURLE_OK;
+  long http_code = 0;
+  std::string curl_error;
+  std::string body;  // the response body, cut at kMaxErrorBody
+};
+
+// One attempt at the PUT, with a blocking curl_easy_perform: unlike a GET stream there is
+// nothing for the caller to consume meanwhile.
+PutOutcome PutOnce(const HttpRequest& request, std::string_view body, const IoOptions& options) {
+  PutOutcome outcome;
+  CURL* easy = curl_easy_init();
+  if (easy == nullptr) {
+    outcome.rc = CURLE_FAILED_INIT;
+    outcome.curl_error = "curl_easy_init failed";
+    return outcome;
+  }
+  curl_slist* headers = nullptr;
+  for (const std::string& header : request.headers) {
+    headers = curl_slist_append(headers, header.c_str());
+  }
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  UploadSource source{body};
+  SetCommonOptions(easy, request, options, headers, error_buffer);
+  curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);  // PUT
+  curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(easy, CURLOPT_READFUNCTION, &UploadSource::Read);
+  curl_easy_setopt(easy, CURLOPT_READDATA, &source);
+  curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, &UploadSource::Seek);
+  curl_easy_setopt(easy, CURLOPT_SEEKDATA, &source);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &KeepErrorBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &outcome.body);
+  outcome.rc = curl_easy_perform(easy);
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &outcome.http_code);
+  outcome.curl_error =
+      error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(outcome.rc);
+  curl_easy_cleanup(easy);
+  curl_slist_free_all(headers);
+  return outcome;
+}
+
 }  // namespace
 
 absl::Status DefaultHttpError(long http_code, std::string_view url) {
@@ -306,6 +392,31 @@ absl::StatusOr<std::unique_ptr<InputStream>> OpenHttp(HttpRequest request, const
   auto stream = std::make_unique<HttpStream>(std::move(request), options, offset, length);
   WEFT_RETURN_IF_ERROR(stream->Open());
   return std::unique_ptr<InputStream>(std::move(stream));
+}
+
+absl::Status HttpPut(const HttpRequest& request, std::string_view body, const IoOptions& options) {
+  InitCurlOnce();
+  const std::string endpoint = EndpointOf(request.url);
+  for (int failures = 1;; ++failures) {
+    const PutOutcome outcome = PutOnce(request, body, options);
+    if (outcome.rc == CURLE_OK && outcome.http_code < 300) return absl::OkStatus();
+    if (outcome.rc == CURLE_OK && !IsRetryableHttp(outcome.http_code)) {
+      return request.error_mapper ? request.error_mapper(outcome.http_code, outcome.body)
+                                  : DefaultHttpError(outcome.http_code, request.display_url);
+    }
+    if (outcome.rc != CURLE_OK && !IsTransientCurlError(outcome.rc)) {
+      return absl::UnavailableError(absl::StrCat("cannot PUT ", request.display_url, " to ",
+                                                 endpoint, ": ", outcome.curl_error));
+    }
+    const std::string why =
+        outcome.rc != CURLE_OK ? outcome.curl_error : absl::StrCat("HTTP ", outcome.http_code);
+    if (failures > options.max_retries) {
+      return absl::UnavailableError(absl::StrCat(endpoint, " unavailable after ", failures,
+                                                 " attempts to PUT ", request.display_url, ": ",
+                                                 why));
+    }
+    absl::SleepFor(Backoff(options, failures));
+  }
 }
 
 }  // namespace weft::io::internal

@@ -1,5 +1,6 @@
-// HTTP(S) GETs with libcurl: a streaming InputStream with retries and resume. Private to
-// //common/io; the S3 code builds signed requests on top of it.
+// HTTP(S) with libcurl: GETs as a streaming InputStream with retries and resume, and
+// PUTs of a body held in memory, with the same retries. Private to //common/io; the S3
+// code builds signed requests on top of it.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +27,8 @@ struct HttpRequest {
   std::string aws_sigv4;             // CURLOPT_AWS_SIGV4 ("aws:amz:REGION:s3"); empty: none
   std::string user_pwd;              // "key:secret" for aws_sigv4
   bool follow_redirects = true;
-  // A transfer that fails after delivering bytes resumes with a ranged GET (objects);
-  // a non-resumable one (a listing page) fails instead.
+  // GETs: a transfer that fails after delivering bytes resumes with a ranged GET
+  // (objects); a non-resumable one (a listing page) fails instead. PUTs ignore it.
   bool resumable = true;
   HttpErrorMapper error_mapper;  // null: DefaultHttpError(code, display_url)
 };
@@ -45,5 +46,12 @@ std::string EndpointOf(std::string_view url);
 absl::StatusOr<std::unique_ptr<InputStream>> OpenHttp(HttpRequest request, const IoOptions& options,
                                                       uint64_t offset,
                                                       std::optional<uint64_t> length);
+
+// PUTs `body` to request.url in one request (headers and signing as for GETs). 5xx,
+// 429, 408 answers and transient transport failures are retried like GETs (each attempt
+// sends the whole body again), then kUnavailable naming the endpoint; any other answer
+// >= 300 goes through request.error_mapper (DefaultHttpError when null). Blocks the
+// calling thread until the server has answered.
+absl::Status HttpPut(const HttpRequest& request, std::string_view body, const IoOptions& options);
 
 }  // namespace weft::io::internal

@@ -1,6 +1,7 @@
 #include "common/io/internal/s3.h"
 
 #include <fnmatch.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -76,6 +77,36 @@ std::string XmlUnescape(std::string_view s) {
   return out;
 }
 
+// The request for bucket/key?query. Unless options are anonymous it is signed, with
+// payload_sha256 (hex, or UNSIGNED-PAYLOAD) as the payload hash. `action` words its
+// error messages.
+HttpRequest MakeSignedRequest(const IoOptions& options, const S3Path& path, std::string query,
+                              std::string_view payload_sha256, std::string action) {
+  HttpRequest request;
+  request.url = HttpUrlOf(options, path);
+  if (!query.empty()) absl::StrAppend(&request.url, "?", query);
+  request.display_url = S3Url(path);
+  request.follow_redirects = false;  // a redirect means a wrong region: report it
+  if (!options.anonymous()) {
+    // libcurl 7.88 signs with SigV4 itself. It uses a user-supplied x-amz-content-sha256
+    // as the payload hash (S3 requires the header), signs every header we add (so the
+    // session token too), and signs the query string as it is in the URL — it does not
+    // sort it (curl issue #9717), hence the canonical queries built by the callers.
+    request.aws_sigv4 = absl::StrCat("aws:amz:", options.region, ":s3");
+    request.user_pwd = absl::StrCat(options.access_key_id, ":", options.secret_access_key);
+    request.headers.push_back(absl::StrCat("x-amz-content-sha256: ", Sv(payload_sha256)));
+    if (!options.session_token.empty()) {
+      request.headers.push_back(absl::StrCat("x-amz-security-token: ", options.session_token));
+    }
+  }
+  const std::string endpoint = EndpointOf(request.url);
+  request.error_mapper = [path, endpoint, action = std::move(action)](long code,
+                                                                      const std::string& body) {
+    return S3ErrorStatus(code, body, path, endpoint, action);
+  };
+  return request;
+}
+
 // Fetches a whole (small) response: a listing page.
 absl::StatusOr<std::string> FetchS3Body(const IoOptions& options, const S3Path& path,
                                         std::string query) {
@@ -121,33 +152,36 @@ std::string AwsUriEncode(std::string_view s, bool keep_slash) {
 }
 
 HttpRequest MakeS3Request(const IoOptions& options, const S3Path& path, std::string query) {
-  HttpRequest request;
-  request.url = HttpUrlOf(options, path);
-  if (!query.empty()) absl::StrAppend(&request.url, "?", query);
-  request.display_url = S3Url(path);
-  request.follow_redirects = false;  // a redirect means a wrong region: report it
+  return MakeSignedRequest(options, path, std::move(query), "UNSIGNED-PAYLOAD", "reading");
+}
+
+absl::StatusOr<HttpRequest> MakeS3PutRequest(const IoOptions& options, const S3Path& path,
+                                             std::string_view payload) {
+  std::string payload_sha256;  // anonymous requests carry no signature to bind it to
   if (!options.anonymous()) {
-    // libcurl 7.88 signs with SigV4 itself. It uses a user-supplied x-amz-content-sha256
-    // as the payload hash (S3 requires the header; GETs have no payload to sign), signs
-    // every header we add (so the session token too), and signs the query string as it
-    // is in the URL — it does not sort it (curl issue #9717), hence the canonical
-    // queries built by the callers.
-    request.aws_sigv4 = absl::StrCat("aws:amz:", options.region, ":s3");
-    request.user_pwd = absl::StrCat(options.access_key_id, ":", options.secret_access_key);
-    request.headers.push_back("x-amz-content-sha256: UNSIGNED-PAYLOAD");
-    if (!options.session_token.empty()) {
-      request.headers.push_back(absl::StrCat("x-amz-security-token: ", options.session_token));
-    }
+    WEFT_ASSIGN_OR_RETURN(payload_sha256, Sha256Hex(payload));
   }
-  const std::string endpoint = EndpointOf(request.url);
-  request.error_mapper = [path, endpoint](long code, const std::string& body) {
-    return S3ErrorStatus(code, body, path, endpoint);
-  };
-  return request;
+  return MakeSignedRequest(options, path, "", payload_sha256, "writing");
+}
+
+absl::StatusOr<std::string> Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
+    return absl::InternalError("OpenSSL's EVP_Digest(SHA-256) failed");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * size);
+  for (unsigned int i = 0; i < size; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 15]);
+  }
+  return hex;
 }
 
 absl::Status S3ErrorStatus(long http_code, std::string_view body, const S3Path& path,
-                           std::string_view endpoint) {
+                           std::string_view endpoint, std::string_view action) {
   const std::string code = XmlText(body, "Code");
   const std::string detail =
       code.empty() ? absl::StrCat("HTTP ", http_code)
@@ -155,7 +189,7 @@ absl::Status S3ErrorStatus(long http_code, std::string_view body, const S3Path& 
   const std::string url = S3Url(path);
   if (code == "NoSuchBucket") {
     return absl::NotFoundError(absl::StrCat("S3 bucket '", path.bucket, "' does not exist at ",
-                                            Sv(endpoint), " (reading ", url, ")"));
+                                            Sv(endpoint), " (", Sv(action), " ", url, ")"));
   }
   if (code == "NoSuchKey" || http_code == 404) {
     return absl::NotFoundError(absl::StrCat("no such S3 object: key '", path.key, "' in bucket '",
@@ -267,6 +301,21 @@ absl::StatusOr<std::unique_ptr<InputStream>> S3OpenRead(std::string_view url,
     return absl::InvalidArgumentError(absl::StrCat("s3 url without a key: ", Sv(url)));
   }
   return OpenHttp(MakeS3Request(options, path, ""), options, offset, length);
+}
+
+absl::Status S3Write(std::string_view url, std::string_view data, const IoOptions& options) {
+  WEFT_ASSIGN_OR_RETURN(S3Path path, ParseS3Url(url));
+  if (path.key.empty() || EndsWith(path.key, "/")) {
+    return absl::InvalidArgumentError(absl::StrCat("s3 url without an object key: ", Sv(url)));
+  }
+  if (data.size() > kMaxS3PutBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write ", Sv(url), ": ", data.size(),
+                     " bytes exceed the 5 GiB that one S3 PUT may carry (weft does no "
+                     "multipart uploads; write smaller partitions)"));
+  }
+  WEFT_ASSIGN_OR_RETURN(HttpRequest request, MakeS3PutRequest(options, path, data));
+  return HttpPut(request, data, options);
 }
 
 }  // namespace weft::io::internal

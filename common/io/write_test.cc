@@ -1,0 +1,407 @@
+// Writing: Compress (checked by this library's Decompress and by gzip(1) / zstd(1)),
+// local WriteFile (atomic replace, parent directories, errors, a write that fails half
+// way), and S3 PUTs against s3rver and against an independent SigV4 verifier that also
+// checks the payload hash.
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/io/compress_for_test.h"
+#include "common/io/internal/s3.h"
+#include "common/io/io.h"
+#include "common/io/s3rver_fixture.h"
+
+namespace weft::io {
+namespace {
+
+using testing::MakeJsonLines;
+
+bool Contains(const absl::Status& status, std::string_view text) {
+  return std::string(status.message()).find(text) != std::string::npos;
+}
+
+// The string, or the error as text (StatusOr has no operator== here).
+std::string TextOf(const absl::StatusOr<std::string>& text) {
+  return text.ok() ? *text : "<error: " + text.status().ToString() + ">";
+}
+
+// A temporary directory removed at the end of the test.
+struct TempDir {
+  TempDir() {
+    auto dir = testing::MakeTempDir("write_test");
+    REQUIRE(dir.ok());
+    path = *dir;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string File(std::string_view name) const { return path + "/" + std::string(name); }
+  // Every file under the directory, relative, sorted (temporary files included).
+  std::vector<std::string> Listing() const {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {
+      if (entry.is_regular_file()) {
+        names.push_back(std::filesystem::relative(entry.path(), path).string());
+      }
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  std::string path;
+};
+
+std::string ReadRaw(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Bytes that do not compress (xorshift), to make the compressors' output outgrow their
+// first buffer.
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  uint64_t x = 88172645463325252ull;
+  for (char& c : out) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  return out;
+}
+
+// Compresses `data` for `url` (kInfer) and writes it there.
+absl::Status CompressAndWrite(const std::string& url, std::string_view data,
+                              const IoOptions& options = IoOptions()) {
+  absl::StatusOr<std::string> bytes = Compress(data, Compression::kInfer, url);
+  if (!bytes.ok()) return bytes.status();
+  return WriteFile(url, *bytes, options);
+}
+
+TEST_CASE("ParseCompression names") {
+  CHECK(*ParseCompression("") == Compression::kInfer);
+  CHECK(*ParseCompression("infer") == Compression::kInfer);
+  CHECK(*ParseCompression("GZIP") == Compression::kGzip);
+  CHECK(*ParseCompression("gz") == Compression::kGzip);
+  CHECK(*ParseCompression("zstd") == Compression::kZstd);
+  CHECK(*ParseCompression("zst") == Compression::kZstd);
+  CHECK(*ParseCompression("none") == Compression::kNone);
+  auto bad = ParseCompression("lzma");
+  REQUIRE(absl::IsInvalidArgument(bad.status()));
+  CHECK(Contains(bad.status(), "\"lzma\""));
+}
+
+TEST_CASE("Compress round-trips through Decompress, gzip and zstd") {
+  const std::string text = MakeJsonLines(3 << 20, 7);
+  for (const std::string& data : {text, RandomBytes(1 << 20), std::string(), std::string("x")}) {
+    for (Compression c : {Compression::kGzip, Compression::kZstd, Compression::kNone}) {
+      INFO("compression " << static_cast<int>(c) << ", " << data.size() << " bytes");
+      auto packed = Compress(data, c, "ignored.json");
+      REQUIRE(packed.ok());
+      if (c == Compression::kGzip) {
+        REQUIRE(packed->size() >= 18);
+        CHECK(static_cast<uint8_t>((*packed)[0]) == 0x1f);
+        CHECK(static_cast<uint8_t>((*packed)[1]) == 0x8b);
+      }
+      if (c == Compression::kNone) CHECK(*packed == data);
+      if (c != Compression::kNone && data.size() == text.size()) {
+        CHECK(packed->size() < data.size() / 3);  // it did compress
+      }
+      TempDir dir;
+      const std::string path = dir.File("blob");
+      REQUIRE(WriteFile(path, *packed, IoOptions()).ok());
+      auto back = ReadAll(path, c, IoOptions());
+      INFO(back.status().ToString());
+      REQUIRE(back.ok());
+      CHECK(*back == data);
+    }
+  }
+  // kInfer goes by the url's extension.
+  CHECK(TextOf(Compress("abc", Compression::kInfer, "s3://b/x.json")) == "abc");
+  CHECK(*Compress("abc", Compression::kInfer, "x.json.gz") ==
+        *Compress("abc", Compression::kGzip, ""));
+  CHECK(TextOf(Compress("abc", Compression::kInfer, "x.zst")) ==
+        TextOf(Compress("abc", Compression::kZstd, "")));
+}
+
+TEST_CASE("gzip(1) and zstd(1) read what Compress writes") {
+  TempDir dir;
+  const std::string text = MakeJsonLines(1 << 20, 3);
+  for (const char* ext : {"gz", "zst"}) {
+    const std::string tool = std::string(ext) == "gz" ? "gzip" : "zstd";
+    // ./setup.sh installs both: without one the test fails.
+    REQUIRE(std::system(("command -v " + tool + " >/dev/null 2>&1").c_str()) == 0);
+    const std::string path = dir.File(absl::StrCat("out.json.", ext));
+    REQUIRE(CompressAndWrite(path, text).ok());
+    const std::string plain = dir.File(absl::StrCat("plain-", ext));
+    const std::string command =
+        absl::StrCat(tool, " -dc ", path, " > ", plain, " 2>", dir.File("tool.log"));
+    INFO(command);
+    REQUIRE(std::system(command.c_str()) == 0);
+    CHECK(ReadRaw(plain) == text);
+  }
+}
+
+TEST_CASE("WriteFile writes local files, creating parents and replacing old ones") {
+  TempDir dir;
+  const std::string text = MakeJsonLines(200 << 10, 1);
+  for (const char* name : {"a/b/c/part-0.json", "a/part-1.json.gz", "part-2.json.zst"}) {
+    INFO(name);
+    const std::string path = dir.File(name);
+    REQUIRE(CompressAndWrite(path, text).ok());
+    auto back = ReadAll(path, Compression::kInfer, IoOptions());
+    REQUIRE(back.ok());
+    CHECK(*back == text);
+  }
+  CHECK(ReadRaw(dir.File("a/b/c/part-0.json")) == text);  // none: the bytes as given
+
+  // Replacing: the new content, no temporary file left over.
+  REQUIRE(WriteFile(dir.File("a/b/c/part-0.json"), "new\n", IoOptions()).ok());
+  CHECK(ReadRaw(dir.File("a/b/c/part-0.json")) == "new\n");
+  REQUIRE(WriteFile("file://" + dir.File("f.txt"), "via file://", IoOptions()).ok());
+  CHECK(ReadRaw(dir.File("f.txt")) == "via file://");
+  CHECK(dir.Listing() == std::vector<std::string>{"a/b/c/part-0.json", "a/part-1.json.gz", "f.txt",
+                                                  "part-2.json.zst"});
+  // An empty partition is an empty file, readable as such even when compressed.
+  REQUIRE(CompressAndWrite(dir.File("empty.json.gz"), "").ok());
+  CHECK(TextOf(ReadAll(dir.File("empty.json.gz"), Compression::kInfer, IoOptions())).empty());
+}
+
+TEST_CASE("WriteFile errors name the path") {
+  TempDir dir;
+  REQUIRE(WriteFile(dir.File("file"), "x", IoOptions()).ok());
+
+  // A directory that cannot be created: a regular file is in the way.
+  const std::string blocked = dir.File("file/sub/out.json");
+  absl::Status status = WriteFile(blocked, "data", IoOptions());
+  INFO(status.ToString());
+  CHECK(absl::IsFailedPrecondition(status));
+  CHECK(Contains(status, "cannot create directory " + dir.File("file/sub")));
+  CHECK(Contains(status, "Not a directory"));
+
+  // The target is a directory.
+  std::filesystem::create_directories(dir.File("adir"));
+  status = WriteFile(dir.File("adir"), "data", IoOptions());
+  CHECK(absl::IsFailedPrecondition(status));
+  CHECK(Contains(status, dir.File("adir")));
+  CHECK(Contains(status, "Is a directory"));
+
+  CHECK(absl::IsInvalidArgument(WriteFile(dir.File("d/"), "x", IoOptions())));
+  CHECK(absl::IsInvalidArgument(WriteFile("", "x", IoOptions())));
+  status = WriteFile("https://example.com/x.json", "x", IoOptions());
+  CHECK(absl::IsInvalidArgument(status));
+  CHECK(Contains(status, "read-only"));
+  CHECK(dir.Listing() == std::vector<std::string>{"file"});  // no temporary files left
+}
+
+TEST_CASE("A local write that fails half way leaves the old file whole") {
+  TempDir dir;
+  const std::string path = dir.File("out.json");
+  REQUIRE(WriteFile(path, "old\n", IoOptions()).ok());
+  // Files may grow to 64 KiB only: write(2) fails with EFBIG past that, as it would with
+  // ENOSPC on a full disk.
+  rlimit saved;
+  REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+  const auto old_handler = signal(SIGXFSZ, SIG_IGN);
+  rlimit small = saved;
+  small.rlim_cur = 64 << 10;
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+  const absl::Status status = WriteFile(path, std::string(1 << 20, 'x'), IoOptions());
+  setrlimit(RLIMIT_FSIZE, &saved);
+  signal(SIGXFSZ, old_handler);
+
+  INFO(status.ToString());
+  CHECK(absl::IsInternal(status));
+  CHECK(Contains(status, "cannot write " + path));
+  CHECK(Contains(status, "File too large"));
+  CHECK(ReadRaw(path) == "old\n");
+  CHECK(dir.Listing() == std::vector<std::string>{"out.json"});
+}
+
+TEST_CASE("Sha256Hex matches the FIPS 180-2 test vectors") {
+  CHECK(*internal::Sha256Hex("") ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(*internal::Sha256Hex("abc") ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+#define REQUIRE_S3RVER()                                   \
+  /* ./setup.sh installs it: without it the test fails. */ \
+  REQUIRE(testing::S3rver::Installed())
+
+TEST_CASE("S3 PUT then read back through s3rver") {
+  REQUIRE_S3RVER();
+  testing::S3rver s3;
+  auto endpoint = s3.Start();
+  REQUIRE(endpoint.ok());
+  REQUIRE(s3.CreateBucket("out").ok());
+  const IoOptions options = s3.Options();
+
+  const std::string text = MakeJsonLines(3 << 20, 2);  // > 1 MiB: curl sends Expect: 100
+  for (const char* url : {"s3://out/run/part-0.json.gz", "s3://out/run/part-1.json.zst",
+                          "s3://out/run/part-2.json", "s3://out/odd keys/a+b=c&d (1).json"}) {
+    INFO(url);
+    const absl::Status written = CompressAndWrite(url, text, options);
+    INFO(written.ToString());
+    REQUIRE(written.ok());
+    auto back = ReadAll(url, Compression::kInfer, options);
+    INFO(back.status().ToString());
+    REQUIRE(back.ok());
+    CHECK(*back == text);
+  }
+  auto listed = ExpandGlob("s3://out/run/*", options);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->size() == 3);
+  CHECK((*listed)[2] == FileInfo{"s3://out/run/part-2.json", static_cast<int64_t>(text.size())});
+
+  // Overwriting replaces the object; an empty object is fine.
+  REQUIRE(WriteFile("s3://out/run/part-2.json", "", options).ok());
+  CHECK(TextOf(ReadAll("s3://out/run/part-2.json", Compression::kNone, options)).empty());
+
+  absl::Status missing = WriteFile("s3://no-such-bucket/x.json", "data", options);
+  INFO(missing.ToString());
+  CHECK(absl::IsNotFound(missing));
+  CHECK(Contains(missing, "bucket 'no-such-bucket' does not exist"));
+  CHECK(Contains(missing, "writing s3://no-such-bucket/x.json"));
+
+  CHECK(absl::IsInvalidArgument(WriteFile("s3://out", "data", options)));
+  CHECK(absl::IsInvalidArgument(WriteFile("s3://out/dir/", "data", options)));
+}
+
+TEST_CASE("S3 PUT to a server that is down is kUnavailable after the retries") {
+  auto port = testing::PickFreePort();  // nobody listens there
+  REQUIRE(port.ok());
+  IoOptions options;
+  options.s3_endpoint = absl::StrCat("http://127.0.0.1:", *port);
+  options.path_style = true;
+  options.access_key_id = "AKIDEXAMPLE";
+  options.secret_access_key = "secret";
+  options.max_retries = 3;
+  options.initial_backoff = absl::Milliseconds(20);
+  const absl::Time start = absl::Now();
+  const absl::Status status = WriteFile("s3://bkt/k.json", "data", options);
+  const absl::Duration elapsed = absl::Now() - start;
+  INFO(status.ToString());
+  CHECK(absl::IsUnavailable(status));
+  CHECK(Contains(status, options.s3_endpoint));
+  CHECK(Contains(status, "after 4 attempts to PUT s3://bkt/k.json"));
+  CHECK(elapsed >= absl::Milliseconds(20 + 40 + 80));  // the backoff really happened
+}
+
+// An independent SigV4 verifier for PUTs (AWS spec, in Python): stores a PUT body only
+// when the signature matches the expected secret (else 403 SignatureDoesNotMatch) and
+// x-amz-content-sha256 is the body's real SHA-256 (else 400, as S3 does); serves stored
+// bodies to GETs. Keys containing "flaky" answer 503 to their first two PUTs.
+constexpr char kPutVerifier[] = R"PY(
+import hashlib, hmac, http.server, sys, urllib.parse
+port, secret, region = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+objects, failures = {}, {}
+def enc(s):
+    return urllib.parse.quote(s, safe='-_.~/')
+def mac(key, msg):
+    return hmac.new(key, msg.encode(), hashlib.sha256)
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def log_message(self, *args):
+        pass
+    def reply(self, code, body):
+        body = body if isinstance(body, bytes) else body.encode()
+        self.send_response(code)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def signature_ok(self):
+        auth = self.headers.get('Authorization', '')
+        if not auth.startswith('AWS4-HMAC-SHA256 '):
+            return False
+        fields = dict(f.strip().split('=', 1) for f in auth[len('AWS4-HMAC-SHA256 '):].split(','))
+        _, date, reg, service, _ = fields['Credential'].split('/')
+        signed = fields['SignedHeaders'].split(';')
+        if not {'host', 'x-amz-date', 'x-amz-content-sha256'} <= set(signed):
+            return False
+        canonical = '\n'.join([
+            self.command, enc(urllib.parse.unquote(self.path)), '',
+            ''.join(h + ':' + ' '.join(self.headers[h].split()) + '\n' for h in signed),
+            ';'.join(signed), self.headers['x-amz-content-sha256']])
+        scope = '/'.join([date, region, 's3', 'aws4_request'])
+        to_sign = '\n'.join(['AWS4-HMAC-SHA256', self.headers['x-amz-date'], scope,
+                             hashlib.sha256(canonical.encode()).hexdigest()])
+        key = mac(mac(mac(mac(('AWS4' + secret).encode(), date).digest(), region).digest(),
+                      's3').digest(), 'aws4_request').digest()
+        return reg == region and service == 's3' and mac(key, to_sign).hexdigest() == fields['Signature']
+    def do_PUT(self):
+        body = self.rfile.read(int(self.headers['Content-Length']))
+        if 'flaky' in self.path and failures.get(self.path, 0) < 2:
+            failures[self.path] = failures.get(self.path, 0) + 1
+            return self.reply(503, '<Error><Code>SlowDown</Code><Message>later</Message></Error>')
+        if not self.signature_ok():
+            return self.reply(403, '<Error><Code>SignatureDoesNotMatch</Code><Message>bad</Message></Error>')
+        if hashlib.sha256(body).hexdigest() != self.headers['x-amz-content-sha256']:
+            return self.reply(400, '<Error><Code>XAmzContentSHA256Mismatch</Code><Message>hash</Message></Error>')
+        objects[self.path] = body
+        self.reply(200, '')
+    def do_GET(self):
+        if self.path == '/':
+            return self.reply(200, 'up')
+        if self.path not in objects:
+            return self.reply(404, '<Error><Code>NoSuchKey</Code><Message>none</Message></Error>')
+        self.reply(200, objects[self.path])
+http.server.ThreadingHTTPServer(('127.0.0.1', port), Handler).serve_forever()
+)PY";
+
+TEST_CASE("S3 PUTs sign the payload's SHA-256 and retry 5xx") {
+  auto dir = testing::MakeTempDir("put_verifier");
+  REQUIRE(dir.ok());
+  { std::ofstream(*dir + "/verifier.py") << kPutVerifier; }
+  auto port = testing::PickFreePort();
+  REQUIRE(port.ok());
+  testing::ChildProcess verifier;
+  REQUIRE(verifier
+              .Start({"python3", *dir + "/verifier.py", std::to_string(*port), "s3cr3t/Key+",
+                      "eu-west-3"},
+                     *dir + "/verifier.log")
+              .ok());
+  IoOptions options;
+  options.s3_endpoint = absl::StrCat("http://127.0.0.1:", *port);
+  REQUIRE(testing::WaitForHttp(options.s3_endpoint + "/", absl::Seconds(20), &verifier).ok());
+  options.path_style = true;
+  options.region = "eu-west-3";
+  options.access_key_id = "AKIDEXAMPLE";
+  options.secret_access_key = "s3cr3t/Key+";
+  options.initial_backoff = absl::Milliseconds(10);
+
+  const std::string big = MakeJsonLines(2 << 20, 4);
+  for (const char* url :
+       {"s3://bkt/plain.json", "s3://bkt/odd keys/a+b=c&d (1)~é.json", "s3://bkt/flaky.json"}) {
+    INFO(url);
+    const absl::Status written = WriteFile(url, big, options);
+    INFO(written.ToString());
+    REQUIRE(written.ok());
+    CHECK(TextOf(ReadAll(url, Compression::kNone, options)) == big);
+  }
+  IoOptions with_token = options;
+  with_token.session_token = "FwoGZXIvYXdzE//token+=";
+  CHECK(WriteFile("s3://bkt/token.json", "t", with_token).ok());
+
+  IoOptions wrong_secret = options;
+  wrong_secret.secret_access_key = "not-the-secret";
+  const absl::Status denied = WriteFile("s3://bkt/k.json", "x", wrong_secret);
+  INFO(denied.ToString());
+  CHECK(absl::IsPermissionDenied(denied));
+  CHECK(Contains(denied, "SignatureDoesNotMatch"));
+  verifier.Kill();
+  std::filesystem::remove_all(*dir);
+}
+
+}  // namespace
+}  // namespace weft::io

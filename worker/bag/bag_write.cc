@@ -1,0 +1,78 @@
+// Writing: a partition as JSON lines, compressed, to a file or an S3 object.
+#include "worker/bag/bag_write.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/io/io.h"
+#include "common/status_macros.h"
+#include "worker/bag/json_access.h"
+#include "worker/bag/partition.h"
+
+namespace weft::bag {
+namespace {
+
+constexpr char kName[] = "bag.write_text";
+
+bool HoldsBytes(const Value& v) {
+  switch (v.kind()) {
+    case ValueKind::kBytes:
+      return true;
+    case ValueKind::kList:
+      return std::any_of(v.as_list().begin(), v.as_list().end(), HoldsBytes);
+    case ValueKind::kRecord:
+      return std::any_of(v.as_record().begin(), v.as_record().end(),
+                         [](const auto& field) { return HoldsBytes(field.second); });
+    default:
+      return false;
+  }
+}
+
+// The partition's items as JSON lines. REQUIRES: ExpectPartition(part) is OK.
+absl::StatusOr<std::string> ToJsonLinesText(const Value& part) {
+  std::string text;
+  if (part.is_json_lines()) {
+    const JsonLines& lines = part.as_json_lines();
+    text.reserve(lines.text.size() + 1);
+    for (size_t i = 0; i < lines.num_lines(); ++i) {
+      text.append(LineAt(lines, i));
+      text.push_back('\n');
+    }
+    return text;
+  }
+  const ValueList& items = part.as_list();
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (HoldsBytes(items[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kName, "(): item ", i + 1,
+                       " is or holds bytes, which have no JSON form: ", items[i].DebugString(80)));
+    }
+    // DebugString is weft's one Value → JSON writer; without a limit it never truncates.
+    text.append(items[i].DebugString(std::numeric_limits<size_t>::max()));
+    text.push_back('\n');
+  }
+  return text;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> WriteText(const Value& part, const std::string& url,
+                                  const std::string& compression) {
+  WEFT_RETURN_IF_ERROR(ExpectPartition(part, kName));
+  absl::StatusOr<io::Compression> codec = io::ParseCompression(compression);
+  if (!codec.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(kName, "(): ", codec.status().message()));
+  }
+  if (*codec == io::Compression::kInfer) codec = io::InferCompression(url);
+  WEFT_ASSIGN_OR_RETURN(std::string text, ToJsonLinesText(part));
+  if (*codec != io::Compression::kNone) {
+    // The compressed bytes replace the text, which is freed as soon as they exist.
+    WEFT_ASSIGN_OR_RETURN(text, io::Compress(text, *codec, url));
+  }
+  WEFT_RETURN_IF_ERROR(io::WriteFile(url, text, io::IoOptions::FromEnvironment()));
+  return static_cast<int64_t>(NumItems(part));
+}
+
+}  // namespace weft::bag
