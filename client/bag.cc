@@ -20,23 +20,29 @@ namespace {
 // the combines (sums, merged counts) are cheap. A month of hourly files (730) needs two.
 constexpr int kSplitEvery = 32;
 
+}  // namespace
+
+namespace internal {
+
 std::vector<NodeArg> WithPartition(const BagNodePtr& part, const std::vector<Value>& args) {
   std::vector<NodeArg> out = {NodeArg::Of(part)};
   for (const Value& v : args) out.push_back(NodeArg::Literal(v));
   return out;
 }
 
-// Submits `outputs` and gathers their values.
-absl::StatusOr<std::vector<Value>> ComputeNodes(internal::ClientCore& core,
+absl::StatusOr<std::vector<Value>> ComputeNodes(ClientCore& core,
                                                 const std::vector<BagNodePtr>& outputs) {
   std::vector<std::string> keys;
   keys.reserve(outputs.size());
   for (const auto& n : outputs) keys.push_back(n->key);
-  auto handles = core.SubmitGraph(internal::GraphTasks(outputs), keys);
+  auto handles = core.SubmitGraph(GraphTasks(outputs), keys);
   return core.Gather(keys);  // handles stay alive until the values are here
 }
 
-}  // namespace
+}  // namespace internal
+
+using internal::ComputeNodes;
+using internal::WithPartition;
 
 // ---------------------------------------------------------------------------
 // Item
@@ -63,14 +69,14 @@ absl::StatusOr<Bag> Bag::read_text(Client& client, const std::string& pattern,
   BagNodePtr listing = BagNode::Make("bag.list_files", {NodeArg::Literal(pattern)});
   WEFT_ASSIGN_OR_RETURN(std::vector<Value> listed, ComputeNodes(*core, {listing}));
   if (!listed.front().is_list()) {
-    return absl::InternalError(absl::StrCat("bag.list_files returned ",
-                                            listed.front().kind_name(), ", not a list"));
+    return absl::InternalError(
+        absl::StrCat("bag.list_files returned ", listed.front().kind_name(), ", not a list"));
   }
   std::vector<BagNodePtr> parts;
   for (const Value& url : listed.front().as_list()) {
     if (!url.is_string()) return absl::InternalError("bag.list_files returned a non-string");
-    parts.push_back(BagNode::Make(
-        "bag.read_text", {NodeArg::Literal(url), NodeArg::Literal(options.compression)}));
+    parts.push_back(BagNode::Make("bag.read_text",
+                                  {NodeArg::Literal(url), NodeArg::Literal(options.compression)}));
   }
   return Bag(std::move(core), std::move(parts));
 }
@@ -112,7 +118,8 @@ std::vector<BagNodePtr> Bag::Materialized() const {
 
 Bag Bag::MapEach(const std::string& function, const std::vector<Value>& args) const {
   std::vector<BagNodePtr> out;
-  for (const auto& p : Materialized()) out.push_back(BagNode::Make(function, WithPartition(p, args)));
+  for (const auto& p : Materialized())
+    out.push_back(BagNode::Make(function, WithPartition(p, args)));
   return Bag(core_, std::move(out));
 }
 
@@ -121,10 +128,9 @@ Bag Bag::parse_json(bool skip_malformed) const {
   std::vector<BagNodePtr> out;
   for (const auto& p : Materialized()) {
     Value source = p->function == "bag.read_text" ? p->args[0].literal : Value(p->key);
-    out.push_back(BagNode::Make(
-        "bag.parse_json",
-        {NodeArg::Of(p), NodeArg::Literal(source),
-         NodeArg::Literal(Value(skip_malformed ? "skip" : "raise"))}));
+    out.push_back(BagNode::Make("bag.parse_json",
+                                {NodeArg::Of(p), NodeArg::Literal(source),
+                                 NodeArg::Literal(Value(skip_malformed ? "skip" : "raise"))}));
   }
   return Bag(core_, std::move(out));
 }
@@ -160,9 +166,9 @@ Bag Bag::repartition(int npartitions) const {
     for (int i = 0; i < m; ++i) {
       int pieces = npartitions / m + (i < npartitions % m ? 1 : 0);
       for (int j = 0; j < pieces; ++j) {
-        out.push_back(BagNode::Make(
-            "bag.split", {NodeArg::Of(in[i]), NodeArg::Literal(Value(int64_t{j})),
-                          NodeArg::Literal(Value(int64_t{pieces}))}));
+        out.push_back(
+            BagNode::Make("bag.split", {NodeArg::Of(in[i]), NodeArg::Literal(Value(int64_t{j})),
+                                        NodeArg::Literal(Value(int64_t{pieces}))}));
       }
     }
   }
@@ -201,7 +207,8 @@ BagNodePtr TreeMerge(std::vector<BagNodePtr> level, const std::string& merge,
 BagNodePtr Bag::Reduce(const std::string& partial, const std::vector<Value>& partial_args,
                        const std::string& merge, const std::vector<Value>& merge_args) const {
   std::vector<BagNodePtr> level;
-  for (const auto& p : parts_) level.push_back(BagNode::Make(partial, WithPartition(p, partial_args)));
+  for (const auto& p : parts_)
+    level.push_back(BagNode::Make(partial, WithPartition(p, partial_args)));
   return TreeMerge(std::move(level), merge, merge_args);
 }
 
@@ -210,7 +217,8 @@ Item Bag::count() const {
   // partitions not yet computed runs as one bag.filter_count task each: the selection is
   // counted, never built.
   bool all_filters = !parts_.empty();
-  for (const auto& p : parts_) all_filters &= p->persisted == nullptr && p->function == "bag.filter";
+  for (const auto& p : parts_)
+    all_filters &= p->persisted == nullptr && p->function == "bag.filter";
   if (!all_filters) return Item(core_, Reduce("bag.count", {}, "sum", {}));
   std::vector<BagNodePtr> partials;
   for (const auto& p : parts_) {
@@ -219,22 +227,38 @@ Item Bag::count() const {
   return Item(core_, TreeMerge(std::move(partials), "sum", {}));
 }
 
-Bag Bag::frequencies() const {
+Bag Bag::frequencies(int split_out) const {
+  if (split_out > 1) {
+    return Bag(core_, parts_)
+        .to_pairs(internal::PathExpression(pluck_path_), "1")
+        .reduce_by_key("count", split_out);
+  }
   return Bag(core_, {Reduce("bag.frequencies", {Value(pluck_path_)}, "bag.merge_frequencies", {})});
 }
 
-Bag Bag::distinct() const {
+Bag Bag::distinct(int split_out) const {
+  if (split_out > 1) {
+    return Bag(core_, Materialized())
+        .Shuffle("bag.hash_split", {Value("_")}, "bag.distinct_unpack", {}, split_out);
+  }
   return Bag(core_, {Reduce("bag.distinct", {Value(pluck_path_)}, "bag.merge_distinct", {})});
 }
 
 Bag Bag::topk(int k, const std::string& key) const {
   Bag plain(core_, Materialized());
   Value kv(int64_t{k});
-  return Bag(core_, {plain.Reduce("bag.topk", {kv, Value(key)}, "bag.merge_topk", {kv, Value(key)})});
+  return Bag(core_,
+             {plain.Reduce("bag.topk", {kv, Value(key)}, "bag.merge_topk", {kv, Value(key)})});
 }
 
-Bag Bag::foldby(const std::string& key_path, const std::string& op,
-                const std::string& field_path) const {
+Bag Bag::foldby(const std::string& key_path, const std::string& op, const std::string& field_path,
+                int split_out) const {
+  if (split_out > 1) {
+    const std::string value = op == "count" ? "1" : internal::PathExpression(field_path);
+    return Bag(core_, Materialized())
+        .to_pairs(internal::PathExpression(key_path), value)
+        .reduce_by_key(op, split_out);
+  }
   Bag plain(core_, Materialized());
   return Bag(core_, {plain.Reduce("bag.foldby", {Value(key_path), Value(op), Value(field_path)},
                                   "bag.merge_foldby", {Value(op)})});
@@ -248,7 +272,8 @@ absl::StatusOr<ValueList> Bag::take(int n) const {
   for (const auto& p : Materialized()) {
     if (static_cast<int>(out.size()) >= n) break;
     BagNodePtr node = BagNode::Make(
-        "bag.take", {NodeArg::Of(p), NodeArg::Literal(Value(int64_t{n - static_cast<int>(out.size())}))});
+        "bag.take",
+        {NodeArg::Of(p), NodeArg::Literal(Value(int64_t{n - static_cast<int>(out.size())}))});
     WEFT_ASSIGN_OR_RETURN(std::vector<Value> got, ComputeNodes(*core_, {node}));
     if (!got.front().is_list()) return absl::InternalError("bag.take returned a non-list");
     for (const Value& v : got.front().as_list()) out.push_back(v);
@@ -260,7 +285,8 @@ absl::StatusOr<ValueList> Bag::compute() const {
   std::vector<BagNodePtr> outputs;
   for (const auto& p : Materialized()) {
     outputs.push_back(BagNode::Make(
-        "bag.take", {NodeArg::Of(p), NodeArg::Literal(Value(std::numeric_limits<int64_t>::max()))}));
+        "bag.take",
+        {NodeArg::Of(p), NodeArg::Literal(Value(std::numeric_limits<int64_t>::max()))}));
   }
   WEFT_ASSIGN_OR_RETURN(std::vector<Value> parts, ComputeNodes(*core_, outputs));
   ValueList out;

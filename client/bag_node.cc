@@ -29,6 +29,14 @@ NodeArg NodeArg::ListOf(std::vector<BagNodePtr> ns) {
   return a;
 }
 
+NodeArg NodeArg::SlicesOf(std::vector<BagNodePtr> ns, int64_t index) {
+  NodeArg a;
+  a.kind = Kind::kSliceList;
+  a.nodes = std::move(ns);
+  a.index = index;
+  return a;
+}
+
 BagNodePtr BagNode::Make(std::string function, std::vector<NodeArg> args) {
   auto node = std::make_shared<BagNode>();
   absl::Cord token(function);
@@ -45,6 +53,11 @@ BagNodePtr BagNode::Make(std::string function, std::vector<NodeArg> args) {
         break;
       case NodeArg::Kind::kNodeList:
         token.Append("|[");
+        for (const auto& n : arg.nodes) token.Append(absl::StrCat(n->key, ","));
+        token.Append("]");
+        break;
+      case NodeArg::Kind::kSliceList:
+        token.Append(absl::StrCat("|S", arg.index, "["));
         for (const auto& n : arg.nodes) token.Append(absl::StrCat(n->key, ","));
         token.Append("]");
         break;
@@ -87,6 +100,15 @@ void ToArg(const NodeArg& arg, proto::Arg* out, proto::TaskSpec* task,
     case NodeArg::Kind::kNodeList:
       for (const auto& n : arg.nodes) {
         out->mutable_list()->add_items()->set_key(n->key);
+        add_dep(n->key);
+      }
+      if (arg.nodes.empty()) out->mutable_list();
+      break;
+    case NodeArg::Kind::kSliceList:
+      for (const auto& n : arg.nodes) {
+        proto::KeySlice* slice = out->mutable_list()->add_items()->mutable_slice();
+        slice->set_key(n->key);
+        slice->set_index(arg.index);
         add_dep(n->key);
       }
       if (arg.nodes.empty()) out->mutable_list();

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "proto/weft.pb.h"
 #include "weft/future.h"
 #include "weft/value.h"
@@ -23,15 +24,19 @@ struct BagNode;
 using BagNodePtr = std::shared_ptr<const BagNode>;
 
 struct NodeArg {
-  enum class Kind { kLiteral, kNode, kNodeList };
+  enum class Kind { kLiteral, kNode, kNodeList, kSliceList };
   Kind kind = Kind::kLiteral;
   Value literal;
   BagNodePtr node;
   std::vector<BagNodePtr> nodes;
+  int64_t index = 0;  // kSliceList
 
   static NodeArg Literal(Value v);
   static NodeArg Of(BagNodePtr n);
   static NodeArg ListOf(std::vector<BagNodePtr> ns);
+  // The list [item `index` of each node's (list) result]: each item is fetched alone from
+  // where that node's result lives (proto KeySlice), not the whole result.
+  static NodeArg SlicesOf(std::vector<BagNodePtr> ns, int64_t index);
 };
 
 struct BagNode {
@@ -45,6 +50,17 @@ struct BagNode {
   static BagNodePtr Make(std::string function, std::vector<NodeArg> args);
   static BagNodePtr Leaf(std::shared_ptr<KeyHandle> handle);
 };
+
+// [part, literal args...], the arguments of a partition function.
+std::vector<NodeArg> WithPartition(const BagNodePtr& part, const std::vector<Value>& args);
+
+// A dotted record path as a value expression (worker/bag/expr.h): "" is `_`.
+std::string PathExpression(const std::string& path);
+
+class ClientCore;
+// Submits `outputs` and gathers their values (client/bag.cc).
+absl::StatusOr<std::vector<Value>> ComputeNodes(ClientCore& core,
+                                                const std::vector<BagNodePtr>& outputs);
 
 // The TaskSpecs for computing `outputs`: every node they need that is not persisted,
 // dependencies before dependents, each once.

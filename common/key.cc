@@ -1,11 +1,12 @@
-#include <cctype>
 #include "key.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstring>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace weft {
@@ -37,6 +38,24 @@ class Murmur3x64_128 {
   }
 
   std::string HexDigest() && {
+    Finish();
+    char digest[16];
+    std::memcpy(digest, &h1_, 8);  // little-endian host (asserted in codec.cc)
+    std::memcpy(digest + 8, &h2_, 8);
+    return absl::BytesToHexString(absl::string_view(digest, sizeof(digest)));
+  }
+
+  uint64_t Low64() && {
+    Finish();
+    return h1_;
+  }
+
+ private:
+  static constexpr size_t kBlock = 16;
+  static constexpr uint64_t kC1 = 0x87c37b91114253d5ULL;
+  static constexpr uint64_t kC2 = 0x4cf5ad432745937fULL;
+
+  void Finish() {
     Tail();
     h1_ ^= total_;
     h2_ ^= total_;
@@ -46,16 +65,7 @@ class Murmur3x64_128 {
     h2_ = Fmix(h2_);
     h1_ += h2_;
     h2_ += h1_;
-    char digest[16];
-    std::memcpy(digest, &h1_, 8);  // little-endian host (asserted in codec.cc)
-    std::memcpy(digest + 8, &h2_, 8);
-    return absl::BytesToHexString(absl::string_view(digest, sizeof(digest)));
   }
-
- private:
-  static constexpr size_t kBlock = 16;
-  static constexpr uint64_t kC1 = 0x87c37b91114253d5ULL;
-  static constexpr uint64_t kC2 = 0x4cf5ad432745937fULL;
 
   static uint64_t Rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
   static uint64_t Fmix(uint64_t k) {
@@ -118,9 +128,35 @@ std::string StableHashHex(std::string_view bytes) {
   return std::move(hash).HexDigest();
 }
 
+uint64_t StableHash64(std::string_view bytes) {
+  Murmur3x64_128 hash;
+  hash.Update(bytes);
+  return std::move(hash).Low64();
+}
+
+std::string SliceKey(std::string_view key, int64_t index) {
+  return absl::StrCat(absl::string_view(key.data(), key.size()),
+                      absl::string_view(kSliceSeparator.data(), kSliceSeparator.size()), index);
+}
+
+bool ParseSliceKey(std::string_view slice_key, std::string* key, int64_t* index) {
+  const size_t at = slice_key.rfind(kSliceSeparator);
+  if (at == std::string_view::npos) return false;
+  int64_t i = 0;
+  if (!absl::SimpleAtoi(absl::string_view(slice_key.data() + at + kSliceSeparator.size(),
+                                          slice_key.size() - at - kSliceSeparator.size()),
+                        &i) ||
+      i < 0) {
+    return false;
+  }
+  key->assign(slice_key.substr(0, at));
+  *index = i;
+  return true;
+}
+
 std::string MakeKey(std::string_view prefix, const absl::Cord& token, int64_t index) {
-  std::string key = absl::StrCat(absl::string_view(prefix.data(), prefix.size()), "-",
-                                 StableHashHex(token));
+  std::string key =
+      absl::StrCat(absl::string_view(prefix.data(), prefix.size()), "-", StableHashHex(token));
   if (index >= 0) absl::StrAppend(&key, "-", index);
   return key;
 }

@@ -6,6 +6,7 @@
 // Threading: free functions, no shared state.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,17 @@ namespace weft {
 // machines (not absl::Hash, which is seeded per process).
 std::string StableHashHex(const absl::Cord& bytes);
 std::string StableHashHex(std::string_view bytes);
+
+// The low 64 bits of the same hash (the shuffle's partitioning hash).
+uint64_t StableHash64(std::string_view bytes);
+
+// Slices: item `index` of the list value under `key` (proto KeySlice), as one key that a
+// worker can fetch with GetData and keep in its data store: "<key>\x1f<index>". Task keys
+// never contain the separator (0x1f, ASCII unit separator).
+inline constexpr std::string_view kSliceSeparator = "\x1f";
+std::string SliceKey(std::string_view key, int64_t index);
+// Splits a slice key; false for a plain key.
+bool ParseSliceKey(std::string_view slice_key, std::string* key, int64_t* index);
 
 // `prefix` is the task's name (usually the function name); `token` is what identifies the
 // work (function name plus encoded arguments). The key is prefix + "-" + hash(token),

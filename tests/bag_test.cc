@@ -3,8 +3,10 @@
 // tests/gharchive_answers.py (Python's json and gzip over the same files). Then the bad
 // inputs of the issue: corrupt gzip, a malformed line, an empty file, a missing bucket or
 // key, the 211 KB line — each a clear error (or the right answer) and nothing else lost.
-#include <catch2/catch.hpp>
+#include "weft/bag.h"
+
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,42 +18,20 @@
 #include "absl/strings/str_join.h"
 #include "common/io/s3rver_fixture.h"
 #include "tests/test_cluster.h"
-#include "weft/bag.h"
 
 namespace fs = std::filesystem;
 using weft::Bag;
 using weft::Value;
 using weft::ValueList;
 using weft::testing::ReadFileBytes;
-using weft::testing::Runfile;
 using weft::testing::RunCommand;
+using weft::testing::Runfile;
 using weft::testing::TestCluster;
 
 namespace {
 
-// A tiny JSON reader is not needed: the answers script prints Python's JSON, and we compare
-// against weft's values rendered the same way.
-std::string Json(const Value& v);
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string Json(const Value& v) {
-  if (v.is_string()) return JsonString(v.as_string());
-  if (v.is_int()) return std::to_string(v.as_int());
-  if (v.is_list()) {
-    std::vector<std::string> items;
-    for (const Value& item : v.as_list()) items.push_back(Json(item));
-    return "[" + absl::StrJoin(items, ", ") + "]";
-  }
-  return v.DebugString();
-}
+// The answers script prints Python's JSON; weft's values are rendered the same way.
+std::string Json(const Value& v) { return weft::testing::PythonJson(v); }
 
 // The value of "name": ... in the answers line (the script prints with ", " and ": ").
 std::string Field(const std::string& answers, const std::string& name) {
@@ -64,13 +44,18 @@ std::string Field(const std::string& answers, const std::string& name) {
   for (size_t i = start; i < answers.size(); ++i) {
     char c = answers[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') ++depth;
-    else if (c == ']' || c == '}') --depth;
+    if (c == '"')
+      in_string = true;
+    else if (c == '[' || c == '{')
+      ++depth;
+    else if (c == ']' || c == '}')
+      --depth;
     if (depth < 0 || (depth == 0 && c == ',')) return answers.substr(start, i - start);
   }
   return answers.substr(start);
@@ -103,8 +88,8 @@ struct Fixture {
       }
     } else {
       WARN("WEFT_GHARCHIVE_DIR not set: using generated shards");
-      auto gen = RunCommand({"python3", Runfile("bench/gen_gharchive.py"), dir + "/gen",
-                             "--hours", "3", "--events-per-hour", "3000"});
+      auto gen = RunCommand({"python3", Runfile("bench/gen_gharchive.py"), dir + "/gen", "--hours",
+                             "3", "--events-per-hour", "3000"});
       REQUIRE(gen.exit_code == 0);
       for (const auto& e : fs::directory_iterator(dir + "/gen")) {
         local_files.push_back(e.path().string());
@@ -112,7 +97,8 @@ struct Fixture {
     }
     std::sort(local_files.begin(), local_files.end());
     for (const auto& f : local_files) {
-      REQUIRE(s3.PutObject("gharchive", "2015/" + fs::path(f).filename().string(), ReadFileBytes(f)).ok());
+      REQUIRE(s3.PutObject("gharchive", "2015/" + fs::path(f).filename().string(), ReadFileBytes(f))
+                  .ok());
     }
     cluster = std::make_unique<TestCluster>(2);
     client = cluster->Connect();
@@ -180,12 +166,16 @@ TEST_CASE("the GitHub Archive session through s3:// gives Python's answers") {
 TEST_CASE("bad inputs give clear errors and lose nothing else") {
   Fixture fx;
   std::string good = ReadFileBytes(fx.local_files[0]);
-  REQUIRE(fx.s3.PutObject("gharchive", "bad/truncated.json.gz", good.substr(0, good.size() / 2)).ok());
+  REQUIRE(
+      fx.s3.PutObject("gharchive", "bad/truncated.json.gz", good.substr(0, good.size() / 2)).ok());
   std::string flipped = good;
   for (size_t i = 1000; i < 1100; ++i) flipped[i] = static_cast<char>(~flipped[i]);
   REQUIRE(fx.s3.PutObject("gharchive", "bad/corrupt.json.gz", flipped).ok());
-  REQUIRE(fx.s3.PutObject("gharchive", "bad/malformed.json",
-                          "{\"type\": \"A\"}\n{\"type\": \"B\"}\n{\"type\": oops}\n{\"type\": \"C\"}\n").ok());
+  REQUIRE(
+      fx.s3
+          .PutObject("gharchive", "bad/malformed.json",
+                     "{\"type\": \"A\"}\n{\"type\": \"B\"}\n{\"type\": oops}\n{\"type\": \"C\"}\n")
+          .ok());
   REQUIRE(fx.s3.PutObject("gharchive", "bad/empty.json", "").ok());
 
   Bag records = Bag::read_text(*fx.client, "s3://gharchive/2015/*.json.gz")->parse_json().persist();
@@ -208,10 +198,13 @@ TEST_CASE("bad inputs give clear errors and lose nothing else") {
 
   // Skipping malformed lines keeps the good ones; an empty file is an empty partition.
   auto skipped = Bag::read_text(*fx.client, "s3://gharchive/bad/malformed.json")
-                     ->parse_json(/*skip_malformed=*/true).count().compute();
+                     ->parse_json(/*skip_malformed=*/true)
+                     .count()
+                     .compute();
   REQUIRE(skipped.ok());
   CHECK(*skipped == Value(3));
-  auto empty = Bag::read_text(*fx.client, "s3://gharchive/bad/empty.json")->parse_json().count().compute();
+  auto empty =
+      Bag::read_text(*fx.client, "s3://gharchive/bad/empty.json")->parse_json().count().compute();
   REQUIRE(empty.ok());
   CHECK(*empty == Value(0));
 
@@ -220,7 +213,10 @@ TEST_CASE("bad inputs give clear errors and lose nothing else") {
     std::string edge = std::string(real) + "/edge/2015-01-01-2-excerpt.json";
     if (fs::exists(edge)) {
       REQUIRE(fx.s3.PutObject("gharchive", "edge/excerpt.json", ReadFileBytes(edge)).ok());
-      auto n = Bag::read_text(*fx.client, "s3://gharchive/edge/excerpt.json")->parse_json().count().compute();
+      auto n = Bag::read_text(*fx.client, "s3://gharchive/edge/excerpt.json")
+                   ->parse_json()
+                   .count()
+                   .compute();
       REQUIRE(n.ok());
       CHECK(*n == Value(10));
     }
@@ -236,7 +232,8 @@ TEST_CASE("bad inputs give clear errors and lose nothing else") {
 }
 
 TEST_CASE("local files, from_sequence, concat, foldby, map_partitions with a plugin, the CLI") {
-  std::string dir = (fs::temp_directory_path() / ("weft-bag-local-" + std::to_string(getpid()))).string();
+  std::string dir =
+      (fs::temp_directory_path() / ("weft-bag-local-" + std::to_string(getpid()))).string();
   auto gen = RunCommand({"python3", Runfile("bench/gen_gharchive.py"), dir, "--hours", "2",
                          "--events-per-hour", "500"});
   REQUIRE(gen.exit_code == 0);
@@ -286,9 +283,9 @@ TEST_CASE("local files, from_sequence, concat, foldby, map_partitions with a plu
                          cluster.address(), "--count"});
   CHECK(cli.exit_code == 0);
   CHECK_THAT(cli.output, Catch::StartsWith("1000\n"));
-  auto cli_freq = RunCommand({Runfile("client/weft"), "bag", dir + "/*.json.gz", "--scheduler",
-                              cluster.address(), "--pluck", "type", "--frequencies",
-                              "--format", "json"});
+  auto cli_freq =
+      RunCommand({Runfile("client/weft"), "bag", dir + "/*.json.gz", "--scheduler",
+                  cluster.address(), "--pluck", "type", "--frequencies", "--format", "json"});
   CHECK(cli_freq.exit_code == 0);
   std::string expected = Json(Value(*freq));  // event types have no spaces
   expected.erase(std::remove(expected.begin(), expected.end(), ' '), expected.end());

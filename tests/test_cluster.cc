@@ -21,6 +21,64 @@
 namespace weft::testing {
 namespace fs = std::filesystem;
 
+std::string PythonJson(const Value& v) {
+  switch (v.kind()) {
+    case ValueKind::kNull:
+      return "null";
+    case ValueKind::kBool:
+      return v.as_bool() ? "true" : "false";
+    case ValueKind::kInt:
+      return std::to_string(v.as_int());
+    case ValueKind::kDouble: {
+      char text[32];
+      std::snprintf(text, sizeof(text), "%.17g", v.as_double());
+      std::string out = text;
+      if (out.find_first_of(".en") == std::string::npos) out += ".0";
+      return out;
+    }
+    case ValueKind::kString: {
+      std::string out = "\"";
+      for (unsigned char c : v.as_string()) {
+        if (c == '"' || c == '\\') {
+          out += '\\';
+          out += static_cast<char>(c);
+        } else if (c == '\n') {
+          out += "\\n";
+        } else if (c == '\t') {
+          out += "\\t";
+        } else if (c == '\r') {
+          out += "\\r";
+        } else if (c == '\b') {
+          out += "\\b";
+        } else if (c == '\f') {
+          out += "\\f";
+        } else if (c < 0x20) {
+          char esc[8];
+          std::snprintf(esc, sizeof(esc), "\\u%04x", c);
+          out += esc;
+        } else {
+          out += static_cast<char>(c);
+        }
+      }
+      return out + "\"";
+    }
+    case ValueKind::kList: {
+      std::vector<std::string> items;
+      for (const Value& item : v.as_list()) items.push_back(PythonJson(item));
+      return "[" + absl::StrJoin(items, ", ") + "]";
+    }
+    case ValueKind::kRecord: {
+      std::vector<std::string> fields;
+      for (const auto& [name, value] : v.as_record()) {
+        fields.push_back(PythonJson(Value(name)) + ": " + PythonJson(value));
+      }
+      return "{" + absl::StrJoin(fields, ", ") + "}";
+    }
+    default:
+      return v.DebugString();
+  }
+}
+
 std::string Runfile(const std::string& path) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
@@ -44,8 +102,8 @@ std::string ReadFileBytes(const std::string& path) {
 CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_seconds) {
   std::vector<std::string> quoted;
   for (const auto& a : argv) quoted.push_back(ShellQuote(a));
-  std::string cmd = absl::StrCat("timeout ", timeout_seconds, " ", absl::StrJoin(quoted, " "),
-                                 " 2>&1");
+  std::string cmd =
+      absl::StrCat("timeout ", timeout_seconds, " ", absl::StrJoin(quoted, " "), " 2>&1");
   CommandResult result;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -57,10 +115,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_secon
   return result;
 }
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 TestCluster::TestCluster(int n_workers, std::vector<std::string> worker_args,
                          std::vector<std::string> scheduler_args)
@@ -69,8 +124,13 @@ TestCluster::TestCluster(int n_workers, std::vector<std::string> worker_args,
   if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   std::string file = dir_ + "/scheduler.json";
-  std::vector<std::string> argv = {Runfile("scheduler/weft-scheduler"), "--host", "127.0.0.1",
-                                   "--port", "0", "--scheduler-file", file};
+  std::vector<std::string> argv = {Runfile("scheduler/weft-scheduler"),
+                                   "--host",
+                                   "127.0.0.1",
+                                   "--port",
+                                   "0",
+                                   "--scheduler-file",
+                                   file};
   argv.insert(argv.end(), scheduler_args.begin(), scheduler_args.end());
   auto pid = internal::SpawnChild(argv, dir_ + "/scheduler.log");
   if (!pid.ok()) throw std::runtime_error(pid.status().ToString());
@@ -94,9 +154,14 @@ TestCluster::~TestCluster() {
 
 int TestCluster::AddWorker(std::vector<std::string> extra_args) {
   int i = static_cast<int>(workers_.size());
-  std::vector<std::string> argv = {Runfile("worker/weft-worker"), address_, "--name",
-                                   absl::StrCat("w", i), "--host", "127.0.0.1",
-                                   "--local-directory", absl::StrCat(dir_, "/w", i)};
+  std::vector<std::string> argv = {Runfile("worker/weft-worker"),
+                                   address_,
+                                   "--name",
+                                   absl::StrCat("w", i),
+                                   "--host",
+                                   "127.0.0.1",
+                                   "--local-directory",
+                                   absl::StrCat(dir_, "/w", i)};
   argv.insert(argv.end(), worker_args_.begin(), worker_args_.end());
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   auto pid = internal::SpawnChild(argv, absl::StrCat(dir_, "/worker-", i, ".log"));

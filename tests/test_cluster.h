@@ -24,6 +24,11 @@ std::string ShellQuote(const std::string& s);
 // The bytes of a file ("" if it cannot be read).
 std::string ReadFileBytes(const std::string& path);
 
+// `v` written as Python's json.dumps(v, ensure_ascii=False) writes it (", " and ": "
+// separators), so that answers printed by a Python script compare as text. Doubles are
+// written with up to 17 significant digits, as Python's repr does for most values.
+std::string PythonJson(const Value& v);
+
 // Runs a command and returns its exit code and what it printed (stdout and stderr).
 struct CommandResult {
   int exit_code = -1;

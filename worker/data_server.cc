@@ -7,6 +7,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/codec.h"
+#include "common/key.h"
 #include "common/logging.h"
 #include "grpcpp/support/method_handler.h"
 #include "grpcpp/support/slice.h"
@@ -41,8 +42,9 @@ void PutBytesField(uint8_t tag, absl::string_view bytes, std::string* out) {
 // reference count, not a copy of the bytes) that gRPC releases when it is done.
 grpc::Slice SliceOf(const absl::Cord& cord, absl::string_view piece) {
   auto* keep = new absl::Cord(cord);
-  return grpc::Slice(const_cast<char*>(piece.data()), piece.size(),
-                     [](void* p) { delete static_cast<absl::Cord*>(p); }, keep);
+  return grpc::Slice(
+      const_cast<char*>(piece.data()), piece.size(),
+      [](void* p) { delete static_cast<absl::Cord*>(p); }, keep);
 }
 
 // One DataChunk: header fields, then `data` (a sub-range of the encoding) as slices.
@@ -132,6 +134,11 @@ grpc::Status DataService::StreamData(
   for (const std::string& key : request.keys()) {
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
     absl::StatusOr<Value> value = store_.Get(key);
+    std::string base;
+    int64_t index;
+    if (absl::IsNotFound(value.status()) && ParseSliceKey(key, &base, &index)) {
+      value = store_.GetItem(base, index);  // one bucket of a shuffle split
+    }
     if (!value.ok()) {  // not held, or its spill file is unreadable: the message says
       if (!absl::IsNotFound(value.status())) {
         WEFT_LOG_ERROR("GetData: {}", value.status().ToString());

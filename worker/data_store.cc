@@ -16,8 +16,8 @@
 namespace weft {
 
 absl::StatusOr<std::unique_ptr<DataStore>> DataStore::Open(const DataStoreOptions& options) {
-  const int64_t target = static_cast<int64_t>(static_cast<double>(options.memory_limit) *
-                                              options.target_fraction);
+  const int64_t target =
+      static_cast<int64_t>(static_cast<double>(options.memory_limit) * options.target_fraction);
   if (options.memory_limit <= 0 || options.target_fraction <= 0 ||
       options.local_directory.empty()) {
     return std::unique_ptr<DataStore>(new DataStore());
@@ -120,10 +120,29 @@ bool DataStore::SpillOne(bool force) {
     nbytes = entry.nbytes;
   }
   const std::string path = SpillPath(file_id);
-  absl::Cord encoded = EncodeValue(value);
-  const int64_t encoded_bytes = static_cast<int64_t>(encoded.size());
-  absl::StatusOr<int64_t> written = WriteSpillFile(path, encoded);
-  encoded.Clear();
+  // Lists (a shuffle split's buckets) are written an item per frame, so that one item can be
+  // read back alone (GetItem).
+  const bool sectioned = value.is_list();
+  std::vector<SpillSection> sections;
+  int64_t encoded_bytes = 0;
+  absl::StatusOr<int64_t> written = int64_t{0};
+  if (sectioned) {
+    absl::StatusOr<std::vector<SpillSection>> written_sections =
+        WriteSectionedSpillFile(path, value.as_list());
+    if (written_sections.ok()) {
+      sections = *std::move(written_sections);
+      for (const SpillSection& section : sections) {
+        *written += section.disk_bytes;
+        encoded_bytes += section.encoded_bytes;
+      }
+    } else {
+      written = written_sections.status();
+    }
+  } else {
+    absl::Cord encoded = EncodeValue(value);
+    encoded_bytes = static_cast<int64_t>(encoded.size());
+    written = WriteSpillFile(path, encoded);
+  }
   value = Value();
   Value doomed;  // the in-memory copy, freed outside the lock
   bool remove_file = !written.ok();
@@ -143,6 +162,8 @@ bool DataStore::SpillOne(bool force) {
       entry.where = Where::kDisk;
       entry.file_id = file_id;
       entry.encoded_bytes = encoded_bytes;
+      entry.sectioned = sectioned;
+      entry.sections = std::move(sections);
       memory_bytes_ -= nbytes;
       spilled_bytes_ += nbytes;
     }
@@ -164,6 +185,8 @@ absl::StatusOr<Value> DataStore::Get(const std::string& key) {
     std::string path;
     uint64_t file_id;
     int64_t encoded_bytes;
+    std::vector<SpillSection> sections;
+    bool sectioned;
     {
       absl::MutexLock lock(&mu_);
       auto it = entries_.find(key);
@@ -178,8 +201,11 @@ absl::StatusOr<Value> DataStore::Get(const std::string& key) {
       file_id = entry.file_id;
       path = SpillPath(file_id);
       encoded_bytes = entry.encoded_bytes;
+      sectioned = entry.sectioned;
+      if (sectioned) sections = entry.sections;
     }
-    absl::StatusOr<Value> value = ReadSpillFile(path, encoded_bytes);
+    absl::StatusOr<Value> value =
+        sectioned ? ReadSectionedSpillFile(path, sections) : ReadSpillFile(path, encoded_bytes);
     bool unspilled = false;
     {
       absl::MutexLock lock(&mu_);
@@ -216,6 +242,61 @@ absl::StatusOr<Value> DataStore::Get(const std::string& key) {
     }
     return value;
   }
+}
+
+absl::StatusOr<Value> DataStore::GetItem(const std::string& key, int64_t index) {
+  auto no_item = [&](const Value& value) {
+    if (!value.is_list()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "item ", index, " of ", key, ": the value is a ", value.kind_name(), ", not a list"));
+    }
+    return absl::InvalidArgumentError(absl::StrCat("item ", index, " of ", key, ": the list has ",
+                                                   value.as_list().size(), " items"));
+  };
+  auto in_range = [index](size_t size) { return index >= 0 && static_cast<size_t>(index) < size; };
+  // Normally one pass; again when the key was brought back or re-spilled meanwhile.
+  for (int attempt = 0;; ++attempt) {
+    std::string path;
+    uint64_t file_id;
+    SpillSection section;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = entries_.find(key);
+      if (it == entries_.end()) {
+        return absl::NotFoundError(absl::StrCat("key ", key, " is not held by this worker"));
+      }
+      Entry& entry = it->second;
+      if (entry.where != Where::kDisk || !entry.sectioned) break;  // read it whole below
+      if (!in_range(entry.sections.size())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "item ", index, " of ", key, ": the list has ", entry.sections.size(), " items"));
+      }
+      file_id = entry.file_id;
+      path = SpillPath(file_id);
+      section = entry.sections[static_cast<size_t>(index)];
+    }
+    // One item from disk; the value stays spilled.
+    absl::StatusOr<Value> item = ReadSpillSection(path, section);
+    if (item.ok() || attempt >= 3) {
+      if (!item.ok()) {
+        return absl::Status(item.status().code(),
+                            absl::StrCat("cannot read back item ", index, " of ", key,
+                                         " from disk: ", item.status().message()));
+      }
+      return item;
+    }
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end() && it->second.where == Where::kDisk && it->second.file_id == file_id) {
+      return absl::Status(item.status().code(),
+                          absl::StrCat("cannot read back item ", index, " of ", key,
+                                       " from disk: ", item.status().message()));
+    }
+  }
+  absl::StatusOr<Value> value = Get(key);
+  if (!value.ok()) return value.status();
+  if (!value->is_list() || !in_range(value->as_list().size())) return no_item(*value);
+  return value->as_list()[static_cast<size_t>(index)];
 }
 
 bool DataStore::Contains(const std::string& key) const {

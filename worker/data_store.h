@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "weft/value.h"
+#include "worker/spill_file.h"
 
 namespace weft {
 
@@ -68,6 +69,12 @@ class DataStore {
   // does not hold it; kDataLoss / kInternal (naming the file) when its spill file is
   // corrupt or unreadable.
   absl::StatusOr<Value> Get(const std::string& key);
+  // Item `index` of the list value under `key` (a shuffle split's bucket), with Get's
+  // errors; kInvalidArgument when that value is not a list or has no such item. A spilled
+  // list is not brought back: its spill file holds each item apart, and only this one is
+  // read (the shuffle reads every split bucket by bucket; bringing whole splits back
+  // would thrash).
+  absl::StatusOr<Value> GetItem(const std::string& key, int64_t index);
   bool Contains(const std::string& key) const;
   // Size in bytes of `key`'s value (in memory or not), or -1 when absent.
   int64_t NBytes(const std::string& key) const;
@@ -101,7 +108,9 @@ class DataStore {
     uint64_t file_id = 0;  // names the spill file (kDisk); unique per spill
     Where where = Where::kMemory;
     int64_t encoded_bytes = 0;  // size of the encoding in the spill file (kDisk)
-    bool in_lru = false;        // a spill candidate: in memory, not spilling, spillable
+    bool sectioned = false;     // a list spilled an item per frame (kDisk)
+    std::vector<SpillSection> sections;
+    bool in_lru = false;  // a spill candidate: in memory, not spilling, spillable
     std::list<std::string>::iterator lru;
   };
 

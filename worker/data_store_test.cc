@@ -3,7 +3,6 @@
 #include <stdlib.h>
 
 #include <atomic>
-
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -109,7 +108,7 @@ TEST_CASE("values above the memory target are spilled least recently used first"
   store->Put("b", Blob(100000, 'b'));
   CHECK(store->spilled_bytes() == 0);
   CHECK(FilesIn(dir) == 0);
-  REQUIRE(store->Get("a").ok());  // a is now more recent than b
+  REQUIRE(store->Get("a").ok());       // a is now more recent than b
   store->Put("c", Blob(100000, 'c'));  // 300000 > 250000: the oldest (b) goes
   CHECK(store->TEST_IsSpilled("b"));
   CHECK_FALSE(store->TEST_IsSpilled("a"));
@@ -134,7 +133,9 @@ TEST_CASE("values above the memory target are spilled least recently used first"
         store->NBytes("a") + store->NBytes("b") + store->NBytes("c"));
 
   // Freeing a spilled key deletes its file; the directory goes with the store.
-  std::string spilled_key = store->TEST_IsSpilled("c") ? "c" : store->TEST_IsSpilled("b") ? "b" : "a";
+  std::string spilled_key = store->TEST_IsSpilled("c")   ? "c"
+                            : store->TEST_IsSpilled("b") ? "b"
+                                                         : "a";
   std::string file = store->TEST_SpillPath(spilled_key);
   REQUIRE(std::filesystem::exists(file));
   CHECK(store->Erase(spilled_key));
@@ -167,12 +168,37 @@ TEST_CASE("SpillOldest spills below the target, oldest first, while there is any
   CHECK_FALSE(plain.SpillOldest());
 }
 
+TEST_CASE("one item of a spilled list is read alone; the list stays on disk") {
+  auto store = SpillingStore(1 << 20, TempDir());
+  ValueList buckets = {Blob(3000, 'a'), Value(ValueList{Value(1), Value("two")}), Blob(5, 'c')};
+  store->Put("split", Value(buckets));
+  store->Put("plain", Value(7));
+  REQUIRE(store->SpillOldest());
+  REQUIRE(store->TEST_IsSpilled("split"));
+  for (int64_t i = 0; i < 3; ++i) {
+    auto item = store->GetItem("split", i);
+    REQUIRE(item.ok());
+    CHECK(*item == buckets[i]);
+  }
+  CHECK(store->TEST_IsSpilled("split"));  // not brought back by GetItem
+  CHECK(store->GetItem("split", 3).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(store->GetItem("plain", 0).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::IsNotFound(store->GetItem("nothing", 0).status()));
+  // The whole list still comes back equal, and then items come from memory.
+  auto whole = store->Get("split");
+  REQUIRE(whole.ok());
+  CHECK(*whole == Value(buckets));
+  CHECK_FALSE(store->TEST_IsSpilled("split"));
+  CHECK(*store->GetItem("split", 1) == buckets[1]);
+}
+
 TEST_CASE("spilled lists, records and JsonLines come back equal") {
   auto store = SpillingStore(1000, TempDir());
   Value list(ValueList{1, "two", 3.5, nullptr, true, Blob(5000, 'x'),
                        ValueList{Record{{"k", Value(7)}, {"s", Value("v")}}}});
-  Value lines(JsonLines::FromText(Buffer(std::string(
-      "{\"type\":\"PushEvent\",\"id\":1}\n{\"type\":\"WatchEvent\",\"id\":2}\n\n{\"a\":[1,2]}\n"))));
+  Value lines(
+      JsonLines::FromText(Buffer(std::string("{\"type\":\"PushEvent\",\"id\":1}\n{\"type\":"
+                                             "\"WatchEvent\",\"id\":2}\n\n{\"a\":[1,2]}\n"))));
   std::string big_text;
   for (int i = 0; i < 2000; ++i) big_text += "{\"i\":" + std::to_string(i) + "}\n";
   Value big_lines(JsonLines::FromText(Buffer(big_text)));

@@ -60,7 +60,9 @@ class TaskContext {
   TaskContext() = default;
   TaskContext(std::string key, std::string function,
               std::shared_ptr<const std::atomic<bool>> cancel_flag = nullptr)
-      : key_(std::move(key)), function_(std::move(function)), cancel_flag_(std::move(cancel_flag)) {}
+      : key_(std::move(key)),
+        function_(std::move(function)),
+        cancel_flag_(std::move(cancel_flag)) {}
 
   const std::string& key() const { return key_; }
   const std::string& function() const { return function_; }
@@ -70,10 +72,29 @@ class TaskContext {
     return cancel_flag_ != nullptr && cancel_flag_->load(std::memory_order_relaxed);
   }
 
+  // Calls another function registered on this worker by name (a Bag's reduce_by_key with a
+  // plugin function, say). kNotFound naming the function when there is none, or when this
+  // context belongs to no registry (a function called directly, outside a worker).
+  using Caller = std::function<absl::StatusOr<Value>(const std::string& name, const ValueList& args,
+                                                     const TaskContext& context)>;
+  absl::StatusOr<Value> CallFunction(const std::string& name, const ValueList& args) const {
+    if (caller_ == nullptr) {
+      return absl::NotFoundError("no function registry: " + name + " cannot be called here");
+    }
+    return (*caller_)(name, args, *this);
+  }
+  // This context, calling functions through `caller`.
+  TaskContext WithCaller(Caller caller) const {
+    TaskContext copy = *this;
+    copy.caller_ = std::make_shared<const Caller>(std::move(caller));
+    return copy;
+  }
+
  private:
   std::string key_;
   std::string function_;
   std::shared_ptr<const std::atomic<bool>> cancel_flag_;
+  std::shared_ptr<const Caller> caller_;
 };
 
 using TaskFunction =
@@ -158,8 +179,7 @@ class TypedAdapter {
             (bad = I, false)) &&
            ...);
     if (bad != sizeof...(Ps)) {
-      return absl::InvalidArgumentError(
-          KindMessage(name_, bad, ParamNames()[bad], args[bad]));
+      return absl::InvalidArgumentError(KindMessage(name_, bad, ParamNames()[bad], args[bad]));
     }
     auto call = [&]() -> R {
       if constexpr (kWithContext) {
@@ -215,7 +235,8 @@ class Registrar {
     std::vector<const char*> param_names;
     TaskFunction adapted;
     if constexpr (StartsWithContext<Ps...>::value) {
-      adapted = MakeContextAdapterFor<R>(name, fn, &param_names, static_cast<void (*)(Ps...)>(nullptr));
+      adapted =
+          MakeContextAdapterFor<R>(name, fn, &param_names, static_cast<void (*)(Ps...)>(nullptr));
     } else {
       adapted = MakeAdapter<R, R (*)(Ps...), Ps...>(name, fn, &param_names);
     }
@@ -245,9 +266,9 @@ class Registrar {
 
 // Registers the C++ function `fn` under `name` (a string literal). Use at namespace scope,
 // once per function; `fn` must name one function (not an overload set).
-#define WEFT_FUNCTION(name, fn)                                                   \
-  static const ::weft::internal::Registrar WEFT_FUNCTION_CONCAT_(weft_registrar_, \
-                                                                 __COUNTER__)(name, fn)
+#define WEFT_FUNCTION(name, fn)                                                                 \
+  static const ::weft::internal::Registrar WEFT_FUNCTION_CONCAT_(weft_registrar_, __COUNTER__)( \
+      name, fn)
 
 // The symbol through which the worker finds a plugin's registrations.
 extern "C" void weft_function_registrations(

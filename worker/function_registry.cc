@@ -23,8 +23,8 @@ absl::Status FunctionRegistry::Register(const internal::FunctionRegistration& re
     // executable's list) is fine; two different functions under one name are not.
     if (it->second.identity == registration.identity) return absl::OkStatus();
     return absl::AlreadyExistsError(absl::StrCat(
-        "function '", registration.name, "' is registered twice: ", it->second.signature,
-        " from ", it->second.source, " and ", registration.signature, " from ", source));
+        "function '", registration.name, "' is registered twice: ", it->second.signature, " from ",
+        it->second.source, " and ", registration.signature, " from ", source));
   }
   functions_.emplace(registration.name, Entry{registration.function, registration.identity,
                                               registration.signature, source});
@@ -50,9 +50,10 @@ absl::Status FunctionRegistry::LoadPlugin(const std::string& path) {
   using ListFn = void (*)(const internal::FunctionRegistration**, size_t*);
   auto list = reinterpret_cast<ListFn>(::dlsym(handle, "weft_function_registrations"));
   if (list == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "plugin ", path, " registers no weft functions (no weft_function_registrations "
-        "symbol: link it with //worker:function_api and use WEFT_FUNCTION)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("plugin ", path,
+                     " registers no weft functions (no weft_function_registrations "
+                     "symbol: link it with //worker:function_api and use WEFT_FUNCTION)"));
   }
   const internal::FunctionRegistration* registrations = nullptr;
   size_t count = 0;
@@ -85,14 +86,18 @@ absl::StatusOr<Value> FunctionRegistry::Call(const std::string& name, const Valu
     absl::MutexLock lock(&mu_);
     auto it = functions_.find(name);
     if (it == functions_.end()) {
-      return absl::NotFoundError(absl::StrCat(name, "(): no function named '", name,
-                                              "' is registered on this worker"));
+      return absl::NotFoundError(
+          absl::StrCat(name, "(): no function named '", name, "' is registered on this worker"));
     }
     function = it->second.function;  // copied so that the call runs without the lock
   }
   absl::StatusOr<Value> result;
   try {
-    result = function(args, context);
+    result = function(
+        args, context.WithCaller([this](const std::string& callee, const ValueList& callee_args,
+                                        const TaskContext& callee_context) {
+          return Call(callee, callee_args, callee_context);
+        }));
   } catch (const std::exception& e) {
     return absl::AbortedError(absl::StrCat(name, "(): ", e.what()));
   } catch (...) {

@@ -37,7 +37,8 @@ class Fd {
 };
 
 absl::Status IoError(const std::string& what, const std::string& path) {
-  return absl::InternalError(absl::StrCat("spill file ", path, ": ", what, ": ", std::strerror(errno)));
+  return absl::InternalError(
+      absl::StrCat("spill file ", path, ": ", what, ": ", std::strerror(errno)));
 }
 
 absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
@@ -58,11 +59,61 @@ struct DCtxDeleter {
   void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
 };
 
+absl::StatusOr<int64_t> WriteFrame(int fd, const absl::Cord& encoded, const std::string& path);
+absl::StatusOr<Value> ReadSection(int fd, const SpillSection& section, const std::string& path);
+
 }  // namespace
 
 absl::StatusOr<int64_t> WriteSpillFile(const std::string& path, const absl::Cord& encoded) {
   Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (fd.get() < 0) return IoError("cannot create", path);
+  absl::StatusOr<int64_t> written = WriteFrame(fd.get(), encoded, path);
+  if (!written.ok()) return written;
+  if (fd.Close() != 0) return IoError("cannot close", path);
+  return written;
+}
+
+absl::StatusOr<std::vector<SpillSection>> WriteSectionedSpillFile(const std::string& path,
+                                                                  const ValueList& items) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return IoError("cannot create", path);
+  std::vector<SpillSection> sections;
+  sections.reserve(items.size());
+  int64_t offset = 0;
+  for (const Value& item : items) {
+    const absl::Cord encoded = EncodeValue(item);
+    absl::StatusOr<int64_t> written = WriteFrame(fd.get(), encoded, path);
+    if (!written.ok()) return written.status();
+    sections.push_back({offset, *written, static_cast<int64_t>(encoded.size())});
+    offset += *written;
+  }
+  if (fd.Close() != 0) return IoError("cannot close", path);
+  return sections;
+}
+
+absl::StatusOr<Value> ReadSpillSection(const std::string& path, const SpillSection& section) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return IoError("cannot open", path);
+  return ReadSection(fd.get(), section, path);
+}
+
+absl::StatusOr<Value> ReadSectionedSpillFile(const std::string& path,
+                                             const std::vector<SpillSection>& sections) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return IoError("cannot open", path);
+  ValueList items;
+  items.reserve(sections.size());
+  for (const SpillSection& section : sections) {
+    absl::StatusOr<Value> item = ReadSection(fd.get(), section, path);
+    if (!item.ok()) return item.status();
+    items.push_back(*std::move(item));
+  }
+  return Value(std::move(items));
+}
+
+namespace {
+
+absl::StatusOr<int64_t> WriteFrame(int fd, const absl::Cord& encoded, const std::string& path) {
   std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx(ZSTD_createCCtx());
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kSpillZstdLevel);
   // The frame checksum catches corruption inside raw data that would still decode.
@@ -76,10 +127,10 @@ absl::StatusOr<int64_t> WriteSpillFile(const std::string& path, const absl::Cord
       ZSTD_outBuffer output{out.data(), out.size(), 0};
       size_t remaining = ZSTD_compressStream2(cctx.get(), &output, &input, mode);
       if (ZSTD_isError(remaining)) {
-        return absl::InternalError(absl::StrCat("spill file ", path, ": zstd: ",
-                                                ZSTD_getErrorName(remaining)));
+        return absl::InternalError(
+            absl::StrCat("spill file ", path, ": zstd: ", ZSTD_getErrorName(remaining)));
       }
-      if (absl::Status s = WriteAll(fd.get(), out.data(), output.pos, path); !s.ok()) return s;
+      if (absl::Status s = WriteAll(fd, out.data(), output.pos, path); !s.ok()) return s;
       written += static_cast<int64_t>(output.pos);
       bool done = mode == ZSTD_e_end ? remaining == 0 : input.pos == input.size;
       if (done) return absl::OkStatus();
@@ -92,9 +143,40 @@ absl::StatusOr<int64_t> WriteSpillFile(const std::string& path, const absl::Cord
     }
   }
   if (absl::Status s = pump(ZSTD_inBuffer{nullptr, 0, 0}, ZSTD_e_end); !s.ok()) return s;
-  if (fd.Close() != 0) return IoError("cannot close", path);
   return written;
 }
+
+absl::StatusOr<Value> ReadSection(int fd, const SpillSection& section, const std::string& path) {
+  std::string frame(static_cast<size_t>(section.disk_bytes), '\0');
+  size_t done = 0;
+  while (done < frame.size()) {
+    ssize_t n = ::pread(fd, frame.data() + done, frame.size() - done,
+                        static_cast<off_t>(section.offset + static_cast<int64_t>(done)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IoError("cannot read", path);
+    if (n == 0) {
+      return absl::DataLossError(absl::StrCat("spill file ", path, " is truncated at byte ",
+                                              section.offset + static_cast<int64_t>(done)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  auto decoded = std::make_shared<std::string>(static_cast<size_t>(section.encoded_bytes), '\0');
+  const size_t size = ZSTD_decompress(decoded->data(), decoded->size(), frame.data(), frame.size());
+  if (ZSTD_isError(size) || size != decoded->size()) {
+    return absl::DataLossError(
+        absl::StrCat("spill file ", path, " is corrupt at byte ", section.offset, ": ",
+                     ZSTD_isError(size) ? ZSTD_getErrorName(size) : "wrong decompressed size"));
+  }
+  std::string_view view(*decoded);
+  absl::StatusOr<Value> value = DecodeValue(Buffer(std::move(decoded), view));
+  if (!value.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("spill file ", path, " is corrupt: ", value.status().message()));
+  }
+  return value;
+}
+
+}  // namespace
 
 absl::StatusOr<Value> ReadSpillFile(const std::string& path, int64_t encoded_bytes) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -115,13 +197,12 @@ absl::StatusOr<Value> ReadSpillFile(const std::string& path, int64_t encoded_byt
       size_t before = output.pos, consumed = input.pos;
       frame_left = ZSTD_decompressStream(dctx.get(), &output, &input);
       if (ZSTD_isError(frame_left)) {
-        return absl::DataLossError(absl::StrCat("spill file ", path, " is corrupt: zstd: ",
-                                                ZSTD_getErrorName(frame_left)));
+        return absl::DataLossError(absl::StrCat(
+            "spill file ", path, " is corrupt: zstd: ", ZSTD_getErrorName(frame_left)));
       }
       if (output.pos == before && input.pos == consumed) {  // full output, no progress
-        return absl::DataLossError(absl::StrCat("spill file ", path,
-                                                " holds more than the expected ", encoded_bytes,
-                                                " bytes"));
+        return absl::DataLossError(absl::StrCat(
+            "spill file ", path, " holds more than the expected ", encoded_bytes, " bytes"));
       }
     }
   }

@@ -4,12 +4,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/codec.h"
+#include "common/key.h"
 
 namespace weft {
 
 absl::StatusOr<Value> ResolveArg(const proto::Arg& arg, const std::shared_ptr<const void>& owner,
-                                 DataStore& store, std::vector<std::string>* missing,
-                                 int depth) {
+                                 DataStore& store, std::vector<std::string>* missing, int depth) {
   switch (arg.kind_case()) {
     case proto::Arg::kLiteral:
       // Zero copy: big buffers in the literal stay slices of the spec `owner` keeps alive.
@@ -21,6 +21,18 @@ absl::StatusOr<Value> ResolveArg(const proto::Arg& arg, const std::shared_ptr<co
         return Value();
       }
       return value;  // or why its spill file could not be read back
+    }
+    case proto::Arg::kSlice: {
+      // Fetched alone (the slice key), or read from the whole value held here.
+      const std::string slice_key = SliceKey(arg.slice().key(), arg.slice().index());
+      absl::StatusOr<Value> value = store.Get(slice_key);
+      if (!absl::IsNotFound(value.status())) return value;
+      value = store.GetItem(arg.slice().key(), arg.slice().index());
+      if (absl::IsNotFound(value.status())) {
+        missing->push_back(slice_key);
+        return Value();
+      }
+      return value;
     }
     case proto::Arg::kList: {
       if (depth >= kMaxDepth) return absl::InvalidArgumentError("argument lists nest too deep");
@@ -50,11 +62,12 @@ ExecuteOutcome RunTask(const std::shared_ptr<const proto::TaskSpec>& spec,
   ValueList args;
   args.reserve(spec->args_size());
   for (int i = 0; i < spec->args_size(); ++i) {
-    absl::StatusOr<Value> value = ResolveArg(spec->args(i), spec, store,
-                                             &outcome.missing_dependencies);
+    absl::StatusOr<Value> value =
+        ResolveArg(spec->args(i), spec, store, &outcome.missing_dependencies);
     if (!value.ok()) {
       outcome.missing_dependencies.clear();
-      outcome.error = absl::StrCat(function, "(): argument ", i + 1, ": ", value.status().message());
+      outcome.error =
+          absl::StrCat(function, "(): argument ", i + 1, ": ", value.status().message());
       return outcome;
     }
     args.push_back(*std::move(value));

@@ -3,7 +3,9 @@
 //
 // Argument resolution (proto::Arg → Value): a literal is decoded in place (its large
 // buffers are slices of the TaskSpec, which `spec` keeps alive), a key becomes the stored
-// value, a list becomes a Value list of its resolved items. Inputs absent from the store
+// value, a slice (KeySlice) becomes the fetched
+// slice or the item of the whole value held here, a list becomes a Value list of its
+// resolved items. Inputs absent from the store
 // are reported in ExecuteOutcome::missing_dependencies and the function is not called.
 // Errors never escape as exceptions; ExecuteOutcome::error starts with "function(".
 //

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/key.h"
 
 namespace weft {
 namespace {
@@ -20,15 +23,13 @@ constexpr size_t kMaxStory = 10000;
 // rather than leaving a task silently stuck.
 const std::set<std::pair<S, S>>& LegalTransitions() {
   static const auto* table = new std::set<std::pair<S, S>>{
-      {S::kReleased, S::kWaiting}, {S::kReleased, S::kReady},  {S::kReleased, S::kFetch},
-      {S::kWaiting, S::kReady},    {S::kWaiting, S::kReleased},
-      {S::kReady, S::kExecuting},  {S::kReady, S::kReleased},
-      {S::kExecuting, S::kMemory}, {S::kExecuting, S::kErred}, {S::kExecuting, S::kReleased},
-      {S::kExecuting, S::kReady},  // cancelled, then asked for again
-      {S::kFetch, S::kFlight},     {S::kFetch, S::kReleased},
-      {S::kFlight, S::kMemory},    {S::kFlight, S::kFetch},    {S::kFlight, S::kReleased},
-      {S::kMemory, S::kReleased},
-      {S::kErred, S::kReleased},   {S::kErred, S::kWaiting},   {S::kErred, S::kReady},
+      {S::kReleased, S::kWaiting},   {S::kReleased, S::kReady},   {S::kReleased, S::kFetch},
+      {S::kWaiting, S::kReady},      {S::kWaiting, S::kReleased}, {S::kReady, S::kExecuting},
+      {S::kReady, S::kReleased},     {S::kExecuting, S::kMemory}, {S::kExecuting, S::kErred},
+      {S::kExecuting, S::kReleased}, {S::kExecuting, S::kReady},  // cancelled, then asked for again
+      {S::kFetch, S::kFlight},       {S::kFetch, S::kReleased},   {S::kFlight, S::kMemory},
+      {S::kFlight, S::kFetch},       {S::kFlight, S::kReleased},  {S::kMemory, S::kReleased},
+      {S::kErred, S::kReleased},     {S::kErred, S::kWaiting},    {S::kErred, S::kReady},
   };
   return *table;
 }
@@ -44,6 +45,47 @@ proto::WorkerEvent Finished(const std::string& key, int64_t nbytes, const std::s
   return event;
 }
 
+// Collects the keys of the KeySlice args in `arg` into *slices, the plain keys into *whole.
+void CollectArgKeys(const proto::Arg& arg, std::set<std::string>* whole,
+                    std::set<std::pair<std::string, int64_t>>* slices) {
+  switch (arg.kind_case()) {
+    case proto::Arg::kKey:
+      whole->insert(arg.key());
+      break;
+    case proto::Arg::kSlice:
+      slices->emplace(arg.slice().key(), arg.slice().index());
+      break;
+    case proto::Arg::kList:
+      for (const proto::Arg& item : arg.list().items()) CollectArgKeys(item, whole, slices);
+      break;
+    default:
+      break;
+  }
+}
+
+// The keys a task reads locally: each dependency as is, except one that the args read
+// only through slices and that is not here (`is_local`): its slices' keys instead.
+template <typename IsLocal>
+std::vector<std::string> LocalInputs(const proto::TaskSpec& spec, IsLocal is_local) {
+  std::set<std::string> whole;
+  std::set<std::pair<std::string, int64_t>> slices;
+  for (const proto::Arg& arg : spec.args()) CollectArgKeys(arg, &whole, &slices);
+  std::vector<std::string> inputs;
+  inputs.reserve(spec.dependencies_size());
+  for (const std::string& dep : spec.dependencies()) {
+    auto first = slices.lower_bound({dep, std::numeric_limits<int64_t>::min()});
+    const bool sliced_only = first != slices.end() && first->first == dep && !whole.count(dep);
+    if (!sliced_only || is_local(dep)) {
+      inputs.push_back(dep);
+      continue;
+    }
+    for (auto it = first; it != slices.end() && it->first == dep; ++it) {
+      inputs.push_back(SliceKey(dep, it->second));
+    }
+  }
+  return inputs;
+}
+
 proto::WorkerEvent Failed(const std::string& key, const std::string& function,
                           const std::string& message, const std::vector<std::string>& missing) {
   proto::WorkerEvent event;
@@ -51,7 +93,14 @@ proto::WorkerEvent Failed(const std::string& key, const std::string& function,
   failed->set_key(key);
   failed->set_function(function);
   failed->set_message(absl::StrCat(message, " [key ", key, "]"));
-  for (const auto& m : missing) failed->add_missing_dependencies(m);
+  // The scheduler knows slices by their dependency's key: that is what it recomputes.
+  absl::flat_hash_set<std::string> reported;
+  for (const auto& m : missing) {
+    std::string base;
+    int64_t index;
+    const std::string& key = ParseSliceKey(m, &base, &index) ? base : m;
+    if (reported.insert(key).second) failed->add_missing_dependencies(key);
+  }
   return event;
 }
 
@@ -59,14 +108,22 @@ proto::WorkerEvent Failed(const std::string& key, const std::string& function,
 
 const char* TaskStateName(TaskState state) {
   switch (state) {
-    case S::kReleased: return "released";
-    case S::kWaiting: return "waiting";
-    case S::kReady: return "ready";
-    case S::kExecuting: return "executing";
-    case S::kMemory: return "memory";
-    case S::kErred: return "erred";
-    case S::kFetch: return "fetch";
-    case S::kFlight: return "flight";
+    case S::kReleased:
+      return "released";
+    case S::kWaiting:
+      return "waiting";
+    case S::kReady:
+      return "ready";
+    case S::kExecuting:
+      return "executing";
+    case S::kMemory:
+      return "memory";
+    case S::kErred:
+      return "erred";
+    case S::kFetch:
+      return "fetch";
+    case S::kFlight:
+      return "flight";
   }
   return "?";
 }
@@ -300,8 +357,8 @@ WorkerState::Task& WorkerState::Ensure(const std::string& key) {
 
 void WorkerState::Transition(Task& task, TaskState to, const std::string& reason) {
   if (!LegalTransitions().count({task.state, to})) {
-    std::fprintf(stderr, "weft worker: illegal transition of %s: %s -> %s (%s)\n",
-                 task.key.c_str(), TaskStateName(task.state), TaskStateName(to), reason.c_str());
+    std::fprintf(stderr, "weft worker: illegal transition of %s: %s -> %s (%s)\n", task.key.c_str(),
+                 TaskStateName(task.state), TaskStateName(to), reason.c_str());
     std::abort();
   }
   story_.push_back(StoryEntry{task.key, task.state, to, reason});
@@ -330,9 +387,16 @@ void WorkerState::StartCompute(Task& task, const proto::ComputeTask& compute, In
       if (address != self_address_) holders[location.key()].push_back(address);
     }
   }
+  task.inputs = LocalInputs(*task.spec, [this](const std::string& dep) {
+    const Task* held = Find(dep);
+    return held != nullptr && (held->state == S::kMemory || held->spec != nullptr);
+  });
   std::vector<std::string> missing;
-  for (const std::string& dep : task.spec->dependencies()) {
-    AddDependency(task, dep, holders[dep], &missing);
+  for (const std::string& input : task.inputs) {
+    std::string base;
+    int64_t index;
+    const std::string& dep = ParseSliceKey(input, &base, &index) ? base : input;
+    AddDependency(task, input, holders[dep], &missing);
   }
   MakeReadyOrWait(task);
   if (!missing.empty()) {
@@ -348,9 +412,9 @@ void WorkerState::AddDependency(Task& task, const std::string& dep,
   input.dependents.insert(task.key);
   auto add_holders = [&input, &holders] {
     for (const std::string& address : holders) {
-      bool known = std::find(input.holders.begin(), input.holders.end(), address) !=
-                       input.holders.end() ||
-                   std::find(input.tried.begin(), input.tried.end(), address) != input.tried.end();
+      bool known =
+          std::find(input.holders.begin(), input.holders.end(), address) != input.holders.end() ||
+          std::find(input.tried.begin(), input.tried.end(), address) != input.tried.end();
       if (!known) input.holders.push_back(address);
     }
   };
@@ -456,10 +520,9 @@ void WorkerState::FailMissing(const std::string& key, const std::vector<std::str
                               const std::string& why, Instructions* out) {
   Task* task = Find(key);
   if (task == nullptr || task->spec == nullptr) return;
-  std::string message = absl::StrCat(
-      task->spec->function(), "(): could not get ",
-      missing.size() == 1 ? "dependency " : "dependencies ", absl::StrJoin(missing, ", "), ": ",
-      why);
+  std::string message = absl::StrCat(task->spec->function(), "(): could not get ",
+                                     missing.size() == 1 ? "dependency " : "dependencies ",
+                                     absl::StrJoin(missing, ", "), ": ", why);
   out->push_back(SendInstruction{Failed(key, task->spec->function(), message, missing)});
   ReleaseInputs(*task, out);
   FailDependents(key, "its own dependency was lost", out);
@@ -470,8 +533,7 @@ void WorkerState::FailMissing(const std::string& key, const std::vector<std::str
 void WorkerState::ReleaseInputs(const Task& task, Instructions* out) {
   if (task.spec == nullptr) return;
   const std::string key = task.key;  // `task` may not survive the loop
-  std::vector<std::string> deps(task.spec->dependencies().begin(),
-                                task.spec->dependencies().end());
+  const std::vector<std::string> deps = task.inputs;
   for (const std::string& dep : deps) {
     Task* input = Find(dep);
     if (input == nullptr) continue;

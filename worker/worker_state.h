@@ -14,6 +14,11 @@
 //   dependencies    released → fetch → flight → memory      (copies fetched from peers)
 //                   flight → fetch (that holder failed: try the next one)
 //   any             → released (freed, cancelled, lost; the record is forgotten)
+// Slices: a task that reads a dependency only through KeySlice args (the shuffle's unpack
+// tasks) depends on the slice keys (common/key.h SliceKey) instead, fetched like any key
+// from the dependency's holders, unless the dependency is computed or held here (then the
+// task waits for it and reads the item locally). A lost slice is reported to the scheduler
+// as its dependency's key, which the scheduler then recomputes.
 // A key the scheduler asked us to compute that we also happen to be fetching keeps being
 // fetched: whichever way it reaches memory, it is reported as finished.
 // Fetched copies the scheduler does not know about are dropped as soon as no local task
@@ -140,12 +145,16 @@ class WorkerState {
     TaskState state = TaskState::kReleased;
     // Set when the scheduler asked us to compute this key.
     std::shared_ptr<const proto::TaskSpec> spec;
+    // The keys this task reads here: its dependencies, except that a dependency read only
+    // through KeySlice args is replaced by those slices' keys (SliceKey), which are
+    // fetched instead of the whole value unless that value is here anyway.
+    std::vector<std::string> inputs;
     int64_t priority = 0;
-    uint64_t sequence = 0;  // arrival order: FIFO among equal priorities
+    uint64_t sequence = 0;                         // arrival order: FIFO among equal priorities
     absl::flat_hash_set<std::string> waiting_for;  // inputs not in memory yet
     absl::flat_hash_set<std::string> dependents;   // local tasks that need this key
-    std::deque<std::string> holders;                // peers to fetch from, next first
-    std::vector<std::string> tried;                 // peers that failed
+    std::deque<std::string> holders;               // peers to fetch from, next first
+    std::vector<std::string> tried;                // peers that failed
     std::string last_fetch_error;
     bool reported = false;   // the scheduler knows this key is in our memory
     bool cancelled = false;  // executing, but freed: discard the result
@@ -159,8 +168,8 @@ class WorkerState {
   void Transition(Task& task, TaskState to, const std::string& reason);
   void Forget(const std::string& key, const std::string& reason, Instructions* out);
 
-  void AddDependency(Task& task, const std::string& dep,
-                     const std::vector<std::string>& holders, std::vector<std::string>* missing);
+  void AddDependency(Task& task, const std::string& dep, const std::vector<std::string>& holders,
+                     std::vector<std::string>* missing);
   void StartCompute(Task& task, const proto::ComputeTask& compute, Instructions* out);
   void MakeReadyOrWait(Task& task);
   void PushReady(Task& task);

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/key.h"
+
 namespace weft {
 namespace {
 
@@ -170,7 +172,8 @@ TEST_CASE("a failed fetch tries the next holder, then reports the input missing"
 TEST_CASE("an input that no worker holds fails the task at once; self is never a holder") {
   WorkerState state("me:1", 1);
   CHECK(Render(state.HandleCompute(Compute("t", {{"x", {}}}))) == Lines{"failed t missing=x"});
-  CHECK(Render(state.HandleCompute(Compute("u", {{"y", {"me:1"}}}))) == Lines{"failed u missing=y"});
+  CHECK(Render(state.HandleCompute(Compute("u", {{"y", {"me:1"}}}))) ==
+        Lines{"failed u missing=y"});
   CHECK(state.tracked_keys() == 0);
 }
 
@@ -281,4 +284,56 @@ TEST_CASE("the story of a key lists its transitions") {
 }
 
 }  // namespace
+// An unpack task of the shuffle: item `index` of each dependency, as KeySlice args.
+proto::ComputeTask SliceCompute(const std::string& key, const Holders& deps, int64_t index) {
+  proto::ComputeTask compute;
+  proto::TaskSpec* spec = compute.mutable_task();
+  spec->set_key(key);
+  spec->set_function("bag.reduce_unpack");
+  proto::ArgList* list = spec->add_args()->mutable_list();
+  for (const auto& [dep, addresses] : deps) {
+    spec->add_dependencies(dep);
+    proto::KeySlice* slice = list->add_items()->mutable_slice();
+    slice->set_key(dep);
+    slice->set_index(index);
+    proto::KeyLocation* location = compute.add_who_has();
+    location->set_key(dep);
+    for (const auto& a : addresses) location->add_addresses(a);
+  }
+  return compute;
+}
+
+TEST_CASE("a dependency read only through slices is fetched slice by slice") {
+  WorkerState state("me:1", 1);
+  const std::string sx = SliceKey("x", 3), sy = SliceKey("y", 3);
+  CHECK(Render(state.HandleCompute(SliceCompute("u", {{"x", {"a:1"}}, {"y", {"a:1", "b:1"}}},
+                                                3))) == Lines{"fetch a:1: " + sx + " " + sy});
+  CHECK(state.state("x") == TaskState::kReleased);  // the whole value is never fetched
+  CHECK(state.state(sx) == TaskState::kFlight);
+  FetchOutcome fetched{"a:1", {{sx, 8, "list"}}, {sy}, "a:1 does not hold it"};
+  CHECK(Render(state.HandleFetchDone(fetched)) == Lines{"fetch b:1: " + sy});
+  CHECK(Render(state.HandleFetchDone({"b:1", {{sy, 8, "list"}}, {}, ""})) == Lines{"execute u"});
+  // Once the task is done its slices are dropped.
+  CHECK(Render(state.HandleExecuteDone(Ok("u"))) ==
+        Lines{"release " + sx, "release " + sy, "finished u"});
+  CHECK(state.tracked_keys() == 1);
+}
+
+TEST_CASE("a lost slice is reported as its dependency's key, which the scheduler recomputes") {
+  WorkerState state("me:1", 1);
+  const std::string sx = SliceKey("x", 0);
+  CHECK(Render(state.HandleCompute(SliceCompute("u", {{"x", {"a:1"}}}, 0))) ==
+        Lines{"fetch a:1: " + sx});
+  CHECK(Render(state.HandleFetchDone({"a:1", {}, {sx}, "unreachable"})) ==
+        Lines{"failed u missing=x"});
+}
+
+TEST_CASE("a sliced dependency computed here is read locally, not fetched") {
+  WorkerState state("me:1", 1);
+  CHECK(Render(state.HandleCompute(Compute("x"))) == Lines{"execute x"});
+  CHECK(Render(state.HandleCompute(SliceCompute("u", {{"x", {}}}, 1))).empty());
+  CHECK(state.state("u") == TaskState::kWaiting);
+  CHECK(Render(state.HandleExecuteDone(Ok("x"))) == Lines{"finished x", "execute u"});
+}
+
 }  // namespace weft

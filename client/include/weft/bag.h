@@ -23,6 +23,24 @@
 // >=), `starts_with(path, "s")`, `ends_with`, `contains`, `exists(path)`, `and`, `or`,
 // `not`, parentheses. Paths are dotted (`actor.login`).
 //
+// Value expressions (map, to_pairs, map_values, groupby, sort_by) extend them: the item
+// itself is `_` (`_[0]` the key of a pair, `_.actor.login` = `actor.login`), arithmetic
+// `+ - * / %`, list literals `[a, b]`, and functions lower, upper, substr, split, concat,
+// length, date (ISO timestamp → "YYYY-MM-DD"), hour, int, float, str. A missing field is
+// null; null in arithmetic gives null. The full grammar is in worker/bag/expr.h.
+//
+// Key/value bags hold pairs: two-item lists [key, value], as dask's tuples. The by-key
+// operations (reduce_by_key, group_by_key, groupby, sort_by_key, sort_by, join,
+// repartition_by_key, and frequencies/distinct/foldby with split_out > 1) shuffle: one
+// split task per input partition cuts its items into buckets by key hash (or by sampled
+// key ranges for sorts), and one task per output partition fetches its bucket of every
+// split straight from the workers that hold them — O(n) tasks, data never through the
+// client or scheduler, split results spilled to disk like any result when memory is short,
+// and a lost worker's splits recomputed by the scheduler, so answers stay exact.
+// reduce_by_key combines map-side: only one partial per key and partition crosses the wire.
+// `npartitions` (0: as many as the input) sets the output partitions.
+// A key expression that reads a missing field gives a null key (such items group together).
+//
 // Threading: Bags are immutable values; copy them freely. Operations that run work
 // (compute, persist, take) may be called from any thread. A Bag must not outlive its
 // Client's connection (it reports kUnavailable then).
@@ -87,17 +105,59 @@ class Bag {
   Bag map_partitions(const std::string& function, std::vector<Value> args = {}) const;
   Bag repartition(int npartitions) const;
 
+  // ---- Element-wise with value expressions, or registered (plugin) functions.
+  Bag map(const std::string& expression) const;
+  // `function(item, args...)` for each item.
+  Bag map_function(const std::string& function, std::vector<Value> args = {}) const;
+  // Items that are lists, spliced: [[1, 2], [3]] → [1, 2, 3].
+  Bag flatten() const;
+  // [key_expression, value_expression] for each item.
+  Bag to_pairs(const std::string& key_expression, const std::string& value_expression) const;
+  // [key, expression over the value (`_`)] for each pair.
+  Bag map_values(const std::string& expression) const;
+
+  // ---- By key (a shuffle): on pairs unless a key expression is given.
+  // [[key, value], ...] with the values of each key reduced by op: "sum", "count", "min",
+  // "max", "mean", or a registered function of two values (a plugin's).
+  Bag reduce_by_key(const std::string& op, int npartitions = 0) const;
+  Bag count_by_key(int npartitions = 0) const { return reduce_by_key("count", npartitions); }
+  // [[key, [value, ...]], ...]: the values of each pair key (Spark's groupByKey).
+  Bag group_by_key(int npartitions = 0) const;
+  // [[key, [item, ...]], ...]: items grouped by a key expression (dask's groupby).
+  Bag groupby(const std::string& key_expression, int npartitions = 0) const;
+  // Totally ordered: every key of partition i sorts before every key of partition i + 1.
+  Bag sort_by_key(bool ascending = true, int npartitions = 0) const;
+  Bag sort_by(const std::string& key_expression, bool ascending = true, int npartitions = 0) const;
+  // Inner join on the pair key: [key, [this_value, other_value]] for each match.
+  Bag join(const Bag& other, int npartitions = 0) const;
+  // The pairs moved so that each key lives in exactly one of npartitions partitions.
+  Bag repartition_by_key(int npartitions) const;
+  int num_partitions() const { return npartitions(); }
+  // The first item; kNotFound when the bag is empty.
+  absl::StatusOr<Value> first() const;
+
+  // Writes each partition as JSON lines to `pattern` with its '*' replaced by the
+  // partition's number (as dask's to_textfiles): a local path or s3://bucket/key, gzip or
+  // zstd by extension (".gz", ".zst"). The workers write; nothing passes through the
+  // client. Returns the number of items written.
+  absl::StatusOr<int64_t> to_textfiles(const std::string& pattern) const;
+
   Item count() const;
   // [[value, count], ...], most frequent first, as one partition.
-  Bag frequencies() const;
+  // split_out > 1: the counting is shuffled by value into split_out partitions (for many
+  // distinct values, as dask's split_out); the output is then those partitions, each
+  // sorted by value, not one partition sorted by count.
+  Bag frequencies(int split_out = 1) const;
   // The k largest items, largest first. key: "" the items themselves, "1" item[1] (for
   // frequencies' pairs), or a path into records.
   Bag topk(int k, const std::string& key = "") const;
-  Bag distinct() const;
+  // split_out > 1: shuffled by value into split_out partitions.
+  Bag distinct(int split_out = 1) const;
   // [[key, accumulator], ...] grouping records by `key_path`; op: count, sum, min, max of
   // `field_path` (unused for count).
-  Bag foldby(const std::string& key_path, const std::string& op,
-             const std::string& field_path = "") const;
+  // split_out > 1: shuffled by key into split_out partitions, each sorted by key.
+  Bag foldby(const std::string& key_path, const std::string& op, const std::string& field_path = "",
+             int split_out = 1) const;
 
   // The first n items (records as Value records), computed now, reading as few partitions
   // as needed.
@@ -125,6 +185,11 @@ class Bag {
   Bag MapEach(const std::string& function, const std::vector<Value>& args) const;
   Node Reduce(const std::string& partial, const std::vector<Value>& partial_args,
               const std::string& merge, const std::vector<Value>& merge_args) const;
+  // The shuffle: `split(partition, split_args...)` on each partition, then for each output
+  // j `unpack([bucket j of every split], unpack_args...)`.
+  Bag Shuffle(const std::string& split, const std::vector<Value>& split_args,
+              const std::string& unpack, const std::vector<Value>& unpack_args, int nout) const;
+  int OutputPartitions(int requested) const;
 
   std::shared_ptr<internal::ClientCore> core_;
   std::vector<Node> parts_;

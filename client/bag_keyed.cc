@@ -1,0 +1,199 @@
+// The Bag's element-wise maps and its by-key operations: the graphs of the shuffle
+// (worker/bag/shuffle_ops.h has the functions they call and how the shuffle runs).
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "client/bag_node.h"
+#include "client/client_core.h"
+#include "common/status_macros.h"
+#include "weft/bag.h"
+
+namespace weft {
+
+using internal::BagNode;
+using internal::BagNodePtr;
+using internal::NodeArg;
+using internal::WithPartition;
+
+namespace {
+
+// Keys sampled per output partition for a sort's range boundaries.
+constexpr int kSamplesPerOutput = 32;
+constexpr int kMaxSamplesPerPartition = 4096;
+
+}  // namespace
+
+namespace internal {
+
+std::string PathExpression(const std::string& path) {
+  if (path.empty()) return "_";
+  bool plain = true;
+  for (absl::string_view part : absl::StrSplit(path, '.')) {
+    plain &= !part.empty() && std::all_of(part.begin(), part.end(), [](char c) {
+      return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
+  }
+  if (plain) return absl::StrCat("_.", path);
+  std::string expression = "_";
+  for (absl::string_view part : absl::StrSplit(path, '.')) {
+    absl::StrAppend(&expression, "[\"", absl::CEscape(part), "\"]");
+  }
+  return expression;
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------------------
+// Element-wise
+
+Bag Bag::map(const std::string& expression) const {
+  return MapEach("bag.map", {Value(expression)});
+}
+
+Bag Bag::map_function(const std::string& function, std::vector<Value> args) const {
+  return MapEach("bag.map_function", {Value(function), Value(ValueList(std::move(args)))});
+}
+
+Bag Bag::flatten() const { return MapEach("bag.flatten", {}); }
+
+Bag Bag::to_pairs(const std::string& key_expression, const std::string& value_expression) const {
+  return MapEach("bag.to_pairs", {Value(key_expression), Value(value_expression)});
+}
+
+Bag Bag::map_values(const std::string& expression) const {
+  return MapEach("bag.map_values", {Value(expression)});
+}
+
+// ---------------------------------------------------------------------------
+// The shuffle
+
+int Bag::OutputPartitions(int requested) const {
+  return requested > 0 ? requested : std::max(1, npartitions());
+}
+
+Bag Bag::Shuffle(const std::string& split, const std::vector<Value>& split_args,
+                 const std::string& unpack, const std::vector<Value>& unpack_args, int nout) const {
+  std::vector<BagNodePtr> splits;
+  for (const auto& p : Materialized()) {
+    std::vector<Value> args = split_args;
+    args.push_back(Value(int64_t{nout}));
+    splits.push_back(BagNode::Make(split, WithPartition(p, args)));
+  }
+  std::vector<BagNodePtr> out;
+  out.reserve(nout);
+  for (int j = 0; j < nout; ++j) {
+    std::vector<NodeArg> args = {NodeArg::SlicesOf(splits, j)};
+    for (const Value& v : unpack_args) args.push_back(NodeArg::Literal(v));
+    out.push_back(BagNode::Make(unpack, std::move(args)));
+  }
+  return Bag(core_, std::move(out));
+}
+
+Bag Bag::reduce_by_key(const std::string& op, int npartitions) const {
+  return Shuffle("bag.combine_split", {Value(op)}, "bag.reduce_unpack", {Value(op)},
+                 OutputPartitions(npartitions));
+}
+
+Bag Bag::group_by_key(int npartitions) const {
+  return Shuffle("bag.hash_split", {Value("")}, "bag.group_unpack", {Value("")},
+                 OutputPartitions(npartitions));
+}
+
+Bag Bag::groupby(const std::string& key_expression, int npartitions) const {
+  return Shuffle("bag.hash_split", {Value(key_expression)}, "bag.group_unpack",
+                 {Value(key_expression)}, OutputPartitions(npartitions));
+}
+
+Bag Bag::repartition_by_key(int npartitions) const {
+  return Shuffle("bag.hash_split", {Value("")}, "bag.concat", {}, OutputPartitions(npartitions));
+}
+
+Bag Bag::sort_by_key(bool ascending, int npartitions) const {
+  return sort_by("", ascending, npartitions);
+}
+
+Bag Bag::sort_by(const std::string& key_expression, bool ascending, int npartitions) const {
+  // Range partitioning: a sample of keys from every partition picks nout - 1 boundaries,
+  // so that output partition j holds the j-th range of keys.
+  const int nout = OutputPartitions(npartitions);
+  const int64_t per_partition = std::min(kMaxSamplesPerPartition, kSamplesPerOutput * nout);
+  std::vector<BagNodePtr> parts = Materialized();
+  std::vector<BagNodePtr> samples;
+  for (const auto& p : parts) {
+    samples.push_back(BagNode::Make(
+        "bag.sample_keys", WithPartition(p, {Value(key_expression), Value(per_partition)})));
+  }
+  BagNodePtr boundaries =
+      BagNode::Make("bag.range_boundaries",
+                    {NodeArg::ListOf(std::move(samples)), NodeArg::Literal(Value(int64_t{nout}))});
+  std::vector<BagNodePtr> splits;
+  for (const auto& p : parts) {
+    splits.push_back(BagNode::Make("bag.range_split",
+                                   {NodeArg::Of(p), NodeArg::Literal(Value(key_expression)),
+                                    NodeArg::Of(boundaries), NodeArg::Literal(Value(ascending))}));
+  }
+  std::vector<BagNodePtr> out;
+  for (int j = 0; j < nout; ++j) {
+    out.push_back(BagNode::Make(
+        "bag.sort_unpack", {NodeArg::SlicesOf(splits, j), NodeArg::Literal(Value(key_expression)),
+                            NodeArg::Literal(Value(ascending))}));
+  }
+  return Bag(core_, std::move(out));
+}
+
+Bag Bag::join(const Bag& other, int npartitions) const {
+  const int nout = OutputPartitions(
+      npartitions > 0 ? npartitions : std::max(this->npartitions(), other.npartitions()));
+  auto splits_of = [nout](const Bag& bag) {
+    std::vector<BagNodePtr> splits;
+    for (const auto& p : bag.Materialized()) {
+      splits.push_back(
+          BagNode::Make("bag.hash_split", WithPartition(p, {Value(""), Value(int64_t{nout})})));
+    }
+    return splits;
+  };
+  std::vector<BagNodePtr> left = splits_of(*this), right = splits_of(other);
+  std::vector<BagNodePtr> out;
+  for (int j = 0; j < nout; ++j) {
+    out.push_back(BagNode::Make("bag.join_unpack",
+                                {NodeArg::SlicesOf(left, j), NodeArg::SlicesOf(right, j)}));
+  }
+  return Bag(core_, std::move(out));
+}
+
+// ---------------------------------------------------------------------------
+// Results
+
+absl::StatusOr<Value> Bag::first() const {
+  WEFT_ASSIGN_OR_RETURN(ValueList items, take(1));
+  if (items.empty()) return absl::NotFoundError("first(): the bag is empty");
+  return std::move(items.front());
+}
+
+absl::StatusOr<int64_t> Bag::to_textfiles(const std::string& pattern) const {
+  if (std::count(pattern.begin(), pattern.end(), '*') != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("to_textfiles(\"", pattern,
+                     "\"): the pattern needs exactly one '*' for the partition number"));
+  }
+  const size_t star = pattern.find('*');
+  std::vector<BagNodePtr> writes;
+  std::vector<BagNodePtr> parts = Materialized();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string url = absl::StrCat(pattern.substr(0, star), i, pattern.substr(star + 1));
+    writes.push_back(
+        BagNode::Make("bag.write_text", WithPartition(parts[i], {Value(url), Value("infer")})));
+  }
+  WEFT_ASSIGN_OR_RETURN(std::vector<Value> counts, internal::ComputeNodes(*core_, writes));
+  int64_t total = 0;
+  for (const Value& c : counts) {
+    if (!c.is_int()) return absl::InternalError("bag.write_text returned a non-int");
+    total += c.as_int();
+  }
+  return total;
+}
+
+}  // namespace weft

@@ -1,0 +1,292 @@
+// Key/value Bags and the shuffle on a real cluster (weft-scheduler and weft-workers on
+// loopback), every answer checked against tests/shuffle_answers.py (plain Python over the
+// same input): the book's word count, visits per user and per day, a join, a total sort,
+// events per actor over the real GitHub Archive hours, a shuffle larger than the workers'
+// memory limits (spilling), a worker killed in the middle of a shuffle, and bad input.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "tests/test_cluster.h"
+#include "weft/bag.h"
+
+namespace fs = std::filesystem;
+using weft::Bag;
+using weft::Value;
+using weft::ValueList;
+using weft::testing::PythonJson;
+using weft::testing::RunCommand;
+using weft::testing::Runfile;
+using weft::testing::TestCluster;
+
+namespace {
+
+// The sections of shuffle_answers.py's output: "# name" then its lines.
+std::map<std::string, std::string> Answers(std::vector<std::string> args) {
+  args.insert(args.begin(), {"python3", Runfile("tests/shuffle_answers.py")});
+  auto run = RunCommand(args, 600);
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  std::map<std::string, std::string> sections;
+  std::string* current = nullptr;
+  for (absl::string_view line : absl::StrSplit(run.output, '\n')) {
+    if (line.substr(0, 2) == "# ") {
+      current = &sections[std::string(line.substr(2))];
+    } else if (current != nullptr && !line.empty()) {
+      absl::StrAppend(current, line, "\n");
+    }
+  }
+  return sections;
+}
+
+// [key, value] pairs as the script prints them: sorted "json(key) TAB json(value)" lines.
+std::string PairLines(const ValueList& pairs) {
+  std::vector<std::string> lines;
+  for (const Value& p : pairs) {
+    REQUIRE(p.is_list());
+    REQUIRE(p.as_list().size() == 2);
+    lines.push_back(PythonJson(p.as_list()[0]) + "\t" + PythonJson(p.as_list()[1]));
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (const auto& l : lines) absl::StrAppend(&out, l, "\n");
+  return out;
+}
+
+std::string ScratchDir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / (name + "-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+// The real GitHub Archive hours of one year, or empty when the shared data is absent.
+std::vector<std::string> RealHours(const std::string& year) {
+  std::vector<std::string> files;
+  const char* real = std::getenv("WEFT_GHARCHIVE_DIR");
+  if (real == nullptr || !fs::exists(fs::path(real) / year)) return files;
+  for (const auto& e : fs::directory_iterator(fs::path(real) / year)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+TEST_CASE("the book's word count, reduce_by_key and count_by_key") {
+  TestCluster cluster(2);
+  auto client = cluster.Connect();
+  auto answers = Answers({"wordcount"});
+  Bag lines = Bag::from_sequence(
+      *client, {Value("the cat sat on the mat"), Value("the dog sat on the mat")}, 2);
+  Bag words = lines.map("split(_, \" \")").flatten();
+  auto counts = words.to_pairs("_", "1").reduce_by_key("sum").compute();
+  REQUIRE(counts.ok());
+  CHECK(PairLines(*counts) == answers["wordcount"]);
+  auto by_count = words.to_pairs("_", "null").count_by_key(3).compute();
+  REQUIRE(by_count.ok());
+  CHECK(PairLines(*by_count) == answers["wordcount"]);
+  // The same through frequencies with split_out, and distinct with split_out.
+  auto freq = words.frequencies(2).compute();
+  REQUIRE(freq.ok());
+  CHECK(PairLines(*freq) == answers["wordcount"]);
+  auto distinct = words.distinct(3).compute();
+  REQUIRE(distinct.ok());
+  CHECK(distinct->size() == 6);
+}
+
+TEST_CASE("visits per user and per day, a join and a total sort give Python's answers") {
+  const std::string dir = ScratchDir("weft-visits");
+  auto answers = Answers({"visits", dir});
+  TestCluster cluster(2);
+  auto client = cluster.Connect();
+  auto visits = Bag::read_text(*client, dir + "/visits.json");
+  REQUIRE(visits.ok());
+  // Four partitions, so that the shuffle has something to move.
+  Bag records = visits->parse_json().repartition(4).persist();
+  REQUIRE(records.wait().ok());
+
+  SECTION("visits per user: to_pairs + reduce_by_key") {
+    auto per_user = records.to_pairs("user", "1").reduce_by_key("sum", 3).compute();
+    REQUIRE(per_user.ok());
+    CHECK(PairLines(*per_user) == answers["per_user"]);
+  }
+  SECTION("visits per user: groupby, then the size of each group") {
+    auto groups = records.groupby("user", 5).map("[_[0], length(_[1])]").compute();
+    REQUIRE(groups.ok());
+    CHECK(PairLines(*groups) == answers["per_user"]);
+  }
+  SECTION("visits per user and day: a list key with date()") {
+    auto per_day =
+        records.to_pairs("[user, date(timestamp)]", "1").reduce_by_key("count").compute();
+    REQUIRE(per_day.ok());
+    CHECK(PairLines(*per_day) == answers["per_user_day"]);
+    // foldby with split_out gives the same through the shuffle.
+    auto users = records.foldby("user", "count", "", 4).compute();
+    REQUIRE(users.ok());
+    CHECK(PairLines(*users) == answers["per_user"]);
+  }
+  SECTION("join: every visit of a user that has a team") {
+    auto teams = Bag::read_text(*client, dir + "/users.json");
+    REQUIRE(teams.ok());
+    Bag team_pairs = teams->parse_json().to_pairs("user", "team");
+    auto joined = team_pairs.join(records.to_pairs("user", "page")).compute();
+    REQUIRE(joined.ok());
+    CHECK(PairLines(*joined) == answers["join"]);
+  }
+  SECTION("sort_by_key: totally ordered across partitions") {
+    Bag sorted = records.to_pairs("timestamp", "user").sort_by_key(true, 3).persist();
+    REQUIRE(sorted.wait().ok());
+    CHECK(sorted.num_partitions() == 3);
+    auto all = sorted.map("_[0]").compute();
+    REQUIRE(all.ok());
+    std::string timestamps;
+    for (const Value& t : *all) absl::StrAppend(&timestamps, PythonJson(t), "\n");
+    CHECK(timestamps == answers["timestamps"]);
+    // Descending: the same keys, reversed.
+    auto down = records.sort_by("timestamp", false, 2).map("timestamp").compute();
+    REQUIRE(down.ok());
+    ValueList up(all->begin(), all->end());
+    std::reverse(up.begin(), up.end());
+    CHECK(PythonJson(Value(*down)) == PythonJson(Value(up)));
+  }
+  SECTION("group_by_key, map_values, first and repartition_by_key") {
+    Bag pairs = records.to_pairs("user", "1");
+    auto grouped = pairs.group_by_key().map_values("length(_)").compute();
+    REQUIRE(grouped.ok());
+    CHECK(PairLines(*grouped) == answers["per_user"]);
+    Bag moved = pairs.repartition_by_key(4).persist();
+    REQUIRE(moved.wait().ok());
+    auto reduced = moved.reduce_by_key("sum").compute();
+    REQUIRE(reduced.ok());
+    CHECK(PairLines(*reduced) == answers["per_user"]);
+    auto first = records.first();
+    REQUIRE(first.ok());
+    CHECK(first->Find("user") != nullptr);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("events per actor over the real GitHub Archive hours") {
+  auto hours = RealHours("2015");
+  if (hours.empty()) {
+    WARN("WEFT_GHARCHIVE_DIR not set: skipped");
+    return;
+  }
+  std::vector<std::string> args = {"actors"};
+  args.insert(args.end(), hours.begin(), hours.end());
+  auto answers = Answers(args);
+  TestCluster cluster(2);
+  auto client = cluster.Connect();
+  auto read = Bag::read_text(*client, fs::path(hours[0]).parent_path().string() + "/*.json.gz");
+  REQUIRE(read.ok());
+  auto actors = read->parse_json().to_pairs("actor.login", "1").reduce_by_key("sum", 4).compute();
+  REQUIRE(actors.ok());
+  CHECK(actors->size() > 10000);  // tens of thousands of keys
+  CHECK(PairLines(*actors) == answers["actors"]);
+}
+
+TEST_CASE("a shuffle larger than the workers' memory spills and stays exact") {
+  auto hours = RealHours("2016");
+  if (hours.empty()) {
+    WARN("WEFT_GHARCHIVE_DIR not set: skipped");
+    return;
+  }
+  std::vector<std::string> args = {"ids"};
+  args.insert(args.end(), hours.begin(), hours.end());
+  auto answers = Answers(args);
+  // 514 MB of JSON through two workers limited to 200 MiB each, spilling above 30%.
+  TestCluster cluster(2, {"--nthreads", "1", "--memory-limit", "200MiB", "--memory-target-fraction",
+                          "0.3", "--memory-pause-fraction", "0"});
+  auto client = cluster.Connect();
+  auto read = Bag::read_text(*client, fs::path(hours[0]).parent_path().string() + "/*.json.gz");
+  REQUIRE(read.ok());
+  Bag sorted = read->parse_json().sort_by("int(id)", true, 10).persist();
+  REQUIRE(sorted.wait().ok());
+  auto info = client->info();
+  REQUIRE(info.ok());
+  int64_t spilled = 0;
+  for (const auto& w : info->worker_details) spilled += w.spilled_bytes;
+  CHECK(spilled > 0);
+  auto ids = sorted.map("int(id)").compute();
+  REQUIRE(ids.ok());
+  std::string got;
+  for (const Value& id : *ids) absl::StrAppend(&got, PythonJson(id), "\n");
+  CHECK(got == answers["ids"]);
+}
+
+TEST_CASE("a worker killed in the middle of a shuffle: the answer is still exact") {
+  auto hours = RealHours("2015");
+  if (hours.empty()) {
+    WARN("WEFT_GHARCHIVE_DIR not set: skipped");
+    return;
+  }
+  std::vector<std::string> args = {"actors"};
+  args.insert(args.end(), hours.begin(), hours.end());
+  auto answers = Answers(args);
+  TestCluster cluster(3, {"--nthreads", "1"});
+  auto client = cluster.Connect();
+  auto read = Bag::read_text(*client, fs::path(hours[0]).parent_path().string() + "/*.json.gz");
+  REQUIRE(read.ok());
+  Bag actors = read->parse_json().to_pairs("actor.login", "1").reduce_by_key("sum", 6).persist();
+  // Kill a worker once some splits are done (their buckets live on the workers), while
+  // the unpacks still need them.
+  bool split_done = false;
+  for (int i = 0; i < 6000 && !split_done; ++i) {
+    auto info = client->info();
+    REQUIRE(info.ok());
+    for (const auto& p : info->prefixes) {
+      auto it = p.tasks_by_state.find("memory");
+      if (p.prefix == "combine-split" && it != p.tasks_by_state.end() && it->second > 0) {
+        split_done = true;
+      }
+    }
+    if (!split_done) absl::SleepFor(absl::Milliseconds(5));  // polling a condition
+  }
+  REQUIRE(split_done);
+  cluster.SignalWorker(0, SIGKILL);
+  REQUIRE(actors.wait().ok());
+  auto counts = actors.compute();
+  REQUIRE(counts.ok());
+  CHECK(PairLines(*counts) == answers["actors"]);
+}
+
+TEST_CASE("bad input to the by-key operations is a clear error and the cluster goes on") {
+  TestCluster cluster(2);
+  auto client = cluster.Connect();
+  Bag nums = Bag::from_sequence(*client, {Value(1), Value(2), Value(3)}, 2);
+  SECTION("reduce_by_key on items that are not pairs") {
+    auto r = nums.reduce_by_key("sum").compute();
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(std::string(r.status().message()), Catch::Contains("not a [key, value] pair"));
+  }
+  SECTION("an unknown reduce function") {
+    auto r = nums.to_pairs("_ % 2", "_").reduce_by_key("no_such_fn").compute();
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(std::string(r.status().message()), Catch::Contains("no_such_fn"));
+  }
+  SECTION("a join of bags that are not pairs") {
+    auto r = nums.join(nums.to_pairs("_", "_")).compute();
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(std::string(r.status().message()), Catch::Contains("pair"));
+  }
+  SECTION("a key expression that does not parse names the column") {
+    auto r = nums.to_pairs("_ +", "1").compute();
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(std::string(r.status().message()), Catch::Contains("column"));
+  }
+  // And the cluster still answers.
+  auto ok = nums.to_pairs("_ % 2", "_").reduce_by_key("sum").compute();
+  REQUIRE(ok.ok());
+  CHECK(PairLines(*ok) == "0\t2\n1\t4\n");
+}

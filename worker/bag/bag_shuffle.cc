@@ -1,0 +1,470 @@
+// The shuffle's split and unpack functions (shuffle_ops.h).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "common/key.h"
+#include "common/status_macros.h"
+#include "worker/bag/expr.h"
+#include "worker/bag/fold.h"
+#include "worker/bag/json_access.h"
+#include "worker/bag/partition.h"
+#include "worker/bag/shuffle_ops.h"
+#include "worker/bag/value_order.h"
+
+namespace weft::bag {
+
+namespace {
+
+using ValueMap = absl::flat_hash_map<Value, size_t, ValueHash, ValueEq>;
+
+uint64_t HashTagged(char tag, std::string_view bytes) {
+  std::string buffer;
+  buffer.reserve(bytes.size() + 1);
+  buffer.push_back(tag);
+  buffer.append(bytes.data(), bytes.size());
+  return StableHash64(buffer);
+}
+
+uint64_t HashInt(int64_t v) {
+  char bytes[8];
+  std::memcpy(bytes, &v, 8);
+  return HashTagged('i', std::string_view(bytes, 8));
+}
+
+// Item i of a pairs partition, checked to be a [key, value] pair.
+absl::StatusOr<const ValueList*> PairAt(const Value& part, size_t i, const char* function) {
+  if (!part.is_list()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        function, "(): expected a bag of [key, value] pairs (use to_pairs or map first), got ",
+        part.kind_name(), " records"));
+  }
+  const Value& item = part.as_list()[i];
+  if (!item.is_list() || item.as_list().size() != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        function, "(): item ", i + 1, " is not a [key, value] pair: ", item.DebugString(80)));
+  }
+  return &item.as_list();
+}
+
+// The key of every item: the pair's key for "", else the expression's value.
+absl::StatusOr<ValueList> KeysOf(const Value& part, const std::string& key_expression,
+                                 const char* function) {
+  WEFT_RETURN_IF_ERROR(ExpectPartition(part, function));
+  if (!key_expression.empty()) {
+    WEFT_ASSIGN_OR_RETURN(Expr expr, Expr::Parse(key_expression));
+    absl::StatusOr<ValueList> keys = expr.EvaluatePartition(part);
+    if (!keys.ok()) {
+      return absl::Status(keys.status().code(),
+                          absl::StrCat(function, "(): key ", keys.status().message()));
+    }
+    return keys;
+  }
+  ValueList keys;
+  keys.reserve(NumItems(part));
+  for (size_t i = 0; i < NumItems(part); ++i) {
+    WEFT_ASSIGN_OR_RETURN(const ValueList* pair, PairAt(part, i, function));
+    keys.push_back((*pair)[0]);
+  }
+  return keys;
+}
+
+// Cuts `part` into buckets: item i goes to bucket_of[i]. JsonLines stay JsonLines.
+Value Bucketize(const Value& part, const std::vector<uint32_t>& bucket_of, size_t nout) {
+  ValueList buckets;
+  buckets.reserve(nout);
+  if (part.is_json_lines()) {
+    const JsonLines& lines = part.as_json_lines();
+    std::vector<JsonLinesBuilder> builders(nout);
+    std::vector<size_t> bytes(nout, 0), count(nout, 0);
+    for (size_t i = 0; i < bucket_of.size(); ++i) {
+      bytes[bucket_of[i]] += LineAt(lines, i).size() + 1;
+      ++count[bucket_of[i]];
+    }
+    for (size_t b = 0; b < nout; ++b) builders[b].Reserve(bytes[b], count[b]);
+    for (size_t i = 0; i < bucket_of.size(); ++i) builders[bucket_of[i]].Append(LineAt(lines, i));
+    for (auto& builder : builders) buckets.push_back(Value(std::move(builder).Finish()));
+    return Value(std::move(buckets));
+  }
+  std::vector<ValueList> lists(nout);
+  const ValueList& items = part.as_list();
+  for (size_t i = 0; i < bucket_of.size(); ++i) lists[bucket_of[i]].push_back(items[i]);
+  for (auto& list : lists) buckets.push_back(Value(std::move(list)));
+  return Value(std::move(buckets));
+}
+
+absl::Status CheckNout(int64_t nout, const char* function) {
+  if (nout >= 1 && nout <= (int64_t{1} << 20)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(function, "(): the number of output partitions must be 1 to 2^20, got ", nout));
+}
+
+// ---- reduce ops: the built-in FoldOps, "mean" ([sum, count] partials), or a function.
+
+struct ReduceOp {
+  enum class Kind { kFold, kMean, kFunction } kind = Kind::kFold;
+  FoldOp fold = FoldOp::kSum;
+  std::string function;
+};
+
+ReduceOp ParseReduceOp(const std::string& op) {
+  ReduceOp r;
+  if (op == "mean") {
+    r.kind = ReduceOp::Kind::kMean;
+  } else if (absl::StatusOr<FoldOp> fold = ParseFoldOp(op, ""); fold.ok()) {
+    r.fold = *fold;
+  } else {
+    r.kind = ReduceOp::Kind::kFunction;
+    r.function = op;
+  }
+  return r;
+}
+
+// Folds one value (map side: `partial` false) or one partial (reduce side) into `acc`;
+// `fresh` says acc has no value yet.
+absl::Status Fold(const TaskContext& context, const ReduceOp& op, const Value& v, bool partial,
+                  bool fresh, Value* acc, const char* function) {
+  switch (op.kind) {
+    case ReduceOp::Kind::kFold: {
+      if (fresh) *acc = InitialAccumulator(op.fold);
+      // Counts of partials add up like sums.
+      FoldOp fold = op.fold == FoldOp::kCount && partial ? FoldOp::kSum : op.fold;
+      if (fold == FoldOp::kCount) return Accumulate(FoldOp::kSum, Value(int64_t{1}), acc, function);
+      return Accumulate(fold, v, acc, function);
+    }
+    case ReduceOp::Kind::kMean: {
+      Value sum = fresh ? Value(int64_t{0}) : acc->as_list()[0];
+      Value count = fresh ? Value(int64_t{0}) : acc->as_list()[1];
+      if (partial) {
+        if (!v.is_list() || v.as_list().size() != 2) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              function, "(): a mean partial must be [sum, count], got ", v.DebugString(60)));
+        }
+        WEFT_RETURN_IF_ERROR(Accumulate(FoldOp::kSum, v.as_list()[0], &sum, function));
+        WEFT_RETURN_IF_ERROR(Accumulate(FoldOp::kSum, v.as_list()[1], &count, function));
+      } else if (!v.is_null()) {
+        WEFT_RETURN_IF_ERROR(Accumulate(FoldOp::kSum, v, &sum, function));
+        WEFT_RETURN_IF_ERROR(Accumulate(FoldOp::kSum, Value(int64_t{1}), &count, function));
+      }
+      *acc = MakePair(std::move(sum), std::move(count));
+      return absl::OkStatus();
+    }
+    case ReduceOp::Kind::kFunction: {
+      if (fresh) {
+        *acc = v;
+        return absl::OkStatus();
+      }
+      absl::StatusOr<Value> folded = context.CallFunction(op.function, {*acc, v});
+      if (!folded.ok()) {
+        return absl::Status(folded.status().code(),
+                            absl::StrCat(function, "(): reducing with ", op.function, ": ",
+                                         folded.status().message()));
+      }
+      *acc = *std::move(folded);
+      return absl::OkStatus();
+    }
+  }
+  return absl::OkStatus();
+}
+
+Value Finalize(const ReduceOp& op, Value acc) {
+  if (op.kind != ReduceOp::Kind::kMean) return acc;
+  const ValueList& p = acc.as_list();
+  auto as_double = [](const Value& x) {
+    return x.is_int() ? static_cast<double>(x.as_int()) : x.as_double();
+  };
+  const double count = as_double(p[1]);
+  if (count == 0) return Value();  // only nulls
+  return Value(as_double(p[0]) / count);
+}
+
+// Every item of every bucket, with its key, in bucket order.
+struct Keyed {
+  ValueList keys;
+  std::vector<std::pair<const Value*, size_t>> where;  // (bucket, item index)
+};
+
+absl::StatusOr<Keyed> KeyAll(const ValueList& buckets, const std::string& key_expression,
+                             const char* function) {
+  Keyed keyed;
+  for (const Value& bucket : buckets) {
+    WEFT_ASSIGN_OR_RETURN(ValueList keys, KeysOf(bucket, key_expression, function));
+    for (size_t i = 0; i < keys.size(); ++i) {
+      keyed.keys.push_back(std::move(keys[i]));
+      keyed.where.emplace_back(&bucket, i);
+    }
+  }
+  return keyed;
+}
+
+// The items of `buckets` in the order `order` gives (indices into KeyAll's lists): JsonLines
+// when every bucket is JsonLines, else a list.
+absl::StatusOr<Value> Gather(const ValueList& buckets, const Keyed& keyed,
+                             const std::vector<uint32_t>& order) {
+  const bool all_lines =
+      std::all_of(buckets.begin(), buckets.end(), [](const Value& b) { return b.is_json_lines(); });
+  if (all_lines) {
+    JsonLinesBuilder builder;
+    size_t bytes = 0;
+    for (const Value& b : buckets) bytes += b.as_json_lines().text.size() + NumItems(b);
+    builder.Reserve(bytes, order.size());
+    for (uint32_t i : order) {
+      builder.Append(LineAt(keyed.where[i].first->as_json_lines(), keyed.where[i].second));
+    }
+    return Value(std::move(builder).Finish());
+  }
+  ValueList out;
+  out.reserve(order.size());
+  for (uint32_t i : order) {
+    WEFT_ASSIGN_OR_RETURN(Value item, ItemAt(*keyed.where[i].first, keyed.where[i].second));
+    out.push_back(std::move(item));
+  }
+  return Value(std::move(out));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Split
+
+uint64_t StableKeyHash(const Value& key) {
+  switch (key.kind()) {
+    case ValueKind::kNull:
+      return HashTagged('n', "");
+    case ValueKind::kBool:
+      return HashTagged('b', key.as_bool() ? "1" : "0");
+    case ValueKind::kInt:
+      return HashInt(key.as_int());
+    case ValueKind::kDouble: {
+      const double d = key.as_double();
+      // Integral doubles hash as the int they equal (1.0 == 1); -0.0 as 0.
+      if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.2e18) {
+        return HashInt(static_cast<int64_t>(d));
+      }
+      char bytes[8];
+      std::memcpy(bytes, &d, 8);
+      return HashTagged('d', std::string_view(bytes, 8));
+    }
+    case ValueKind::kString:
+      return HashTagged('s', key.as_string());
+    case ValueKind::kBytes:
+      return HashTagged('y', key.as_bytes().view());
+    case ValueKind::kList: {
+      std::string parts = "l";
+      for (const Value& item : key.as_list()) {
+        const uint64_t h = StableKeyHash(item);
+        parts.append(reinterpret_cast<const char*>(&h), 8);
+      }
+      return StableHash64(parts);
+    }
+    case ValueKind::kRecord: {
+      std::string parts = "r";
+      for (const auto& [name, value] : key.as_record()) {
+        parts.append(name).push_back('\0');
+        const uint64_t h = StableKeyHash(value);
+        parts.append(reinterpret_cast<const char*>(&h), 8);
+      }
+      return StableHash64(parts);
+    }
+    default:
+      return HashTagged('?', key.DebugString(1 << 20));
+  }
+}
+
+absl::StatusOr<Value> HashSplit(const Value& part, const std::string& key_expression,
+                                int64_t nout) {
+  constexpr const char* kName = "bag.hash_split";
+  WEFT_RETURN_IF_ERROR(CheckNout(nout, kName));
+  WEFT_ASSIGN_OR_RETURN(ValueList keys, KeysOf(part, key_expression, kName));
+  std::vector<uint32_t> bucket_of(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    bucket_of[i] = static_cast<uint32_t>(StableKeyHash(keys[i]) % static_cast<uint64_t>(nout));
+  }
+  return Bucketize(part, bucket_of, static_cast<size_t>(nout));
+}
+
+absl::StatusOr<Value> CombineSplit(const TaskContext& context, const Value& part,
+                                   const std::string& op_name, int64_t nout) {
+  constexpr const char* kName = "bag.combine_split";
+  WEFT_RETURN_IF_ERROR(CheckNout(nout, kName));
+  WEFT_RETURN_IF_ERROR(ExpectPartition(part, kName));
+  const ReduceOp op = ParseReduceOp(op_name);
+  ValueMap index;
+  std::vector<std::pair<Value, Value>> accs;
+  for (size_t i = 0; i < NumItems(part); ++i) {
+    WEFT_ASSIGN_OR_RETURN(const ValueList* pair, PairAt(part, i, kName));
+    auto [it, fresh] = index.try_emplace((*pair)[0], accs.size());
+    if (fresh) accs.emplace_back((*pair)[0], Value());
+    WEFT_RETURN_IF_ERROR(
+        Fold(context, op, (*pair)[1], /*partial=*/false, fresh, &accs[it->second].second, kName));
+  }
+  std::vector<ValueList> buckets(static_cast<size_t>(nout));
+  for (auto& [key, acc] : accs) {
+    const uint64_t b = StableKeyHash(key) % static_cast<uint64_t>(nout);
+    buckets[b].push_back(MakePair(std::move(key), std::move(acc)));
+  }
+  ValueList out;
+  out.reserve(buckets.size());
+  for (auto& bucket : buckets) out.push_back(Value(std::move(bucket)));
+  return Value(std::move(out));
+}
+
+absl::StatusOr<Value> SampleKeys(const Value& part, const std::string& key_expression, int64_t k) {
+  WEFT_ASSIGN_OR_RETURN(ValueList keys, KeysOf(part, key_expression, "bag.sample_keys"));
+  std::sort(keys.begin(), keys.end(), ValueLess());
+  ValueList sample;
+  const size_t n = keys.size();
+  const size_t take = std::min<size_t>(n, static_cast<size_t>(std::max<int64_t>(k, 0)));
+  for (size_t i = 0; i < take; ++i) sample.push_back(keys[(2 * i + 1) * n / (2 * take)]);
+  return Value(std::move(sample));
+}
+
+absl::StatusOr<Value> RangeBoundaries(const ValueList& samples, int64_t nout) {
+  constexpr const char* kName = "bag.range_boundaries";
+  WEFT_RETURN_IF_ERROR(CheckNout(nout, kName));
+  ValueList all;
+  for (const Value& s : samples) {
+    if (!s.is_list()) {
+      return absl::InvalidArgumentError(absl::StrCat(kName, "(): a sample must be a list"));
+    }
+    all.insert(all.end(), s.as_list().begin(), s.as_list().end());
+  }
+  std::sort(all.begin(), all.end(), ValueLess());
+  ValueList boundaries;
+  if (all.empty()) return Value(std::move(boundaries));
+  for (int64_t b = 1; b < nout; ++b) boundaries.push_back(all[b * all.size() / nout]);
+  return Value(std::move(boundaries));
+}
+
+absl::StatusOr<Value> RangeSplit(const Value& part, const std::string& key_expression,
+                                 const Value& boundaries, bool ascending) {
+  constexpr const char* kName = "bag.range_split";
+  if (!boundaries.is_list()) {
+    return absl::InvalidArgumentError(absl::StrCat(kName, "(): boundaries must be a list"));
+  }
+  const ValueList& bounds = boundaries.as_list();
+  const size_t nout = bounds.size() + 1;
+  WEFT_ASSIGN_OR_RETURN(ValueList keys, KeysOf(part, key_expression, kName));
+  std::vector<uint32_t> bucket_of(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const size_t b =
+        std::lower_bound(bounds.begin(), bounds.end(), keys[i], ValueLess()) - bounds.begin();
+    bucket_of[i] = static_cast<uint32_t>(ascending ? b : nout - 1 - b);
+  }
+  return Bucketize(part, bucket_of, nout);
+}
+
+// ---------------------------------------------------------------------------
+// Unpack
+
+absl::StatusOr<Value> GroupUnpack(const ValueList& buckets, const std::string& key_expression) {
+  WEFT_ASSIGN_OR_RETURN(Keyed keyed, KeyAll(buckets, key_expression, "bag.group_unpack"));
+  ValueMap index;
+  std::vector<std::pair<Value, Value>> groups;
+  std::vector<ValueList> members;
+  for (size_t i = 0; i < keyed.keys.size(); ++i) {
+    auto [it, fresh] = index.try_emplace(keyed.keys[i], members.size());
+    if (fresh) {
+      groups.emplace_back(keyed.keys[i], Value());
+      members.emplace_back();
+    }
+    const auto& [bucket, at] = keyed.where[i];
+    // Grouped pairs keep their values (Spark's groupByKey); grouped items keep the items.
+    if (key_expression.empty()) {
+      members[it->second].push_back(bucket->as_list()[at].as_list()[1]);
+    } else {
+      WEFT_ASSIGN_OR_RETURN(Value item, ItemAt(*bucket, at));
+      members[it->second].push_back(std::move(item));
+    }
+  }
+  for (size_t g = 0; g < groups.size(); ++g) groups[g].second = Value(std::move(members[g]));
+  return SortedByKey(std::move(groups));
+}
+
+absl::StatusOr<Value> ReduceUnpack(const TaskContext& context, const ValueList& buckets,
+                                   const std::string& op_name) {
+  constexpr const char* kName = "bag.reduce_unpack";
+  const ReduceOp op = ParseReduceOp(op_name);
+  ValueMap index;
+  std::vector<std::pair<Value, Value>> accs;
+  for (const Value& bucket : buckets) {
+    WEFT_RETURN_IF_ERROR(ExpectPartition(bucket, kName));
+    for (size_t i = 0; i < NumItems(bucket); ++i) {
+      WEFT_ASSIGN_OR_RETURN(const ValueList* pair, PairAt(bucket, i, kName));
+      auto [it, fresh] = index.try_emplace((*pair)[0], accs.size());
+      if (fresh) accs.emplace_back((*pair)[0], Value());
+      WEFT_RETURN_IF_ERROR(
+          Fold(context, op, (*pair)[1], /*partial=*/true, fresh, &accs[it->second].second, kName));
+    }
+  }
+  for (auto& [key, acc] : accs) acc = Finalize(op, std::move(acc));
+  return SortedByKey(std::move(accs));
+}
+
+absl::StatusOr<Value> SortUnpack(const ValueList& buckets, const std::string& key_expression,
+                                 bool ascending) {
+  WEFT_ASSIGN_OR_RETURN(Keyed keyed, KeyAll(buckets, key_expression, "bag.sort_unpack"));
+  std::vector<uint32_t> order(keyed.keys.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    const int c = CompareValues(keyed.keys[a], keyed.keys[b]);
+    return ascending ? c < 0 : c > 0;
+  });
+  return Gather(buckets, keyed, order);
+}
+
+absl::StatusOr<Value> JoinUnpack(const ValueList& left, const ValueList& right) {
+  constexpr const char* kName = "bag.join_unpack";
+  ValueMap index;
+  std::vector<Value> keys;
+  std::vector<std::pair<ValueList, ValueList>> sides;
+  auto add = [&](const ValueList& buckets, bool is_left) -> absl::Status {
+    for (const Value& bucket : buckets) {
+      WEFT_RETURN_IF_ERROR(ExpectPartition(bucket, kName));
+      for (size_t i = 0; i < NumItems(bucket); ++i) {
+        WEFT_ASSIGN_OR_RETURN(const ValueList* pair, PairAt(bucket, i, kName));
+        auto [it, fresh] = index.try_emplace((*pair)[0], keys.size());
+        if (fresh) {
+          keys.push_back((*pair)[0]);
+          sides.emplace_back();
+        }
+        (is_left ? sides[it->second].first : sides[it->second].second).push_back((*pair)[1]);
+      }
+    }
+    return absl::OkStatus();
+  };
+  WEFT_RETURN_IF_ERROR(add(left, true));
+  WEFT_RETURN_IF_ERROR(add(right, false));
+  std::vector<uint32_t> order(keys.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return CompareValues(keys[a], keys[b]) < 0; });
+  ValueList out;
+  for (uint32_t k : order) {
+    for (const Value& l : sides[k].first) {
+      for (const Value& r : sides[k].second) out.push_back(MakePair(keys[k], MakePair(l, r)));
+    }
+  }
+  return Value(std::move(out));
+}
+
+absl::StatusOr<Value> DistinctUnpack(const ValueList& buckets) {
+  absl::flat_hash_set<Value, ValueHash, ValueEq> seen;
+  ValueList out;
+  for (const Value& bucket : buckets) {
+    WEFT_RETURN_IF_ERROR(ExpectPartition(bucket, "bag.distinct_unpack"));
+    for (size_t i = 0; i < NumItems(bucket); ++i) {
+      WEFT_ASSIGN_OR_RETURN(Value item, ItemAt(bucket, i));
+      if (seen.insert(item).second) out.push_back(std::move(item));
+    }
+  }
+  return Value(std::move(out));
+}
+
+}  // namespace weft::bag
