@@ -71,14 +71,21 @@ std::string ScratchDir(const std::string& name) {
   return dir.string();
 }
 
-// The real GitHub Archive hours of one year, or empty when the shared data is absent.
-std::vector<std::string> RealHours(const std::string& year) {
-  std::vector<std::string> files;
+// The real GitHub Archive hours of one year (a glob) and the script's `mode` answers over
+// them; false when the shared data is absent (the data folder's README: skip then).
+bool RealHours(const std::string& year, const std::string& mode, std::string* pattern,
+               std::map<std::string, std::string>* answers) {
   const char* real = std::getenv("WEFT_GHARCHIVE_DIR");
-  if (real == nullptr || !fs::exists(fs::path(real) / year)) return files;
-  for (const auto& e : fs::directory_iterator(fs::path(real) / year)) files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  return files;
+  if (real == nullptr || !fs::exists(fs::path(real) / year)) {
+    WARN("WEFT_GHARCHIVE_DIR not set: skipped");
+    return false;
+  }
+  std::vector<std::string> args = {mode};
+  for (const auto& e : fs::directory_iterator(fs::path(real) / year)) args.push_back(e.path());
+  std::sort(args.begin() + 1, args.end());
+  *pattern = (fs::path(real) / year / "*.json.gz").string();
+  *answers = Answers(args);
+  return true;
 }
 
 }  // namespace
@@ -178,17 +185,12 @@ TEST_CASE("visits per user and per day, a join and a total sort give Python's an
 }
 
 TEST_CASE("events per actor over the real GitHub Archive hours") {
-  auto hours = RealHours("2015");
-  if (hours.empty()) {
-    WARN("WEFT_GHARCHIVE_DIR not set: skipped");
-    return;
-  }
-  std::vector<std::string> args = {"actors"};
-  args.insert(args.end(), hours.begin(), hours.end());
-  auto answers = Answers(args);
+  std::string pattern;
+  std::map<std::string, std::string> answers;
+  if (!RealHours("2015", "actors", &pattern, &answers)) return;
   TestCluster cluster(2);
   auto client = cluster.Connect();
-  auto read = Bag::read_text(*client, fs::path(hours[0]).parent_path().string() + "/*.json.gz");
+  auto read = Bag::read_text(*client, pattern);
   REQUIRE(read.ok());
   auto actors = read->parse_json().to_pairs("actor.login", "1").reduce_by_key("sum", 4).compute();
   REQUIRE(actors.ok());
@@ -197,19 +199,14 @@ TEST_CASE("events per actor over the real GitHub Archive hours") {
 }
 
 TEST_CASE("a shuffle larger than the workers' memory spills and stays exact") {
-  auto hours = RealHours("2016");
-  if (hours.empty()) {
-    WARN("WEFT_GHARCHIVE_DIR not set: skipped");
-    return;
-  }
-  std::vector<std::string> args = {"ids"};
-  args.insert(args.end(), hours.begin(), hours.end());
-  auto answers = Answers(args);
+  std::string pattern;
+  std::map<std::string, std::string> answers;
+  if (!RealHours("2016", "ids", &pattern, &answers)) return;
   // 514 MB of JSON through two workers limited to 200 MiB each, spilling above 30%.
   TestCluster cluster(2, {"--nthreads", "1", "--memory-limit", "200MiB", "--memory-target-fraction",
                           "0.3", "--memory-pause-fraction", "0"});
   auto client = cluster.Connect();
-  auto read = Bag::read_text(*client, fs::path(hours[0]).parent_path().string() + "/*.json.gz");
+  auto read = Bag::read_text(*client, pattern);
   REQUIRE(read.ok());
   Bag sorted = read->parse_json().sort_by("int(id)", true, 10).persist();
   REQUIRE(sorted.wait().ok());
@@ -226,17 +223,12 @@ TEST_CASE("a shuffle larger than the workers' memory spills and stays exact") {
 }
 
 TEST_CASE("a worker killed in the middle of a shuffle: the answer is still exact") {
-  auto hours = RealHours("2015");
-  if (hours.empty()) {
-    WARN("WEFT_GHARCHIVE_DIR not set: skipped");
-    return;
-  }
-  std::vector<std::string> args = {"actors"};
-  args.insert(args.end(), hours.begin(), hours.end());
-  auto answers = Answers(args);
+  std::string pattern;
+  std::map<std::string, std::string> answers;
+  if (!RealHours("2015", "actors", &pattern, &answers)) return;
   TestCluster cluster(3, {"--nthreads", "1"});
   auto client = cluster.Connect();
-  auto read = Bag::read_text(*client, fs::path(hours[0]).parent_path().string() + "/*.json.gz");
+  auto read = Bag::read_text(*client, pattern);
   REQUIRE(read.ok());
   Bag actors = read->parse_json().to_pairs("actor.login", "1").reduce_by_key("sum", 6).persist();
   // Kill a worker once some splits are done (their buckets live on the workers), while

@@ -60,6 +60,18 @@ struct DCtxDeleter {
 };
 
 absl::StatusOr<int64_t> WriteFrame(int fd, const absl::Cord& encoded, const std::string& path);
+
+// Decodes what was read back; the Value slices `decoded`, which it keeps alive.
+absl::StatusOr<Value> DecodeSpilled(std::shared_ptr<std::string> decoded, const std::string& path) {
+  std::string_view view(*decoded);
+  absl::StatusOr<Value> value = DecodeValue(Buffer(std::move(decoded), view));
+  if (!value.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("spill file ", path, " is corrupt: ", value.status().message()));
+  }
+  return value;
+}
+
 absl::StatusOr<Value> ReadSection(int fd, const SpillSection& section, const std::string& path);
 
 }  // namespace
@@ -167,13 +179,7 @@ absl::StatusOr<Value> ReadSection(int fd, const SpillSection& section, const std
         absl::StrCat("spill file ", path, " is corrupt at byte ", section.offset, ": ",
                      ZSTD_isError(size) ? ZSTD_getErrorName(size) : "wrong decompressed size"));
   }
-  std::string_view view(*decoded);
-  absl::StatusOr<Value> value = DecodeValue(Buffer(std::move(decoded), view));
-  if (!value.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("spill file ", path, " is corrupt: ", value.status().message()));
-  }
-  return value;
+  return DecodeSpilled(std::move(decoded), path);
 }
 
 }  // namespace
@@ -210,13 +216,7 @@ absl::StatusOr<Value> ReadSpillFile(const std::string& path, int64_t encoded_byt
     return absl::DataLossError(absl::StrCat("spill file ", path, " is truncated: ", output.pos,
                                             " of ", encoded_bytes, " bytes"));
   }
-  std::string_view view(*decoded);
-  absl::StatusOr<Value> value = DecodeValue(Buffer(std::move(decoded), view));
-  if (!value.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("spill file ", path, " is corrupt: ", value.status().message()));
-  }
-  return value;
+  return DecodeSpilled(std::move(decoded), path);
 }
 
 }  // namespace weft

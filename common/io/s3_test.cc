@@ -216,90 +216,11 @@ TEST_CASE("S3 server down is kUnavailable after the retries") {
   CHECK(Contains(list.status(), *endpoint));
 }
 
-// An independent AWS SigV4 verifier (per the AWS spec, in Python): answers 200 only
-// when the request's signature matches the one computed with the expected secret, else
-// 403 SignatureDoesNotMatch. s3rver cannot do this (it does not check V4 signatures).
-// Listing requests get two pages, the continuation token needing URI encoding.
-constexpr char kSigV4Verifier[] = R"PY(
-import hashlib, hmac, http.server, sys, urllib.parse
-port, secret, region = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-TOKEN = 'a+b/c=='
-def enc(s, keep_slash):
-    return urllib.parse.quote(s, safe='-_.~' + ('/' if keep_slash else ''))
-def mac(key, msg):
-    return hmac.new(key, msg.encode(), hashlib.sha256)
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    def log_message(self, *args):
-        pass
-    def reply(self, code, body):
-        self.send_response(code)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body.encode())
-    def verified(self):
-        auth = self.headers.get('Authorization', '')
-        if not auth.startswith('AWS4-HMAC-SHA256 '):
-            return False
-        fields = dict(f.strip().split('=', 1) for f in auth[len('AWS4-HMAC-SHA256 '):].split(','))
-        _, date, reg, service, _ = fields['Credential'].split('/')
-        signed = fields['SignedHeaders'].split(';')
-        for required in ['host', 'x-amz-date', 'x-amz-content-sha256']:
-            if required not in signed:
-                return False
-        if 'x-amz-security-token' in self.headers and 'x-amz-security-token' not in signed:
-            return False
-        path, _, query = self.path.partition('?')
-        params = [p.split('=', 1) if '=' in p else [p, ''] for p in query.split('&') if p]
-        params = sorted((enc(urllib.parse.unquote(k), False), enc(urllib.parse.unquote(v), False))
-                        for k, v in params)
-        canonical = '\n'.join([
-            self.command, enc(urllib.parse.unquote(path), True),
-            '&'.join(k + '=' + v for k, v in params),
-            ''.join(h + ':' + ' '.join(self.headers[h].split()) + '\n' for h in signed),
-            ';'.join(signed), self.headers['x-amz-content-sha256']])
-        scope = '/'.join([date, region, 's3', 'aws4_request'])
-        to_sign = '\n'.join(['AWS4-HMAC-SHA256', self.headers['x-amz-date'], scope,
-                             hashlib.sha256(canonical.encode()).hexdigest()])
-        key = mac(mac(mac(mac(('AWS4' + secret).encode(), date).digest(), region).digest(),
-                      's3').digest(), 'aws4_request').digest()
-        return reg == region and service == 's3' and mac(key, to_sign).hexdigest() == fields['Signature']
-    def do_GET(self):
-        if self.path == '/':
-            return self.reply(200, 'up')
-        if not self.verified():
-            return self.reply(403, '<Error><Code>SignatureDoesNotMatch</Code><Message>bad</Message></Error>')
-        query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-        if 'list-type' not in query:
-            return self.reply(200, 'signed-ok\n')
-        second = query.get('continuation-token') == [TOKEN]
-        key = 'pre/2.json' if second else 'pre/1.json'
-        more = '' if second else '<NextContinuationToken>a+b/c==</NextContinuationToken>'
-        return self.reply(200, '<ListBucketResult><IsTruncated>%s</IsTruncated>%s<Contents><Key>%s</Key><Size>5</Size></Contents></ListBucketResult>'
-                          % ('false' if second else 'true', more, key))
-http.server.ThreadingHTTPServer(('127.0.0.1', port), Handler).serve_forever()
-)PY";
-
 TEST_CASE("SigV4 signatures verify independently") {
-  auto dir = testing::MakeTempDir("sigv4");
-  REQUIRE(dir.ok());
-  { std::ofstream(*dir + "/verifier.py") << kSigV4Verifier; }
-  auto port = testing::PickFreePort();
-  REQUIRE(port.ok());
-  testing::ChildProcess verifier;
-  REQUIRE(verifier
-              .Start({"python3", *dir + "/verifier.py", std::to_string(*port), "s3cr3t/Key+",
-                      "eu-west-3"},
-                     *dir + "/verifier.log")
-              .ok());
-  IoOptions options;
-  options.s3_endpoint = absl::StrCat("http://127.0.0.1:", *port);
-  REQUIRE(testing::WaitForHttp(options.s3_endpoint + "/", absl::Seconds(20), &verifier).ok());
-  options.path_style = true;
-  options.region = "eu-west-3";
-  options.access_key_id = "AKIDEXAMPLE";
-  options.secret_access_key = "s3cr3t/Key+";
-  options.initial_backoff = absl::Milliseconds(10);
+  testing::SigV4Verifier verifier;
+  auto started = verifier.Start("s3cr3t/Key+", "eu-west-3");
+  REQUIRE(started.ok());
+  IoOptions options = *started;
 
   for (const char* url : {"s3://bkt/plain.json", "s3://bkt/odd keys/a+b=c&d (1)~é.json"}) {
     INFO(url);
@@ -323,8 +244,6 @@ TEST_CASE("SigV4 signatures verify independently") {
   auto denied = ReadAll("s3://bkt/k.json", Compression::kNone, wrong_secret);
   REQUIRE(absl::IsPermissionDenied(denied.status()));
   CHECK(Contains(denied.status(), "SignatureDoesNotMatch"));
-  verifier.Kill();
-  std::filesystem::remove_all(*dir);
 }
 
 TEST_CASE("ListObjectsV2 parsing and SigV4 encoding") {

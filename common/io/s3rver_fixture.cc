@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -192,7 +193,8 @@ absl::Status S3rver::CreateBucket(const std::string& bucket) {
 absl::Status S3rver::PutObject(const std::string& bucket, const std::string& key,
                                std::string_view bytes) {
   return Put("/" + internal::AwsUriEncode(bucket, /*keep_slash=*/true) + "/" +
-                 internal::AwsUriEncode(key, /*keep_slash=*/true), bytes);
+                 internal::AwsUriEncode(key, /*keep_slash=*/true),
+             bytes);
 }
 
 absl::Status S3rver::Put(const std::string& path, std::string_view bytes) {
@@ -242,6 +244,110 @@ absl::StatusOr<std::string> HttpFileServer::Start(const std::string& directory) 
     process_.Kill();
   }
   return last;
+}
+
+namespace {
+
+constexpr char kSigV4Verifier[] = R"PY(
+import hashlib, hmac, http.server, sys, urllib.parse
+port, secret, region = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+TOKEN = 'a+b/c=='
+objects, failures = {}, {}
+def enc(s, keep_slash):
+    return urllib.parse.quote(s, safe='-_.~' + ('/' if keep_slash else ''))
+def mac(key, msg):
+    return hmac.new(key, msg.encode(), hashlib.sha256)
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def log_message(self, *args):
+        pass
+    def reply(self, code, body):
+        body = body if isinstance(body, bytes) else body.encode()
+        self.send_response(code)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def verified(self):
+        auth = self.headers.get('Authorization', '')
+        if not auth.startswith('AWS4-HMAC-SHA256 '):
+            return False
+        fields = dict(f.strip().split('=', 1) for f in auth[len('AWS4-HMAC-SHA256 '):].split(','))
+        _, date, reg, service, _ = fields['Credential'].split('/')
+        signed = fields['SignedHeaders'].split(';')
+        for required in ['host', 'x-amz-date', 'x-amz-content-sha256']:
+            if required not in signed:
+                return False
+        if 'x-amz-security-token' in self.headers and 'x-amz-security-token' not in signed:
+            return False
+        path, _, query = self.path.partition('?')
+        params = [p.split('=', 1) if '=' in p else [p, ''] for p in query.split('&') if p]
+        params = sorted((enc(urllib.parse.unquote(k), False), enc(urllib.parse.unquote(v), False))
+                        for k, v in params)
+        canonical = '\n'.join([
+            self.command, enc(urllib.parse.unquote(path), True),
+            '&'.join(k + '=' + v for k, v in params),
+            ''.join(h + ':' + ' '.join(self.headers[h].split()) + '\n' for h in signed),
+            ';'.join(signed), self.headers['x-amz-content-sha256']])
+        scope = '/'.join([date, region, 's3', 'aws4_request'])
+        to_sign = '\n'.join(['AWS4-HMAC-SHA256', self.headers['x-amz-date'], scope,
+                             hashlib.sha256(canonical.encode()).hexdigest()])
+        key = mac(mac(mac(mac(('AWS4' + secret).encode(), date).digest(), region).digest(),
+                      's3').digest(), 'aws4_request').digest()
+        return reg == region and service == 's3' and mac(key, to_sign).hexdigest() == fields['Signature']
+    def do_PUT(self):
+        body = self.rfile.read(int(self.headers['Content-Length']))
+        if 'flaky' in self.path and failures.get(self.path, 0) < 2:
+            failures[self.path] = failures.get(self.path, 0) + 1
+            return self.reply(503, '<Error><Code>SlowDown</Code><Message>later</Message></Error>')
+        if not self.verified():
+            return self.reply(403, '<Error><Code>SignatureDoesNotMatch</Code><Message>bad</Message></Error>')
+        if hashlib.sha256(body).hexdigest() != self.headers['x-amz-content-sha256']:
+            return self.reply(400, '<Error><Code>XAmzContentSHA256Mismatch</Code><Message>hash</Message></Error>')
+        objects[self.path] = body
+        self.reply(200, '')
+    def do_GET(self):
+        if self.path == '/':
+            return self.reply(200, 'up')
+        if not self.verified():
+            return self.reply(403, '<Error><Code>SignatureDoesNotMatch</Code><Message>bad</Message></Error>')
+        if self.path in objects:
+            return self.reply(200, objects[self.path])
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        if 'list-type' not in query:
+            return self.reply(200, 'signed-ok\n')
+        second = query.get('continuation-token') == [TOKEN]
+        key = 'pre/2.json' if second else 'pre/1.json'
+        more = '' if second else '<NextContinuationToken>a+b/c==</NextContinuationToken>'
+        return self.reply(200, '<ListBucketResult><IsTruncated>%s</IsTruncated>%s<Contents><Key>%s</Key><Size>5</Size></Contents></ListBucketResult>'
+                          % ('false' if second else 'true', more, key))
+http.server.ThreadingHTTPServer(('127.0.0.1', port), Handler).serve_forever()
+)PY";
+
+}  // namespace
+
+SigV4Verifier::~SigV4Verifier() {
+  process_.Kill();
+  if (!dir_.empty()) std::filesystem::remove_all(dir_);
+}
+
+absl::StatusOr<IoOptions> SigV4Verifier::Start(const std::string& secret,
+                                               const std::string& region) {
+  WEFT_ASSIGN_OR_RETURN(dir_, MakeTempDir("sigv4"));
+  const std::string& dir = dir_;
+  std::ofstream(dir + "/verifier.py") << kSigV4Verifier;
+  WEFT_ASSIGN_OR_RETURN(int port, PickFreePort());
+  WEFT_RETURN_IF_ERROR(
+      process_.Start({"python3", dir + "/verifier.py", std::to_string(port), secret, region},
+                     dir + "/verifier.log"));
+  IoOptions options;
+  options.s3_endpoint = absl::StrCat("http://127.0.0.1:", port);
+  WEFT_RETURN_IF_ERROR(WaitForHttp(options.s3_endpoint + "/", absl::Seconds(20), &process_));
+  options.path_style = true;
+  options.region = region;
+  options.access_key_id = "AKIDEXAMPLE";
+  options.secret_access_key = secret;
+  options.initial_backoff = absl::Milliseconds(10);
+  return options;
 }
 
 }  // namespace weft::io::testing

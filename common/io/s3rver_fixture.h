@@ -93,6 +93,26 @@ class S3rver {
   std::string endpoint_;
 };
 
+// An independent AWS SigV4 checker (per the AWS spec, in Python) on a free loopback port,
+// for what s3rver cannot show (it does not check V4 signatures). Every request but
+// `GET /` must be signed with the expected secret and region (else 403
+// SignatureDoesNotMatch). PUTs must carry the body's real SHA-256 in x-amz-content-sha256
+// (else 400, as S3 does) and are stored; keys containing "flaky" answer 503 to their first
+// two PUTs. GETs return a stored body, or for listings two pages whose continuation token
+// needs URI encoding ("pre/1.json", then "pre/2.json"), or else "signed-ok\n".
+class SigV4Verifier {
+ public:
+  // Stops it and removes its files.
+  ~SigV4Verifier();
+  // Starts it; returns options that reach it: path style, access key AKIDEXAMPLE, the
+  // given secret and region, a 10 ms backoff.
+  absl::StatusOr<IoOptions> Start(const std::string& secret, const std::string& region);
+
+ private:
+  ChildProcess process_;
+  std::string dir_;
+};
+
 // `python3 -m http.server` on a free loopback port, serving `directory`.
 class HttpFileServer {
  public:

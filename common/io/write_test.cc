@@ -298,87 +298,11 @@ TEST_CASE("S3 PUT to a server that is down is kUnavailable after the retries") {
   CHECK(elapsed >= absl::Milliseconds(20 + 40 + 80));  // the backoff really happened
 }
 
-// An independent SigV4 verifier for PUTs (AWS spec, in Python): stores a PUT body only
-// when the signature matches the expected secret (else 403 SignatureDoesNotMatch) and
-// x-amz-content-sha256 is the body's real SHA-256 (else 400, as S3 does); serves stored
-// bodies to GETs. Keys containing "flaky" answer 503 to their first two PUTs.
-constexpr char kPutVerifier[] = R"PY(
-import hashlib, hmac, http.server, sys, urllib.parse
-port, secret, region = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-objects, failures = {}, {}
-def enc(s):
-    return urllib.parse.quote(s, safe='-_.~/')
-def mac(key, msg):
-    return hmac.new(key, msg.encode(), hashlib.sha256)
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    def log_message(self, *args):
-        pass
-    def reply(self, code, body):
-        body = body if isinstance(body, bytes) else body.encode()
-        self.send_response(code)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def signature_ok(self):
-        auth = self.headers.get('Authorization', '')
-        if not auth.startswith('AWS4-HMAC-SHA256 '):
-            return False
-        fields = dict(f.strip().split('=', 1) for f in auth[len('AWS4-HMAC-SHA256 '):].split(','))
-        _, date, reg, service, _ = fields['Credential'].split('/')
-        signed = fields['SignedHeaders'].split(';')
-        if not {'host', 'x-amz-date', 'x-amz-content-sha256'} <= set(signed):
-            return False
-        canonical = '\n'.join([
-            self.command, enc(urllib.parse.unquote(self.path)), '',
-            ''.join(h + ':' + ' '.join(self.headers[h].split()) + '\n' for h in signed),
-            ';'.join(signed), self.headers['x-amz-content-sha256']])
-        scope = '/'.join([date, region, 's3', 'aws4_request'])
-        to_sign = '\n'.join(['AWS4-HMAC-SHA256', self.headers['x-amz-date'], scope,
-                             hashlib.sha256(canonical.encode()).hexdigest()])
-        key = mac(mac(mac(mac(('AWS4' + secret).encode(), date).digest(), region).digest(),
-                      's3').digest(), 'aws4_request').digest()
-        return reg == region and service == 's3' and mac(key, to_sign).hexdigest() == fields['Signature']
-    def do_PUT(self):
-        body = self.rfile.read(int(self.headers['Content-Length']))
-        if 'flaky' in self.path and failures.get(self.path, 0) < 2:
-            failures[self.path] = failures.get(self.path, 0) + 1
-            return self.reply(503, '<Error><Code>SlowDown</Code><Message>later</Message></Error>')
-        if not self.signature_ok():
-            return self.reply(403, '<Error><Code>SignatureDoesNotMatch</Code><Message>bad</Message></Error>')
-        if hashlib.sha256(body).hexdigest() != self.headers['x-amz-content-sha256']:
-            return self.reply(400, '<Error><Code>XAmzContentSHA256Mismatch</Code><Message>hash</Message></Error>')
-        objects[self.path] = body
-        self.reply(200, '')
-    def do_GET(self):
-        if self.path == '/':
-            return self.reply(200, 'up')
-        if self.path not in objects:
-            return self.reply(404, '<Error><Code>NoSuchKey</Code><Message>none</Message></Error>')
-        self.reply(200, objects[self.path])
-http.server.ThreadingHTTPServer(('127.0.0.1', port), Handler).serve_forever()
-)PY";
-
 TEST_CASE("S3 PUTs sign the payload's SHA-256 and retry 5xx") {
-  auto dir = testing::MakeTempDir("put_verifier");
-  REQUIRE(dir.ok());
-  { std::ofstream(*dir + "/verifier.py") << kPutVerifier; }
-  auto port = testing::PickFreePort();
-  REQUIRE(port.ok());
-  testing::ChildProcess verifier;
-  REQUIRE(verifier
-              .Start({"python3", *dir + "/verifier.py", std::to_string(*port), "s3cr3t/Key+",
-                      "eu-west-3"},
-                     *dir + "/verifier.log")
-              .ok());
-  IoOptions options;
-  options.s3_endpoint = absl::StrCat("http://127.0.0.1:", *port);
-  REQUIRE(testing::WaitForHttp(options.s3_endpoint + "/", absl::Seconds(20), &verifier).ok());
-  options.path_style = true;
-  options.region = "eu-west-3";
-  options.access_key_id = "AKIDEXAMPLE";
-  options.secret_access_key = "s3cr3t/Key+";
-  options.initial_backoff = absl::Milliseconds(10);
+  testing::SigV4Verifier verifier;
+  auto started = verifier.Start("s3cr3t/Key+", "eu-west-3");
+  REQUIRE(started.ok());
+  IoOptions options = *started;
 
   const std::string big = MakeJsonLines(2 << 20, 4);
   for (const char* url :
@@ -399,8 +323,6 @@ TEST_CASE("S3 PUTs sign the payload's SHA-256 and retry 5xx") {
   INFO(denied.ToString());
   CHECK(absl::IsPermissionDenied(denied));
   CHECK(Contains(denied, "SignatureDoesNotMatch"));
-  verifier.Kill();
-  std::filesystem::remove_all(*dir);
 }
 
 }  // namespace
