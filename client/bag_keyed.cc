@@ -24,6 +24,22 @@ namespace {
 constexpr int kSamplesPerOutput = 32;
 constexpr int kMaxSamplesPerPartition = 4096;
 
+// The unpack tasks of a shuffle: for each output j, `unpack(bucket j of every split of each
+// side..., args...)`.
+std::vector<BagNodePtr> UnpackNodes(const std::vector<std::vector<BagNodePtr>>& sides,
+                                    const std::string& unpack, const std::vector<Value>& args,
+                                    int nout) {
+  std::vector<BagNodePtr> out;
+  out.reserve(nout);
+  for (int j = 0; j < nout; ++j) {
+    std::vector<NodeArg> node_args;
+    for (const auto& splits : sides) node_args.push_back(NodeArg::SlicesOf(splits, j));
+    for (const Value& v : args) node_args.push_back(NodeArg::Literal(v));
+    out.push_back(BagNode::Make(unpack, std::move(node_args)));
+  }
+  return out;
+}
+
 }  // namespace
 
 namespace internal {
@@ -82,19 +98,26 @@ Bag Bag::Shuffle(const std::string& split, const std::vector<Value>& split_args,
     args.push_back(Value(int64_t{nout}));
     splits.push_back(BagNode::Make(split, WithPartition(p, args)));
   }
-  std::vector<BagNodePtr> out;
-  out.reserve(nout);
-  for (int j = 0; j < nout; ++j) {
-    std::vector<NodeArg> args = {NodeArg::SlicesOf(splits, j)};
-    for (const Value& v : unpack_args) args.push_back(NodeArg::Literal(v));
-    out.push_back(BagNode::Make(unpack, std::move(args)));
-  }
-  return Bag(core_, std::move(out));
+  return Bag(core_, UnpackNodes({splits}, unpack, unpack_args, nout));
 }
 
 Bag Bag::reduce_by_key(const std::string& op, int npartitions) const {
-  return Shuffle("bag.combine_split", {Value(op)}, "bag.reduce_unpack", {Value(op)},
-                 OutputPartitions(npartitions));
+  const int nout = OutputPartitions(npartitions);
+  // to_pairs(k, v).reduce_by_key(op) on partitions not yet computed: one split task per
+  // partition reads keys and values straight from the records, never building the pairs.
+  bool all_pairs = !parts_.empty() && pluck_path_.empty();
+  for (const auto& p : parts_)
+    all_pairs &= p->persisted == nullptr && p->function == "bag.to_pairs";
+  if (!all_pairs) {
+    return Shuffle("bag.combine_split", {Value(op)}, "bag.reduce_unpack", {Value(op)}, nout);
+  }
+  std::vector<BagNodePtr> splits;
+  for (const auto& p : parts_) {
+    splits.push_back(BagNode::Make("bag.pairs_combine_split",
+                                   {p->args[0], p->args[1], p->args[2], NodeArg::Literal(Value(op)),
+                                    NodeArg::Literal(Value(int64_t{nout}))}));
+  }
+  return Bag(core_, UnpackNodes({splits}, "bag.reduce_unpack", {Value(op)}, nout));
 }
 
 Bag Bag::group_by_key(int npartitions) const {
@@ -135,13 +158,8 @@ Bag Bag::sort_by(const std::string& key_expression, bool ascending, int npartiti
                                    {NodeArg::Of(p), NodeArg::Literal(Value(key_expression)),
                                     NodeArg::Of(boundaries), NodeArg::Literal(Value(ascending))}));
   }
-  std::vector<BagNodePtr> out;
-  for (int j = 0; j < nout; ++j) {
-    out.push_back(BagNode::Make(
-        "bag.sort_unpack", {NodeArg::SlicesOf(splits, j), NodeArg::Literal(Value(key_expression)),
-                            NodeArg::Literal(Value(ascending))}));
-  }
-  return Bag(core_, std::move(out));
+  return Bag(core_, UnpackNodes({splits}, "bag.sort_unpack",
+                                {Value(key_expression), Value(ascending)}, nout));
 }
 
 Bag Bag::join(const Bag& other, int npartitions) const {
@@ -156,12 +174,7 @@ Bag Bag::join(const Bag& other, int npartitions) const {
     return splits;
   };
   std::vector<BagNodePtr> left = splits_of(*this), right = splits_of(other);
-  std::vector<BagNodePtr> out;
-  for (int j = 0; j < nout; ++j) {
-    out.push_back(BagNode::Make("bag.join_unpack",
-                                {NodeArg::SlicesOf(left, j), NodeArg::SlicesOf(right, j)}));
-  }
-  return Bag(core_, std::move(out));
+  return Bag(core_, UnpackNodes({left, right}, "bag.join_unpack", {}, nout));
 }
 
 // ---------------------------------------------------------------------------

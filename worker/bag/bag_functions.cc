@@ -39,6 +39,7 @@ WEFT_FUNCTION("bag.map_values", MapValues);
 
 WEFT_FUNCTION("bag.hash_split", HashSplit);
 WEFT_FUNCTION("bag.combine_split", CombineSplit);
+WEFT_FUNCTION("bag.pairs_combine_split", PairsCombineSplit);
 WEFT_FUNCTION("bag.sample_keys", SampleKeys);
 WEFT_FUNCTION("bag.range_boundaries", RangeBoundaries);
 WEFT_FUNCTION("bag.range_split", RangeSplit);

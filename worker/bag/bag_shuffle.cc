@@ -8,9 +8,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/key.h"
 #include "common/status_macros.h"
+#include "worker/bag/column.h"
 #include "worker/bag/expr.h"
 #include "worker/bag/fold.h"
 #include "worker/bag/json_access.h"
@@ -308,6 +310,89 @@ absl::StatusOr<Value> CombineSplit(const TaskContext& context, const Value& part
   for (auto& [key, acc] : accs) {
     const uint64_t b = StableKeyHash(key) % static_cast<uint64_t>(nout);
     buckets[b].push_back(MakePair(std::move(key), std::move(acc)));
+  }
+  ValueList out;
+  out.reserve(buckets.size());
+  for (auto& bucket : buckets) out.push_back(Value(std::move(bucket)));
+  return Value(std::move(out));
+}
+
+namespace {
+
+// The path of a key expression that is only a path ("actor.login", "_.actor.login", "_"
+// for the item itself), which a column can answer; false for anything else.
+bool PlainPath(std::string_view text, std::string* path) {
+  if (text == "_") {
+    path->clear();
+    return true;
+  }
+  if (text.substr(0, 2) == "_.") text.remove_prefix(2);
+  static const absl::flat_hash_set<absl::string_view> kKeywords = {"true", "false", "null",
+                                                                  "and",  "or",    "not"};
+  if (text.empty() || kKeywords.contains(absl::string_view(text.data(), text.size())) || absl::ascii_isdigit(text[0])) return false;
+  bool start = true;
+  for (char c : text) {
+    if (c == '.') {
+      if (start) return false;
+      start = true;
+    } else if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_') {
+      start = false;
+    } else {
+      return false;
+    }
+  }
+  if (start) return false;
+  path->assign(text.data(), text.size());
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<Value> PairsCombineSplit(const TaskContext& context, const Value& part,
+                                        const std::string& key_expression,
+                                        const std::string& value_expression,
+                                        const std::string& op_name, int64_t nout) {
+  constexpr const char* kName = "bag.pairs_combine_split";
+  WEFT_RETURN_IF_ERROR(CheckNout(nout, kName));
+  WEFT_RETURN_IF_ERROR(ExpectPartition(part, kName));
+  const ReduceOp op = ParseReduceOp(op_name);
+  WEFT_ASSIGN_OR_RETURN(Expr value_expr, Expr::Parse(value_expression));
+  absl::StatusOr<ValueList> values = value_expr.EvaluatePartition(part);
+  if (!values.ok()) {
+    return absl::Status(values.status().code(),
+                        absl::StrCat(kName, "(): value ", values.status().message()));
+  }
+  // Keys by code: a plain path reads the (cached) dictionary-encoded column, so each
+  // distinct key is hashed and compared once, not once per item.
+  std::vector<uint32_t> codes;
+  ValueList dictionary;
+  std::string path;
+  if (PlainPath(key_expression, &path)) {
+    WEFT_ASSIGN_OR_RETURN(std::shared_ptr<const Column> column, ColumnOf(part, Path::Parse(path)));
+    codes = column->codes;
+    dictionary = column->dictionary;
+  } else {
+    WEFT_ASSIGN_OR_RETURN(ValueList keys, KeysOf(part, key_expression, kName));
+    ValueMap index;
+    codes.reserve(keys.size());
+    for (Value& key : keys) {
+      auto [it, fresh] = index.try_emplace(key, dictionary.size());
+      if (fresh) dictionary.push_back(std::move(key));
+      codes.push_back(static_cast<uint32_t>(it->second));
+    }
+  }
+  std::vector<Value> accs(dictionary.size());
+  std::vector<uint8_t> seen(dictionary.size(), 0);
+  for (size_t i = 0; i < codes.size(); ++i) {
+    const uint32_t code = codes[i];
+    WEFT_RETURN_IF_ERROR(
+        Fold(context, op, (*values)[i], /*partial=*/false, !seen[code], &accs[code], kName));
+    seen[code] = 1;
+  }
+  std::vector<ValueList> buckets(static_cast<size_t>(nout));
+  for (size_t c = 0; c < dictionary.size(); ++c) {
+    const uint64_t b = StableKeyHash(dictionary[c]) % static_cast<uint64_t>(nout);
+    buckets[b].push_back(MakePair(std::move(dictionary[c]), std::move(accs[c])));
   }
   ValueList out;
   out.reserve(buckets.size());

@@ -64,6 +64,13 @@ absl::StatusOr<Value> HashSplit(const Value& part, const std::string& key_expres
 // [sum, count]), then split by key hash.
 absl::StatusOr<Value> CombineSplit(const TaskContext& context, const Value& part,
                                    const std::string& op, int64_t nout);
+// to_pairs(key_expression, value_expression) then CombineSplit, without building the
+// pairs: a plain path key (actor.login) is read from the cached column, one hash per
+// distinct key. The client fuses to_pairs().reduce_by_key() into this.
+absl::StatusOr<Value> PairsCombineSplit(const TaskContext& context, const Value& part,
+                                        const std::string& key_expression,
+                                        const std::string& value_expression, const std::string& op,
+                                        int64_t nout);
 // Up to `k` keys of the partition at evenly spaced ranks, sorted: the sample from which
 // a sort picks its range boundaries.
 absl::StatusOr<Value> SampleKeys(const Value& part, const std::string& key_expression, int64_t k);

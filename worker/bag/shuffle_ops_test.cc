@@ -1,0 +1,137 @@
+// The shuffle's split and unpack functions, on partitions built in the test.
+#include "worker/bag/shuffle_ops.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "worker/bag/partition.h"
+#include "worker/bag/value_order.h"
+
+namespace weft::bag {
+namespace {
+
+Value Lines(std::string text) { return Value(JsonLines::FromText(Buffer(std::move(text)))); }
+
+template <typename T>
+T Ok(absl::StatusOr<T> r) {
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  return *std::move(r);
+}
+
+Value Pair(Value k, Value v) { return Value(ValueList{std::move(k), std::move(v)}); }
+
+const char kEvents[] =
+    "{\"a\":{\"l\":\"x\"},\"n\":1}\n{\"a\":{\"l\":\"y\"},\"n\":2}\n{\"a\":{\"l\":\"x\"},\"n\":3}\n"
+    "{\"n\":4}\n{\"a\":{\"l\":\"z\"},\"n\":5}\n";
+
+TEST_CASE("equal keys hash alike, whatever their kind") {
+  CHECK(StableKeyHash(Value(1)) == StableKeyHash(Value(1.0)));
+  CHECK(StableKeyHash(Value(0)) == StableKeyHash(Value(-0.0)));
+  CHECK(StableKeyHash(Value("1")) != StableKeyHash(Value(1)));
+  CHECK(StableKeyHash(Value(ValueList{Value("a"), Value(2)})) ==
+        StableKeyHash(Value(ValueList{Value("a"), Value(2.0)})));
+}
+
+TEST_CASE("a hash split keeps JSON lines as text and puts each key in one bucket") {
+  Value split = Ok(HashSplit(Lines(kEvents), "a.l", 3));
+  REQUIRE(split.as_list().size() == 3);
+  size_t lines = 0;
+  int x_buckets = 0;
+  for (const Value& bucket : split.as_list()) {
+    REQUIRE(bucket.is_json_lines());
+    lines += bucket.as_json_lines().num_lines();
+    std::string text(bucket.as_json_lines().text.view());
+    if (text.find("\"x\"") != std::string::npos) {
+      ++x_buckets;
+      CHECK(text.find("\"x\"", text.find("\"x\"") + 1) != std::string::npos);  // both x records
+    }
+  }
+  CHECK(lines == 5);
+  CHECK(x_buckets == 1);
+  // Grouping the buckets back gives the groups, null key for the record without a.l.
+  Value groups = Ok(GroupUnpack(split.as_list(), "a.l"));
+  REQUIRE(groups.as_list().size() == 4);
+  CHECK(groups.as_list()[0].as_list()[0].is_null());
+  CHECK(groups.as_list()[1].as_list()[0] == Value("x"));
+  CHECK(groups.as_list()[1].as_list()[1].as_list().size() == 2);
+}
+
+TEST_CASE("the fused pairs split agrees with to_pairs then a combine split") {
+  TaskContext context;
+  for (const char* op : {"sum", "count", "min", "max", "mean"}) {
+    INFO(op);
+    Value fused = Ok(PairsCombineSplit(context, Lines(kEvents), "a.l", "n", op, 2));
+    Value pairs = Ok(ToPairs(Lines(kEvents), "a.l", "n"));
+    Value plain = Ok(CombineSplit(context, pairs, op, 2));
+    Value a = Ok(ReduceUnpack(context, fused.as_list(), op));
+    Value b = Ok(ReduceUnpack(context, plain.as_list(), op));
+    CHECK(CompareValues(a, b) == 0);
+  }
+  Value sums = Ok(ReduceUnpack(
+      context, Ok(PairsCombineSplit(context, Lines(kEvents), "a.l", "n", "sum", 1)).as_list(),
+      "sum"));
+  CHECK(sums == Value(ValueList{Pair(Value(), Value(4)), Pair(Value("x"), Value(4)),
+                                Pair(Value("y"), Value(2)), Pair(Value("z"), Value(5))}));
+  // "_" and "_.path" are paths too; a computed key takes the general path.
+  Value words = Value(ValueList{Value("a"), Value("b"), Value("a")});
+  CHECK(Ok(ReduceUnpack(
+            context, Ok(PairsCombineSplit(context, words, "_", "1", "sum", 1)).as_list(), "sum")) ==
+        Value(ValueList{Pair(Value("a"), Value(2)), Pair(Value("b"), Value(1))}));
+  CHECK(Ok(PairsCombineSplit(context, Lines(kEvents), "_.a.l", "n", "sum", 1)) ==
+        Ok(PairsCombineSplit(context, Lines(kEvents), "a.l", "n", "sum", 1)));
+  Value upper = Ok(ReduceUnpack(
+      context,
+      Ok(PairsCombineSplit(context, Lines(kEvents), "upper(a.l)", "1", "count", 1)).as_list(),
+      "count"));
+  CHECK(upper.as_list()[1] == Pair(Value("X"), Value(2)));
+}
+
+TEST_CASE("means combine as [sum, count] partials") {
+  TaskContext context;
+  Value left = Ok(CombineSplit(
+      context, Value(ValueList{Pair(Value("k"), Value(1)), Pair(Value("k"), Value(2))}), "mean",
+      1));
+  Value right = Ok(CombineSplit(context, Value(ValueList{Pair(Value("k"), Value(6))}), "mean", 1));
+  Value mean = Ok(ReduceUnpack(context, {left.as_list()[0], right.as_list()[0]}, "mean"));
+  CHECK(mean == Value(ValueList{Pair(Value("k"), Value(3.0))}));
+  // Without a registry a named function cannot be called: a clear error.
+  auto unknown = CombineSplit(
+      context, Value(ValueList{Pair(Value("k"), Value(1)), Pair(Value("k"), Value(2))}), "my_add",
+      1);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK_THAT(std::string(unknown.status().message()), Catch::Contains("my_add"));
+}
+
+TEST_CASE("range splits and sorted unpacks order keys across partitions") {
+  ValueList items;
+  for (int i : {5, 3, 9, 1, 7, 3}) items.push_back(Pair(Value(i), Value(i * 10)));
+  Value sample = Ok(SampleKeys(Value(items), "", 100));
+  Value bounds = Ok(RangeBoundaries({sample}, 3));
+  REQUIRE(bounds.as_list().size() == 2);
+  Value split = Ok(RangeSplit(Value(items), "", bounds, /*ascending=*/true));
+  REQUIRE(split.as_list().size() == 3);
+  ValueList keys;
+  for (const Value& bucket : split.as_list()) {
+    Value sorted = Ok(SortUnpack({bucket}, "_[0]", true));
+    for (const Value& p : sorted.as_list()) keys.push_back(p.as_list()[0]);
+  }
+  CHECK(keys == ValueList{Value(1), Value(3), Value(3), Value(5), Value(7), Value(9)});
+  Value down = Ok(RangeSplit(Value(items), "", bounds, /*ascending=*/false));
+  CHECK(Ok(SortUnpack({down.as_list()[0]}, "", false)).as_list()[0].as_list()[0] == Value(9));
+}
+
+TEST_CASE("an inner join pairs every left value with every right value of a key") {
+  ValueList left = {Pair(Value("a"), Value(1)), Pair(Value("b"), Value(2)),
+                    Pair(Value("a"), Value(3))};
+  ValueList right = {Pair(Value("a"), Value("x")), Pair(Value("c"), Value("y"))};
+  Value joined = Ok(JoinUnpack({Value(left)}, {Value(right)}));
+  CHECK(joined == Value(ValueList{Pair(Value("a"), Pair(Value(1), Value("x"))),
+                                  Pair(Value("a"), Pair(Value(3), Value("x")))}));
+  auto not_pairs = JoinUnpack({Value(ValueList{Value(1)})}, {Value(right)});
+  REQUIRE_FALSE(not_pairs.ok());
+  CHECK_THAT(std::string(not_pairs.status().message()), Catch::Contains("not a [key, value] pair"));
+}
+
+}  // namespace
+}  // namespace weft::bag
