@@ -11,11 +11,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "worker/bag/column.h"
+#include "worker/bag/expr_functions.h"
+#include "worker/bag/expr_lexer.h"
 #include "worker/bag/partition.h"
-#include "worker/bag/value_order.h"
 
 namespace weft::bag {
 
@@ -23,29 +23,26 @@ struct Expr::Node {
   enum class Kind { kLiteral, kPath, kList, kOp, kIndex, kMember, kCall };
   // kSub with one operand is unary minus.
   enum class Op { kOr, kAnd, kNot, kEq, kNe, kLt, kLe, kGt, kGe, kAdd, kSub, kMul, kDiv, kMod };
-  // A row of kFunctions. `call` gets as many arguments as the row allows; unless
-  // `predicate`, it is called only when none is null (the answer is null otherwise).
-  struct Function {
-    const char* name;
-    int min_args;
-    int max_args;
-    bool predicate;  // a bool for any argument, null included; the first may be a path
-    absl::StatusOr<Value> (*call)(const ValueList& args);
-  };
-
   Kind kind = Kind::kLiteral;
-  Op op = Op::kEq;                     // kOp
-  const Function* function = nullptr;  // kCall
-  Value literal;                       // kLiteral
-  std::string dotted;                  // kPath: relative to the item
-  Path member;                         // kMember: relative to children[0]
-  size_t path_index = 0;               // kPath: into Expr::paths()
+  Op op = Op::kEq;                                      // kOp
+  const internal::BuiltinFunction* function = nullptr;  // kCall (expr_functions.h)
+  Value literal;                                        // kLiteral
+  std::string dotted;                                   // kPath: relative to the item
+  Path member;                                          // kMember: relative to children[0]
+  size_t path_index = 0;                                // kPath: into Expr::paths()
   int depth = 1;
   std::vector<std::unique_ptr<Node>> children;
 };
 
 namespace {
 
+using internal::Describe;
+using internal::Equal;
+using internal::IsNumber;
+using internal::Ordered;
+using internal::ToDouble;
+using internal::Token;
+using internal::TokenType;
 using Node = Expr::Node;
 using Op = Node::Op;
 
@@ -69,47 +66,11 @@ constexpr int kMaxDepth = 1000;
 // ---------------------------------------------------------------------------
 // Values
 
-bool IsNumber(const Value& v) { return v.is_int() || v.is_double(); }
-double ToDouble(const Value& v) {
-  return v.is_int() ? static_cast<double>(v.as_int()) : v.as_double();
-}
-
-// For messages: `int (1)`, `string ("x")`.
-std::string Describe(const Value& v) {
-  if (v.is_null()) return "null";
-  return absl::StrCat(v.kind_name(), " (", v.DebugString(60), ")");
-}
-
-// Strings as they are, anything else as JSON text.
-std::string ToText(const Value& v) {
-  return v.is_string() ? v.as_string() : v.DebugString(std::numeric_limits<size_t>::max());
-}
-
-// <0, 0, >0 between two numbers, ints exactly, otherwise as doubles.
-int CompareNumeric(const Value& a, const Value& b) {
-  if (a.is_int() && b.is_int()) {
-    return a.as_int() < b.as_int() ? -1 : (a.as_int() > b.as_int() ? 1 : 0);
-  }
-  const double x = ToDouble(a), y = ToDouble(b);
-  return x < y ? -1 : (x > y ? 1 : 0);
-}
-
-bool Equal(const Value& a, const Value& b) {
-  if (IsNumber(a) && IsNumber(b)) return CompareNumeric(a, b) == 0;
-  return CompareValues(a, b) == 0;
-}
-
 // The filter language's comparisons: never an error.
 bool Compare(Op op, const Value& a, const Value& b) {
   if (op == Op::kEq || op == Op::kNe) return Equal(a, b) == (op == Op::kEq);
   int cmp;
-  if (IsNumber(a) && IsNumber(b)) {
-    cmp = CompareNumeric(a, b);
-  } else if (a.is_string() && b.is_string()) {
-    cmp = a.as_string().compare(b.as_string());
-  } else {
-    return false;
-  }
+  if (!Ordered(a, b, &cmp)) return false;
   if (op == Op::kLt) return cmp < 0;
   if (op == Op::kLe) return cmp <= 0;
   return op == Op::kGt ? cmp > 0 : cmp >= 0;
@@ -207,213 +168,6 @@ absl::StatusOr<Value> IndexValue(const Value& x, const Value& key) {
 }
 
 // ---------------------------------------------------------------------------
-// Functions. Each takes its arguments, already checked in number; all but the
-// predicates are only called when no argument is null.
-
-absl::Status ArgumentError(absl::string_view function, absl::string_view wanted, const Value& got) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(function, "() needs ", wanted, ", got ", Describe(got)));
-}
-
-absl::StatusOr<Value> StartsWith(const ValueList& a) {
-  return Value(a[0].is_string() && a[1].is_string() &&
-               absl::StartsWith(a[0].as_string(), a[1].as_string()));
-}
-
-absl::StatusOr<Value> EndsWith(const ValueList& a) {
-  return Value(a[0].is_string() && a[1].is_string() &&
-               absl::EndsWith(a[0].as_string(), a[1].as_string()));
-}
-
-absl::StatusOr<Value> Contains(const ValueList& a) {
-  if (a[0].is_string() && a[1].is_string()) {
-    return Value(absl::StrContains(a[0].as_string(), a[1].as_string()));
-  }
-  if (!a[0].is_list()) return Value(false);
-  const ValueList& list = a[0].as_list();
-  return Value(
-      std::any_of(list.begin(), list.end(), [&](const Value& item) { return Equal(item, a[1]); }));
-}
-
-absl::StatusOr<Value> Exists(const ValueList& a) { return Value(!a[0].is_null()); }
-
-absl::StatusOr<Value> Lower(const ValueList& a) {
-  if (!a[0].is_string()) return ArgumentError("lower", "a string", a[0]);
-  return Value(absl::AsciiStrToLower(a[0].as_string()));
-}
-
-absl::StatusOr<Value> Upper(const ValueList& a) {
-  if (!a[0].is_string()) return ArgumentError("upper", "a string", a[0]);
-  return Value(absl::AsciiStrToUpper(a[0].as_string()));
-}
-
-absl::StatusOr<Value> Substr(const ValueList& a) {
-  if (!a[0].is_string()) return ArgumentError("substr", "a string", a[0]);
-  if (!a[1].is_int()) return ArgumentError("substr", "an int start", a[1]);
-  const std::string& s = a[0].as_string();
-  const int64_t size = static_cast<int64_t>(s.size());
-  const int64_t start =
-      std::clamp<int64_t>(a[1].as_int() < 0 ? a[1].as_int() + size : a[1].as_int(), 0, size);
-  int64_t length = size - start;
-  if (a.size() == 3) {
-    if (!a[2].is_int() || a[2].as_int() < 0) {
-      return ArgumentError("substr", "a non-negative int length", a[2]);
-    }
-    length = std::min(length, a[2].as_int());
-  }
-  return Value(s.substr(start, length));
-}
-
-absl::StatusOr<Value> Split(const ValueList& a) {
-  if (!a[0].is_string()) return ArgumentError("split", "a string", a[0]);
-  if (!a[1].is_string() || a[1].as_string().empty()) {
-    return ArgumentError("split", "a non-empty string separator", a[1]);
-  }
-  ValueList out;
-  for (absl::string_view piece : absl::StrSplit(a[0].as_string(), a[1].as_string())) {
-    out.push_back(Value(std::string(piece)));
-  }
-  return Value(std::move(out));
-}
-
-absl::StatusOr<Value> Concat(const ValueList& a) {
-  std::string out;
-  for (const Value& v : a) out += ToText(v);
-  return Value(std::move(out));
-}
-
-absl::StatusOr<Value> Length(const ValueList& a) {
-  const Value& x = a[0];
-  if (x.is_string()) return Value(static_cast<int64_t>(x.as_string().size()));
-  if (x.is_list()) return Value(static_cast<int64_t>(x.as_list().size()));
-  if (x.is_record()) return Value(static_cast<int64_t>(x.as_record().size()));
-  return ArgumentError("length", "a string, list or record", x);
-}
-
-// The n digits at s[pos] as a number, or -1.
-int Digits(std::string_view s, size_t pos, size_t n) {
-  if (pos + n > s.size()) return -1;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (!absl::ascii_isdigit(s[i])) return -1;
-    v = v * 10 + (s[i] - '0');
-  }
-  return v;
-}
-
-bool ValidDate(int year, int month, int day) {
-  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > kDays[month - 1]) return false;
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month != 2 || day <= 28 || leap;
-}
-
-// "", "Z", "+HH:MM", "-HHMM", ...
-bool ValidZone(std::string_view z) {
-  if (z.empty() || z == "Z" || z == "z") return true;
-  if (z[0] != '+' && z[0] != '-') return false;
-  const int hours = Digits(z, 1, 2);
-  int minutes = -1;
-  if (z.size() == 6 && z[3] == ':') minutes = Digits(z, 4, 2);
-  if (z.size() == 5) minutes = Digits(z, 3, 2);
-  return hours >= 0 && hours <= 23 && minutes >= 0 && minutes <= 59;
-}
-
-// Validates "YYYY-MM-DD[(T| )HH:MM[:SS[.frac]][zone]]"; *hour is -1 without a time.
-bool ParseTimestamp(std::string_view s, int* hour) {
-  *hour = -1;
-  if (s.size() < 10 || s[4] != '-' || s[7] != '-' ||
-      !ValidDate(Digits(s, 0, 4), Digits(s, 5, 2), Digits(s, 8, 2))) {
-    return false;
-  }
-  if (s.size() == 10) return true;
-  const int h = Digits(s, 11, 2), m = Digits(s, 14, 2);
-  if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s.size() < 16 || s[13] != ':' || h < 0 ||
-      h > 23 || m < 0 || m > 59) {
-    return false;
-  }
-  size_t pos = 16;
-  if (pos < s.size() && s[pos] == ':') {
-    const int sec = Digits(s, 17, 2);
-    if (sec < 0 || sec > 60) return false;
-    pos = 19;
-    if (pos < s.size() && s[pos] == '.') {
-      const size_t digits = ++pos;
-      while (pos < s.size() && absl::ascii_isdigit(s[pos])) ++pos;
-      if (pos == digits) return false;
-    }
-  }
-  *hour = h;
-  return ValidZone(s.substr(pos));
-}
-
-constexpr char kTimestampShape[] = "an ISO-8601 timestamp like \"2016-01-01T15:04:05Z\"";
-
-absl::StatusOr<Value> Date(const ValueList& a) {
-  int hour;
-  if (!a[0].is_string() || !ParseTimestamp(a[0].as_string(), &hour)) {
-    return ArgumentError("date", kTimestampShape, a[0]);
-  }
-  return Value(a[0].as_string().substr(0, 10));
-}
-
-absl::StatusOr<Value> Hour(const ValueList& a) {
-  int hour;
-  if (!a[0].is_string() || !ParseTimestamp(a[0].as_string(), &hour) || hour < 0) {
-    return ArgumentError("hour", kTimestampShape, a[0]);
-  }
-  return Value(int64_t{hour});
-}
-
-absl::StatusOr<Value> Int(const ValueList& a) {
-  const Value& v = a[0];
-  int64_t i;
-  if (v.is_int()) return v;
-  if (v.is_bool()) return Value(int64_t{v.as_bool()});
-  if (v.is_double()) {
-    const double d = std::trunc(v.as_double());
-    // 2^63 itself does not fit; NaN fails both comparisons.
-    if (d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
-      return Value(static_cast<int64_t>(d));
-    }
-  } else if (v.is_string() && absl::SimpleAtoi(v.as_string(), &i)) {
-    return Value(i);
-  }
-  return ArgumentError("int", "a number, bool or decimal string in int64 range", v);
-}
-
-absl::StatusOr<Value> Float(const ValueList& a) {
-  const Value& v = a[0];
-  double d;
-  if (IsNumber(v)) return Value(ToDouble(v));
-  if (v.is_bool()) return Value(v.as_bool() ? 1.0 : 0.0);
-  if (v.is_string() && absl::SimpleAtod(v.as_string(), &d)) return Value(d);
-  return ArgumentError("float", "a number, bool or numeric string", v);
-}
-
-absl::StatusOr<Value> Str(const ValueList& a) { return Value(ToText(a[0])); }
-
-constexpr int kManyArgs = 1 << 20;
-
-constexpr Node::Function kFunctions[] = {
-    {"starts_with", 2, 2, true, StartsWith},
-    {"ends_with", 2, 2, true, EndsWith},
-    {"contains", 2, 2, true, Contains},
-    {"exists", 1, 1, true, Exists},
-    {"lower", 1, 1, false, Lower},
-    {"upper", 1, 1, false, Upper},
-    {"substr", 2, 3, false, Substr},
-    {"split", 2, 2, false, Split},
-    {"concat", 1, kManyArgs, false, Concat},
-    {"length", 1, 1, false, Length},
-    {"date", 1, 1, false, Date},
-    {"hour", 1, 1, false, Hour},
-    {"int", 1, 1, false, Int},
-    {"float", 1, 1, false, Float},
-    {"str", 1, 1, false, Str},
-};
-
-// ---------------------------------------------------------------------------
 // Parse trees
 
 using NodePtr = std::unique_ptr<Node>;
@@ -486,228 +240,57 @@ void AssignPaths(Node* node, std::vector<Path>* paths) {
 }
 
 // ---------------------------------------------------------------------------
-// Tokens
+// Parser: one token of lookahead, the lexer's current one.
 
-// kPunct: ( ) [ ] , as `text`.
-enum class Tok { kWord, kMember, kLiteral, kOp, kPunct, kEnd };
+// The lexer's symbols: those that are operators (kOperators) and ( ) [ ] ,.
+constexpr std::string_view kSymbols[] = {"==", "!=", "<=", ">=", "&&", "||", "<", ">", "!", "+",
+                                         "-",  "*",  "/",  "%",  "(",  ")",  "[", "]", ","};
+constexpr internal::Syntax kSyntax = {kSymbols, /*signed_numbers=*/false,
+                                      /*member_tokens=*/true, internal::ErrorStyle::kExpression};
 
-struct Token {
-  Tok type = Tok::kEnd;
-  size_t column = 0;  // 1-based
-  std::string text;   // as written
-  std::string path;   // kWord: the path it names; kMember: the dotted parts after '.'
-  Value literal;      // kLiteral
-  bool is_number = false;
-  Op op = Op::kEq;  // kOp
+constexpr std::pair<std::string_view, Op> kOperators[] = {
+    {"==", Op::kEq}, {"!=", Op::kNe},   {"<=", Op::kLe},   {">=", Op::kGe}, {"<", Op::kLt},
+    {">", Op::kGt},  {"&&", Op::kAnd},  {"and", Op::kAnd}, {"||", Op::kOr}, {"or", Op::kOr},
+    {"!", Op::kNot}, {"not", Op::kNot}, {"+", Op::kAdd},   {"-", Op::kSub}, {"*", Op::kMul},
+    {"/", Op::kDiv}, {"%", Op::kMod},
 };
 
-struct Punctuation {
-  std::string_view text;
-  Tok type;
-  Op op;
-};
-
-// Two-character operators first.
-constexpr Punctuation kPunctuation[] = {
-    {"==", Tok::kOp, Op::kEq},   {"!=", Tok::kOp, Op::kNe},   {"<=", Tok::kOp, Op::kLe},
-    {">=", Tok::kOp, Op::kGe},   {"&&", Tok::kOp, Op::kAnd},  {"||", Tok::kOp, Op::kOr},
-    {"<", Tok::kOp, Op::kLt},    {">", Tok::kOp, Op::kGt},    {"!", Tok::kOp, Op::kNot},
-    {"+", Tok::kOp, Op::kAdd},   {"-", Tok::kOp, Op::kSub},   {"*", Tok::kOp, Op::kMul},
-    {"/", Tok::kOp, Op::kDiv},   {"%", Tok::kOp, Op::kMod},   {"(", Tok::kPunct, Op::kEq},
-    {")", Tok::kPunct, Op::kEq}, {"[", Tok::kPunct, Op::kEq}, {"]", Tok::kPunct, Op::kEq},
-    {",", Tok::kPunct, Op::kEq},
-};
-
-bool IsWordChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '.'; }
-
-// A number's text as an int (no '.', 'e', 'E', and in int64 range) or a double.
-bool NumberValue(const std::string& text, Value* out) {
-  int64_t i;
-  double d;
-  if (text.find_first_of(".eE") == std::string::npos && absl::SimpleAtoi(text, &i)) {
-    *out = Value(i);
-  } else if (absl::SimpleAtod(text, &d)) {
-    *out = Value(d);
-  } else {
-    return false;
+// The operator a token is, if it is one.
+std::optional<Op> OperatorOf(const Token& token) {
+  if (token.type != TokenType::kSymbol) return std::nullopt;
+  for (const auto& [text, op] : kOperators) {
+    if (token.text == text) return op;
   }
-  return true;
+  return std::nullopt;
 }
 
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+// The path a word names, relative to the item: `_` is the item, `_.a` is `a`.
+std::string PathOfWord(const std::string& word) {
+  if (word == "_") return "";
+  return absl::StartsWith(word, "_.") ? word.substr(2) : word;
 }
-
-// ---------------------------------------------------------------------------
-// Parser: one token of lookahead in tok_.
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text) {}
+  explicit Parser(std::string_view text) : lexer_(text, kSyntax) {}
 
   NodeOr ParseAll() {
     WEFT_RETURN_IF_ERROR(Advance());
     WEFT_ASSIGN_OR_RETURN(NodePtr root, ParseLevel(kOrLevel));
-    if (tok_.type != Tok::kEnd) return Error("expected an operator or the end");
+    if (tok().type != TokenType::kEnd) return Error("expected an operator or the end");
     return root;
   }
 
  private:
-  // A problem at the current token, which the message shows.
-  absl::Status Error(absl::string_view what) const {
-    const std::string got = tok_.type == Tok::kEnd ? "the end" : absl::StrCat("'", tok_.text, "'");
-    return ErrorAt(absl::StrCat(what, ", got ", got), tok_.column);
-  }
-  absl::Status ErrorAt(absl::string_view what, size_t column) const {
-    std::string shown(text_);
-    for (char& c : shown) c = c == '\n' || c == '\r' || c == '\t' ? ' ' : c;
-    return absl::InvalidArgumentError(absl::StrCat("bad expression: ", what, " at column ", column,
-                                                   "\n  ", shown, "\n  ",
-                                                   std::string(column - 1, ' '), "^"));
-  }
+  const Token& tok() const { return lexer_.token(); }
+  absl::Status Advance() { return lexer_.Advance(); }
+  absl::Status Error(absl::string_view what) const { return lexer_.Error(what); }
 
-  bool At(Tok type, std::string_view text) const { return tok_.type == type && tok_.text == text; }
-  bool AtOp(Op op) const { return tok_.type == Tok::kOp && tok_.op == op; }
-
-  // ---- lexer
-  absl::Status Advance() {
-    while (pos_ < text_.size() && absl::ascii_isspace(text_[pos_])) ++pos_;
-    tok_ = Token();
-    tok_.column = pos_ + 1;
-    if (pos_ >= text_.size()) return absl::OkStatus();
-    const char c = text_[pos_];
-    if (c == '"') return LexString();
-    if (absl::ascii_isdigit(c)) return LexNumber();
-    if (absl::ascii_isalpha(c) || c == '_') return LexWord(Tok::kWord);
-    if (c == '.' && pos_ + 1 < text_.size() && IsWordChar(text_[pos_ + 1])) {
-      return LexWord(Tok::kMember);
-    }
-    for (const Punctuation& p : kPunctuation) {
-      if (text_.substr(pos_, p.text.size()) == p.text) {
-        pos_ += p.text.size();
-        tok_.type = p.type;
-        tok_.op = p.op;
-        tok_.text = std::string(p.text);
-        return absl::OkStatus();
-      }
-    }
-    tok_.type = Tok::kPunct;  // for the message only
-    tok_.text = std::string(1, c);
-    return Error(c == '=' ? "expected '==' (not '=')" : "unexpected character");
-  }
-
-  // A word (path, keyword or function name) or, after a '.', a member path.
-  absl::Status LexWord(Tok type) {
-    const size_t start = pos_;
-    if (type == Tok::kMember) ++pos_;
-    while (pos_ < text_.size() && IsWordChar(text_[pos_])) ++pos_;
-    tok_.type = type;
-    tok_.text = std::string(text_.substr(start, pos_ - start));
-    const std::string& t = tok_.text;
-    if (t == "and" || t == "or" || t == "not") {
-      tok_.type = Tok::kOp;
-      tok_.op = t == "and" ? Op::kAnd : t == "or" ? Op::kOr : Op::kNot;
-    } else if (t == "true" || t == "false" || t == "null") {
-      tok_.type = Tok::kLiteral;
-      if (t != "null") tok_.literal = Value(t == "true");
-    } else if (t.back() == '.' || absl::StrContains(t, "..")) {
-      return Error("empty part in path");
-    } else if (type == Tok::kMember) {
-      tok_.path = t.substr(1);
-    } else {
-      tok_.path = t == "_" ? "" : absl::StartsWith(t, "_.") ? t.substr(2) : t;
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status LexNumber() {
-    const size_t start = pos_;
-    while (pos_ < text_.size()) {
-      const char c = text_[pos_];
-      const bool exponent_sign =
-          (c == '+' || c == '-') && (text_[pos_ - 1] == 'e' || text_[pos_ - 1] == 'E');
-      if (!absl::ascii_isdigit(c) && c != '.' && c != 'e' && c != 'E' && !exponent_sign) break;
-      ++pos_;
-    }
-    tok_.type = Tok::kLiteral;
-    tok_.is_number = true;
-    tok_.text = std::string(text_.substr(start, pos_ - start));
-    if (!NumberValue(tok_.text, &tok_.literal)) return Error("malformed number");
-    return absl::OkStatus();
-  }
-
-  // Four hex digits at pos_, consumed.
-  bool LexHex4(uint32_t* cp) {
-    if (pos_ + 4 > text_.size() || !absl::SimpleHexAtoi(std::string(text_.substr(pos_, 4)), cp)) {
-      return false;
-    }
-    pos_ += 4;
-    return true;
-  }
-
-  // The escape after a backslash (JSON's; a surrogate pair of \u escapes is one code point).
-  absl::Status LexEscape(std::string* out) {
-    static constexpr std::string_view kSimple = "\"\"\\\\//b\bf\fn\nr\rt\t";
-    const size_t column = pos_;  // of the backslash
-    const char c = text_[pos_++];
-    for (size_t k = 0; k < kSimple.size(); k += 2) {
-      if (kSimple[k] == c) {
-        out->push_back(kSimple[k + 1]);
-        return absl::OkStatus();
-      }
-    }
-    if (c != 'u')
-      return ErrorAt(absl::StrCat("unknown escape '\\", std::string(1, c), "' in string"), column);
-    uint32_t cp = 0, low = 0;
-    if (!LexHex4(&cp)) return ErrorAt("bad \\u escape in string", column);
-    const size_t saved = pos_;
-    if (cp >= 0xD800 && cp < 0xDC00 && text_.substr(pos_, 2) == "\\u") {
-      pos_ += 2;
-      if (LexHex4(&low) && low >= 0xDC00 && low < 0xE000) {
-        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-      } else {
-        pos_ = saved;
-      }
-    }
-    AppendUtf8(cp, out);
-    return absl::OkStatus();
-  }
-
-  absl::Status LexString() {
-    const size_t start = pos_++;
-    std::string out;
-    while (pos_ < text_.size() && text_[pos_] != '"') {
-      const char c = text_[pos_++];
-      if (c != '\\') {
-        out.push_back(c);
-      } else if (pos_ < text_.size()) {
-        WEFT_RETURN_IF_ERROR(LexEscape(&out));
-      }
-    }
-    if (pos_ >= text_.size()) return ErrorAt("unterminated string", start + 1);
-    ++pos_;  // the closing quote
-    tok_.type = Tok::kLiteral;
-    tok_.text = std::string(text_.substr(start, pos_ - start));
-    tok_.literal = Value(std::move(out));
-    return absl::OkStatus();
-  }
+  bool AtSymbol(std::string_view symbol) const { return tok().IsSymbol(symbol); }
+  bool AtOp(Op op) const { return OperatorOf(tok()) == op; }
 
   absl::Status Expect(std::string_view punct) {
-    if (!At(Tok::kPunct, punct)) return Error(absl::StrCat("expected '", std::string(punct), "'"));
+    if (!AtSymbol(punct)) return Error(absl::StrCat("expected '", std::string(punct), "'"));
     return Advance();
   }
 
@@ -724,11 +307,11 @@ class Parser {
 
   NodeOr ParseBinary(int level) {
     WEFT_ASSIGN_OR_RETURN(NodePtr left, ParseLevel(level + 1));
-    while (tok_.type == Tok::kOp && LevelOf(tok_.op) == level) {
-      const Op op = tok_.op;
+    for (std::optional<Op> op = OperatorOf(tok()); op && LevelOf(*op) == level;
+         op = OperatorOf(tok())) {
       WEFT_RETURN_IF_ERROR(Advance());
       WEFT_ASSIGN_OR_RETURN(NodePtr right, ParseLevel(level + 1));
-      left = MakeOp(op, std::move(left), std::move(right));
+      left = MakeOp(*op, std::move(left), std::move(right));
       if (level == kCmpLevel) break;  // comparisons do not chain
     }
     return left;
@@ -744,10 +327,10 @@ class Parser {
   NodeOr ParseUnary() {
     if (!AtOp(Op::kSub)) return ParsePostfix();
     WEFT_RETURN_IF_ERROR(Advance());
-    if (tok_.type == Tok::kLiteral && tok_.is_number) {
+    if (tok().type == TokenType::kLiteral && tok().is_number) {
       // A negative literal, so that -9223372036854775808 is an int.
       Value negative;
-      if (!NumberValue("-" + tok_.text, &negative)) return Error("malformed number");
+      if (!internal::NumberValue("-" + tok().text, &negative)) return Error("malformed number");
       WEFT_RETURN_IF_ERROR(Advance());
       return MakeLiteral(std::move(negative));
     }
@@ -757,9 +340,9 @@ class Parser {
 
   NodeOr ParsePostfix() {
     WEFT_ASSIGN_OR_RETURN(NodePtr node, ParsePrimary());
-    while (tok_.type == Tok::kMember || At(Tok::kPunct, "[")) {
-      if (tok_.type == Tok::kMember) {
-        node = MakeMember(std::move(node), tok_.path);
+    while (tok().type == TokenType::kMember || AtSymbol("[")) {
+      if (tok().type == TokenType::kMember) {
+        node = MakeMember(std::move(node), tok().text.substr(1));
         WEFT_RETURN_IF_ERROR(Advance());
         continue;
       }
@@ -773,17 +356,17 @@ class Parser {
 
   NodeOr ParsePrimary() {
     NodePtr node;
-    if (tok_.type == Tok::kLiteral) {
-      node = MakeLiteral(tok_.literal);
-    } else if (tok_.type == Tok::kWord) {
-      if (PeekIsLParen()) return ParseCall();
-      node = MakePath(tok_.path);
-    } else if (At(Tok::kPunct, "(")) {
+    if (tok().type == TokenType::kLiteral) {
+      node = MakeLiteral(tok().literal);
+    } else if (tok().type == TokenType::kWord) {
+      if (lexer_.NextIsLParen()) return ParseCall();
+      node = MakePath(PathOfWord(tok().text));
+    } else if (AtSymbol("(")) {
       WEFT_RETURN_IF_ERROR(Advance());
       WEFT_ASSIGN_OR_RETURN(node, ParseLevel(kOrLevel));
       WEFT_RETURN_IF_ERROR(Expect(")"));
       return node;
-    } else if (At(Tok::kPunct, "[")) {
+    } else if (AtSymbol("[")) {
       WEFT_RETURN_IF_ERROR(Advance());
       WEFT_ASSIGN_OR_RETURN(std::vector<NodePtr> items, ParseArguments("]"));
       return MakeNode(Node::Kind::kList, std::move(items));
@@ -794,20 +377,14 @@ class Parser {
     return node;
   }
 
-  bool PeekIsLParen() const {
-    size_t p = pos_;
-    while (p < text_.size() && absl::ascii_isspace(text_[p])) ++p;
-    return p < text_.size() && text_[p] == '(';
-  }
-
   // Comma-separated expressions up to `close` (consumed), after the opening bracket.
   absl::StatusOr<std::vector<NodePtr>> ParseArguments(std::string_view close) {
     std::vector<NodePtr> out;
-    while (!At(Tok::kPunct, close)) {
+    while (!AtSymbol(close)) {
       WEFT_ASSIGN_OR_RETURN(NodePtr item, ParseLevel(kOrLevel));
       out.push_back(std::move(item));
-      if (!At(Tok::kPunct, ",")) {
-        if (At(Tok::kPunct, close)) break;
+      if (!AtSymbol(",")) {
+        if (AtSymbol(close)) break;
         return Error(absl::StrCat("expected ',' or '", std::string(close), "'"));
       }
       WEFT_RETURN_IF_ERROR(Advance());
@@ -817,16 +394,12 @@ class Parser {
   }
 
   NodeOr ParseCall() {
-    const std::string name = tok_.text;
-    const size_t name_column = tok_.column;
-    const Node::Function* function = nullptr;
-    std::string known;
-    for (const Node::Function& f : kFunctions) {
-      if (f.name == name) function = &f;
-      absl::StrAppend(&known, known.empty() ? "" : ", ", f.name);
-    }
+    const std::string name = tok().text;
+    const size_t name_column = tok().column;
+    const internal::BuiltinFunction* function = internal::FindFunction(name);
     if (function == nullptr) {
-      return Error(absl::StrCat("unknown function '", name, "' (known: ", known, ")"));
+      return Error(
+          absl::StrCat("unknown function '", name, "' (known: ", internal::FunctionNames(), ")"));
     }
     WEFT_RETURN_IF_ERROR(Advance());  // now at '('
     WEFT_RETURN_IF_ERROR(Advance());
@@ -834,11 +407,12 @@ class Parser {
     const int n = static_cast<int>(args.size());
     if (n < function->min_args || n > function->max_args) {
       std::string wanted = absl::StrCat(function->min_args);
-      if (function->max_args == kManyArgs) wanted = absl::StrCat("at least ", wanted);
+      if (function->max_args == internal::kManyArgs) wanted = absl::StrCat("at least ", wanted);
       if (function->max_args == function->min_args + 1) {
         absl::StrAppend(&wanted, " or ", function->max_args);
       }
-      return ErrorAt(absl::StrCat(name, "() takes ", wanted, " argument(s), not ", n), name_column);
+      return lexer_.ErrorAt(absl::StrCat(name, "() takes ", wanted, " argument(s), not ", n),
+                            name_column);
     }
     // As in filter: a string literal as the subject of a predicate is a path.
     if (function->predicate && args[0]->kind == Node::Kind::kLiteral &&
@@ -850,10 +424,8 @@ class Parser {
     return node;
   }
 
-  std::string_view text_;
-  size_t pos_ = 0;
+  internal::Lexer lexer_;
   int depth_ = 0;
-  Token tok_;
 };
 
 // ---------------------------------------------------------------------------

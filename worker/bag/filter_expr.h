@@ -14,7 +14,8 @@
 //   operand    := path | literal           exactly one side of a comparison is a path
 //   literal    := string | number | true | false | null
 // Paths are dotted identifiers ([A-Za-z_][A-Za-z0-9_]* parts; numeric parts index lists).
-// Strings are double-quoted with JSON escapes.
+// Strings are double-quoted with JSON escapes (a surrogate pair of \u escapes is one code
+// point). Tokens are read by the lexer the value expressions use too (expr_lexer.h).
 //
 // Semantics: a missing field is null. == and != compare any values (numbers by numeric
 // value, 1 == 1.0); <, <=, >, >= are true only between two numbers or two strings
