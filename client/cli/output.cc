@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -18,11 +20,21 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20) {
           absl::StrAppendFormat(out, "\\u%04x", c);
@@ -34,13 +46,34 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
+// The shortest of 15 to 17 significant digits that reads back as the same double (a mean
+// of 1/3 keeps its digits). NaN and infinities, which JSON lacks, print as "nan", "inf".
+void AppendDouble(std::string* out, double d) {
+  char text[32];
+  for (int precision = 15; precision <= 17; ++precision) {
+    std::snprintf(text, sizeof(text), "%.*g", precision, d);
+    if (!std::isfinite(d) || std::strtod(text, nullptr) == d) break;
+  }
+  out->append(text);
+}
+
 void AppendJson(std::string* out, const Value& v) {
   switch (v.kind()) {
-    case ValueKind::kNull: out->append("null"); break;
-    case ValueKind::kBool: out->append(v.as_bool() ? "true" : "false"); break;
-    case ValueKind::kInt: absl::StrAppend(out, v.as_int()); break;
-    case ValueKind::kDouble: absl::StrAppend(out, v.as_double()); break;
-    case ValueKind::kString: AppendJsonString(out, v.as_string()); break;
+    case ValueKind::kNull:
+      out->append("null");
+      break;
+    case ValueKind::kBool:
+      out->append(v.as_bool() ? "true" : "false");
+      break;
+    case ValueKind::kInt:
+      absl::StrAppend(out, v.as_int());
+      break;
+    case ValueKind::kDouble:
+      AppendDouble(out, v.as_double());
+      break;
+    case ValueKind::kString:
+      AppendJsonString(out, v.as_string());
+      break;
     case ValueKind::kList: {
       out->push_back('[');
       bool first = true;
@@ -109,7 +142,8 @@ void PrintTable(std::ostream& out, const Value& value, const std::vector<std::st
   for (const auto& r : rows) ncols = std::max(ncols, r.size());
   std::vector<size_t> width(ncols, 0);
   auto widen = [&](const std::vector<std::string>& r) {
-    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], std::min<size_t>(r[i].size(), 60));
+    for (size_t i = 0; i < r.size(); ++i)
+      width[i] = std::max(width[i], std::min<size_t>(r[i].size(), 60));
   };
   widen(headers);
   for (const auto& r : rows) widen(r);
@@ -117,7 +151,8 @@ void PrintTable(std::ostream& out, const Value& value, const std::vector<std::st
     for (size_t i = 0; i < ncols; ++i) {
       std::string cell = i < r.size() ? r[i] : "";
       if (cell.size() > 60) cell = cell.substr(0, 57) + "...";
-      out << (i ? "  " : "  ") << cell << std::string(width[i] - std::min(width[i], cell.size()), ' ');
+      out << (i ? "  " : "  ") << cell
+          << std::string(width[i] - std::min(width[i], cell.size()), ' ');
     }
     out << "\n";
   };

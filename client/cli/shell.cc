@@ -33,9 +33,12 @@ Object Object::Of(Item i) {
 
 const char* Object::type_name() const {
   switch (kind) {
-    case Kind::kBag: return "bag";
-    case Kind::kItem: return "item";
-    case Kind::kValue: return value.is_null() ? "null" : value.kind_name();
+    case Kind::kBag:
+      return "bag";
+    case Kind::kItem:
+      return "item";
+    case Kind::kValue:
+      return value.is_null() ? "null" : value.kind_name();
   }
   return "?";
 }
@@ -50,11 +53,16 @@ enum class Type { kString, kInt, kBool, kList, kBag };
 
 const char* TypeName(Type t) {
   switch (t) {
-    case Type::kString: return "string";
-    case Type::kInt: return "int";
-    case Type::kBool: return "bool";
-    case Type::kList: return "list";
-    case Type::kBag: return "bag";
+    case Type::kString:
+      return "string";
+    case Type::kInt:
+      return "int";
+    case Type::kBool:
+      return "bool";
+    case Type::kList:
+      return "list";
+    case Type::kBag:
+      return "bag";
   }
   return "?";
 }
@@ -63,11 +71,16 @@ bool Matches(Type t, const Object& o) {
   if (t == Type::kBag) return o.kind == Object::Kind::kBag;
   if (o.kind != Object::Kind::kValue) return false;
   switch (t) {
-    case Type::kString: return o.value.is_string();
-    case Type::kInt: return o.value.is_int();
-    case Type::kBool: return o.value.is_bool();
-    case Type::kList: return o.value.is_list();
-    case Type::kBag: return false;
+    case Type::kString:
+      return o.value.is_string();
+    case Type::kInt:
+      return o.value.is_int();
+    case Type::kBool:
+      return o.value.is_bool();
+    case Type::kList:
+      return o.value.is_list();
+    case Type::kBag:
+      return false;
   }
   return false;
 }
@@ -98,7 +111,6 @@ struct Builtins {
   };
 
   static const std::vector<Entry>& Functions();
-  static const std::vector<Entry>& BagMethods();
   static const std::vector<Entry>& ItemMethods();
   static std::string Signature(const Entry& e, const char* owner);
   static absl::StatusOr<Args> Bind(const Entry& e, const Expr& call, Args given);
@@ -110,37 +122,70 @@ struct Builtins {
     o.headers = self.headers;
     return o;
   }
+  // A bag of new items, its columns named anew.
+  static Object Reshaped(Bag bag, std::vector<std::string> headers) {
+    Object o = Object::Of(std::move(bag));
+    o.headers = std::move(headers);
+    return o;
+  }
+  // The key column's name: the key expression ("_": "key"), or what `self` called it.
+  static std::string KeyHeader(const std::string& expression) {
+    return expression == "_" ? "key" : expression;
+  }
+  static std::string KeyHeader(const Object& self) {
+    return self.headers.empty() ? "key" : self.headers.front();
+  }
+  static int Int(const Object& o) { return static_cast<int>(o.value.as_int()); }
+  static const std::string& Str(const Object& o) { return o.value.as_string(); }
+
+  // Every bag method: the core ones, then the element-wise maps and the by-key ones (the
+  // two groups of the help text).
+  static const std::vector<Entry>& BagMethods();
+  static const std::vector<Entry>& CoreBagMethods();
+  static const std::vector<Entry>& KeyValueMethods();
 };
 
 const std::vector<Builtins::Entry>& Builtins::Functions() {
   static const auto* table = new std::vector<Entry>{
-      {"read_text", {{"pattern", Type::kString}, {"compression", Type::kString, Value("infer")}},
-       false, "one partition per file: a path or glob, http(s)://..., s3://bucket/prefix*",
+      {"read_text",
+       {{"pattern", Type::kString}, {"compression", Type::kString, Value("infer")}},
+       false,
+       "one partition per file: a path or glob, http(s)://..., s3://bucket/prefix*",
        [](Session& s, const Object&, Args& a) -> absl::StatusOr<Object> {
          ReadTextOptions options;
          options.compression = a[1].value.as_string();
          WEFT_ASSIGN_OR_RETURN(Bag bag, Bag::read_text(s.client_, a[0].value.as_string(), options));
          return Object::Of(std::move(bag));
        }},
-      {"from_sequence", {{"items", Type::kList}, {"npartitions", Type::kInt, Value(1)}}, false,
+      {"from_sequence",
+       {{"items", Type::kList}, {"npartitions", Type::kInt, Value(1)}},
+       false,
        "a bag of the list's items",
        [](Session& s, const Object&, Args& a) -> absl::StatusOr<Object> {
          return Object::Of(Bag::from_sequence(s.client_, a[0].value.as_list(),
                                               static_cast<int>(a[1].value.as_int())));
        }},
-      {"persist", {{"bag", Type::kBag}}, false,
+      {"persist",
+       {{"bag", Type::kBag}},
+       false,
        "start computing the bag's partitions and keep them on the workers; returns at once",
        [](Session&, const Object&, Args& a) -> absl::StatusOr<Object> {
          Object o = Derived(a[0], a[0].bag->persist());
          o.persisted = true;
          return o;
        }},
-      {"wait", {{"bag", Type::kBag}}, false, "wait until a persisted bag is computed",
+      {"wait",
+       {{"bag", Type::kBag}},
+       false,
+       "wait until a persisted bag is computed",
        [](Session& s, const Object&, Args& a) -> absl::StatusOr<Object> {
          WEFT_RETURN_IF_ERROR(s.Wait(a[0]));
          return Object::Of(Value());
        }},
-      {"concat", {{"bags", Type::kBag}}, true, "the partitions of every bag, in order",
+      {"concat",
+       {{"bags", Type::kBag}},
+       true,
+       "the partitions of every bag, in order",
        [](Session&, const Object&, Args& a) -> absl::StatusOr<Object> {
          std::vector<Bag> bags;
          for (const Object& o : a) bags.push_back(*o.bag);
@@ -151,69 +196,104 @@ const std::vector<Builtins::Entry>& Builtins::Functions() {
 }
 
 const std::vector<Builtins::Entry>& Builtins::BagMethods() {
+  static const auto* table = [] {
+    auto* all = new std::vector<Entry>(CoreBagMethods());
+    all->insert(all->end(), KeyValueMethods().begin(), KeyValueMethods().end());
+    return all;
+  }();
+  return *table;
+}
+
+const std::vector<Builtins::Entry>& Builtins::CoreBagMethods() {
   static const auto* table = new std::vector<Entry>{
-      {"parse_json", {{"skip_malformed", Type::kBool, Value(false)}}, false,
+      {"parse_json",
+       {{"skip_malformed", Type::kBool, Value(false)}},
+       false,
        "each line as a JSON record",
        [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
          return Derived(self, self.bag->parse_json(a[0].value.as_bool()));
        }},
-      {"pluck", {{"path", Type::kString}}, false, "a field of each record (dotted path)",
+      {"pluck",
+       {{"path", Type::kString}},
+       false,
+       "a field of each record (dotted path)",
        [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
          Object o = Object::Of(self.bag->pluck(a[0].value.as_string()));
          o.path = a[0].value.as_string();
          return o;
        }},
-      {"filter", {{"expression", Type::kString}}, false,
+      {"filter",
+       {{"expression", Type::kString}},
+       false,
        "the records where it holds: 'type == \"PushEvent\"', 'starts_with(repo.name, \"a/\")'",
        [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
          return Derived(self, self.bag->filter(a[0].value.as_string()));
        }},
-      {"map_partitions", {{"function", Type::kString}, {"args", Type::kList, Value(ValueList{})}},
-       false, "a registered function on each partition",
+      {"map_partitions",
+       {{"function", Type::kString}, {"args", Type::kList, Value(ValueList{})}},
+       false,
+       "a registered function on each partition",
        [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
          const ValueList& extra = a[1].value.as_list();
-         return Object::Of(self.bag->map_partitions(a[0].value.as_string(),
-                                                    std::vector<Value>(extra.begin(), extra.end())));
+         return Object::Of(self.bag->map_partitions(
+             a[0].value.as_string(), std::vector<Value>(extra.begin(), extra.end())));
        }},
-      {"repartition", {{"npartitions", Type::kInt}}, false, "change the number of partitions",
+      {"repartition",
+       {{"npartitions", Type::kInt}},
+       false,
+       "change the number of partitions",
        [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
          return Derived(self, self.bag->repartition(static_cast<int>(a[0].value.as_int())));
        }},
-      {"count", {}, false, "the number of items",
+      {"count",
+       {},
+       false,
+       "the number of items",
        [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
          return Object::Of(self.bag->count());
        }},
-      {"frequencies", {}, false, "[item, count] pairs, most frequent first",
-       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
-         Object o = Object::Of(self.bag->frequencies());
-         o.headers = {self.path.empty() ? "value" : self.path, "count"};
-         return o;
+      {"frequencies",
+       {{"split_out", Type::kInt, Value(1)}},
+       false,
+       "[item, count] pairs, most frequent first; split_out > 1: shuffled into that many "
+       "partitions, each sorted by item",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Reshaped(self.bag->frequencies(Int(a[0])),
+                         {self.path.empty() ? "value" : self.path, "count"});
        }},
-      {"topk", {{"k", Type::kInt}, {"key", Type::kString, Value("")}}, false,
+      {"topk",
+       {{"k", Type::kInt}, {"key", Type::kString, Value("")}},
+       false,
        "the k largest items; key \"1\": by item[1] (frequencies' counts), or a record path",
        [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Derived(self, self.bag->topk(static_cast<int>(a[0].value.as_int()),
-                                             a[1].value.as_string()));
+         return Derived(
+             self, self.bag->topk(static_cast<int>(a[0].value.as_int()), a[1].value.as_string()));
        }},
-      {"distinct", {}, false, "the distinct items",
-       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
-         Object o = Object::Of(self.bag->distinct());
-         o.headers = {self.path.empty() ? "value" : self.path};
-         return o;
+      {"distinct",
+       {{"split_out", Type::kInt, Value(1)}},
+       false,
+       "the distinct items; split_out > 1: shuffled into that many partitions",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Reshaped(self.bag->distinct(Int(a[0])), {self.path.empty() ? "value" : self.path});
        }},
       {"foldby",
-       {{"key", Type::kString}, {"op", Type::kString, Value("count")},
-        {"field", Type::kString, Value("")}},
-       false, "[key, accumulator] per value of key; op count, sum, min or max of field",
+       {{"key", Type::kString},
+        {"op", Type::kString, Value("count")},
+        {"field", Type::kString, Value("")},
+        {"split_out", Type::kInt, Value(1)}},
+       false,
+       "[key, accumulator] per value of key; op count, sum, min or max of field",
        [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         const std::string& key = a[0].value.as_string();
-         const std::string& op = a[1].value.as_string();
-         const std::string& field = a[2].value.as_string();
-         Object o = Object::Of(self.bag->foldby(key, op, field));
-         o.headers = {key, op == "count" ? op : absl::StrCat(op, "(", field, ")")};
-         return o;
+         const std::string& key = Str(a[0]);
+         const std::string& op = Str(a[1]);
+         const std::string& field = Str(a[2]);
+         return Reshaped(self.bag->foldby(key, op, field, Int(a[3])),
+                         {key, op == "count" ? op : absl::StrCat(op, "(", field, ")")});
        }},
-      {"take", {{"n", Type::kInt, Value(1)}}, false, "the first n items, computed now",
+      {"take",
+       {{"n", Type::kInt, Value(1)}},
+       false,
+       "the first n items, computed now",
        [](Session& s, const Object& self, Args& a) -> absl::StatusOr<Object> {
          const int n = static_cast<int>(a[0].value.as_int());
          const Bag bag = *self.bag;
@@ -223,7 +303,10 @@ const std::vector<Builtins::Entry>& Builtins::BagMethods() {
          }));
          return Object::Of(std::move(v));
        }},
-      {"compute", {}, false, "every item, computed now",
+      {"compute",
+       {},
+       false,
+       "every item, computed now",
        [](Session& s, const Object& self, Args&) -> absl::StatusOr<Object> {
          const Bag bag = *self.bag;
          WEFT_ASSIGN_OR_RETURN(Value v, s.Run([&]() -> absl::StatusOr<Value> {
@@ -234,15 +317,158 @@ const std::vector<Builtins::Entry>& Builtins::BagMethods() {
          o.headers = self.headers;
          return o;
        }},
-      {"persist", {}, false, "as persist(bag)",
+      {"persist",
+       {},
+       false,
+       "as persist(bag)",
        [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
          Object o = Derived(self, self.bag->persist());
          o.persisted = true;
          return o;
        }},
-      {"npartitions", {}, false, "the number of partitions",
+      {"npartitions",
+       {},
+       false,
+       "the number of partitions",
        [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
          return Object::Of(Value(int64_t{self.bag->npartitions()}));
+       }},
+      {"first",
+       {},
+       false,
+       "the first item, computed now (an error when the bag is empty)",
+       [](Session& s, const Object& self, Args&) -> absl::StatusOr<Object> {
+         const Bag bag = *self.bag;
+         WEFT_ASSIGN_OR_RETURN(Value v, s.Run([&] { return bag.first(); }));
+         Object o = Object::Of(std::move(v));
+         o.as_json = true;
+         return o;
+       }},
+      {"num_partitions",
+       {},
+       false,
+       "the number of partitions (as npartitions())",
+       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
+         return Object::Of(Value(int64_t{self.bag->num_partitions()}));
+       }},
+      {"to_textfiles",
+       {{"pattern", Type::kString}},
+       false,
+       "write partition i as JSON lines to pattern with '*' replaced by i (.gz, .zst "
+       "compress; s3:// too), now; the number of items written",
+       [](Session& s, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         const Bag bag = *self.bag;
+         const std::string pattern = Str(a[0]);
+         WEFT_ASSIGN_OR_RETURN(Value v, s.Run([&]() -> absl::StatusOr<Value> {
+           WEFT_ASSIGN_OR_RETURN(int64_t n, bag.to_textfiles(pattern));
+           return Value(n);
+         }));
+         return Object::Of(std::move(v));
+       }},
+  };
+  return *table;
+}
+
+// Element-wise maps, then the shuffles (npartitions 0: as many output partitions as the
+// input has).
+const std::vector<Builtins::Entry>& Builtins::KeyValueMethods() {
+  static const auto* table = new std::vector<Entry>{
+      {"map",
+       {{"expression", Type::kString}},
+       false,
+       "a value expression on each item: 'split(_, \" \")', '[user, n * 2]'",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Reshaped(self.bag->map(Str(a[0])), {});
+       }},
+      {"map_function",
+       {{"function", Type::kString}, {"args", Type::kList, Value(ValueList{})}},
+       false,
+       "a registered function on each item: function(item, args...)",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         const ValueList& extra = a[1].value.as_list();
+         return Reshaped(self.bag->map_function(Str(a[0]), {extra.begin(), extra.end()}), {});
+       }},
+      {"flatten",
+       {},
+       false,
+       "items that are lists, spliced: [[1, 2], [3]] -> 1, 2, 3",
+       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
+         return Reshaped(self.bag->flatten(), {});
+       }},
+      {"to_pairs",
+       {{"key", Type::kString}, {"value", Type::kString, Value("1")}},
+       false,
+       "[key, value] for each item, both value expressions: to_pairs(\"user\", \"1\")",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Reshaped(self.bag->to_pairs(Str(a[0]), Str(a[1])),
+                         {KeyHeader(Str(a[0])), Str(a[1])});
+       }},
+      {"map_values",
+       {{"expression", Type::kString}},
+       false,
+       "[key, expression] for each pair, `_` the value: map_values(\"_ * 2\")",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Reshaped(self.bag->map_values(Str(a[0])), {KeyHeader(self), Str(a[0])});
+       }},
+      {"reduce_by_key",
+       {{"op", Type::kString}, {"npartitions", Type::kInt, Value(0)}},
+       false,
+       "[key, the key's values reduced] for pairs; op sum, count, min, max, mean, or a "
+       "registered function of two values",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Reshaped(self.bag->reduce_by_key(Str(a[0]), Int(a[1])),
+                         {KeyHeader(self), Str(a[0])});
+       }},
+      {"count_by_key",
+       {{"npartitions", Type::kInt, Value(0)}},
+       false,
+       "[key, number of pairs with that key]",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Reshaped(self.bag->count_by_key(Int(a[0])), {KeyHeader(self), "count"});
+       }},
+      {"group_by_key",
+       {{"npartitions", Type::kInt, Value(0)}},
+       false,
+       "[key, [value, ...]] for pairs",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Reshaped(self.bag->group_by_key(Int(a[0])), {KeyHeader(self), "values"});
+       }},
+      {"groupby",
+       {{"key", Type::kString}, {"npartitions", Type::kInt, Value(0)}},
+       false,
+       "[key, [item, ...]] grouping items by a key expression",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Reshaped(self.bag->groupby(Str(a[0]), Int(a[1])), {KeyHeader(Str(a[0])), "items"});
+       }},
+      {"sort_by_key",
+       {{"ascending", Type::kBool, Value(true)}, {"npartitions", Type::kInt, Value(0)}},
+       false,
+       "pairs sorted by key across partitions (strings bytewise, numbers by value)",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Derived(self, self.bag->sort_by_key(a[0].value.as_bool(), Int(a[1])));
+       }},
+      {"sort_by",
+       {{"key", Type::kString},
+        {"ascending", Type::kBool, Value(true)},
+        {"npartitions", Type::kInt, Value(0)}},
+       false,
+       "items sorted by a key expression across partitions: sort_by(\"_[1]\", false)",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Derived(self, self.bag->sort_by(Str(a[0]), a[1].value.as_bool(), Int(a[2])));
+       }},
+      {"join",
+       {{"other", Type::kBag}, {"npartitions", Type::kInt, Value(0)}},
+       false,
+       "[key, [value, other's value]] for each two pairs with equal keys (inner join)",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Reshaped(self.bag->join(*a[0].bag, Int(a[1])), {KeyHeader(self), "values"});
+       }},
+      {"repartition_by_key",
+       {{"npartitions", Type::kInt}},
+       false,
+       "pairs moved so that each key lives in exactly one of npartitions partitions",
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         return Derived(self, self.bag->repartition_by_key(Int(a[0])));
        }},
   };
   return *table;
@@ -250,7 +476,10 @@ const std::vector<Builtins::Entry>& Builtins::BagMethods() {
 
 const std::vector<Builtins::Entry>& Builtins::ItemMethods() {
   static const auto* table = new std::vector<Entry>{
-      {"compute", {}, false, "the value, computed now",
+      {"compute",
+       {},
+       false,
+       "the value, computed now",
        [](Session& s, const Object& self, Args&) -> absl::StatusOr<Object> {
          const Item item = *self.item;
          WEFT_ASSIGN_OR_RETURN(Value v, s.Run([&] { return item.compute(); }));
@@ -288,8 +517,9 @@ absl::StatusOr<Builtins::Args> Builtins::Bind(const Entry& e, const Expr& call, 
         return ErrorAt(arg.column, absl::StrCat("argument '", arg.keyword, "' given twice"));
       }
     } else if (i >= n && !(e.variadic && n > 0)) {
-      return ErrorAt(arg.column, absl::StrCat(e.name, "() takes ", n == 0 ? "no" : absl::StrCat("at most ", n),
-                                              " argument", n == 1 ? "" : "s"));
+      return ErrorAt(arg.column,
+                     absl::StrCat(e.name, "() takes ", n == 0 ? "no" : absl::StrCat("at most ", n),
+                                  " argument", n == 1 ? "" : "s"));
     }
     const Param& p = e.params[std::min(slot, n - 1)];
     if (!Matches(p.type, given[i])) {
@@ -306,7 +536,8 @@ absl::StatusOr<Builtins::Args> Builtins::Bind(const Entry& e, const Expr& call, 
   Args out;
   for (size_t i = 0; i < n; ++i) {
     if (!slots[i] && !e.params[i].fallback) {
-      return ErrorAt(call.column, absl::StrCat(e.name, "() needs argument '", e.params[i].name, "'"));
+      return ErrorAt(call.column,
+                     absl::StrCat(e.name, "() needs argument '", e.params[i].name, "'"));
     }
     out.push_back(slots[i] ? *std::move(slots[i]) : Object::Of(*e.params[i].fallback));
   }
@@ -326,7 +557,8 @@ std::vector<std::string> EntryNames(const std::vector<Builtins::Entry>& table) {
 }
 
 bool IsReserved(const std::string& name) {
-  static const char* const kWords[] = {"help", "bags", "quit", "exit", "true", "false", "null", "None"};
+  static const char* const kWords[] = {"help", "bags",  "quit", "exit",
+                                       "true", "false", "null", "None"};
   for (const char* w : kWords) {
     if (name == w) return true;
   }
@@ -382,7 +614,7 @@ absl::StatusOr<Object> Session::Evaluate(const Expr& e) {
 
 absl::StatusOr<Object> Session::Call(const Expr& e, const Object* self) {
   static const std::vector<Builtins::Entry> kNone;
-  const auto& table = self == nullptr                       ? Builtins::Functions()
+  const auto& table = self == nullptr                     ? Builtins::Functions()
                       : self->kind == Object::Kind::kBag  ? Builtins::BagMethods()
                       : self->kind == Object::Kind::kItem ? Builtins::ItemMethods()
                                                           : kNone;
@@ -393,8 +625,9 @@ absl::StatusOr<Object> Session::Call(const Expr& e, const Object* self) {
       return ErrorAt(e.column, absl::StrCat("unknown function '", e.name, "' (functions: ",
                                             absl::StrJoin(EntryNames(table), ", "), ")"));
     }
-    std::string have = table.empty() ? "it has no methods"
-                                     : absl::StrCat("methods: ", absl::StrJoin(EntryNames(table), ", "));
+    std::string have = table.empty()
+                           ? "it has no methods"
+                           : absl::StrCat("methods: ", absl::StrJoin(EntryNames(table), ", "));
     return ErrorAt(e.column, absl::StrCat("a ", self->type_name(), " has no method '", e.name,
                                           "' (", have, ")"));
   }
@@ -415,7 +648,8 @@ absl::StatusOr<Value> Session::Run(const std::function<absl::StatusOr<Value>()>&
   options.clear_when_done = true;
   // progress_during returns what the work returned: result's status.
   progress_during(
-      client_, [&] {
+      client_,
+      [&] {
         result = compute();
         return result.status();
       },
@@ -435,7 +669,7 @@ absl::StatusOr<std::string> Session::Show(const Object& object) {
   switch (object.kind) {
     case Object::Kind::kValue:
       if (object.value.is_null()) return std::string();
-      if (object.value.is_list()) return Table(object.value, object.headers);
+      if (object.value.is_list() && !object.as_json) return Table(object.value, object.headers);
       return ToJson(object.value);
     case Object::Kind::kItem: {
       const Item item = *object.item;
@@ -445,9 +679,9 @@ absl::StatusOr<std::string> Session::Show(const Object& object) {
     case Object::Kind::kBag: {
       const Bag bag = *object.bag;
       WEFT_ASSIGN_OR_RETURN(Value v, Run([&]() -> absl::StatusOr<Value> {
-        WEFT_ASSIGN_OR_RETURN(ValueList items, bag.compute());
-        return Value(std::move(items));
-      }));
+                              WEFT_ASSIGN_OR_RETURN(ValueList items, bag.compute());
+                              return Value(std::move(items));
+                            }));
       return Table(v, object.headers);
     }
   }
@@ -532,8 +766,8 @@ std::string Session::Format(const Reply& reply) {
   constexpr size_t kTimeColumn = 56;
   if (out.empty()) return time + "\n";
   if (out.find('\n') == std::string::npos) {
-    return absl::StrCat(out, std::string(out.size() < kTimeColumn ? kTimeColumn - out.size() : 2, ' '),
-                        time, "\n");
+    return absl::StrCat(
+        out, std::string(out.size() < kTimeColumn ? kTimeColumn - out.size() : 2, ' '), time, "\n");
   }
   return absl::StrCat(out, "\n", time, "\n");
 }
@@ -548,7 +782,9 @@ absl::StatusOr<std::string> HelpText(const std::string& topic) {
     const std::vector<Builtins::Entry>* table;
   };
   const Group groups[] = {{"Functions", "", &Builtins::Functions()},
-                          {"Bag methods", "bag.", &Builtins::BagMethods()},
+                          {"Bag methods", "bag.", &Builtins::CoreBagMethods()},
+                          {"Key/value bag methods (npartitions 0: as many as the input)", "bag.",
+                           &Builtins::KeyValueMethods()},
                           {"Item methods (count())", "item.", &Builtins::ItemMethods()}};
   std::vector<std::string> lines;
   for (const Group& g : groups) {
@@ -564,10 +800,17 @@ absl::StatusOr<std::string> HelpText(const std::string& topic) {
     if (lines.empty()) return absl::NotFoundError(absl::StrCat("no help for '", topic, "'"));
     return absl::StrJoin(lines, "\n");
   }
-  lines.insert(lines.begin(), {
-      "Statements: NAME = EXPRESSION (stored, lazy) or EXPRESSION (computed and printed).",
-      "Expressions chain methods: read_text(\"data/*.json.gz\").parse_json().count()",
-      "Commands: help [NAME], bags (the names defined), quit (or Ctrl-D).", ""});
+  lines.insert(
+      lines.begin(),
+      {"Statements: NAME = EXPRESSION (stored, lazy) or EXPRESSION (computed and printed).",
+       "Expressions chain methods: read_text(\"data/*.json.gz\").parse_json().count()",
+       "Key/value: from_sequence([\"a b\", \"b\"]).map('split(_, \" \")').flatten()"
+       ".to_pairs(\"_\", \"1\").reduce_by_key(\"sum\")",
+       "Value expressions (map, to_pairs, groupby, sort_by): `_` the item, paths (actor.login), "
+       "_[0], + - * / %,",
+       "  [a, b], lower upper substr split concat length date hour int float str; filter's "
+       "comparisons and and/or/not.",
+       "Commands: help [NAME], bags (the names defined), quit (or Ctrl-D).", ""});
   return absl::StrJoin(lines, "\n");
 }
 

@@ -59,6 +59,7 @@ struct Object {
   std::vector<std::string> headers;  // column names when shown as a table
   std::string path;                  // the last pluck(), to name columns
   bool persisted = false;
+  bool as_json = false;  // a list shown as JSON, not as a table (first())
 
   static Object Of(Value v) { return Object{Kind::kValue, std::move(v)}; }
   static Object Of(Bag b);

@@ -1,6 +1,7 @@
 #include "client/cli/shell_parser.h"
 
 #include <cctype>
+#include <cstdint>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -25,11 +26,64 @@ absl::Status ErrorAt(int column, const std::string& message) {
 
 std::string Describe(const Token& t) {
   switch (t.kind) {
-    case Token::Kind::kEnd: return "the end of the line";
-    case Token::Kind::kString: return "a string";
-    case Token::Kind::kNumber: return absl::StrCat("number ", t.text);
-    default: return absl::StrCat("'", t.text, "'");
+    case Token::Kind::kEnd:
+      return "the end of the line";
+    case Token::Kind::kString:
+      return "a string";
+    case Token::Kind::kNumber:
+      return absl::StrCat("number ", t.text);
+    default:
+      return absl::StrCat("'", t.text, "'");
   }
+}
+
+void AppendUtf8(uint32_t code_point, std::string* out) {
+  if (code_point < 0x80) {
+    out->push_back(static_cast<char>(code_point));
+  } else if (code_point < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (code_point >> 6)));
+    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  } else if (code_point < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (code_point >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (code_point >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  }
+}
+
+// The 4 hex digits of a \u escape at s[*i], advancing past them.
+absl::StatusOr<uint32_t> LexHex4(const std::string& s, size_t* i, int column) {
+  if (*i + 4 > s.size()) return ErrorAt(column, "\\u needs 4 hex digits");
+  uint32_t v = 0;
+  for (int k = 0; k < 4; ++k) {
+    const char c = s[(*i)++];
+    const int digit = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+                      : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+                      : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                                  : -1;
+    if (digit < 0) return ErrorAt(column, "\\u needs 4 hex digits");
+    v = v * 16 + static_cast<uint32_t>(digit);
+  }
+  return v;
+}
+
+// \uXXXX (s[*i] is just past the 'u'), joining a UTF-16 surrogate pair \uD83D\uDE00.
+absl::Status LexUnicodeEscape(const std::string& s, size_t* i, int column, std::string* out) {
+  WEFT_ASSIGN_OR_RETURN(uint32_t unit, LexHex4(s, i, column));
+  if (unit >= 0xD800 && unit < 0xDC00 && *i + 1 < s.size() && s[*i] == '\\' && s[*i + 1] == 'u') {
+    size_t j = *i + 2;
+    WEFT_ASSIGN_OR_RETURN(uint32_t low, LexHex4(s, &j, column));
+    if (low >= 0xDC00 && low < 0xE000) {
+      *i = j;
+      unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+    }
+  }
+  AppendUtf8(unit, out);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Token> LexString(const std::string& s, size_t* i) {
@@ -39,8 +93,19 @@ absl::StatusOr<Token> LexString(const std::string& s, size_t* i) {
   while (*i < s.size() && s[*i] != quote) {
     char c = s[(*i)++];
     if (c == '\\' && *i < s.size()) {
-      char e = s[(*i)++];
-      c = e == 'n' ? '\n' : e == 't' ? '\t' : e;
+      const int column = static_cast<int>(*i);  // the backslash's
+      const char e = s[(*i)++];
+      if (e == 'u') {
+        WEFT_RETURN_IF_ERROR(LexUnicodeEscape(s, i, column, &t.text));
+        continue;
+      }
+      // JSON's escapes; any other character stands for itself (\' \" \\ \/).
+      c = e == 'n'   ? '\n'
+          : e == 't' ? '\t'
+          : e == 'r' ? '\r'
+          : e == 'b' ? '\b'
+          : e == 'f' ? '\f'
+                     : e;
     }
     t.text.push_back(c);
   }
@@ -54,7 +119,9 @@ absl::StatusOr<Token> LexNumber(const std::string& s, size_t* i) {
   t.column = static_cast<int>(*i) + 1;
   size_t begin = *i;
   if (s[*i] == '-') ++*i;
-  auto digits = [&] { while (*i < s.size() && std::isdigit(static_cast<unsigned char>(s[*i]))) ++*i; };
+  auto digits = [&] {
+    while (*i < s.size() && std::isdigit(static_cast<unsigned char>(s[*i]))) ++*i;
+  };
   digits();
   bool decimal = false;
   if (*i < s.size() && s[*i] == '.' && *i + 1 < s.size() &&
@@ -105,13 +172,14 @@ absl::StatusOr<std::vector<Token>> Lex(const std::string& s) {
                                    std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
       WEFT_ASSIGN_OR_RETURN(Token t, LexNumber(s, &i));
       out.push_back(std::move(t));
-    } else if (std::string("()[],.=").find(static_cast<char>(c)) != std::string::npos) {
+    } else if (std::string("()[]{},.=:").find(static_cast<char>(c)) != std::string::npos) {
       out.push_back(Token{Token::Kind::kPunct, std::string(1, static_cast<char>(c)), Value(),
                           static_cast<int>(i) + 1});
       ++i;
     } else {
-      return ErrorAt(static_cast<int>(i) + 1,
-                     absl::StrCat("unexpected character '", std::string(1, static_cast<char>(c)), "'"));
+      return ErrorAt(
+          static_cast<int>(i) + 1,
+          absl::StrCat("unexpected character '", std::string(1, static_cast<char>(c)), "'"));
     }
   }
   out.push_back(Token{Token::Kind::kEnd, "", Value(), static_cast<int>(s.size()) + 1});
@@ -122,6 +190,19 @@ absl::StatusOr<std::vector<Token>> Lex(const std::string& s) {
 class Parser {
  public:
   explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
+
+  // One literal filling the whole line.
+  absl::StatusOr<Value> ParseOnlyLiteral() {
+    const int column = Peek().column;
+    WEFT_ASSIGN_OR_RETURN(ExprPtr e, ParsePrimary());
+    if (e->kind != Expr::Kind::kLiteral) {
+      return ErrorAt(column, "expected a literal (a JSON text), found a name or a call");
+    }
+    if (Peek().kind != Token::Kind::kEnd) {
+      return ErrorAt(Peek().column, absl::StrCat("unexpected ", Describe(Peek())));
+    }
+    return std::move(e->literal);
+  }
 
   absl::StatusOr<Statement> ParseStatement() {
     Statement st;
@@ -223,6 +304,7 @@ class Parser {
       return e;
     }
     if (IsPunct("[")) return ParseList();
+    if (IsPunct("{")) return ParseRecord();
     if (IsPunct("(")) {
       Next();
       WEFT_ASSIGN_OR_RETURN(e, ParseExpr());
@@ -232,21 +314,50 @@ class Parser {
     return ErrorAt(t.column, absl::StrCat("expected a value, found ", Describe(t)));
   }
 
+  // An item of a list or record literal.
+  absl::StatusOr<Value> ParseLiteralValue() {
+    const int column = Peek().column;
+    WEFT_ASSIGN_OR_RETURN(ExprPtr item, ParsePrimary());
+    if (item->kind != Expr::Kind::kLiteral) {
+      return ErrorAt(column,
+                     "lists and records hold literals only (strings, numbers, true, false, "
+                     "null, lists, records)");
+    }
+    return std::move(item->literal);
+  }
+
   absl::StatusOr<ExprPtr> ParseList() {
     auto e = std::make_unique<Expr>();
     e->column = Next().column;  // '['
     ValueList items;
     while (!IsPunct("]")) {
       if (!items.empty()) WEFT_RETURN_IF_ERROR(Expect(","));
-      const int column = Peek().column;
-      WEFT_ASSIGN_OR_RETURN(ExprPtr item, ParsePrimary());
-      if (item->kind != Expr::Kind::kLiteral) {
-        return ErrorAt(column, "a list holds literals only (strings, numbers, lists)");
-      }
-      items.push_back(std::move(item->literal));
+      WEFT_ASSIGN_OR_RETURN(Value item, ParseLiteralValue());
+      items.push_back(std::move(item));
     }
     Next();  // ']'
     e->literal = Value(std::move(items));
+    return e;
+  }
+
+  // {"name": literal, ...}: a record, its fields in the order written.
+  absl::StatusOr<ExprPtr> ParseRecord() {
+    auto e = std::make_unique<Expr>();
+    e->column = Next().column;  // '{'
+    Record fields;
+    while (!IsPunct("}")) {
+      if (!fields.empty()) WEFT_RETURN_IF_ERROR(Expect(","));
+      if (Peek().kind != Token::Kind::kString) {
+        return ErrorAt(Peek().column,
+                       absl::StrCat("expected a field name (a string), found ", Describe(Peek())));
+      }
+      std::string name = Next().text;
+      WEFT_RETURN_IF_ERROR(Expect(":"));
+      WEFT_ASSIGN_OR_RETURN(Value value, ParseLiteralValue());
+      fields.emplace_back(std::move(name), std::move(value));
+    }
+    Next();  // '}'
+    e->literal = Value(std::move(fields));
     return e;
   }
 
@@ -285,9 +396,12 @@ std::string Expr::ToString() const {
                                       : absl::StrCat(a.keyword, "=", a.value->ToString()));
   }
   switch (kind) {
-    case Kind::kLiteral: return ToJson(literal);
-    case Kind::kName: return name;
-    case Kind::kCall: return absl::StrCat(name, "(", absl::StrJoin(parts, ", "), ")");
+    case Kind::kLiteral:
+      return ToJson(literal);
+    case Kind::kName:
+      return name;
+    case Kind::kCall:
+      return absl::StrCat(name, "(", absl::StrJoin(parts, ", "), ")");
     case Kind::kMethod:
       return absl::StrCat(receiver->ToString(), ".", name, "(", absl::StrJoin(parts, ", "), ")");
   }
@@ -297,6 +411,11 @@ std::string Expr::ToString() const {
 absl::StatusOr<Statement> Parse(const std::string& line) {
   WEFT_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(line));
   return Parser(std::move(tokens)).ParseStatement();
+}
+
+absl::StatusOr<Value> ParseLiteral(const std::string& text) {
+  WEFT_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(text));
+  return Parser(std::move(tokens)).ParseOnlyLiteral();
 }
 
 }  // namespace weft::cli::shell

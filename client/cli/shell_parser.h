@@ -5,6 +5,7 @@
 //   records = persist(records)                                         function call
 //   records.pluck("type").frequencies().topk(5, "1")                   method chain
 //   from_sequence([1, 2, 3], npartitions=2).count()                    list, keyword argument
+//   from_sequence([{"user": "a", "n": 1}]).to_pairs("user", "n")       record literal
 //   help   bags   quit   exit                                          commands
 //   # a comment (to the end of the line)
 //
@@ -13,9 +14,13 @@
 //   expr      := primary ('.' NAME '(' args ')')*
 //   primary   := NAME | NAME '(' args ')' | literal | '(' expr ')'
 //   args      := [arg (',' arg)*]          arg := [NAME '='] expr
-//   literal   := STRING | NUMBER | true | false | null | '[' [expr (',' expr)*] ']'
-// Strings take "double" or 'single' quotes with backslash escapes (\" \' \\ \n \t); numbers
-// are integers or decimals, optionally negative.
+//   literal   := STRING | NUMBER | true | false | null | None
+//              | '[' [literal (',' literal)*] ']'
+//              | '{' [STRING ':' literal (',' STRING ':' literal)*] '}'
+// Strings take "double" or 'single' quotes with backslash escapes (\" \' \\ \/ \b \f \n \r
+// \t, and \uXXXX with UTF-16 surrogate pairs, written as UTF-8); numbers are integers or
+// decimals, optionally negative. So every JSON text is a literal: objects become records
+// (field order kept), arrays lists.
 //
 // Parse errors are kInvalidArgument with the message "column N: ...", N counting from 1.
 //
@@ -67,5 +72,9 @@ struct Statement {
 };
 
 absl::StatusOr<Statement> Parse(const std::string& line);
+
+// `text` as one literal and nothing else (a JSON text, or the shell's own literal syntax):
+// what `weft bag --sequence` reads. Errors as Parse's.
+absl::StatusOr<Value> ParseLiteral(const std::string& text);
 
 }  // namespace weft::cli::shell

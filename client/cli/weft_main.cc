@@ -5,8 +5,9 @@
 //                                            run one task, print its result
 //   weft map [--scheduler ADDR] FUNCTION ARG...
 //                                            one task per ARG, print the results
-//   weft bag PATTERN [--filter EXPR] [--pluck PATH] ... --count|--frequencies|...
-//                                            a Bag pipeline over JSON-lines files
+//   weft bag PATTERN|--sequence JSON [--filter EXPR] [--pairs KEY_EXPR] ... [--count|...]
+//                                            a Bag pipeline over JSON-lines files, its
+//                                            operations in the order given
 //   weft gharchive PATTERN                   the GitHub Archive session of DESIGN.md
 //   weft shell [SCHEDULER_ADDRESS]           an interactive session: name, persist, query bags
 //
@@ -129,30 +130,12 @@ int main(int argc, char** argv) {
   AddRunFlags(map, &map_flags);
 
   weft::cli::BagFlags bag_flags;
-  CLI::App* bag = app.add_subcommand("bag", "run a Bag pipeline over JSON-lines files");
-  bag->add_option("pattern", bag_flags.pattern, "path, glob, http(s):// or s3://bucket/prefix*")
-      ->required();
-  bag->add_option("--scheduler", bag_flags.scheduler, "host:port (default: a local cluster)");
-  bag->add_option("--n-workers", bag_flags.n_workers, "workers of the local cluster");
-  bag->add_flag("--skip-malformed", bag_flags.skip_malformed, "drop lines that are not JSON");
-  bag->add_option("--filter", bag_flags.filters, "keep records where EXPR holds (repeatable)");
-  bag->add_option("--pluck", bag_flags.pluck, "take this field (dotted path) of each record");
-  bag->add_option("--repartition", bag_flags.repartition, "change the number of partitions");
-  bag->add_flag("--count", bag_flags.count, "count the items");
-  bag->add_flag("--frequencies", bag_flags.frequencies, "count each distinct item");
-  bag->add_flag("--distinct", bag_flags.distinct, "the distinct items");
-  bag->add_option("--take", bag_flags.take, "the first N items");
-  bag->add_option("--topk", bag_flags.topk, "the K largest items (after --frequencies: by count)");
-  bag->add_option("--key", bag_flags.key, "for --topk: \"\" the item, \"1\" item[1], or a path");
-  bag->add_option("--foldby", bag_flags.foldby, "group records by this path");
-  bag->add_option("--op", bag_flags.op, "for --foldby: count, sum, min, max");
-  bag->add_option("--field", bag_flags.field, "for --foldby: the field to sum/min/max");
-  bag->add_option("--format", bag_flags.format, "table or json")
-      ->check(CLI::IsMember({"table", "json"}));
+  CLI::App* bag = weft::cli::AddBagCommand(app, &bag_flags);
 
   weft::cli::GharchiveFlags gh_flags;
   CLI::App* gh = app.add_subcommand("gharchive", "the GitHub Archive session on a cluster");
-  gh->add_option("pattern", gh_flags.pattern, "the hourly shards, e.g. s3://bucket/2015-01-*.json.gz")
+  gh->add_option("pattern", gh_flags.pattern,
+                 "the hourly shards, e.g. s3://bucket/2015-01-*.json.gz")
       ->required();
   gh->add_option("--scheduler", gh_flags.scheduler, "host:port (default: a local cluster)");
   gh->add_option("--n-workers", gh_flags.n_workers, "workers of the local cluster")
