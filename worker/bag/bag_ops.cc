@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "worker/bag/column.h"
+#include "worker/bag/expr.h"
 #include "worker/bag/filter_expr.h"
 #include "worker/bag/partition.h"
 
@@ -43,30 +44,61 @@ absl::StatusOr<std::vector<uint8_t>> SelectionMask(const Value& part, const Filt
 
 }  // namespace
 
+namespace {
+
+// The selection of a predicate that the filter language cannot say (`_ > 50`,
+// `length(payload.commits) > 2`): the value language (expr.h) decides, true selecting.
+absl::StatusOr<std::vector<uint8_t>> ValueExprMask(const Value& part, const std::string& expression,
+                                                   const absl::Status& filter_error) {
+  absl::StatusOr<Expr> expr = Expr::Parse(expression);
+  if (!expr.ok()) {  // neither language parses it: the filter's message, if it has one
+    return filter_error.ok() ? expr.status() : filter_error;
+  }
+  WEFT_ASSIGN_OR_RETURN(ValueList values, expr->EvaluatePartition(part));
+  std::vector<uint8_t> mask(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    mask[i] = values[i].is_bool() && values[i].as_bool();
+  }
+  return mask;
+}
+
+// Which items pass `expression`: the filter language on columns when it parses it, else
+// the value language.
+absl::StatusOr<std::vector<uint8_t>> Selection(const Value& part, const std::string& expression) {
+  absl::StatusOr<FilterExpr> expr = FilterExpr::Parse(expression);
+  if (!expr.ok()) return ValueExprMask(part, expression, expr.status());
+  // `_` (the item) is the value language's; to the filter language it is a field name.
+  for (const Path& path : expr->paths()) {
+    if (!path.parts().empty() && path.parts().front() == "_") {
+      return ValueExprMask(part, expression, absl::OkStatus());
+    }
+  }
+  if (part.is_json_lines()) return SelectionMask(part, *expr);
+  std::vector<uint8_t> mask;
+  mask.reserve(part.as_list().size());
+  for (const Value& item : part.as_list()) mask.push_back(expr->Matches(item));
+  return mask;
+}
+
+}  // namespace
+
 absl::StatusOr<Value> Filter(const Value& part, const std::string& expression) {
   WEFT_RETURN_IF_ERROR(ExpectPartition(part, "bag.filter"));
-  WEFT_ASSIGN_OR_RETURN(FilterExpr expr, FilterExpr::Parse(expression));
-  if (part.is_list()) {
-    ValueList out;
-    for (const Value& item : part.as_list()) {
-      if (expr.Matches(item)) out.push_back(item);
-    }
-    return Value(std::move(out));
-  }
-  WEFT_ASSIGN_OR_RETURN(std::vector<uint8_t> mask, SelectionMask(part, expr));
+  WEFT_ASSIGN_OR_RETURN(std::vector<uint8_t> mask, Selection(part, expression));
   if (std::all_of(mask.begin(), mask.end(), [](uint8_t b) { return b != 0; })) return part;
-  return Value(SelectLines(part.as_json_lines(), mask));
+  if (part.is_json_lines()) return Value(SelectLines(part.as_json_lines(), mask));
+  ValueList out;
+  for (size_t i = 0; i < mask.size(); ++i) {
+    if (mask[i]) out.push_back(part.as_list()[i]);
+  }
+  return Value(std::move(out));
 }
 
 absl::StatusOr<int64_t> FilterCount(const Value& part, const std::string& expression) {
   WEFT_RETURN_IF_ERROR(ExpectPartition(part, "bag.filter_count"));
-  WEFT_ASSIGN_OR_RETURN(FilterExpr expr, FilterExpr::Parse(expression));
-  if (part.is_list()) {
-    return static_cast<int64_t>(std::count_if(part.as_list().begin(), part.as_list().end(),
-                                              [&](const Value& v) { return expr.Matches(v); }));
-  }
-  WEFT_ASSIGN_OR_RETURN(std::vector<uint8_t> mask, SelectionMask(part, expr));
-  return static_cast<int64_t>(std::count_if(mask.begin(), mask.end(), [](uint8_t b) { return b != 0; }));
+  WEFT_ASSIGN_OR_RETURN(std::vector<uint8_t> mask, Selection(part, expression));
+  return static_cast<int64_t>(
+      std::count_if(mask.begin(), mask.end(), [](uint8_t b) { return b != 0; }));
 }
 
 absl::StatusOr<int64_t> Count(const Value& part) {

@@ -50,7 +50,10 @@ absl::StatusOr<int64_t> CountMalformed(const Value& lines);
 
 // The value at `path` of every item, as a list.
 absl::StatusOr<Value> Pluck(const Value& part, const std::string& path);
-// The items for which `expression` (filter_expr.h) holds, of the same kind as `part`.
+// The items for which `expression` holds, of the same kind as `part`: a filter-language
+// predicate (filter_expr.h) runs on cached columns; any other value expression (expr.h:
+// `_ > 50`, `length(payload.commits) > 2`) selects the items where it is true. A text
+// neither language parses is the filter language's error.
 absl::StatusOr<Value> Filter(const Value& part, const std::string& expression);
 absl::StatusOr<int64_t> Count(const Value& part);
 // How many items pass `expression`: count(filter(part, expression)) without building the

@@ -291,5 +291,19 @@ TEST_CASE("filter_count counts what filter keeps, without building it") {
   CHECK_FALSE(FilterCount(part, "n >").ok());
 }
 
+TEST_CASE("filter takes value expressions the filter language cannot say") {
+  Value nums = Value(ValueList{Value(1), Value(5), Value(60), Value(70)});
+  CHECK(Ok(Filter(nums, "_ > 50")) == Value(ValueList{Value(60), Value(70)}));
+  CHECK(Ok(FilterCount(nums, "_ % 2 == 0")) == 2);
+  Value lines = Lines("{\"c\":[1,2]}\n{\"c\":[1]}\n{\"d\":1}\n");
+  Value kept = Ok(Filter(lines, "length(c) > 1"));
+  REQUIRE(kept.is_json_lines());
+  CHECK(kept.as_json_lines().num_lines() == 1);
+  // Neither language: the filter language's error.
+  auto bad = Filter(nums, "_ >");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(std::string(bad.status().message()), Catch::Contains("column"));
+}
+
 }  // namespace
 }  // namespace weft::bag
