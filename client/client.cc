@@ -87,15 +87,22 @@ const std::string& Client::scheduler_address() const { return impl_->core->addre
 std::shared_ptr<internal::ClientCore> Client::core() const { return impl_->core; }
 
 std::shared_ptr<internal::KeyHandle> Client::SubmitTask(const std::string& function,
-                                                        std::vector<Arg> args, std::string key) {
-  return impl_->core->Submit(internal::BuildTask(function, args, std::move(key)));
+                                                        std::vector<Arg> args,
+                                                        const SubmitOptions& options,
+                                                        std::string key) {
+  proto::TaskSpec task = internal::BuildTask(function, args, std::move(key));
+  internal::ApplyOptions(options, &task);
+  return impl_->core->Submit(std::move(task));
 }
 
-std::vector<std::shared_ptr<internal::KeyHandle>> Client::MapTasks(
-    const std::string& function, const std::vector<Arg>& items) {
+std::vector<std::shared_ptr<internal::KeyHandle>> Client::MapTasks(const std::string& function,
+                                                                   const std::vector<Arg>& items,
+                                                                   const SubmitOptions& options) {
   std::vector<proto::TaskSpec> tasks;
   tasks.reserve(items.size());
-  for (const Arg& item : items) tasks.push_back(internal::BuildTask(function, {item}, ""));
+  for (const Arg& item : items) {
+    internal::ApplyOptions(options, &tasks.emplace_back(internal::BuildTask(function, {item}, "")));
+  }
   return impl_->core->SubmitMany(std::move(tasks));
 }
 
@@ -103,12 +110,13 @@ absl::StatusOr<std::vector<Value>> Client::GatherKeys(const std::vector<std::str
   return impl_->core->Gather(keys);
 }
 
-std::vector<Future<Value>> Client::persist(const Graph& graph,
-                                           const std::vector<std::string>& keys) {
+std::vector<Future<Value>> Client::persist(const Graph& graph, const std::vector<std::string>& keys,
+                                           const SubmitOptions& options) {
   std::vector<proto::TaskSpec> tasks;
   tasks.reserve(graph.size());
   for (const auto& [key, task] : graph) {
-    tasks.push_back(internal::BuildTask(task.function, task.args, key));
+    internal::ApplyOptions(options,
+                           &tasks.emplace_back(internal::BuildTask(task.function, task.args, key)));
   }
   std::vector<Future<Value>> out;
   for (auto& handle : impl_->core->SubmitGraph(std::move(tasks), keys)) {
@@ -118,8 +126,9 @@ std::vector<Future<Value>> Client::persist(const Graph& graph,
 }
 
 absl::StatusOr<std::vector<Value>> Client::get(const Graph& graph,
-                                               const std::vector<std::string>& keys) {
-  std::vector<Future<Value>> futures = persist(graph, keys);
+                                               const std::vector<std::string>& keys,
+                                               const SubmitOptions& options) {
+  std::vector<Future<Value>> futures = persist(graph, keys, options);
   return gather(futures);
 }
 
@@ -147,6 +156,8 @@ absl::StatusOr<ClusterInfo> Client::info(absl::Duration timeout) {
     d.paused = w.paused();
     d.processing = w.processing();
     d.keys_in_memory = w.keys_in_memory();
+    d.resources.insert(w.resources().begin(), w.resources().end());
+    d.resources_used.insert(w.resources_used().begin(), w.resources_used().end());
     info.threads += w.nthreads();
     info.memory_limit += w.memory_limit();
     info.memory_bytes += w.memory_bytes();

@@ -54,4 +54,12 @@ proto::TaskSpec BuildTask(const std::string& function, const std::vector<Arg>& a
   return task;
 }
 
+void ApplyOptions(const SubmitOptions& options, proto::TaskSpec* task) {
+  for (const auto& [name, amount] : options.resources) (*task->mutable_resources())[name] = amount;
+  for (const std::string& worker : options.workers) task->add_workers(worker);
+  task->set_allow_other_workers(options.allow_other_workers);
+  task->set_retries(options.retries);
+  task->set_priority(options.priority);
+}
+
 }  // namespace weft::internal

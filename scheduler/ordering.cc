@@ -10,6 +10,12 @@
 // before the next root runs. A reduction tree is thus finished pair by pair (load a,
 // load b, sum a+b, load c, ...) rather than level by level. O(n log n) in the outputs,
 // O(tasks + edges) otherwise; iterative.
+//
+// User priorities (TaskSpec.priority, as dask's: higher runs first, default 0) come
+// before all of that: TaskState::priority = order - user_priority * kUserPriorityStride,
+// so every sort by priority — the scheduler's queues, stealing, the workers' ready
+// queues (ComputeTask.priority) — honours them without a second field. User priorities
+// are clamped to ±kMaxUserPriority; the order stays below the stride (2^40 tasks).
 #include <algorithm>
 #include <cstdint>
 #include <utility>
@@ -22,6 +28,9 @@ namespace {
 
 enum class Mark : uint8_t { kNew, kOnStack, kDone };
 
+constexpr int64_t kUserPriorityStride = int64_t{1} << 40;
+constexpr int64_t kMaxUserPriority = int64_t{1} << 20;
+
 // Post-order depth-first walks over the new tasks of one graph. While it runs, a new
 // task's priority is base + its index in `added` (old tasks are all below base).
 class GraphWalk {
@@ -30,7 +39,10 @@ class GraphWalk {
       : added_(added), base_(base), marks_(added.size(), Mark::kNew) {}
 
   size_t Index(const TaskState* ts) const { return static_cast<size_t>(ts->priority - base_); }
-  bool IsNew(const TaskState* ts) const { return ts->priority >= base_; }
+  // Old tasks are below base, or — with a negative user priority — far above base + n.
+  bool IsNew(const TaskState* ts) const {
+    return ts->priority >= base_ && ts->priority < base_ + static_cast<int64_t>(added_.size());
+  }
 
   void Reset() { std::fill(marks_.begin(), marks_.end(), Mark::kNew); }
   bool Done(const TaskState* ts) const { return marks_[Index(ts)] != Mark::kNew; }
@@ -68,8 +80,9 @@ class GraphWalk {
 }  // namespace
 
 // REQUIRES: the tasks of `added` are new, in submission order, with their dependencies
-// wired.
-void SchedulerState::AssignPriorities(const std::vector<TaskState*>& added) {
+// wired; user_priorities is empty or one per task of `added`.
+void SchedulerState::AssignPriorities(const std::vector<TaskState*>& added,
+                                      const std::vector<int64_t>& user_priorities) {
   const int64_t base = next_priority_;
   for (size_t i = 0; i < added.size(); ++i) added[i]->priority = base + static_cast<int64_t>(i);
   GraphWalk walk(added, base);
@@ -99,7 +112,13 @@ void SchedulerState::AssignPriorities(const std::vector<TaskState*>& added) {
   auto append = [&order](TaskState* ts) { order.push_back(ts); };
   for (TaskState* ts : outputs) walk.From(ts, append);
   for (TaskState* ts : added) walk.From(ts, append);  // only tasks on a dependency cycle
-  for (size_t i = 0; i < order.size(); ++i) order[i]->priority = base + static_cast<int64_t>(i);
+  for (size_t i = 0; i < order.size(); ++i) {
+    int64_t user = 0;
+    if (!user_priorities.empty()) {
+      user = std::clamp(user_priorities[walk.Index(order[i])], -kMaxUserPriority, kMaxUserPriority);
+    }
+    order[i]->priority = base + static_cast<int64_t>(i) - user * kUserPriorityStride;
+  }
   next_priority_ = base + static_cast<int64_t>(order.size());
 }
 

@@ -35,6 +35,7 @@ TaskPrefix* SchedulerState::PrefixFor(absl::string_view key) {
 
 TaskStatus SchedulerState::Decide(const TaskState& ts) const {
   if (worker_list_.empty()) return S::kNoWorker;
+  if (ts.restrictions != nullptr) return DecideRestricted(ts);
   if (ts.dependencies.empty()) {
     // Root tasks always pass through the queue: RunTransitions releases it in priority
     // order once the event's other transitions are done, so the roots an event readies
@@ -46,6 +47,10 @@ TaskStatus SchedulerState::Decide(const TaskState& ts) const {
 }
 
 void SchedulerState::Candidates(const TaskState& ts, std::vector<WorkerState*>* out) const {
+  if (ts.restrictions != nullptr) {
+    RestrictedCandidates(ts, out);
+    return;
+  }
   std::vector<WorkerState*>& candidates = *out;
   candidates.clear();
   if (ts.dependencies.empty()) {
@@ -112,6 +117,7 @@ void SchedulerState::AddProcessing(TaskState* ts, WorkerState* w) {
   ts->occupancy = EstimateDuration(*ts);
   w->processing.insert(ts);
   w->occupancy += ts->occupancy;
+  HoldResources(*ts, w);
   UpdateRoom(w);
 }
 
@@ -123,6 +129,7 @@ void SchedulerState::RemoveProcessing(TaskState* ts) {
   w->occupancy = w->processing.empty() ? 0 : std::max(0.0, w->occupancy - ts->occupancy);
   ts->occupancy = 0;
   ts->processing_on = nullptr;
+  ReleaseResources(*ts, w);
   UpdateRoom(w);
 }
 
@@ -143,6 +150,7 @@ void SchedulerState::SetPaused(WorkerState* w, bool paused, Recs* recs) {
     w->stealing_in.clear();
     return;
   }
+  if (!w->resources.empty()) resources_freed_.emplace(w->number, w);
   std::vector<TaskState*> ready(no_worker_.begin(), no_worker_.end());
   std::sort(ready.begin(), ready.end(),
             [](const TaskState* a, const TaskState* b) { return a->priority < b->priority; });
@@ -192,8 +200,15 @@ void SchedulerState::Balance() {
         ++thief_index;
       }
       if (thief_index == thieves.size()) return;
-      WorkerState* thief = thieves[thief_index];
       TaskState* ts = tasks[i];
+      // A restricted task goes only to a thief that may run it, with its resources free.
+      size_t j = thief_index;
+      while (j < thieves.size() &&
+             (load(thieves[j]) >= thieves[j]->nthreads || !CanSteal(*thieves[j], *ts))) {
+        ++j;
+      }
+      if (j == thieves.size()) continue;
+      WorkerState* thief = thieves[j];
       const double duration = EstimateDuration(*ts);
       if (duration < options_.steal_min_seconds) continue;
       int64_t missing = 0;
@@ -245,7 +260,7 @@ absl::Status SchedulerState::StealResponse(const std::string& worker_id,
   if (!msg.stolen()) return absl::OkStatus();  // it started: it finishes where it is
   ++steals_done_;
   Recs recs;
-  if (thief != nullptr && !thief->paused) {
+  if (thief != nullptr && !thief->paused && CanSteal(*thief, *ts)) {
     // A move, not a change of state: the task stays processing, on the thief now. The
     // story records it as processing → processing.
     RemoveProcessing(ts);
@@ -253,7 +268,8 @@ absl::Status SchedulerState::StealResponse(const std::string& worker_id,
     SetStatus(ts, S::kProcessing);
     SendCompute(thief, *ts);
   } else {
-    // The thief left or paused: the victim dropped the task, so place it afresh.
+    // The thief left, paused or has no room left for its restrictions: the victim
+    // dropped the task, so place it afresh.
     WEFT_RETURN_IF_ERROR(Transition(ts, S::kWaiting, {}, &recs));
   }
   return RunTransitions(&recs);

@@ -3,6 +3,7 @@
 #include "scheduler/scheduler_state.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -58,12 +59,16 @@ std::string SchedulerState::AddWorker(const proto::RegisterWorker& msg, absl::Ti
   w->id = absl::StrCat("w", w->number);
   w->info = msg.info();
   w->nthreads = std::max(1, msg.info().nthreads());
+  for (const auto& [name, amount] : msg.info().resources()) {
+    if (!name.empty() && std::isfinite(amount) && amount > 0) w->resources[name] = amount;
+  }
   w->slot = worker_list_.size();
   w->last_seen = now;
   workers_.emplace(w->id, std::move(owned));
   worker_list_.push_back(w);
   ++running_workers_;
   UpdateRoom(w);
+  if (!w->resources.empty()) resources_freed_.emplace(w->number, w);  // tasks may wait for it
 
   WorkerMessage& welcome = out_.to_workers.emplace_back();
   welcome.worker_id = w->id;
@@ -95,6 +100,7 @@ absl::Status SchedulerState::RemoveWorker(const std::string& worker_id, absl::st
   if (!w->paused) --running_workers_;
   has_room_.erase({w->number, w});
   idle_.erase({w->number, w});
+  resources_freed_.erase({w->number, w});
   // Steals it was to receive: the victims' tasks are placed afresh if they let go.
   for (TaskState* ts : w->stealing_in) ts->steal_thief = nullptr;
   w->stealing_in.clear();
@@ -130,6 +136,9 @@ absl::Status SchedulerState::RemoveWorker(const std::string& worker_id, absl::st
       if (!status.ok() && first_error.ok()) first_error = status;
     }
   }
+  // Restricted tasks waiting for resources: decided again, in no-worker if it was the
+  // last running worker that may run them.
+  for (const auto& [priority, ts] : constrained_) Recommend(&recs, ts, S::kProcessing);
   absl::Status status = RunTransitions(&recs);
   return first_error.ok() ? status : first_error;
 }
@@ -227,6 +236,11 @@ absl::Status SchedulerState::TaskFailed(const std::string& worker_id,
     Recommend(&recs, ts, S::kWaiting);
     return RunTransitions(&recs);
   }
+  if (ts->retries > 0) {  // it runs again (it may land on the same worker)
+    --ts->retries;
+    WEFT_RETURN_IF_ERROR(Transition(ts, S::kWaiting, {}, &recs));
+    return RunTransitions(&recs);
+  }
   TransitionArgs args;
   args.error.erred_key = ts->key();
   args.error.function = msg.function().empty() ? ts->function() : msg.function();
@@ -274,6 +288,8 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
   for (int i = 0, j = specs.size() - 1; i < j; ++i, --j) specs.SwapElements(i, j);
   std::vector<TaskState*> added;
   added.reserve(specs.size());
+  std::vector<int64_t> user_priorities;  // for added[i]; stays empty while all are 0
+  std::vector<std::pair<TaskState*, std::string>> invalid_options;
   tasks_.reserve(tasks_.size() + specs.size());
   std::vector<std::pair<TaskState*, std::vector<std::string>>> unwired;
   absl::InlinedVector<TaskState*, 4> deps;
@@ -286,12 +302,20 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
     spec->clear_function();
     google::protobuf::RepeatedPtrField<std::string> dependency_keys;
     dependency_keys.Swap(spec->mutable_dependencies());
+    TaskOptions options = TakeTaskOptions(spec.get());
     std::string rest;
     spec->SerializeToString(&rest);
     spec.reset();
 
     auto owned = std::make_unique<TaskState>(std::move(key), function, std::move(rest));
     TaskState* ts = owned.get();
+    ts->restrictions = std::move(options.restrictions);
+    ts->retries = options.retries;
+    if (options.user_priority != 0) {
+      user_priorities.resize(added.size(), 0);
+      user_priorities.push_back(options.user_priority);
+    }
+    if (!options.error.empty()) invalid_options.emplace_back(ts, std::move(options.error));
     ts->prefix = PrefixFor(ts->key());
     ts->serial = next_task_serial_++;
     tasks_.insert(std::move(owned));
@@ -327,9 +351,17 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
       }
     }
   }
-  AssignPriorities(added);
+  if (!user_priorities.empty()) user_priorities.resize(added.size(), 0);
+  AssignPriorities(added, user_priorities);
   Recs recs;
   absl::Status first_error;
+  for (const auto& [ts, error] : invalid_options) {
+    TransitionArgs args;
+    args.error = {ts->key(), ts->function(),
+                  absl::StrCat("task ", ts->key(), " (", ts->function(), "): ", error)};
+    absl::Status status = Transition(ts, S::kErred, args, &recs);
+    if (!status.ok() && first_error.ok()) first_error = status;
+  }
   for (const auto& [ts, unknown] : unknown_deps) {
     if (ts->status == S::kErred) continue;  // a second unknown dependency
     TransitionArgs args;
@@ -456,6 +488,10 @@ void SchedulerState::FillInfo(proto::InfoReply* reply) const {
     summary->set_spilled_bytes(w->last_heartbeat.spilled_bytes());
     summary->set_bytes_fetched(w->last_heartbeat.bytes_fetched());
     summary->set_paused(w->paused);
+    for (const auto& [name, amount] : w->resources) (*summary->mutable_resources())[name] = amount;
+    for (const auto& [name, amount] : w->resources_used) {
+      (*summary->mutable_resources_used())[name] = amount;
+    }
   }
   reply->set_tasks_total(static_cast<int64_t>(tasks_.size()));
   for (int i = 0; i < kNumTaskStatuses; ++i) {

@@ -26,16 +26,33 @@
 //  - Placement (PlacementPolicy, default NewCostPlacement) weighs occupancy per thread
 //    against the time to move the input bytes a worker does not hold.
 //  - Root-task queuing: tasks without dependencies wait in `queued` and go out, in
-//    priority order, to running workers with room (HasRoom), as workers free up. Tasks with inputs go straight to a worker.
+//    priority order, to running workers with room (HasRoom), as workers free up. Tasks with inputs
+//    go straight to a worker.
 //  - Priorities: graphs first come first served; within a graph depth-first (ordering.h).
 //  - Work stealing (Tick): tasks beyond the threads of a saturated worker are asked back
 //    (StealRequest) for an idle one, when moving their inputs is cheap relative to their
 //    duration. The task stays processing on the victim until StealResponse.
 //  - Paused workers (WorkerStatusChange, Heartbeat.paused) get no new task.
+//  - Restrictions (TaskSpec resources, workers, allow_other_workers; as dask's): a
+//    restricted task runs only on a worker that matches it (names/addresses/hosts, and
+//    at least the resources it asks for), and holds its resources there while it is
+//    processing — given back when it finishes, errs, is stolen away, is released or its
+//    worker leaves. Ready with no running worker that matches: no-worker, until one joins
+//    or resumes. A matching worker is running but its resources are busy: queued (apart
+//    from the root-task queue, which restricted tasks skip: their resources bound what a
+//    worker gets), until a finish frees them; the scheduler sends a restricted task only
+//    when it can start, so the worker never holds one back. Stealing moves a restricted
+//    task only to a thief that matches it and has the resources free.
+//  - Retries (TaskSpec.retries): a run that fails while retries are left goes back to
+//    waiting and runs again (anywhere it may); the last failure is the one reported.
+//  - User priorities (TaskSpec.priority, higher first) order ready tasks before the graph
+//    order: they are folded into TaskState::priority (see ordering.cc).
 //
 // Cost: every event costs O(what it touches) — hash maps keyed by key, per-task and
 // per-worker sets; nothing scans all tasks, except Validate() (for tests). Placement
-// scans the workers once per task.
+// scans the workers once per task. Restricted tasks: deciding and placing one scans all
+// workers; freed resources are offered to the waiting tasks in priority order, usually
+// the first that fits takes them (worst case: all waiting restricted tasks).
 //
 // Threading: not thread-safe. One thread (the scheduler's event loop) owns it.
 #pragma once
@@ -259,6 +276,8 @@ class SchedulerState {
   void QueuedToProcessing(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void QueuedToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void QueuedToReleased(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void QueuedToNoWorker(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void QueuedToWaiting(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void ProcessingToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void ProcessingToErred(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void ProcessingToWaiting(TaskState* ts, const TransitionArgs& args, Recs* recs);
@@ -268,6 +287,9 @@ class SchedulerState {
   void ErredToForgotten(TaskState* ts, const TransitionArgs& args, Recs* recs);
 
   // Pieces the transitions share.
+  // Into / out of kQueued's set: queued_ for root tasks, constrained_ for restricted ones.
+  void Enqueue(TaskState* ts);
+  void Unqueue(TaskState* ts);
   void EnterWaiting(TaskState* ts, Recs* recs);
   void Assign(TaskState* ts);
   void StopProcessing(TaskState* ts, bool cancel_on_worker);
@@ -296,9 +318,42 @@ class SchedulerState {
   void SetPaused(WorkerState* w, bool paused, Recs* recs);
   // One round of work stealing.
   void Balance();
+  // Whether a steal may move `ts` to `thief` (its restrictions, resources free there).
+  bool CanSteal(const WorkerState& thief, const TaskState& ts) const;
+
+  // ---- Restrictions (restrictions.cc).
+  // The restrictions, retries and user priority a TaskSpec carries, taken out of it (so
+  // that the spec kept for workers has none); `error` says why they are invalid.
+  struct TaskOptions {
+    std::unique_ptr<Restrictions> restrictions;
+    int32_t retries = 0;
+    int64_t user_priority = 0;
+    std::string error;
+  };
+  static TaskOptions TakeTaskOptions(proto::TaskSpec* spec);
+  // Decide() for a restricted task: no-worker (no running worker may run it), queued
+  // (it needs resources: always queued first, then processing once they are free there)
+  // or processing.
+  TaskStatus DecideRestricted(const TaskState& ts) const;
+  // The running workers that `ts` (restricted) may run on, whether or not its resources
+  // are free there now; with allow_other_workers and none of its workers running, every
+  // running worker with the resources.
+  void AllowedWorkers(const TaskState& ts, std::vector<WorkerState*>* out) const;
+  // Candidates() for a restricted task: AllowedWorkers with its resources free.
+  void RestrictedCandidates(const TaskState& ts, std::vector<WorkerState*>* out) const;
+  // Resources `ts` holds on `w` while processing there (no-ops for unrestricted tasks).
+  void HoldResources(const TaskState& ts, WorkerState* w);
+  void ReleaseResources(const TaskState& ts, WorkerState* w);
+  // Adds the workers where `ts` (restricted, queued) could start now to resources_freed_.
+  void OfferResourcesFor(const TaskState& ts);
+  // Offers the workers in resources_freed_ the tasks of constrained_ that fit, in
+  // priority order; empties resources_freed_.
+  absl::Status StartConstrained(Recs* recs);
   TaskPrefix* PrefixFor(absl::string_view key);
-  // Assigns depth-first priorities to the tasks a graph added (ordering.cc).
-  void AssignPriorities(const std::vector<TaskState*>& added);
+  // Assigns priorities to the tasks a graph added (ordering.cc): depth-first graph order,
+  // after the user's priority of each (user_priorities[i] for added[i]; empty: all 0).
+  void AssignPriorities(const std::vector<TaskState*>& added,
+                        const std::vector<int64_t>& user_priorities);
 
   // ---- Events (scheduler_state.cc).
   // Starts handling an event: names it for stories, drops what the last one retired.
@@ -347,8 +402,15 @@ class SchedulerState {
   // lifetime, as prefixes_.
   absl::node_hash_set<std::string> functions_;
   absl::flat_hash_set<TaskState*> no_worker_;  // tasks in kNoWorker
-  // Tasks in kQueued, by priority: the first goes out when a worker has room.
+  // Unrestricted root tasks in kQueued, by priority: the first goes out when a worker
+  // has room.
   absl::btree_set<std::pair<int64_t, TaskState*>> queued_;
+  // Restricted tasks in kQueued, by priority: a running worker may run them, but their
+  // resources are busy there.
+  absl::btree_set<std::pair<int64_t, TaskState*>> constrained_;
+  // Workers whose resources were freed (or that joined or resumed) during this event:
+  // RunTransitions offers them the tasks of constrained_ (StartConstrained).
+  absl::btree_set<std::pair<int64_t, WorkerState*>> resources_freed_;
   // Running workers that take another root task now (HasRoom), by join number.
   absl::btree_set<std::pair<int64_t, WorkerState*>> has_room_;
   // Running workers processing nothing, by join number.

@@ -12,8 +12,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
@@ -27,9 +29,12 @@ namespace weft::scheduler {
 enum class TaskStatus : uint8_t {
   kReleased,    // known, not needed now (or needed again and about to wait); no result
   kWaiting,     // needed; some dependencies are not in memory yet
-  kNoWorker,    // ready to run but there is no worker; assigned when one joins
+  kNoWorker,    // ready to run but no running worker may run it (none at all, or none
+                // that its restrictions allow); assigned when one joins or resumes
   kQueued,      // a root task (no dependencies) ready to run, held back until a worker has
-                // room (root-task queuing, as dask's `queued`); released in priority order
+                // room (root-task queuing, as dask's `queued`); or a restricted task ready
+                // to run, held back until its resources are free on a worker that may run
+                // it. Released in priority order
   kProcessing,  // sent to a worker (processing_on)
   kMemory,      // the result lives on the workers in who_has
   kErred,       // it, or a dependency, failed (error says which)
@@ -59,6 +64,18 @@ struct ErrorInfo {
 
 struct WorkerState;
 struct ClientState;
+
+// Where a task may run, from its TaskSpec (resources, workers, allow_other_workers), as
+// dask's restrictions. Only tasks that have some carry one (TaskState::restrictions).
+struct Restrictions {
+  // Resource name → amount (> 0), sorted by name: the task runs only on a worker that
+  // has that much of each (WorkerInfo.resources), and holds it there while processing.
+  absl::InlinedVector<std::pair<std::string, double>, 1> resources;
+  // Worker names, addresses or hosts it may run on; empty: any worker.
+  std::vector<std::string> workers;
+  // allow_other_workers: `workers` is a preference, used while one of them is running.
+  bool loose = false;
+};
 
 // What the scheduler has learnt about the tasks of one key prefix (KeyPrefix(key), e.g.
 // "inc" for "inc-5e3c..."): how long they take. Kept for the scheduler's lifetime (one
@@ -115,8 +132,9 @@ struct TaskState {
   // The TaskSpec less key, function and dependencies, serialized: its args (and any
   // field the spec gains later).
   std::string rest;
-  // Lower runs first: graphs first come first served, within a graph depth-first (see
-  // ordering.h). Unique per task.
+  // Lower runs first: the user's priority (TaskSpec.priority, higher first), then graphs
+  // first come first served, within a graph depth-first (see ordering.cc). Unique per
+  // task.
   int64_t priority = 0;
   TaskPrefix* prefix = nullptr;  // owned by the SchedulerState; never null once added
   uint64_t serial = 0;           // unique per task record: finds its transitions in the log
@@ -136,9 +154,12 @@ struct TaskState {
   WorkerState* steal_thief = nullptr;
   int64_t nbytes = -1;               // size of the result, once known
   std::unique_ptr<ErrorInfo> error;  // kErred only
+  // Null for a task that may run anywhere (most tasks).
+  std::unique_ptr<Restrictions> restrictions;
   TaskStatus status = TaskStatus::kReleased;
   bool stealing = false;             // a StealRequest is in flight (steal_thief may be gone)
   int32_t suspicious = 0;            // workers that died while running this task
+  int32_t retries = 0;               // failed runs it may still re-run (TaskSpec.retries)
 
   // A client wants it, or a dependent that is waiting or running needs its result.
   bool needed() const { return !who_wants.empty() || !waiters.empty(); }
@@ -159,6 +180,10 @@ struct WorkerState {
   absl::flat_hash_set<TaskState*> processing;  // tasks sent to it and not finished
   double occupancy = 0;      // seconds: sum of the estimated durations of `processing`
   bool paused = false;       // near its memory limit: gets no new tasks
+  // Resource name → amount it has (info.resources, amounts > 0), and what the
+  // restricted tasks in `processing` hold of them.
+  absl::flat_hash_map<std::string, double> resources;
+  absl::flat_hash_map<std::string, double> resources_used;
   absl::flat_hash_set<TaskState*> stealing_in;  // tasks being stolen for it
   absl::flat_hash_set<TaskState*> has_what;    // results it holds (scheduler's view)
   int64_t nbytes = 0;                          // sum of has_what's nbytes

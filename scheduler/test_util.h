@@ -7,6 +7,7 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -65,10 +66,20 @@ class Harness {
   // Registers a worker whose address is `name`; drops its welcome.
   std::string AddWorker(const std::string& name, int nthreads = 1,
                         std::vector<proto::KeyLocation> held = {}) {
+    return AddWorkerWithResources(name, {}, nthreads, std::move(held));
+  }
+
+  // The same, started with `--resources` (name → amount).
+  std::string AddWorkerWithResources(const std::string& name,
+                                     const std::map<std::string, double>& resources,
+                                     int nthreads = 1, std::vector<proto::KeyLocation> held = {}) {
     proto::RegisterWorker reg;
     reg.mutable_info()->set_name(name);
     reg.mutable_info()->set_address(name);
     reg.mutable_info()->set_nthreads(nthreads);
+    for (const auto& [resource, amount] : resources) {
+      (*reg.mutable_info()->mutable_resources())[resource] = amount;
+    }
     for (auto& kl : held) *reg.add_held_keys() = kl;
     std::string id = state.AddWorker(reg, now);
     Check();

@@ -62,6 +62,8 @@ SchedulerState::TransitionFn SchedulerState::LookupTransition(TaskStatus from, T
       {S::kQueued, S::kProcessing, &SchedulerState::QueuedToProcessing},
       {S::kQueued, S::kMemory, &SchedulerState::QueuedToMemory},
       {S::kQueued, S::kReleased, &SchedulerState::QueuedToReleased},
+      {S::kQueued, S::kNoWorker, &SchedulerState::QueuedToNoWorker},
+      {S::kQueued, S::kWaiting, &SchedulerState::QueuedToWaiting},
       {S::kProcessing, S::kMemory, &SchedulerState::ProcessingToMemory},
       {S::kProcessing, S::kErred, &SchedulerState::ProcessingToErred},
       {S::kProcessing, S::kWaiting, &SchedulerState::ProcessingToWaiting},
@@ -95,8 +97,9 @@ absl::Status SchedulerState::Transition(TaskState* ts, TaskStatus to, const Tran
   return absl::OkStatus();
 }
 
-// Also releases queued root tasks, in priority order, while a worker has room: every
-// event that frees a worker (a task finished, a worker joined or resumed) ends here.
+// Also starts restricted tasks on workers whose resources were freed, and releases
+// queued root tasks, in priority order, while a worker has room: every event that frees
+// a worker (a task finished, a worker joined or resumed) ends here.
 absl::Status SchedulerState::RunTransitions(Recs* recs) {
   absl::Status first_error;
   while (true) {
@@ -111,6 +114,11 @@ absl::Status SchedulerState::RunTransitions(Recs* recs) {
       }
       absl::Status status = Transition(rec.task, rec.to, rec.args, recs);
       if (!status.ok() && first_error.ok()) first_error = status;
+    }
+    if (!resources_freed_.empty()) {
+      absl::Status status = StartConstrained(recs);
+      if (!status.ok() && first_error.ok()) first_error = status;
+      continue;
     }
     if (queued_.empty() || has_room_.empty()) break;
     Recommend(recs, queued_.begin()->second, S::kProcessing);
@@ -132,8 +140,9 @@ bool SchedulerState::IsStale(const Recommendation& rec) const {
       return (from != S::kWaiting && from != S::kNoWorker && from != S::kQueued) ||
              !ts.waiting_on.empty();
     case S::kWaiting:
-      // A queued task has no inputs to lose: it is ready already.
-      return from == S::kMemory || from == S::kErred || from == S::kQueued ||
+      // A queued root task has no inputs to lose: it is ready already.
+      return from == S::kMemory || from == S::kErred ||
+             (from == S::kQueued && ts.dependencies.empty()) ||
              (from == S::kReleased && !ts.needed());
     case S::kReleased:
       return ts.needed();
@@ -224,37 +233,57 @@ void SchedulerState::WaitingToReleased(TaskState* ts, const TransitionArgs&, Rec
   MaybeRelease(ts, recs);
 }
 
-// no-worker → queued: a worker joined, but has no room for this root task.
+// no-worker → queued: a worker joined, but has no room for this root task; or a worker
+// that may run this restricted task joined or resumed, and its resources are busy.
 void SchedulerState::NoWorkerToQueued(TaskState* ts, const TransitionArgs&, Recs*) {
   no_worker_.erase(ts);
-  queued_.emplace(ts->priority, ts);
+  Enqueue(ts);
   SetStatus(ts, S::kQueued);
 }
 
-// waiting → queued: a root task is ready, and no running worker has room for it.
+// waiting → queued: a root task is ready, and no running worker has room for it; or a
+// restricted task is ready, and its resources are busy on every worker that may run it.
 void SchedulerState::WaitingToQueued(TaskState* ts, const TransitionArgs&, Recs*) {
-  queued_.emplace(ts->priority, ts);
+  Enqueue(ts);
   SetStatus(ts, S::kQueued);
 }
 
-// queued → processing: a worker has room; the first queued task (by priority) goes.
+// queued → processing: a worker has room; the first queued task (by priority) goes. Or
+// a restricted task's resources were freed on a worker that may run it.
 void SchedulerState::QueuedToProcessing(TaskState* ts, const TransitionArgs&, Recs*) {
-  queued_.erase({ts->priority, ts});
+  Unqueue(ts);
   Assign(ts);
 }
 
 // queued → memory: a worker reports its result anyway (a run from before a reschedule,
 // or a rejoining worker's data) while it is needed.
 void SchedulerState::QueuedToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs) {
-  queued_.erase({ts->priority, ts});
+  Unqueue(ts);
   StoreResult(ts, args.worker, args.nbytes, recs);
 }
 
 // queued → released: nobody needs it any more.
 void SchedulerState::QueuedToReleased(TaskState* ts, const TransitionArgs&, Recs* recs) {
-  queued_.erase({ts->priority, ts});
+  Unqueue(ts);
+  LeaveDependencies(ts, recs);
   SetStatus(ts, S::kReleased);
   MaybeRelease(ts, recs);
+}
+
+// queued → no-worker: a restricted task waited for resources, and the last running
+// worker that may run it left.
+void SchedulerState::QueuedToNoWorker(TaskState* ts, const TransitionArgs&, Recs*) {
+  Unqueue(ts);
+  no_worker_.insert(ts);
+  SetStatus(ts, S::kNoWorker);
+}
+
+// queued → waiting: a restricted task waited for resources, and one of its inputs was
+// lost with the last worker holding it.
+void SchedulerState::QueuedToWaiting(TaskState* ts, const TransitionArgs&, Recs* recs) {
+  Unqueue(ts);
+  SetStatus(ts, S::kWaiting);
+  EnterWaiting(ts, recs);
 }
 
 // no-worker → processing: a worker joined.
@@ -361,6 +390,19 @@ void SchedulerState::ErredToForgotten(TaskState* ts, const TransitionArgs&, Recs
 }
 
 // ---- Pieces the transitions share.
+
+void SchedulerState::Enqueue(TaskState* ts) {
+  if (ts->restrictions == nullptr) {
+    queued_.emplace(ts->priority, ts);
+    return;
+  }
+  constrained_.emplace(ts->priority, ts);
+  OfferResourcesFor(*ts);  // where it could start now, it starts once this event is done
+}
+
+void SchedulerState::Unqueue(TaskState* ts) {
+  (ts->restrictions != nullptr ? constrained_ : queued_).erase({ts->priority, ts});
+}
 
 // Registers `ts` as waiting on its inputs that are not in memory and asks for those that
 // are released; recommends running it when nothing is missing, or erring it when an

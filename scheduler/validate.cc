@@ -33,7 +33,8 @@ absl::Status SchedulerState::ValidateTask(const TaskState& ts) const {
     if (dep->waiters.contains(&ts) != should_wait) return Broken(ts, "dependency waiters wrong");
     bool should_be_waiting_on = st == S::kWaiting && dep->status != S::kMemory;
     if (ts.waiting_on.contains(dep) != should_be_waiting_on) return Broken(ts, "waiting_on wrong");
-    if ((st == S::kNoWorker || st == S::kProcessing) && dep->status != S::kMemory) {
+    if ((st == S::kNoWorker || st == S::kQueued || st == S::kProcessing) &&
+        dep->status != S::kMemory) {
       return Broken(ts, "runs while a dependency is not in memory");
     }
   }
@@ -59,10 +60,18 @@ absl::Status SchedulerState::ValidateTask(const TaskState& ts) const {
     if (w->removed || !w->has_what.contains(&ts)) return Broken(ts, "holder does not list it");
   }
   if ((st == S::kNoWorker) != no_worker_.contains(&ts)) return Broken(ts, "no-worker set");
-  if ((st == S::kQueued) != queued_.contains({ts.priority, const_cast<TaskState*>(&ts)})) {
-    return Broken(ts, "queued set");
+  const std::pair<int64_t, TaskState*> entry{ts.priority, const_cast<TaskState*>(&ts)};
+  const bool restricted = ts.restrictions != nullptr;
+  if ((st == S::kQueued && !restricted) != queued_.contains(entry)) return Broken(ts, "queued set");
+  if ((st == S::kQueued && restricted) != constrained_.contains(entry)) {
+    return Broken(ts, "constrained set");
   }
-  if (st == S::kQueued && !ts.dependencies.empty()) return Broken(ts, "queued with inputs");
+  if (st == S::kQueued && !restricted && !ts.dependencies.empty()) {
+    return Broken(ts, "queued with inputs");
+  }
+  if (st == S::kQueued && restricted && ts.restrictions->resources.empty()) {
+    return Broken(ts, "waits for resources but needs none");
+  }
   if (ts.stealing && st != S::kProcessing) return Broken(ts, "stealing but not processing");
   if (ts.steal_thief != nullptr &&
       (!ts.stealing || ts.steal_thief->removed || !ts.steal_thief->stealing_in.contains(&ts))) {
@@ -103,6 +112,28 @@ absl::Status SchedulerState::Validate() const {
     for (const TaskState* ts : w->processing) {
       if (ts->processing_on != w) return Broken(*ts, "listed as processing elsewhere");
       occupancy += ts->occupancy;
+    }
+    absl::flat_hash_map<std::string, double> used;
+    for (const TaskState* ts : w->processing) {
+      if (ts->restrictions == nullptr) continue;
+      for (const auto& [name, amount] : ts->restrictions->resources) used[name] += amount;
+    }
+    for (const auto& [name, amount] : used) {
+      auto it = w->resources_used.find(name);
+      double held = it == w->resources_used.end() ? 0 : it->second;
+      if (std::abs(held - amount) > 1e-6) {
+        return absl::InternalError(
+            absl::StrCat("worker ", w->id, " holds ", held, " of ", name, ", actually ", amount));
+      }
+      auto total = w->resources.find(name);
+      if (total == w->resources.end() || amount > total->second + 1e-6) {
+        return absl::InternalError(absl::StrCat("worker ", w->id, " overcommits ", name));
+      }
+    }
+    for (const auto& [name, amount] : w->resources_used) {
+      if (!used.contains(name)) {
+        return absl::InternalError(absl::StrCat("worker ", w->id, " holds ", name, " for nothing"));
+      }
     }
     if (std::abs(occupancy - w->occupancy) > 1e-6 * (1 + occupancy)) {
       return absl::InternalError(absl::StrCat("worker ", w->id, " occupancy ", w->occupancy,

@@ -98,7 +98,9 @@ void AddFlags(CLI::App& app, Flags& flags) {
   // One path per --preload, so that a positional after it is not taken as a plugin.
   app.add_option("--preload", flags.preload, "plugin shared library to load (repeatable)")
       ->allow_extra_args(false);
-  app.add_option("--resources", flags.resources, "abstract resources, e.g. \"GPU=2 MEM=10e9\"");
+  app.add_option("--resources", flags.resources,
+                 "abstract resources that tasks ask for (held while they run), e.g. "
+                 "\"GPU=2 MEM=10e9\"");
   app.add_option("--host", flags.host, "interface to listen on")->capture_default_str();
   app.add_option("--worker-port", flags.worker_port, "port to listen on (0: any free port)")
       ->capture_default_str()->check(CLI::Range(0, 65535));

@@ -55,6 +55,10 @@ absl::StatusOr<std::map<std::string, double>> ParseResources(const std::string& 
       return absl::InvalidArgumentError(
           absl::StrCat("invalid resource '", entry, "': use NAME=AMOUNT, e.g. \"GPU=2 MEM=10e9\""));
     }
+    if (!std::isfinite(amount) || amount <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid resource '", entry, "': the amount must be a number > 0"));
+    }
     resources[kv.first] = amount;
   }
   return resources;

@@ -51,7 +51,7 @@ const char kIndexHtml[] = R"weft(<!DOCTYPE html>
       <thead><tr>
         <th>Name</th><th>ID</th><th>Address</th><th class="num">Threads</th>
         <th class="num">Memory</th><th class="num">Limit</th><th class="num">Spilled</th>
-        <th class="num">Held</th><th class="num">Processing</th><th>Status</th>
+        <th class="num">Held</th><th class="num">Processing</th><th>Resources</th><th>Status</th>
       </tr></thead>
       <tbody id="workers-body"></tbody>
     </table>
@@ -189,6 +189,9 @@ function renderWorkers(workers) {
               el('td', { class: 'num' }, formatBytes(w.spilled_bytes)),
               el('td', { class: 'num' }, w.keys_in_memory),
               el('td', { class: 'num' }, w.processing),
+              el('td', {}, Object.keys(w.resources || {}).sort().map(
+                  r => r + ' ' + ((w.resources_used || {})[r] || 0) + '/' + w.resources[r])
+                  .join(', ') || '—'),
               el('td', { class: w.paused ? 'paused' : '' }, w.paused ? 'paused' : 'running'));
     return tr;
   });
@@ -242,12 +245,15 @@ function renderProgress(prefixes) {
   box.replaceChildren(...prefixes.map(p => {
     const n = p.tasks_by_state;
     const color = colorOf(p.prefix);
-    const waiting = (n.waiting || 0) + (n.queued || 0) + (n['no-worker'] || 0);
+    const waiting = (n.waiting || 0) + (n.queued || 0);
+    const noWorker = n['no-worker'] || 0;  // no connected worker may run them (restrictions)
     const segments = [
       { state: 'memory', value: n.memory || 0, color: color, title: 'in memory: ' + (n.memory || 0) },
       { state: 'erred', value: n.erred || 0, color: '#b42318', title: 'erred: ' + (n.erred || 0) },
       { state: 'processing', value: n.processing || 0, color: color, opacity: 0.45,
         title: 'processing: ' + (n.processing || 0) },
+      { state: 'no-worker', value: noWorker, color: '#d4a72c',
+        title: 'no-worker (no connected worker can run them): ' + noWorker },
       { state: 'waiting', value: waiting, color: '#c6ccd2', title: 'queued or waiting: ' + waiting },
       { state: 'released', value: n.released || 0, color: '#eaeef2', title: 'released: ' + (n.released || 0) },
     ];
@@ -255,6 +261,7 @@ function renderProgress(prefixes) {
     if (n.processing) text += ', ' + n.processing + ' running';
     if (n.erred) text += ', ' + n.erred + ' erred';
     if (waiting) text += ', ' + waiting + ' waiting';
+    if (noWorker) text += ', ' + noWorker + ' no-worker';
     return barRow(p.prefix, segments, p.total, text, { 'data-prefix': p.prefix });
   }));
 }

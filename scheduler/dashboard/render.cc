@@ -34,6 +34,16 @@ std::string JsonCounts(const google::protobuf::Map<std::string, int64_t>& counts
   return out + "}";
 }
 
+// Resource amounts (name → amount) as a JSON object, sorted by name.
+std::string JsonAmounts(const google::protobuf::Map<std::string, double>& amounts) {
+  std::map<std::string, double> sorted(amounts.begin(), amounts.end());
+  std::string out = "{";
+  for (const auto& [name, amount] : sorted) {
+    absl::StrAppend(&out, out.size() > 1 ? "," : "", JsonQuote(name), ":", JsonNumber(amount));
+  }
+  return out + "}";
+}
+
 struct Totals {
   int64_t threads = 0;
   int64_t memory_bytes = 0;
@@ -157,13 +167,15 @@ std::string RenderWorkersJson(const DashboardSnapshot& s) {
   std::string out = "{\"workers\":[";
   for (int i = 0; i < s.info.workers_size(); ++i) {
     const proto::WorkerSummary& w = s.info.workers(i);
-    absl::StrAppend(
-        &out, i > 0 ? "," : "", "{\"id\":", JsonQuote(w.worker_id()),
-        ",\"name\":", JsonQuote(w.name()), ",\"address\":", JsonQuote(w.address()),
-        ",\"nthreads\":", w.nthreads(), ",\"memory_bytes\":", w.memory_bytes(),
-        ",\"memory_limit\":", w.memory_limit(), ",\"spilled_bytes\":", w.spilled_bytes(),
-        ",\"keys_in_memory\":", w.keys_in_memory(), ",\"processing\":", w.processing(),
-        ",\"paused\":", JsonBool(w.paused()), ",\"bytes_fetched\":", w.bytes_fetched(), "}");
+    absl::StrAppend(&out, i > 0 ? "," : "", "{\"id\":", JsonQuote(w.worker_id()),
+                    ",\"name\":", JsonQuote(w.name()), ",\"address\":", JsonQuote(w.address()),
+                    ",\"nthreads\":", w.nthreads(), ",\"memory_bytes\":", w.memory_bytes(),
+                    ",\"memory_limit\":", w.memory_limit(),
+                    ",\"spilled_bytes\":", w.spilled_bytes(),
+                    ",\"keys_in_memory\":", w.keys_in_memory(), ",\"processing\":", w.processing(),
+                    ",\"paused\":", JsonBool(w.paused()), ",\"bytes_fetched\":", w.bytes_fetched(),
+                    ",\"resources\":", JsonAmounts(w.resources()),
+                    ",\"resources_used\":", JsonAmounts(w.resources_used()), "}");
   }
   return out + "]}";
 }

@@ -18,8 +18,9 @@ namespace {
 const absl::Time kT0 = absl::FromUnixSeconds(1'700'000'000);
 
 std::string AddWorker(SchedulerState* state, const std::string& name, int nthreads,
-                      int64_t memory_limit) {
+                      int64_t memory_limit, double gpus = 0) {
   proto::RegisterWorker reg;
+  if (gpus > 0) (*reg.mutable_info()->mutable_resources())["GPU"] = gpus;
   reg.mutable_info()->set_name(name);
   reg.mutable_info()->set_address(name + ":1234");
   reg.mutable_info()->set_nthreads(nthreads);
@@ -50,7 +51,7 @@ struct Workload {
 
   Workload() {
     alpha = AddWorker(&state, "alpha", 2, 1 << 30);
-    beta = AddWorker(&state, "beta", 1, 0);
+    beta = AddWorker(&state, "beta", 1, 0, /*gpus=*/2);
     proto::Heartbeat hb;
     hb.set_memory_bytes(1000);
     hb.set_spilled_bytes(200);
@@ -154,6 +155,8 @@ TEST_CASE("/api/progress and /api/workers render the snapshot as JSON") {
                          "\"alpha:1234\",\"nthreads\":2,\"memory_bytes\":1000,"
                          "\"memory_limit\":1073741824,\"spilled_bytes\":200,"));
   CHECK(absl::StrContains(workers, "{\"id\":\"w2\",\"name\":\"beta\""));
+  CHECK(absl::StrContains(workers, "\"resources\":{},\"resources_used\":{}},"));
+  CHECK(absl::StrContains(workers, "\"resources\":{\"GPU\":2},\"resources_used\":{}}"));
   CHECK(absl::EndsWith(workers, "}]}"));
 }
 

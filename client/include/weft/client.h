@@ -63,6 +63,37 @@ struct ClientOptions {
   std::string bin_dir;
 };
 
+// Where and how submitted tasks run, as the keywords of dask's submit/map/persist:
+//
+//   weft::SubmitOptions gpu;
+//   gpu.resources = {{"GPU", 1}};                 // workers started with --resources GPU=1
+//   auto f = client->submit("train", {data}, gpu);
+//
+// A task with restrictions runs only on a worker that satisfies them. While none of the
+// connected workers does, it waits in the scheduler's `no-worker` state (ClusterInfo::
+// tasks_by_state) and starts as soon as one joins; while they do but their resources are
+// held by other tasks, it waits in `queued`. Options are not part of a task's key: the
+// same function and arguments submitted again with other options return the existing
+// task, with its first options.
+struct SubmitOptions {
+  // Abstract resources one run of the task holds while it runs, e.g. {{"GPU", 1}}:
+  // matched against each worker's `weft-worker --resources "GPU=2 MEM=10e9"`. A worker
+  // with GPU=2 runs at most two GPU=1 tasks at a time. Amounts must be > 0.
+  std::map<std::string, double> resources;
+  // The workers that may run it: names (`weft-worker --name`), addresses (host:port) or
+  // hosts. Empty: any worker.
+  std::vector<std::string> workers;
+  // With `workers`: they are only a preference, and any worker (with the resources) runs
+  // the task while none of them is connected. Resources are required either way.
+  bool allow_other_workers = false;
+  // A run that fails (the function errs or throws) is retried up to this many times before
+  // the task is reported erred, with the last run's error. Lost workers are counted apart.
+  int retries = 0;
+  // Higher runs first among tasks that are ready (as dask's priority; default 0), before
+  // submission order and the graph's own depth-first order. Clamped to ±2^20.
+  int64_t priority = 0;
+};
+
 // One task of a hand-built graph: `function(args...)`, where Arg::Key("x") refers to the
 // result of key "x" (another task of the graph, or a key already on the cluster).
 struct GraphTask {
@@ -88,6 +119,8 @@ struct WorkerInfo {
   bool paused = false;
   int processing = 0;
   int64_t keys_in_memory = 0;
+  std::map<std::string, double> resources;       // what it was started with (--resources)
+  std::map<std::string, double> resources_used;  // held by the tasks running there
 };
 
 // The scheduler's tasks of one key prefix ("read_text", "inc", ...), all clients' together.
@@ -123,14 +156,22 @@ class Client {
   template <typename T = Value>
   Future<T> submit(const std::string& function, std::vector<Arg> args = {},
                    std::string key = "") {
-    return Future<T>(SubmitTask(function, std::move(args), std::move(key)));
+    return Future<T>(SubmitTask(function, std::move(args), SubmitOptions(), std::move(key)));
+  }
+  // The same with restrictions, retries or a priority (see SubmitOptions).
+  template <typename T = Value>
+  Future<T> submit(const std::string& function, std::vector<Arg> args, const SubmitOptions& options,
+                   std::string key = "") {
+    return Future<T>(SubmitTask(function, std::move(args), options, std::move(key)));
   }
 
-  // One task per item: function(item). All tasks go to the scheduler in one message.
+  // One task per item: function(item), each with `options`. All tasks go to the
+  // scheduler in one message.
   template <typename T = Value>
-  std::vector<Future<T>> map(const std::string& function, const std::vector<Arg>& items) {
+  std::vector<Future<T>> map(const std::string& function, const std::vector<Arg>& items,
+                             const SubmitOptions& options = SubmitOptions()) {
     std::vector<Future<T>> out;
-    for (auto& handle : MapTasks(function, items)) out.emplace_back(std::move(handle));
+    for (auto& handle : MapTasks(function, items, options)) out.emplace_back(std::move(handle));
     return out;
   }
 
@@ -155,10 +196,13 @@ class Client {
 
   // Sends every task of `graph` in one message and returns at once with futures for
   // `keys` (dask's client.compute / persist on a graph). Tasks no future needs are freed
-  // on the workers as soon as their dependents have run.
-  std::vector<Future<Value>> persist(const Graph& graph, const std::vector<std::string>& keys);
+  // on the workers as soon as their dependents have run. `options` apply to every task
+  // of the graph.
+  std::vector<Future<Value>> persist(const Graph& graph, const std::vector<std::string>& keys,
+                                     const SubmitOptions& options = SubmitOptions());
   // persist, then gather: the values of `keys` (dask's client.get).
-  absl::StatusOr<std::vector<Value>> get(const Graph& graph, const std::vector<std::string>& keys);
+  absl::StatusOr<std::vector<Value>> get(const Graph& graph, const std::vector<std::string>& keys,
+                                         const SubmitOptions& options = SubmitOptions());
 
   // Blocks until every future is done (finished, erred or cancelled) or `timeout` passes.
   template <typename T>
@@ -202,9 +246,11 @@ class Client {
   explicit Client(std::unique_ptr<Impl> impl);
 
   std::shared_ptr<internal::KeyHandle> SubmitTask(const std::string& function,
-                                                  std::vector<Arg> args, std::string key);
+                                                  std::vector<Arg> args,
+                                                  const SubmitOptions& options, std::string key);
   std::vector<std::shared_ptr<internal::KeyHandle>> MapTasks(const std::string& function,
-                                                             const std::vector<Arg>& items);
+                                                             const std::vector<Arg>& items,
+                                                             const SubmitOptions& options);
   absl::StatusOr<std::vector<Value>> GatherKeys(const std::vector<std::string>& keys);
   void CancelKeys(const std::vector<std::string>& keys);
   std::map<std::string, std::vector<std::string>> WhoHas(const std::vector<std::string>& keys);
