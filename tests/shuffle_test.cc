@@ -101,6 +101,11 @@ TEST_CASE("the book's word count, reduce_by_key and count_by_key") {
   auto counts = words.to_pairs("_", "1").reduce_by_key("sum").compute();
   REQUIRE(counts.ok());
   CHECK(PairLines(*counts) == answers["wordcount"]);
+  // A registered binary function as the reduction (here the built-in add; a plugin's
+  // works the same), map-side and between partials.
+  auto by_function = words.to_pairs("_", "1").reduce_by_key("add").compute();
+  REQUIRE(by_function.ok());
+  CHECK(PairLines(*by_function) == answers["wordcount"]);
   auto by_count = words.to_pairs("_", "null").count_by_key(3).compute();
   REQUIRE(by_count.ok());
   CHECK(PairLines(*by_count) == answers["wordcount"]);
