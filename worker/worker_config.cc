@@ -31,37 +31,30 @@ absl::StatusOr<int64_t> ParseMemoryLimit(const std::string& text) {
   }
   std::string number(absl::StripAsciiWhitespace(s.substr(0, unit_start)));
   std::string unit = s.substr(unit_start);
-  static const std::map<std::string, double> kUnits = {
-      {"", 1},         {"b", 1},         {"k", 1e3},       {"kb", 1e3},      {"m", 1e6},
-      {"mb", 1e6},     {"g", 1e9},       {"gb", 1e9},      {"t", 1e12},      {"tb", 1e12},
-      {"kib", 1024.0}, {"mib", 1048576.0}, {"gib", 1073741824.0}, {"tib", 1099511627776.0}};
+  static const std::map<std::string, double> kUnits = {{"", 1},
+                                                       {"b", 1},
+                                                       {"k", 1e3},
+                                                       {"kb", 1e3},
+                                                       {"m", 1e6},
+                                                       {"mb", 1e6},
+                                                       {"g", 1e9},
+                                                       {"gb", 1e9},
+                                                       {"t", 1e12},
+                                                       {"tb", 1e12},
+                                                       {"kib", 1024.0},
+                                                       {"mib", 1048576.0},
+                                                       {"gib", 1073741824.0},
+                                                       {"tib", 1099511627776.0}};
   double value;
   auto it = kUnits.find(unit);
   if (it == kUnits.end() || !absl::SimpleAtod(number, &value) || !std::isfinite(value) ||
       value < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid memory limit '", text, "': use bytes (\"4GiB\", \"2GB\", \"10e9\"), \"auto\" or 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid memory limit '", text,
+                     "': use bytes (\"4GiB\", \"2GB\", \"10e9\"), \"auto\" or 0"));
   }
   if (unit.empty() && value > 0 && value <= 1) return static_cast<int64_t>(value * TotalMemory());
   return static_cast<int64_t>(value * it->second);
-}
-
-absl::StatusOr<std::map<std::string, double>> ParseResources(const std::string& text) {
-  std::map<std::string, double> resources;
-  for (absl::string_view entry : absl::StrSplit(text, absl::ByAnyChar(" ,\t"), absl::SkipEmpty())) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
-    double amount;
-    if (kv.first.empty() || !absl::SimpleAtod(kv.second, &amount)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid resource '", entry, "': use NAME=AMOUNT, e.g. \"GPU=2 MEM=10e9\""));
-    }
-    if (!std::isfinite(amount) || amount <= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid resource '", entry, "': the amount must be a number > 0"));
-    }
-    resources[kv.first] = amount;
-  }
-  return resources;
 }
 
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address) {

@@ -10,16 +10,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/resources.h"  // ParseResources, for --resources
 
 namespace weft {
 
 // "4GiB", "2GB", "512MiB", "10e9", "1000000", "0" (no limit), "auto" (the machine's total
 // RAM), or a fraction of it ("0.5"). Decimal units are powers of 1000, "i" units of 1024.
 absl::StatusOr<int64_t> ParseMemoryLimit(const std::string& text);
-
-// "GPU=2 MEM=10e9" (spaces or commas between entries); amounts must be > 0. The scheduler
-// runs tasks submitted with resources (weft::SubmitOptions) only where they fit.
-absl::StatusOr<std::map<std::string, double>> ParseResources(const std::string& text);
 
 // Splits "host:port" (also "[v6]:port"); kInvalidArgument if there is no port.
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address);

@@ -1,20 +1,25 @@
 // `weft`: the command line for people who write no C++.
 //
 //   weft info SCHEDULER_ADDRESS              <Client: scheduler=... workers=2 threads=4>
-//   weft submit [--scheduler ADDR] FUNCTION [ARG...]
+//   weft submit [--scheduler ADDR] [TASK FLAGS] FUNCTION [ARG...]
 //                                            run one task, print its result
-//   weft map [--scheduler ADDR] FUNCTION ARG...
+//   weft map [--scheduler ADDR] [TASK FLAGS] FUNCTION ARG...
 //                                            one task per ARG, print the results
+//   weft get [--scheduler ADDR] [TASK FLAGS] GRAPH.json KEY...
+//                                            compute keys of dask's dict graph as JSON
 //   weft bag PATTERN|--sequence JSON [--filter EXPR] [--pairs KEY_EXPR] ... [--count|...]
 //                                            a Bag pipeline over JSON-lines files, its
 //                                            operations in the order given
 //   weft gharchive PATTERN                   the GitHub Archive session of DESIGN.md
 //   weft shell [SCHEDULER_ADDRESS]           an interactive session: name, persist, query bags
 //
-// Without --scheduler, submit and map start a local cluster (as weft::Client() does).
+// Without --scheduler, submit, map and get start a local cluster (as weft::Client() does).
+// TASK FLAGS are weft::SubmitOptions: --resources GPU=1, --workers NAME,
+// --allow-other-workers, --retries N, --priority N (run_flags.h).
 // Every subcommand takes --tls-ca-file, --tls-cert, --tls-key and --auth-token (or the
 // WEFT_TLS_CA_FILE, WEFT_TLS_CERT, WEFT_TLS_KEY, WEFT_AUTH_TOKEN variables).
 // Arguments are literals: integers, decimals, true/false/null, anything else a string.
+// Usage errors (bad flags or values) exit with 2, failed tasks with 1.
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -23,7 +28,9 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "client/cli/bag_command.h"
+#include "client/cli/get_command.h"
 #include "client/cli/gharchive.h"
+#include "client/cli/run_flags.h"
 #include "client/cli/shell.h"
 #include "common/security.h"
 #include "common/security_flags.h"
@@ -57,57 +64,47 @@ void ExportSecurity(const weft::SecurityOptions& security) {
   set("WEFT_AUTH_TOKEN", security.token);
 }
 
-int Fail(const absl::Status& status) {
-  std::cerr << "weft: " << status.message() << "\n";
-  return 1;
-}
+using weft::cli::ReportFailure;
+using weft::cli::ReportUsageError;
 
 struct RunFlags {
-  std::string scheduler;
+  weft::cli::ClusterFlags cluster;
+  weft::cli::TaskFlags task;
   std::string function;
   std::vector<std::string> args;
-  std::vector<std::string> preload;
-  int n_workers = 2;
 };
 
 void AddRunFlags(CLI::App* cmd, RunFlags* flags) {
-  cmd->add_option("--scheduler", flags->scheduler,
-                  "scheduler address host:port (default: start a local cluster)");
-  cmd->add_option("--preload", flags->preload, "plugin .so for the local cluster's workers");
-  cmd->add_option("--n-workers", flags->n_workers, "workers of the local cluster")
-      ->capture_default_str();
+  weft::cli::AddClusterFlags(cmd, &flags->cluster);
+  weft::cli::AddTaskFlags(cmd, &flags->task);
   cmd->add_option("function", flags->function, "registered function name")->required();
   cmd->add_option("args", flags->args, "literal arguments");
 }
 
-absl::StatusOr<std::unique_ptr<weft::Client>> ConnectFor(const RunFlags& flags) {
-  weft::ClientOptions options;
-  options.address = flags.scheduler;
-  options.preload = flags.preload;
-  options.n_workers = flags.n_workers;
-  return weft::Client::Connect(options);
-}
-
 int RunSubmit(const RunFlags& flags) {
-  auto client = ConnectFor(flags);
-  if (!client.ok()) return Fail(client.status());
+  auto options = weft::cli::ToSubmitOptions(flags.task);
+  if (!options.ok()) return ReportUsageError("submit", options.status());
+  auto client = weft::cli::ConnectFor(flags.cluster);
+  if (!client.ok()) return ReportFailure(client.status());
   std::vector<weft::Arg> args;
   for (const auto& a : flags.args) args.emplace_back(ParseLiteral(a));
-  auto future = (*client)->submit(flags.function, std::move(args));
+  auto future = (*client)->submit(flags.function, std::move(args), *options);
   auto result = future.get();
-  if (!result.ok()) return Fail(result.status());
+  if (!result.ok()) return ReportFailure(result.status());
   std::cout << result->DebugString(1 << 20) << "\n";
   return 0;
 }
 
 int RunMap(const RunFlags& flags) {
-  auto client = ConnectFor(flags);
-  if (!client.ok()) return Fail(client.status());
+  auto options = weft::cli::ToSubmitOptions(flags.task);
+  if (!options.ok()) return ReportUsageError("map", options.status());
+  auto client = weft::cli::ConnectFor(flags.cluster);
+  if (!client.ok()) return ReportFailure(client.status());
   std::vector<weft::Arg> items;
   for (const auto& a : flags.args) items.emplace_back(ParseLiteral(a));
-  auto futures = (*client)->map(flags.function, items);
+  auto futures = (*client)->map(flags.function, items, *options);
   auto results = (*client)->gather(futures);
-  if (!results.ok()) return Fail(results.status());
+  if (!results.ok()) return ReportFailure(results.status());
   for (const auto& r : *results) std::cout << r.DebugString(1 << 20) << "\n";
   return 0;
 }
@@ -128,6 +125,9 @@ int main(int argc, char** argv) {
   AddRunFlags(submit, &submit_flags);
   CLI::App* map = app.add_subcommand("map", "run FUNCTION on each ARG, print the results");
   AddRunFlags(map, &map_flags);
+
+  weft::cli::GetFlags get_flags;
+  CLI::App* get = weft::cli::AddGetCommand(app, &get_flags);
 
   weft::cli::BagFlags bag_flags;
   CLI::App* bag = weft::cli::AddBagCommand(app, &bag_flags);
@@ -162,7 +162,13 @@ int main(int argc, char** argv) {
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     weft::AddSecurityFlags(*sub, security);
   }
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version end here with 0; every usage error exits with 2 (as
+    // argparse and click do), not CLI11's own code per error kind.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   ExportSecurity(security);
   if (*shell) return weft::cli::RunShell(shell_flags);
   if (*bag) return weft::cli::RunBag(bag_flags);
@@ -173,13 +179,14 @@ int main(int argc, char** argv) {
     options.address = info_address;
     options.connect_timeout = absl::Seconds(5);
     auto client = weft::Client::Connect(options);
-    if (!client.ok()) return Fail(client.status());
+    if (!client.ok()) return ReportFailure(client.status());
     auto cluster = (*client)->info();
-    if (!cluster.ok()) return Fail(cluster.status());
+    if (!cluster.ok()) return ReportFailure(cluster.status());
     std::cout << cluster->ToString() << "\n";
     return 0;
   }
   if (*submit) return RunSubmit(submit_flags);
   if (*map) return RunMap(map_flags);
+  if (*get) return weft::cli::RunGet(get_flags);
   return 0;
 }
