@@ -77,6 +77,74 @@ absl::StatusOr<ValueList> KeysOf(const Value& part, const std::string& key_expre
   return keys;
 }
 
+// The path of a key expression that is only a path ("actor.login", "_.actor.login", "_"
+// for the item itself), which a column can answer; false for anything else.
+bool PlainPath(std::string_view text, std::string* path) {
+  if (text == "_") {
+    path->clear();
+    return true;
+  }
+  if (text.substr(0, 2) == "_.") text.remove_prefix(2);
+  static const absl::flat_hash_set<absl::string_view> kKeywords = {"true", "false", "null",
+                                                                   "and",  "or",    "not"};
+  if (text.empty() || kKeywords.contains(absl::string_view(text.data(), text.size())) ||
+      absl::ascii_isdigit(text[0]))
+    return false;
+  bool start = true;
+  for (char c : text) {
+    if (c == '.') {
+      if (start) return false;
+      start = true;
+    } else if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_') {
+      start = false;
+    } else {
+      return false;
+    }
+  }
+  if (start) return false;
+  path->assign(text.data(), text.size());
+  return true;
+}
+
+// The keys of a partition, dictionary-encoded: item i's key is dictionary[codes[i]]. A plain
+// path reads the (cached) column, so each distinct key is parsed, hashed and compared once;
+// other expressions are evaluated and deduplicated.
+struct EncodedKeys {
+  std::shared_ptr<const Column> column;  // set for a plain path: codes and dictionary are its
+  std::vector<uint32_t> own_codes;
+  ValueList own_dictionary;
+  const std::vector<uint32_t>& codes() const { return column ? column->codes : own_codes; }
+  const ValueList& dictionary() const { return column ? column->dictionary : own_dictionary; }
+};
+
+absl::StatusOr<EncodedKeys> EncodeKeys(const Value& part, const std::string& key_expression,
+                                       const char* function) {
+  WEFT_RETURN_IF_ERROR(ExpectPartition(part, function));
+  EncodedKeys keys;
+  std::string path;
+  if (PlainPath(key_expression, &path)) {
+    WEFT_ASSIGN_OR_RETURN(keys.column, ColumnOf(part, Path::Parse(path)));
+    return keys;
+  }
+  WEFT_ASSIGN_OR_RETURN(ValueList values, KeysOf(part, key_expression, function));
+  ValueMap index;
+  keys.own_codes.reserve(values.size());
+  for (Value& key : values) {
+    auto [it, fresh] = index.try_emplace(key, keys.own_dictionary.size());
+    if (fresh) keys.own_dictionary.push_back(std::move(key));
+    keys.own_codes.push_back(static_cast<uint32_t>(it->second));
+  }
+  return keys;
+}
+
+// bucket_of[i] = per_key[codes[i]].
+std::vector<uint32_t> BucketsByCode(const EncodedKeys& keys, const std::vector<uint32_t>& per_key) {
+  const std::vector<uint32_t>& codes = keys.codes();
+  std::vector<uint32_t> bucket_of(codes.size());
+  for (size_t i = 0; i < codes.size(); ++i) bucket_of[i] = per_key[codes[i]];
+  return bucket_of;
+}
+
 // Cuts `part` into buckets: item i goes to bucket_of[i]. JsonLines stay JsonLines.
 Value Bucketize(const Value& part, const std::vector<uint32_t>& bucket_of, size_t nout) {
   ValueList buckets;
@@ -283,11 +351,13 @@ absl::StatusOr<Value> HashSplit(const Value& part, const std::string& key_expres
                                 int64_t nout) {
   constexpr const char* kName = "bag.hash_split";
   WEFT_RETURN_IF_ERROR(CheckNout(nout, kName));
-  WEFT_ASSIGN_OR_RETURN(ValueList keys, KeysOf(part, key_expression, kName));
-  std::vector<uint32_t> bucket_of(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    bucket_of[i] = static_cast<uint32_t>(StableKeyHash(keys[i]) % static_cast<uint64_t>(nout));
+  WEFT_ASSIGN_OR_RETURN(EncodedKeys keys, EncodeKeys(part, key_expression, kName));
+  std::vector<uint32_t> per_key(keys.dictionary().size());
+  for (size_t c = 0; c < per_key.size(); ++c) {
+    per_key[c] =
+        static_cast<uint32_t>(StableKeyHash(keys.dictionary()[c]) % static_cast<uint64_t>(nout));
   }
+  const std::vector<uint32_t> bucket_of = BucketsByCode(keys, per_key);
   return Bucketize(part, bucket_of, static_cast<size_t>(nout));
 }
 
@@ -317,37 +387,6 @@ absl::StatusOr<Value> CombineSplit(const TaskContext& context, const Value& part
   return Value(std::move(out));
 }
 
-namespace {
-
-// The path of a key expression that is only a path ("actor.login", "_.actor.login", "_"
-// for the item itself), which a column can answer; false for anything else.
-bool PlainPath(std::string_view text, std::string* path) {
-  if (text == "_") {
-    path->clear();
-    return true;
-  }
-  if (text.substr(0, 2) == "_.") text.remove_prefix(2);
-  static const absl::flat_hash_set<absl::string_view> kKeywords = {"true", "false", "null",
-                                                                  "and",  "or",    "not"};
-  if (text.empty() || kKeywords.contains(absl::string_view(text.data(), text.size())) || absl::ascii_isdigit(text[0])) return false;
-  bool start = true;
-  for (char c : text) {
-    if (c == '.') {
-      if (start) return false;
-      start = true;
-    } else if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_') {
-      start = false;
-    } else {
-      return false;
-    }
-  }
-  if (start) return false;
-  path->assign(text.data(), text.size());
-  return true;
-}
-
-}  // namespace
-
 absl::StatusOr<Value> PairsCombineSplit(const TaskContext& context, const Value& part,
                                         const std::string& key_expression,
                                         const std::string& value_expression,
@@ -362,25 +401,9 @@ absl::StatusOr<Value> PairsCombineSplit(const TaskContext& context, const Value&
     return absl::Status(values.status().code(),
                         absl::StrCat(kName, "(): value ", values.status().message()));
   }
-  // Keys by code: a plain path reads the (cached) dictionary-encoded column, so each
-  // distinct key is hashed and compared once, not once per item.
-  std::vector<uint32_t> codes;
-  ValueList dictionary;
-  std::string path;
-  if (PlainPath(key_expression, &path)) {
-    WEFT_ASSIGN_OR_RETURN(std::shared_ptr<const Column> column, ColumnOf(part, Path::Parse(path)));
-    codes = column->codes;
-    dictionary = column->dictionary;
-  } else {
-    WEFT_ASSIGN_OR_RETURN(ValueList keys, KeysOf(part, key_expression, kName));
-    ValueMap index;
-    codes.reserve(keys.size());
-    for (Value& key : keys) {
-      auto [it, fresh] = index.try_emplace(key, dictionary.size());
-      if (fresh) dictionary.push_back(std::move(key));
-      codes.push_back(static_cast<uint32_t>(it->second));
-    }
-  }
+  WEFT_ASSIGN_OR_RETURN(EncodedKeys keys, EncodeKeys(part, key_expression, kName));
+  const std::vector<uint32_t>& codes = keys.codes();
+  ValueList dictionary = keys.dictionary();
   std::vector<Value> accs(dictionary.size());
   std::vector<uint8_t> seen(dictionary.size(), 0);
   for (size_t i = 0; i < codes.size(); ++i) {
@@ -401,12 +424,26 @@ absl::StatusOr<Value> PairsCombineSplit(const TaskContext& context, const Value&
 }
 
 absl::StatusOr<Value> SampleKeys(const Value& part, const std::string& key_expression, int64_t k) {
-  WEFT_ASSIGN_OR_RETURN(ValueList keys, KeysOf(part, key_expression, "bag.sample_keys"));
-  std::sort(keys.begin(), keys.end(), ValueLess());
+  WEFT_ASSIGN_OR_RETURN(EncodedKeys keys, EncodeKeys(part, key_expression, "bag.sample_keys"));
+  // The distinct keys in order, each with how many items have it: the item at rank r is
+  // found by walking the counts, without sorting the items.
+  const ValueList& dictionary = keys.dictionary();
+  std::vector<size_t> count(dictionary.size(), 0);
+  for (uint32_t code : keys.codes()) ++count[code];
+  std::vector<uint32_t> order(dictionary.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return CompareValues(dictionary[a], dictionary[b]) < 0;
+  });
   ValueList sample;
-  const size_t n = keys.size();
+  const size_t n = keys.codes().size();
   const size_t take = std::min<size_t>(n, static_cast<size_t>(std::max<int64_t>(k, 0)));
-  for (size_t i = 0; i < take; ++i) sample.push_back(keys[(2 * i + 1) * n / (2 * take)]);
+  size_t next = 0, seen = 0;
+  for (size_t i = 0; i < take; ++i) {
+    const size_t rank = (2 * i + 1) * n / (2 * take);
+    while (seen + count[order[next]] <= rank) seen += count[order[next++]];
+    sample.push_back(dictionary[order[next]]);
+  }
   return Value(std::move(sample));
 }
 
@@ -435,13 +472,15 @@ absl::StatusOr<Value> RangeSplit(const Value& part, const std::string& key_expre
   }
   const ValueList& bounds = boundaries.as_list();
   const size_t nout = bounds.size() + 1;
-  WEFT_ASSIGN_OR_RETURN(ValueList keys, KeysOf(part, key_expression, kName));
-  std::vector<uint32_t> bucket_of(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) {
+  WEFT_ASSIGN_OR_RETURN(EncodedKeys keys, EncodeKeys(part, key_expression, kName));
+  std::vector<uint32_t> per_key(keys.dictionary().size());
+  for (size_t c = 0; c < per_key.size(); ++c) {
     const size_t b =
-        std::lower_bound(bounds.begin(), bounds.end(), keys[i], ValueLess()) - bounds.begin();
-    bucket_of[i] = static_cast<uint32_t>(ascending ? b : nout - 1 - b);
+        std::lower_bound(bounds.begin(), bounds.end(), keys.dictionary()[c], ValueLess()) -
+        bounds.begin();
+    per_key[c] = static_cast<uint32_t>(ascending ? b : nout - 1 - b);
   }
+  const std::vector<uint32_t> bucket_of = BucketsByCode(keys, per_key);
   return Bucketize(part, bucket_of, nout);
 }
 
