@@ -17,7 +17,7 @@
 # Environment: MEMORY_LIMIT   the sort's workers, both sides (default 1GiB)
 #              ACTORS_MEMORY_LIMIT  for (b) (default 8GiB, as bench/dask_gharchive.py)
 #              CAP            seconds for one run of either side (default 900)
-#              BUDGET         seconds for the whole script (default 2700); a run that
+#              BUDGET         seconds for the whole script (default 2550); a run that
 #                             would start past it is reported as not run
 #              KEEP_DATA=1    keep the generated inputs (/tmp/weft-sort-<size>) for later
 # Every size runs on weft first, then on dask; a side that fails or times out at one size
@@ -30,7 +30,7 @@ sizes=("$@")
 memory_limit="${MEMORY_LIMIT:-1GiB}"
 actors_memory_limit="${ACTORS_MEMORY_LIMIT:-8GiB}"
 cap="${CAP:-900}"
-budget="${BUDGET:-2700}"
+budget="${BUDGET:-2550}"
 gharchive=(/work/shared/data/gharchive/2016/*.json.gz)
 [ -e "${gharchive[0]}" ] || gharchive=(../shared/data/gharchive/2016/*.json.gz)
 [ -e "${gharchive[0]}" ] || { echo "no GitHub Archive hours in ../shared/data/gharchive/2016"; exit 1; }

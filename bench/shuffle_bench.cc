@@ -18,7 +18,7 @@
 // after it `<step>_peak_rss <pid> <VmHWM bytes> <max polled VmRSS bytes>` (the kernel's
 // peak, and the largest of 10 samples a second, in case a worker dies) and
 // `<step>_cpu_seconds <pid> <user + system>` are printed. A progress line per 2 s (task
-// prefixes by state, the workers' store and spill) goes to stderr during the sort.
+// prefixes by state, the workers' store, spill and RSS) goes to stderr during the sort.
 #include <unistd.h>
 
 #include <algorithm>
@@ -159,7 +159,7 @@ uint64_t Fnv1a64(const std::string& s) {
 // the constructor and joined by the destructor; the Client (thread-safe) outlives it.
 class ProgressLog {
  public:
-  explicit ProgressLog(weft::Client& client) : client_(client) {
+  ProgressLog(weft::Client& client, const std::vector<int>& pids) : client_(client), pids_(pids) {
     thread_ = std::thread([this] {
       const auto start = std::chrono::steady_clock::now();
       while (!stop_.WaitForNotificationWithTimeout(absl::Seconds(2))) {
@@ -180,6 +180,9 @@ class ProgressLog {
           absl::StrAppendFormat(&line, " %s:mem=%dM,spilled=%dM%s", w.name, w.memory_bytes >> 20,
                                 w.spilled_bytes >> 20, w.paused ? ",paused" : "");
         }
+        for (int pid : pids_) {
+          absl::StrAppendFormat(&line, " rss[%d]=%dM", pid, ProcStatusBytes(pid, "VmRSS") >> 20);
+        }
         std::fprintf(stderr, "%s\n", line.c_str());
       }
     });
@@ -191,6 +194,7 @@ class ProgressLog {
 
  private:
   weft::Client& client_;
+  const std::vector<int> pids_;
   absl::Notification stop_;
   std::thread thread_;
 };
@@ -200,7 +204,7 @@ int RunSort(weft::Client& client, const std::vector<int>& pids, const std::strin
   weft::Bag records = Check(weft::Bag::read_text(client, input), "read_text").parse_json();
   std::fprintf(stderr, "sort: %d input partitions -> %d\n", records.npartitions(), nout);
   WorkerWatch watch(pids);
-  ProgressLog progress(client);
+  ProgressLog progress(client, pids);
   auto start = std::chrono::steady_clock::now();
   int64_t written = Check(records.sort_by("k", /*ascending=*/true, nout).to_textfiles(output),
                           "sort_by + to_textfiles");
