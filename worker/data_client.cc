@@ -1,23 +1,28 @@
 #include "worker/data_client.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/codec.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
-#include "grpcpp/support/channel_arguments.h"
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/sync_stream.h"
 #include "proto/weft.grpc.pb.h"
+#include "worker/same_host.h"
 
 namespace weft {
 namespace {
@@ -31,15 +36,48 @@ constexpr uint32_t kDataTag = (2 << 3) | 2;
 constexpr uint32_t kLastTag = (3 << 3) | 0;
 constexpr uint32_t kTotalBytesTag = (4 << 3) | 0;
 constexpr uint32_t kErrorTag = (5 << 3) | 2;
+constexpr uint32_t kMemoryTag = (6 << 3) | 2;
 
 absl::Status FromGrpc(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
+// Values at least this large are received into a mapping of their own.
+constexpr size_t kOwnMappingFrom = size_t{1} << 20;
+constexpr size_t kPageBytes = 4096;
+constexpr size_t kHugePageBytes = size_t{2} << 20;
+
+// `size` bytes of uninitialised memory for a received value. A large one is mapped on its
+// own, starting at a 2 MiB boundary, with transparent huge pages asked for: page faults
+// are most of the cost of filling fresh memory (one per 4 KiB otherwise, and very slow in
+// some VMs). Only whole 2 MiB blocks inside the mapping become huge pages, so the tail
+// wastes nothing. (malloc would map a large value on its own too, with 4 KiB pages.)
+std::shared_ptr<char> AllocateValueBytes(size_t size) {
+  if (size >= kOwnMappingFrom) {
+    const size_t length = (size + kPageBytes - 1) / kPageBytes * kPageBytes;
+    void* mapped = mmap(nullptr, length + kHugePageBytes, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped != MAP_FAILED) {
+      // Keep `length` bytes from the first 2 MiB boundary; unmap the rest.
+      const auto start = reinterpret_cast<uintptr_t>(mapped);
+      const uintptr_t aligned = (start + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+      if (aligned > start) munmap(mapped, aligned - start);
+      const uintptr_t end = start + length + kHugePageBytes;
+      if (end > aligned + length) {
+        munmap(reinterpret_cast<void*>(aligned + length), end - (aligned + length));
+      }
+      auto* bytes = reinterpret_cast<char*>(aligned);
+      madvise(bytes, length, MADV_HUGEPAGE);  // advice: no harm where THP is off
+      return std::shared_ptr<char>(bytes, [length](char* p) { munmap(p, length); });
+    }
+  }
+  return std::shared_ptr<char>(new char[std::max<size_t>(size, 1)], std::default_delete<char[]>());
+}
+
 // One key being reassembled, straight into one uninitialised buffer of its final size.
 struct Assembly {
   std::string key;
-  std::shared_ptr<char[]> bytes;
+  std::shared_ptr<char> bytes;
   int64_t total_bytes = 0;
   int64_t filled = 0;
   bool open = false;
@@ -51,7 +89,7 @@ struct Assembly {
     key = k;
     total_bytes = total;
     filled = 0;
-    bytes.reset(new char[static_cast<size_t>(std::max<int64_t>(total, 1))]);
+    bytes = AllocateValueBytes(static_cast<size_t>(total));
     open = true;
     return absl::OkStatus();
   }
@@ -80,18 +118,24 @@ absl::Status Finish(Assembly& assembly, KeyValues* out) {
   return absl::OkStatus();
 }
 
-// Reads one DataChunk in wire format from `buffer`. Its data goes straight from gRPC's
-// slices into the assembly (one copy) when the chunk's key and size are known before
-// its data, as weft's DataService writes them; otherwise through a temporary string.
+// Reads the DataChunks of one GetData stream, in wire format. A chunk's data goes
+// straight from gRPC's slices into the assembly (one copy) when the chunk's key and size
+// are known before its data, as weft's DataService writes them; otherwise through a
+// temporary string. A value lent by a same-host holder (`memory`) is copied straight out
+// of the holder's memory; when that copy is refused or the lease is gone, the key is
+// noted in refetch() instead, to be fetched again through the stream.
 class ChunkReader {
  public:
-  absl::Status Read(grpc::ByteBuffer& buffer, Assembly& assembly, KeyValues* out,
-                    std::vector<std::string>* missing) {
+  // `lease`: the request's same_host_lease (0 when it offered none).
+  ChunkReader(uint64_t lease, KeyValues* out, std::vector<std::string>* missing)
+      : lease_(lease), out_(out), missing_(missing) {}
+
+  absl::Status Read(grpc::ByteBuffer& buffer) {
     grpc::ProtoBufferReader stream(&buffer);
     google::protobuf::io::CodedInputStream in(&stream);
-    std::string key, error, pending;
+    std::string key, error, pending, memory;
     int64_t total = 0;
-    bool has_total = false, last = false;
+    bool has_total = false, last = false, has_memory = false;
     while (uint32_t tag = in.ReadTag()) {
       uint32_t length = 0;
       uint64_t number = 0;
@@ -112,15 +156,19 @@ class ChunkReader {
         case kErrorTag:
           ok = in.ReadVarint32(&length) && in.ReadString(&error, static_cast<int>(length));
           break;
+        case kMemoryTag:
+          ok = in.ReadVarint32(&length) && in.ReadString(&memory, static_cast<int>(length));
+          has_memory = true;
+          break;
         case kDataTag: {
           ok = in.ReadVarint32(&length);
           if (!ok) break;
-          if (!assembly.open && has_total && error.empty()) {
-            WEFT_RETURN_IF_ERROR(assembly.Open(key, total));
+          if (!assembly_.open && has_total && error.empty()) {
+            WEFT_RETURN_IF_ERROR(assembly_.Open(key, total));
           }
-          if (assembly.open && assembly.key == key && pending.empty()) {
-            char* at = assembly.Reserve(length);
-            if (at == nullptr) return Overflow(assembly);
+          if (assembly_.open && assembly_.key == key && pending.empty()) {
+            char* at = assembly_.Reserve(length);
+            if (at == nullptr) return Overflow();
             ok = in.ReadRaw(at, static_cast<int>(length));
           } else {
             ok = in.ReadString(&pending, static_cast<int>(length));
@@ -136,30 +184,132 @@ class ChunkReader {
       return absl::DataLossError(absl::StrCat("malformed data chunk of ", key));
     }
     if (!error.empty()) {
-      if (missing != nullptr) missing->push_back(key);
+      ++finished_;
+      if (missing_ != nullptr) missing_->push_back(key);
       return absl::OkStatus();
     }
-    if (!assembly.open) {
-      WEFT_RETURN_IF_ERROR(assembly.Open(key, total));
-    } else if (assembly.key != key) {
+    if (has_memory) return CopyLent(key, total, memory);
+    if (!assembly_.open) {
+      WEFT_RETURN_IF_ERROR(assembly_.Open(key, total));
+    } else if (assembly_.key != key) {
       return absl::DataLossError(
-          absl::StrCat("chunks of ", assembly.key, " and ", key, " are interleaved"));
+          absl::StrCat("chunks of ", assembly_.key, " and ", key, " are interleaved"));
     }
     if (!pending.empty()) {
-      char* at = assembly.Reserve(static_cast<int64_t>(pending.size()));
-      if (at == nullptr) return Overflow(assembly);
+      char* at = assembly_.Reserve(static_cast<int64_t>(pending.size()));
+      if (at == nullptr) return Overflow();
       std::memcpy(at, pending.data(), pending.size());
     }
-    if (last) return Finish(assembly, out);
-    return absl::OkStatus();
+    if (!last) return absl::OkStatus();
+    ++finished_;
+    return Finish(assembly_, out_);
   }
 
+  // Keys whose last chunk (or error) has arrived.
+  size_t finished() const { return finished_; }
+  // True once a holder lent a value: it then waits for this call to be cancelled.
+  bool borrowed() const { return borrowed_; }
+  bool inside_value() const { return assembly_.open; }
+  const std::string& open_key() const { return assembly_.key; }
+  std::vector<std::string>& refetch() { return refetch_; }
+
  private:
-  static absl::Status Overflow(const Assembly& assembly) {
-    return absl::DataLossError(absl::StrCat("value of ", assembly.key, " exceeds its ",
-                                            assembly.total_bytes, " bytes"));
+  absl::Status CopyLent(const std::string& key, int64_t total, const std::string& bytes) {
+    if (assembly_.open) {
+      return absl::DataLossError(
+          absl::StrCat("chunks of ", assembly_.key, " and ", key, " are interleaved"));
+    }
+    proto::HolderMemory memory;
+    if (!memory.ParseFromString(bytes)) {
+      return absl::DataLossError(absl::StrCat("malformed data chunk of ", key));
+    }
+    borrowed_ = true;
+    ++finished_;
+    WEFT_RETURN_IF_ERROR(assembly_.Open(key, total));
+    absl::Status copied =
+        CopyHolderMemory(memory, lease_, assembly_.bytes.get(), static_cast<size_t>(total));
+    if (copied.ok()) {
+      assembly_.filled = total;
+      return Finish(assembly_, out_);
+    }
+    assembly_ = Assembly();
+    if (absl::IsPermissionDenied(copied)) DisableSameHostTransfers(copied.message());
+    if (absl::IsPermissionDenied(copied) || absl::IsAborted(copied)) {
+      refetch_.push_back(key);
+      return absl::OkStatus();
+    }
+    return copied;
   }
+
+  absl::Status Overflow() const {
+    return absl::DataLossError(
+        absl::StrCat("value of ", assembly_.key, " exceeds its ", assembly_.total_bytes, " bytes"));
+  }
+
+  const uint64_t lease_;
+  KeyValues* out_;
+  std::vector<std::string>* missing_;
+  Assembly assembly_;
+  size_t finished_ = 0;
+  bool borrowed_ = false;
+  std::vector<std::string> refetch_;
 };
+
+// One GetData call for `keys`; `same_host` is this process's identity to offer, or empty.
+// Keys lent by the holder but not readable here are appended to `refetch`.
+absl::StatusOr<KeyValues> FetchStream(grpc::Channel& channel, const std::vector<std::string>& keys,
+                                      absl::Time deadline, const std::string& same_host,
+                                      std::vector<std::string>* missing,
+                                      std::vector<std::string>* refetch) {
+  grpc::ClientContext context;
+  if (deadline != absl::InfiniteFuture()) context.set_deadline(absl::ToChronoTime(deadline));
+  proto::GetDataRequest request;
+  for (const std::string& key : keys) request.add_keys(key);
+  if (!same_host.empty()) {
+    request.set_same_host(same_host);
+    request.set_same_host_lease(NewLease());
+  }
+  // Chunks are read as raw ByteBuffers (the DataChunk wire format, parsed by
+  // ChunkReader) so that their data is copied once, into the value's buffer.
+  static const grpc::internal::RpcMethod kGetData("/weft.proto.Worker/GetData",
+                                                  grpc::internal::RpcMethod::SERVER_STREAMING);
+  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(&channel, kGetData, &context,
+                                                                    request));
+  KeyValues out;
+  out.reserve(keys.size());
+  ChunkReader chunks(request.same_host_lease(), &out, missing);
+  grpc::ByteBuffer buffer;
+  absl::Status error;
+  // A holder that lent values waits for the call's end: once every key is in, end it.
+  auto all_in = [&] { return chunks.borrowed() && chunks.finished() == keys.size(); };
+  while (error.ok() && !all_in() && reader->Read(&buffer)) {
+    error = chunks.Read(buffer);
+    buffer.Clear();
+  }
+  if (!error.ok() || all_in()) {
+    context.TryCancel();
+    reader->Finish();  // CANCELLED, by us
+    if (!error.ok()) return error;
+  } else if (grpc::Status status = reader->Finish(); !status.ok()) {
+    return FromGrpc(status);
+  }
+  if (chunks.inside_value()) {
+    return absl::DataLossError(
+        absl::StrCat("the stream ended inside the value of ", chunks.open_key()));
+  }
+  refetch->insert(refetch->end(), chunks.refetch().begin(), chunks.refetch().end());
+  return out;
+}
+
+// `values` sorted as `keys` requested them.
+void SortAsRequested(const std::vector<std::string>& keys, KeyValues& values) {
+  absl::flat_hash_map<std::string, size_t> position;
+  for (size_t i = 0; i < keys.size(); ++i) position.try_emplace(keys[i], i);
+  std::stable_sort(values.begin(), values.end(), [&](const auto& a, const auto& b) {
+    return position[a.first] < position[b.first];
+  });
+}
 
 absl::Mutex security_mu(absl::kConstInit);
 Security* process_security ABSL_GUARDED_BY(security_mu) = nullptr;
@@ -181,8 +331,8 @@ std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address, Chann
   return MakeWeftChannel(address, WeftChannelSecurity(), peer);
 }
 
-std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address,
-                                               const Security& security, ChannelPeer peer) {
+std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address, const Security& security,
+                                               ChannelPeer peer) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
@@ -202,37 +352,16 @@ std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address,
 absl::StatusOr<KeyValues> FetchValues(grpc::Channel& channel, const std::vector<std::string>& keys,
                                       absl::Time deadline, std::vector<std::string>* missing) {
   if (keys.empty()) return KeyValues();
-  grpc::ClientContext context;
-  if (deadline != absl::InfiniteFuture()) context.set_deadline(absl::ToChronoTime(deadline));
-  proto::GetDataRequest request;
-  for (const std::string& key : keys) request.add_keys(key);
-  // Chunks are read as raw ByteBuffers (the DataChunk wire format, parsed by
-  // ChunkReader) so that their data is copied once, into the value's buffer.
-  static const grpc::internal::RpcMethod kGetData("/weft.proto.Worker/GetData",
-                                                  grpc::internal::RpcMethod::SERVER_STREAMING);
-  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
-      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(&channel, kGetData,
-                                                                    &context, request));
-  KeyValues out;
-  out.reserve(keys.size());
-  Assembly assembly;
-  ChunkReader chunks;
-  grpc::ByteBuffer buffer;
-  absl::Status error;
-  while (error.ok() && reader->Read(&buffer)) {
-    error = chunks.Read(buffer, assembly, &out, missing);
-    buffer.Clear();
-  }
-  if (!error.ok()) {
-    context.TryCancel();
-    reader->Finish();
-    return error;
-  }
-  grpc::Status status = reader->Finish();
-  if (!status.ok()) return FromGrpc(status);
-  if (assembly.open) {
-    return absl::DataLossError(absl::StrCat("the stream ended inside the value of ", assembly.key));
-  }
+  std::vector<std::string> refetch;
+  WEFT_ASSIGN_OR_RETURN(
+      KeyValues out, FetchStream(channel, keys, deadline, SameHostIdentity(), missing, &refetch));
+  if (refetch.empty()) return out;
+  // Lent values this process could not read: through the stream this time.
+  std::vector<std::string> none;
+  WEFT_ASSIGN_OR_RETURN(KeyValues again,
+                        FetchStream(channel, refetch, deadline, /*same_host=*/"", missing, &none));
+  for (auto& key_value : again) out.push_back(std::move(key_value));
+  SortAsRequested(keys, out);
   return out;
 }
 

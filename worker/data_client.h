@@ -2,11 +2,14 @@
 // transfer, and the client's gather).
 //
 // The chunks of each key are reassembled into one buffer (allocated from the first
-// chunk's total_bytes): chunks are read as raw gRPC ByteBuffers and their data copied
-// once, from gRPC's slices into that buffer, which is then decoded without copying large
-// buffers: the returned Values slice it. Values come back in the order the worker sent them (the requested
-// order). A key the worker does not hold is not an error of the call: it is left out of
-// the result and, when `missing` is given, appended to it.
+// chunk's total_bytes; a large one is mapped on its own, with transparent huge pages):
+// chunks are read as raw gRPC ByteBuffers and their data copied once, from gRPC's slices
+// into that buffer, which is then decoded without copying large buffers: the returned
+// Values slice it. From a holder on the same host, large values skip the stream: they are
+// copied once, straight out of the holder's memory, into that buffer (worker/same_host.h);
+// keys whose copy is refused are fetched again through the stream. Values come back in
+// the requested order. A key the worker does not hold is not an error of the call: it is
+// left out of the result and, when `missing` is given, appended to it.
 //
 // Errors: the RPC's status mapped to absl (kUnavailable when the worker is unreachable,
 // kDeadlineExceeded past `deadline`), kDataLoss for chunks that do not add up or bytes
@@ -50,8 +53,7 @@ enum class ChannelPeer { kWorker, kScheduler };
 std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address,
                                                ChannelPeer peer = ChannelPeer::kWorker);
 // The same with explicit credentials.
-std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address,
-                                               const Security& security,
+std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address, const Security& security,
                                                ChannelPeer peer = ChannelPeer::kWorker);
 
 // The credentials (TLS and/or token) of every channel MakeWeftChannel(address) makes from

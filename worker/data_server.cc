@@ -1,16 +1,21 @@
 #include "worker/data_server.h"
 
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/codec.h"
 #include "common/key.h"
 #include "common/logging.h"
 #include "grpcpp/support/method_handler.h"
 #include "grpcpp/support/slice.h"
+#include "worker/same_host.h"
 
 namespace weft {
 namespace {
@@ -84,13 +89,38 @@ grpc::ByteBuffer Chunk(const std::string& key, int64_t total_bytes, bool first, 
   return grpc::ByteBuffer(slices.data(), slices.size());
 }
 
+grpc::ByteBuffer Serialized(const proto::DataChunk& chunk) {
+  grpc::Slice slice(chunk.SerializeAsString());
+  return grpc::ByteBuffer(&slice, 1);
+}
+
 grpc::ByteBuffer ErrorChunk(const std::string& key, const std::string& error) {
   proto::DataChunk chunk;
   chunk.set_key(key);
   chunk.set_last(true);
   chunk.set_error(error);
-  grpc::Slice slice(chunk.SerializeAsString());
-  return grpc::ByteBuffer(&slice, 1);
+  return Serialized(chunk);
+}
+
+// The one chunk of a key lent to a same-host requester (worker/same_host.h).
+grpc::ByteBuffer MemoryChunk(const std::string& key, int64_t total_bytes,
+                             proto::HolderMemory memory) {
+  proto::DataChunk chunk;
+  chunk.set_key(key);
+  chunk.set_total_bytes(total_bytes);
+  chunk.set_last(true);
+  *chunk.mutable_memory() = std::move(memory);
+  return Serialized(chunk);
+}
+
+// Returns once the call is over: a same-host requester cancels it when it has copied
+// every value lent to it, and a requester that goes away ends it too.
+void WaitForCallEnd(grpc::ServerContext* context) {
+  absl::Duration pause = absl::Microseconds(50);
+  while (!context->IsCancelled()) {
+    absl::SleepFor(pause);
+    pause = std::min(pause * 2, absl::Milliseconds(5));
+  }
 }
 
 // Sends `bytes` as the chunks of `key`. False when the client went away.
@@ -131,6 +161,9 @@ grpc::Status DataService::StreamData(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no GetDataRequest");
   }
   WEFT_LOG_DEBUG("GetData: {} keys for {}", request.keys_size(), request.requester());
+  const bool same_host = !request.same_host().empty() && request.same_host_lease() != 0 &&
+                         request.same_host() == SameHostIdentity();
+  std::optional<MemoryLease> lease;  // values the requester copies out of our memory
   for (const std::string& key : request.keys()) {
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
     absl::StatusOr<Value> value = store_.Get(key);
@@ -148,10 +181,22 @@ grpc::Status DataService::StreamData(
       }
       continue;
     }
-    if (!SendValue(key, EncodeValue(*value), kChunkBytes, stream)) {
+    absl::Cord encoding = EncodeValue(*value);
+    if (same_host && encoding.size() >= kSameHostMinBytes) {
+      if (!lease.has_value()) lease.emplace(request.same_host_lease());
+      const int64_t total = static_cast<int64_t>(encoding.size());
+      if (!stream->Write(MemoryChunk(key, total, lease->Lend(encoding)))) {
+        return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+      }
+      continue;
+    }
+    if (!SendValue(key, encoding, kChunkBytes, stream)) {
       return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
     }
   }
+  // The lent values stay alive (the lease's destructor releases them) until the requester
+  // is done copying.
+  if (lease.has_value()) WaitForCallEnd(context);
   return grpc::Status::OK;
 }
 

@@ -9,9 +9,15 @@
 // does not hold (or whose spill file cannot be read) is one chunk with `error` set; the
 // stream goes on.
 //
+// A requester on the same host (GetDataRequest.same_host equal to this process's
+// SameHostIdentity()) gets each value of at least kSameHostMinBytes as one chunk that
+// lends it (`memory`: where its encoding lies in this process) instead of its data; the
+// call then keeps those values alive until the requester ends it (worker/same_host.h).
+//
 // Threading: gRPC's sync server calls the handler from its own threads, concurrently;
 // the DataStore is thread-safe and values are immutable, so no lock is held while
-// sending. A spilled value is read back from disk by the store, in this RPC's thread.
+// sending. A spilled value is read back from disk by the store, in this RPC's thread. A
+// call that lent values holds its thread until the requester is done copying them.
 #pragma once
 
 #include <cstddef>
@@ -31,8 +37,9 @@ class DataService final : public proto::Worker::Service {
   explicit DataService(DataStore& store);
 
  private:
-  grpc::Status StreamData(grpc::ServerContext* context,
-                          grpc::ServerSplitStreamer<proto::GetDataRequest, grpc::ByteBuffer>* stream);
+  grpc::Status StreamData(
+      grpc::ServerContext* context,
+      grpc::ServerSplitStreamer<proto::GetDataRequest, grpc::ByteBuffer>* stream);
 
   DataStore& store_;
 };

@@ -1,18 +1,23 @@
 // Worker.GetData round trip: an in-process DataService and FetchValues.
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <memory>
 #include <string>
 
+#include "absl/strings/cord.h"
 #include "absl/time/clock.h"
 #include "common/codec.h"
+#include "common/security.h"
+#include "common/testing/test_certs.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "worker/data_client.h"
 #include "worker/data_server.h"
 #include "worker/data_store.h"
+#include "worker/same_host.h"
 
 namespace weft {
 namespace {
@@ -23,10 +28,10 @@ struct TestServer {
   std::unique_ptr<grpc::Server> server;
   std::string address;
 
-  TestServer() {
+  explicit TestServer(const Security& security = Security()) {
     int port = 0;
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort("127.0.0.1:0", *MakeServerCredentials(security), &port);
     builder.RegisterService(&service);
     server = builder.BuildAndStart();
     address = "127.0.0.1:" + std::to_string(port);
@@ -34,13 +39,27 @@ struct TestServer {
   ~TestServer() { server->Shutdown(); }
 };
 
+// Same-host transfers off (values through the stream) while it lives.
+struct StreamOnly {
+  StreamOnly() { TEST_SetSameHostTransfers(false); }
+  ~StreamOnly() { TEST_SetSameHostTransfers(true); }
+};
+
+std::string Pattern(size_t size) {
+  std::string pattern(size, '\0');
+  for (size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<char>(i * 7 % 251);
+  return pattern;
+}
+
 TEST_CASE("GetData streams values in chunks and FetchValues reassembles them") {
+  StreamOnly stream_only;
   TestServer server;
   REQUIRE(server.server != nullptr);
   std::string pattern(5 * 1024 * 1024 + 123, '\0');
   for (size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<char>(i * 7 % 251);
   Value big = Value::Bytes(Buffer(pattern));
-  Value nested(ValueList{1, "two", ValueList{3.5, nullptr}, Value::Bytes(Buffer(pattern.substr(0, 9000)))});
+  Value nested(
+      ValueList{1, "two", ValueList{3.5, nullptr}, Value::Bytes(Buffer(pattern.substr(0, 9000)))});
   server.store.Put("big", big);
   server.store.Put("small", Value(42));
   server.store.Put("nested", nested);
@@ -139,8 +158,8 @@ TEST_CASE("a spilled value is served by GetData, and a broken spill file is a ke
   (*store)->Put("big", big);
   (*store)->Put("other", Value::Bytes(Buffer(std::string(1 << 20, 'o'))));
   REQUIRE((*store)->TEST_IsSpilled("big"));
-  auto values = FetchValues("127.0.0.1:" + std::to_string(port), {"big"},
-                            absl::Now() + absl::Seconds(30));
+  auto values =
+      FetchValues("127.0.0.1:" + std::to_string(port), {"big"}, absl::Now() + absl::Seconds(30));
   REQUIRE(values.ok());
   REQUIRE(values->size() == 1);
   CHECK((*values)[0].second == big);
@@ -154,6 +173,180 @@ TEST_CASE("a spilled value is served by GetData, and a broken spill file is a ke
   CHECK(missing == std::vector<std::string>{"big"});
   REQUIRE(values->size() == 1);
   CHECK((*values)[0].first == "other");
+}
+
+TEST_CASE("a same-host requester copies large values out of the holder's memory") {
+  REQUIRE(SameHostTransfersEnabled());
+  Security security;
+  security.token = "s3cret";
+  TestServer server(security);
+  std::string pattern = Pattern((3 << 20) + 5);
+  Value big = Value::Bytes(Buffer(pattern));
+  // Big buffers (read from the holder) between small pieces (inline in the descriptor).
+  Value nested(ValueList{"a", Value::Bytes(Buffer(pattern.substr(1))), int64_t{7},
+                         Value::Bytes(Buffer(pattern.substr(0, 100))),
+                         Value::Bytes(Buffer(pattern.substr(2, 70000)))});
+  server.store.Put("big", big);
+  server.store.Put("nested", nested);
+  server.store.Put("small", Value(42));
+
+  auto channel = MakeWeftChannel(server.address, security);
+  std::vector<std::string> missing;
+  auto values = FetchValues(*channel, {"small", "big", "absent", "nested"},
+                            absl::Now() + absl::Seconds(30), &missing);
+  REQUIRE(values.ok());
+  REQUIRE(values->size() == 3);
+  CHECK((*values)[0].second == Value(42));
+  CHECK((*values)[1].second == big);
+  CHECK((*values)[2].second == nested);
+  CHECK(missing == std::vector<std::string>{"absent"});
+
+  // On the wire: the big value is lent, not streamed, and only for as long as the call.
+  auto stub = proto::Worker::NewStub(channel);
+  grpc::ClientContext context;
+  proto::GetDataRequest request;
+  request.add_keys("big");
+  request.add_keys("small");
+  request.set_same_host(SameHostIdentity());
+  request.set_same_host_lease(NewLease());
+  auto reader = stub->GetData(&context, request);
+  proto::DataChunk chunk;
+  REQUIRE(reader->Read(&chunk));
+  CHECK(chunk.data().empty());
+  REQUIRE(chunk.has_memory());
+  CHECK(chunk.last());
+  CHECK(chunk.memory().pid() == getpid());
+  std::string copy(static_cast<size_t>(chunk.total_bytes()), '\0');
+  const uint64_t lease = request.same_host_lease();
+  REQUIRE(CopyHolderMemory(chunk.memory(), lease, copy.data(), copy.size()).ok());
+  CHECK(copy == EncodeValueToString(big));
+  CHECK(absl::IsAborted(CopyHolderMemory(chunk.memory(), lease + 1, copy.data(), copy.size())));
+  proto::DataChunk small;
+  REQUIRE(reader->Read(&small));
+  CHECK(!small.has_memory());  // streamed
+  context.TryCancel();
+  reader->Finish();
+  absl::Status after;
+  for (int i = 0; i < 1000; ++i) {  // the holder notices the end within milliseconds
+    after = CopyHolderMemory(chunk.memory(), lease, copy.data(), copy.size());
+    if (!after.ok()) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  CHECK(absl::IsAborted(after));
+}
+
+// A raw same-host GetData of a large value by `caller`: the holder must refuse it
+// before lending anything.
+void CheckLendsNothingTo(const Security& holder, const Security& caller) {
+  TestServer server(holder);
+  server.store.Put("big", Value::Bytes(Buffer(Pattern(2 << 20))));
+  auto stub = proto::Worker::NewStub(MakeWeftChannel(server.address, caller));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  proto::GetDataRequest request;
+  request.add_keys("big");
+  request.set_same_host(SameHostIdentity());
+  request.set_same_host_lease(NewLease());
+  auto reader = stub->GetData(&context, request);
+  proto::DataChunk chunk;
+  CHECK_FALSE(reader->Read(&chunk));
+  grpc::Status status = reader->Finish();
+  INFO(status.error_message());
+  CHECK(IsCredentialsError(
+      absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message()),
+      caller));
+}
+
+TEST_CASE("a holder lends nothing to a caller without the token") {
+  Security holder;
+  holder.token = "s3cret";
+  Security guess;
+  guess.token = "guess";
+  CheckLendsNothingTo(holder, guess);
+}
+
+TEST_CASE("same-host transfers behind mutual TLS: the trusted peer only") {
+  REQUIRE(SameHostTransfersEnabled());
+  testing::TestCerts certs = testing::MakeTestCerts();
+  auto holder = LoadSecurity({certs.ca, certs.server_cert, certs.server_key, "s3cret"});
+  auto peer = LoadSecurity({certs.ca, certs.client_cert, certs.client_key, "s3cret"});
+  auto stranger = LoadSecurity({certs.ca, certs.other_cert, certs.other_key, "s3cret"});
+  REQUIRE(holder.ok());
+  REQUIRE(peer.ok());
+  REQUIRE(stranger.ok());
+  TestServer server(*holder);
+  Value big = Value::Bytes(Buffer(Pattern(4 << 20)));
+  server.store.Put("big", big);
+  auto values = FetchValues(*MakeWeftChannel(server.address, *peer), {"big"},
+                            absl::Now() + absl::Seconds(30));
+  REQUIRE(values.ok());
+  REQUIRE(values->size() == 1);
+  CHECK((*values)[0].second == big);
+  CheckLendsNothingTo(*holder, *stranger);
+}
+
+// When same_host is offered, lends values at an address that does not hold the
+// requester's lease (as a holder that released them, or a peer naming a process other
+// than the one that answered); streams them otherwise.
+class StaleLeaseService final : public proto::Worker::Service {
+ public:
+  grpc::Status GetData(grpc::ServerContext*, const proto::GetDataRequest* request,
+                       grpc::ServerWriter<proto::DataChunk>* writer) override {
+    offers_.push_back(request->same_host());
+    for (const std::string& key : request->keys()) {
+      std::string bytes = EncodeValueToString(Value(key));
+      proto::DataChunk chunk;
+      chunk.set_key(key);
+      chunk.set_total_bytes(static_cast<int64_t>(bytes.size()));
+      chunk.set_last(true);
+      if (request->same_host().empty()) {
+        chunk.set_data(bytes);
+      } else {
+        chunk.mutable_memory()->set_pid(getpid());
+        chunk.mutable_memory()->set_lease_address(reinterpret_cast<uintptr_t>(&word_));
+        chunk.mutable_memory()->add_pieces()->set_inline_bytes(bytes);
+      }
+      writer->Write(chunk);
+    }
+    return grpc::Status::OK;
+  }
+  const std::vector<std::string>& offers() const { return offers_; }
+
+ private:
+  uint64_t word_ = 12345;
+  std::vector<std::string> offers_;
+};
+
+TEST_CASE("values whose lease is gone are fetched again through the stream") {
+  REQUIRE(SameHostTransfersEnabled());
+  StaleLeaseService service;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  auto values =
+      FetchValues("127.0.0.1:" + std::to_string(port), {"a", "b"}, absl::Now() + absl::Seconds(30));
+  server->Shutdown();
+  REQUIRE(values.ok());
+  REQUIRE(values->size() == 2);
+  CHECK((*values)[0].second == Value("a"));
+  CHECK((*values)[1].second == Value("b"));
+  CHECK(service.offers() == std::vector<std::string>{SameHostIdentity(), ""});
+  CHECK(SameHostTransfersEnabled());  // a stale lease is no reason to stop offering
+}
+
+TEST_CASE("CopyHolderMemory checks the pieces against the value's size") {
+  std::string source = Pattern(10000);
+  MemoryLease lease(42);
+  proto::HolderMemory memory = lease.Lend(absl::Cord(source));
+  std::string copy(source.size(), '\0');
+  REQUIRE(CopyHolderMemory(memory, 42, copy.data(), copy.size()).ok());
+  CHECK(copy == source);
+  std::string small(source.size() - 1, '\0');
+  CHECK(absl::IsDataLoss(CopyHolderMemory(memory, 42, small.data(), small.size())));
+  std::string large(source.size() + 1, '\0');
+  CHECK(absl::IsDataLoss(CopyHolderMemory(memory, 42, large.data(), large.size())));
 }
 
 TEST_CASE("FetchValues from an address where nothing listens is kUnavailable") {
