@@ -11,7 +11,7 @@ APT_PACKAGES=(
   libisal-dev libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev catch2 libcli11-dev libboost-dev
   libedit-dev
   # tests and benchmarks: the dask peer we measure against
-  python3 python3-distributed procps curl
+  python3 python3-distributed python3-pandas procps curl
   # the write tests check their gzip and zstd files with the standard tools
   gzip zstd
   # deploy test: the outside example's make, systemd-analyze verify on the units
