@@ -40,8 +40,8 @@ absl::Status WaitForWorkers(internal::ClientCore& core, int n, absl::Duration ti
 }  // namespace
 
 std::string ClusterInfo::ToString() const {
-  return absl::StrFormat("<Client: scheduler=%s workers=%d threads=%d>", scheduler_address,
-                         workers, threads);
+  return absl::StrFormat("<Client: scheduler=%s workers=%d threads=%d>", scheduler_address, workers,
+                         threads);
 }
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string address) {

@@ -192,8 +192,9 @@ void SchedulerState::Balance() {
     const size_t keep = victim->paused ? 0 : victim->nthreads;
     if (tasks.size() <= keep) continue;
     const size_t surplus = tasks.size() - keep;
-    std::partial_sort(tasks.begin(), tasks.begin() + surplus, tasks.end(),
-                      [](const TaskState* a, const TaskState* b) { return a->priority > b->priority; });
+    std::partial_sort(
+        tasks.begin(), tasks.begin() + surplus, tasks.end(),
+        [](const TaskState* a, const TaskState* b) { return a->priority > b->priority; });
     for (size_t i = 0; i < surplus; ++i) {
       while (thief_index < thieves.size() &&
              load(thieves[thief_index]) >= thieves[thief_index]->nthreads) {

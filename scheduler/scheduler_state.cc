@@ -227,7 +227,8 @@ absl::Status SchedulerState::TaskFailed(const std::string& worker_id,
     for (const std::string& key : msg.missing_dependencies()) {
       TaskState* dep = FindTask(key);
       if (dep == nullptr || dep->status != S::kMemory) continue;
-      for (WorkerState* holder : std::vector<WorkerState*>(dep->who_has.begin(), dep->who_has.end())) {
+      for (WorkerState* holder :
+           std::vector<WorkerState*>(dep->who_has.begin(), dep->who_has.end())) {
         SendFreeKey(holder, key);
         RemoveReplica(dep, holder);
       }
@@ -335,9 +336,9 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
         if (dep->dependents.insert(ts)) ts->dependencies.push_back(dep);
       }
     } else {
-      unwired.emplace_back(ts, std::vector<std::string>(
-                                   std::make_move_iterator(dependency_keys.begin()),
-                                   std::make_move_iterator(dependency_keys.end())));
+      unwired.emplace_back(
+          ts, std::vector<std::string>(std::make_move_iterator(dependency_keys.begin()),
+                                       std::make_move_iterator(dependency_keys.end())));
     }
   }
   std::vector<std::pair<TaskState*, std::string>> unknown_deps;

@@ -151,8 +151,8 @@ class SchedulerState {
   // ---- Worker events. Unknown worker ids (a worker already removed) → NotFound, and
   // nothing changes: late messages from a dead worker are dropped.
 
-  // A worker registered (running, not paused): returns its new id and queues its WorkerWelcome. Results it
-  // still holds (held_keys) are kept when useful, else it is told to free them. Tasks
+  // A worker registered (running, not paused): returns its new id and queues its WorkerWelcome.
+  // Results it still holds (held_keys) are kept when useful, else it is told to free them. Tasks
   // waiting in no-worker are assigned.
   std::string AddWorker(const proto::RegisterWorker& msg, absl::Time now);
   // Its stream closed, or it timed out. Its running tasks are rescheduled (or erred once

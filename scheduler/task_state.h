@@ -140,12 +140,12 @@ struct TaskState {
   uint64_t serial = 0;           // unique per task record: finds its transitions in the log
 
   absl::InlinedVector<TaskState*, 2> dependencies;  // each once, in spec order
-  PtrSet<TaskState> dependents;   // every known task that depends on this one
-  PtrSet<TaskState> waiting_on;   // kWaiting: dependencies not in memory yet
-  PtrSet<TaskState> waiters;      // dependents in waiting/no-worker/processing
-  PtrSet<ClientState> who_wants;  // clients holding a future for this key
-  absl::InlinedVector<WorkerState*, 1> who_has;  // kMemory: workers holding the result
-  WorkerState* processing_on = nullptr;          // kProcessing: where it runs
+  PtrSet<TaskState> dependents;                     // every known task that depends on this one
+  PtrSet<TaskState> waiting_on;                     // kWaiting: dependencies not in memory yet
+  PtrSet<TaskState> waiters;                        // dependents in waiting/no-worker/processing
+  PtrSet<ClientState> who_wants;                    // clients holding a future for this key
+  absl::InlinedVector<WorkerState*, 1> who_has;     // kMemory: workers holding the result
+  WorkerState* processing_on = nullptr;             // kProcessing: where it runs
   // kProcessing: the estimated duration added to processing_on->occupancy when it was
   // assigned (taken off again, exactly, when it stops).
   double occupancy = 0;
@@ -157,9 +157,9 @@ struct TaskState {
   // Null for a task that may run anywhere (most tasks).
   std::unique_ptr<Restrictions> restrictions;
   TaskStatus status = TaskStatus::kReleased;
-  bool stealing = false;             // a StealRequest is in flight (steal_thief may be gone)
-  int32_t suspicious = 0;            // workers that died while running this task
-  int32_t retries = 0;               // failed runs it may still re-run (TaskSpec.retries)
+  bool stealing = false;   // a StealRequest is in flight (steal_thief may be gone)
+  int32_t suspicious = 0;  // workers that died while running this task
+  int32_t retries = 0;     // failed runs it may still re-run (TaskSpec.retries)
 
   // A client wants it, or a dependent that is waiting or running needs its result.
   bool needed() const { return !who_wants.empty() || !waiters.empty(); }
@@ -170,7 +170,7 @@ struct TaskState {
 void FillTaskSpec(const TaskState& ts, proto::TaskSpec* spec);
 
 struct WorkerState {
-  std::string id;  // "w1", "w2", ...: unique for the scheduler's lifetime
+  std::string id;      // "w1", "w2", ...: unique for the scheduler's lifetime
   int64_t number = 0;  // the number in id; orders workers by join time, never reused
   proto::WorkerInfo info;
   int nthreads = 1;  // at least 1
@@ -178,15 +178,15 @@ struct WorkerState {
   bool removed = false;
 
   absl::flat_hash_set<TaskState*> processing;  // tasks sent to it and not finished
-  double occupancy = 0;      // seconds: sum of the estimated durations of `processing`
-  bool paused = false;       // near its memory limit: gets no new tasks
+  double occupancy = 0;  // seconds: sum of the estimated durations of `processing`
+  bool paused = false;   // near its memory limit: gets no new tasks
   // Resource name → amount it has (info.resources, amounts > 0), and what the
   // restricted tasks in `processing` hold of them.
   absl::flat_hash_map<std::string, double> resources;
   absl::flat_hash_map<std::string, double> resources_used;
   absl::flat_hash_set<TaskState*> stealing_in;  // tasks being stolen for it
-  absl::flat_hash_set<TaskState*> has_what;    // results it holds (scheduler's view)
-  int64_t nbytes = 0;                          // sum of has_what's nbytes
+  absl::flat_hash_set<TaskState*> has_what;     // results it holds (scheduler's view)
+  int64_t nbytes = 0;                           // sum of has_what's nbytes
 
   absl::Time last_seen;
   proto::Heartbeat last_heartbeat;

@@ -136,8 +136,8 @@ absl::Status SchedulerState::Validate() const {
       }
     }
     if (std::abs(occupancy - w->occupancy) > 1e-6 * (1 + occupancy)) {
-      return absl::InternalError(absl::StrCat("worker ", w->id, " occupancy ", w->occupancy,
-                                              ", actually ", occupancy));
+      return absl::InternalError(
+          absl::StrCat("worker ", w->id, " occupancy ", w->occupancy, ", actually ", occupancy));
     }
     if (HasRoom(*w) != has_room_.contains({w->number, const_cast<WorkerState*>(w)})) {
       return absl::InternalError(absl::StrCat("worker ", w->id, " room set"));

@@ -18,7 +18,9 @@
 using weft::testing::CommandResult;
 using weft::testing::RunCommand;
 using weft::testing::Runfile;
+using weft::testing::TasksIn;
 using weft::testing::TestCluster;
+using weft::testing::WaitForInfo;
 
 namespace {
 
@@ -34,20 +36,6 @@ std::string WriteGraph(const std::string& name, const std::string& text) {
 CommandResult Weft(std::vector<std::string> args) {
   args.insert(args.begin(), Runfile("client/weft"));
   return RunCommand(args, 60);
-}
-
-// Waits until the scheduler holds `n` tasks in `state`.
-bool WaitForTasksIn(weft::Client& client, const std::string& state, int64_t n) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (absl::Now() < deadline) {
-    auto info = client.info();
-    if (info.ok()) {
-      auto it = info->tasks_by_state.find(state);
-      if (it != info->tasks_by_state.end() && it->second == n) return true;
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return false;
 }
 
 }  // namespace
@@ -146,7 +134,8 @@ TEST_CASE("weft submit and weft map take --resources and --workers") {
   auto gpu = std::async(std::launch::async, [&] {
     return Weft({"submit", "--scheduler", address, "--resources", "GPU=1", "inc", "41"});
   });
-  REQUIRE(WaitForTasksIn(*client, "no-worker", 1));
+  REQUIRE(WaitForInfo(*client,
+                      [](const weft::ClusterInfo& i) { return TasksIn(i, "no-worker") == 1; }));
   cluster.AddWorker({"--resources", "GPU=1"});  // w1
   CommandResult ran = gpu.get();
   CHECK(ran.exit_code == 0);
@@ -165,7 +154,8 @@ TEST_CASE("weft submit and weft map take --resources and --workers") {
   auto pinned = std::async(std::launch::async, [&] {
     return Weft({"submit", "--scheduler", address, "--workers", "w2", "inc", "100"});
   });
-  REQUIRE(WaitForTasksIn(*client, "no-worker", 1));
+  REQUIRE(WaitForInfo(*client,
+                      [](const weft::ClusterInfo& i) { return TasksIn(i, "no-worker") == 1; }));
   cluster.AddWorker();  // w2
   CommandResult pinned_ran = pinned.get();
   CHECK(pinned_ran.exit_code == 0);

@@ -14,26 +14,11 @@
 using weft::Arg;
 using weft::Future;
 using weft::FutureStatus;
+using weft::testing::TasksIn;
 using weft::testing::TestCluster;
+using weft::testing::WaitForInfo;
 
 namespace {
-
-// Waits until `pred(info)` holds for the cluster's info.
-template <typename Pred>
-bool WaitForInfo(weft::Client& client, Pred pred, absl::Duration timeout = absl::Seconds(20)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    auto info = client.info();
-    if (info.ok() && pred(*info)) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return false;
-}
-
-int64_t Count(const weft::ClusterInfo& info, const std::string& state) {
-  auto it = info.tasks_by_state.find(state);
-  return it == info.tasks_by_state.end() ? 0 : it->second;
-}
 
 // The address of the worker started with `--name name`; empty if it is not connected.
 std::string AddressOf(weft::Client& client, const std::string& name) {
@@ -63,7 +48,7 @@ TEST_CASE("a GPU task waits in no-worker until a GPU worker joins, then runs the
   auto client = cluster.Connect();
   Future<int64_t> f = client->submit<int64_t>("inc", {41}, Gpu());
   REQUIRE(WaitForInfo(*client, [](const weft::ClusterInfo& info) {
-    if (Count(info, "no-worker") != 1) return false;
+    if (TasksIn(info, "no-worker") != 1) return false;
     for (const auto& p : info.prefixes) {
       if (p.prefix == "inc") return p.tasks_by_state.at("no-worker") == 1;
     }
@@ -81,7 +66,7 @@ TEST_CASE("a GPU task waits in no-worker until a GPU worker joins, then runs the
 
   auto info = client->info();
   REQUIRE(info.ok());
-  CHECK(Count(*info, "no-worker") == 0);
+  CHECK(TasksIn(*info, "no-worker") == 0);
   for (const auto& w : info->worker_details) {
     if (w.name == "w1") CHECK(w.resources == std::map<std::string, double>{{"GPU", 1}});
     if (w.name == "w0") CHECK(w.resources.empty());
@@ -95,7 +80,7 @@ TEST_CASE("two GPU=1 tasks on a GPU=1 worker run one at a time") {
   auto second = client->submit<double>("sleep", {1.5}, Gpu());
   // One holds the GPU; the other waits for it on the scheduler, not on a second thread.
   CHECK(WaitForInfo(*client, [](const weft::ClusterInfo& info) {
-    return Count(info, "processing") == 1 && Count(info, "queued") == 1 &&
+    return TasksIn(info, "processing") == 1 && TasksIn(info, "queued") == 1 &&
            info.worker_details.size() == 1 && info.worker_details[0].processing == 1 &&
            info.worker_details[0].resources_used.count("GPU") == 1 &&
            info.worker_details[0].resources_used.at("GPU") == 1;
@@ -132,7 +117,7 @@ TEST_CASE("workers=NAME runs on the named worker") {
     on_w2.workers = {"w2"};
     auto later = client->submit<int64_t>("inc", {200}, on_w2);
     REQUIRE(WaitForInfo(
-        *client, [](const weft::ClusterInfo& info) { return Count(info, "no-worker") == 1; }));
+        *client, [](const weft::ClusterInfo& info) { return TasksIn(info, "no-worker") == 1; }));
     cluster.AddWorker();  // "w2"
     CHECK(later.result() == 201);
     CHECK(WhereIs(*client, later) == std::vector<std::string>{AddressOf(*client, "w2")});

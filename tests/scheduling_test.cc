@@ -16,26 +16,17 @@ using weft::Arg;
 using weft::Future;
 using weft::Value;
 using weft::testing::TestCluster;
+using weft::testing::WaitForInfo;
 
 namespace {
 
 // Waits until `pred(info)` holds for the cluster's info (heartbeats arrive every second).
-template <typename Pred>
-bool WaitForInfo(weft::Client& client, Pred pred, absl::Duration timeout = absl::Seconds(10)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    auto info = client.info();
-    if (info.ok() && pred(*info)) return true;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  return false;
-}
-
 // The workers that hold the futures' results.
 template <typename T>
 std::set<std::string> HoldersOf(weft::Client& client, const std::vector<Future<T>>& futures) {
   std::set<std::string> holders;
-  for (const auto& [key, where] : client.who_has(futures)) holders.insert(where.begin(), where.end());
+  for (const auto& [key, where] : client.who_has(futures))
+    holders.insert(where.begin(), where.end());
   return holders;
 }
 
@@ -93,7 +84,8 @@ TEST_CASE("a task runs where its large input lives") {
   auto all = client->submit("identity", {Arg(refs)});  // every blob on one worker
   REQUIRE(all.wait(absl::Seconds(60)).ok());
   if (HoldersOf(*client, blobs).size() == 2) {
-    CHECK(WaitForInfo(*client, [](const weft::ClusterInfo& i) { return TotalFetched(i) > 100'000; }));
+    CHECK(
+        WaitForInfo(*client, [](const weft::ClusterInfo& i) { return TotalFetched(i) > 100'000; }));
   }
 }
 
@@ -119,7 +111,8 @@ TEST_CASE("stealing moves queued tasks to a worker that joins idle") {
   auto x = client->submit<int64_t>("inc", {0});
   REQUIRE(x.result() == 1);
   std::vector<Future<int64_t>> futures;
-  for (int i = 0; i < 30; ++i) futures.push_back(client->submit<int64_t>("slowinc", {x, 0.2 + i * 1e-6}));
+  for (int i = 0; i < 30; ++i)
+    futures.push_back(client->submit<int64_t>("slowinc", {x, 0.2 + i * 1e-6}));
   absl::SleepFor(absl::Milliseconds(300));
   cluster.AddWorker();
   REQUIRE(cluster.WaitForWorkers(2));

@@ -239,20 +239,16 @@ TEST_CASE("a worker killed in the middle of a shuffle: the answer is still exact
   Bag actors = read->parse_json().to_pairs("actor.login", "1").reduce_by_key("sum", 6).persist();
   // Kill a worker once some splits are done (their buckets live on the workers), while
   // the unpacks still need them.
-  bool split_done = false;
-  for (int i = 0; i < 6000 && !split_done; ++i) {
-    auto info = client->info();
-    REQUIRE(info.ok());
-    for (const auto& p : info->prefixes) {
+  REQUIRE(weft::testing::WaitForInfo(*client, [](const weft::ClusterInfo& info) {
+    for (const auto& p : info.prefixes) {
       auto it = p.tasks_by_state.find("memory");
       if (absl::EndsWith(p.prefix, "combine-split") && it != p.tasks_by_state.end() &&
           it->second > 0) {
-        split_done = true;
+        return true;
       }
     }
-    if (!split_done) absl::SleepFor(absl::Milliseconds(5));  // polling a condition
-  }
-  REQUIRE(split_done);
+    return false;
+  }));
   cluster.SignalWorker(0, SIGKILL);
   REQUIRE(actors.wait().ok());
   auto counts = actors.compute();

@@ -187,13 +187,14 @@ std::unique_ptr<Client> TestCluster::Connect() {
 
 bool TestCluster::WaitForWorkers(int n, int timeout_seconds) {
   auto client = Connect();
-  absl::Time deadline = absl::Now() + absl::Seconds(timeout_seconds);
-  while (absl::Now() < deadline) {
-    auto info = client->info();
-    if (info.ok() && info->workers == n) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return false;
+  return WaitForInfo(
+      *client, [n](const ClusterInfo& info) { return info.workers == n; },
+      absl::Seconds(timeout_seconds));
+}
+
+int64_t TasksIn(const ClusterInfo& info, const std::string& state) {
+  auto it = info.tasks_by_state.find(state);
+  return it == info.tasks_by_state.end() ? 0 : it->second;
 }
 
 std::string TestCluster::Logs() const {

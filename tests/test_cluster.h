@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "weft/client.h"
 
 namespace weft::testing {
@@ -35,6 +37,22 @@ struct CommandResult {
   std::string output;
 };
 CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_seconds = 60);
+
+// Waits until `pred(info)` holds for the scheduler's ClusterInfo, asking again every 20 ms;
+// false after `timeout`. The one way tests wait for the cluster to reach a state.
+template <typename Pred>
+bool WaitForInfo(Client& client, Pred pred, absl::Duration timeout = absl::Seconds(30)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    auto info = client.info();
+    if (info.ok() && pred(*info)) return true;
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+// How many tasks the scheduler holds in `state` ("no-worker", "memory", ...).
+int64_t TasksIn(const ClusterInfo& info, const std::string& state);
 
 class TestCluster {
  public:

@@ -36,9 +36,9 @@
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/scheduler_file.h"
-#include "common/signals.h"
 #include "common/security.h"
 #include "common/security_flags.h"
+#include "common/signals.h"
 #include "common/version.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -79,20 +79,24 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--scheduler-file", flags.scheduler_file,
                  "JSON file with the scheduler's address (waits for it to appear)");
   app.add_option("--nthreads", flags.nthreads, "executor threads")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--name", flags.name, "worker name (default: its address)");
   app.add_option("--memory-limit", flags.memory_limit,
                  "bytes (\"4GiB\", \"2GB\"), \"auto\" = total RAM, 0 = no limit")
       ->capture_default_str();
   app.add_option("--memory-target-fraction", flags.memory_target_fraction,
                  "spill results to disk above this fraction of --memory-limit (0: never)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--memory-pause-fraction", flags.memory_pause_fraction,
                  "stop starting tasks above this fraction of --memory-limit (RSS; 0: never)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--transfer-concurrency", flags.transfer_concurrency,
                  "GetData transfers from peers at once")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--local-directory", flags.local_directory,
                  "scratch directory for spilled data (default: a new temporary directory)");
   // One path per --preload, so that a positional after it is not taken as a plugin.
@@ -103,13 +107,16 @@ void AddFlags(CLI::App& app, Flags& flags) {
                  "\"GPU=2 MEM=10e9\"");
   app.add_option("--host", flags.host, "interface to listen on")->capture_default_str();
   app.add_option("--worker-port", flags.worker_port, "port to listen on (0: any free port)")
-      ->capture_default_str()->check(CLI::Range(0, 65535));
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
   app.add_option("--contact-address", flags.contact_address,
                  "address to advertise to the scheduler and peers (host or host:port)");
   app.add_option("--death-timeout", flags.death_timeout,
-                 "seconds without a scheduler before exiting")->capture_default_str();
+                 "seconds without a scheduler before exiting")
+      ->capture_default_str();
   app.add_option("--heartbeat-interval", flags.heartbeat_interval,
-                 "seconds between heartbeats (0: as the scheduler asks)")->capture_default_str();
+                 "seconds between heartbeats (0: as the scheduler asks)")
+      ->capture_default_str();
   AddSecurityFlags(app, flags.security);
   app.add_option("--log-level", flags.log_level, "debug, info, warning, error")
       ->capture_default_str();
@@ -120,7 +127,6 @@ int Fail(const std::string& message) {
   std::fprintf(stderr, "weft-worker: error: %s\n", message.c_str());
   return 1;
 }
-
 
 absl::StatusOr<std::string> SchedulerAddress(const Flags& flags) {
   if (!flags.scheduler_address.empty()) return flags.scheduler_address;
@@ -134,7 +140,9 @@ absl::StatusOr<std::string> LocalDirectory(const std::string& requested) {
   std::error_code error;
   if (!requested.empty()) {
     std::filesystem::create_directories(requested, error);
-    if (error) return absl::InvalidArgumentError(absl::StrCat("--local-directory ", requested, ": ", error.message()));
+    if (error)
+      return absl::InvalidArgumentError(
+          absl::StrCat("--local-directory ", requested, ": ", error.message()));
     return requested;
   }
   std::string dir = (std::filesystem::temp_directory_path(error) / "weft-worker-XXXXXX").string();
@@ -181,7 +189,8 @@ int Main(int argc, char** argv) {
   if (!local_directory.ok()) return Fail(std::string(local_directory.status().message()));
 
   FunctionRegistry registry;
-  if (auto status = registry.AddBuiltins(); !status.ok()) return Fail(std::string(status.message()));
+  if (auto status = registry.AddBuiltins(); !status.ok())
+    return Fail(std::string(status.message()));
   for (const std::string& path : flags.preload) {
     if (auto status = registry.LoadPlugin(path); !status.ok()) {
       return Fail(std::string(status.message()));
@@ -210,9 +219,11 @@ int Main(int argc, char** argv) {
   auto address = AdvertisedAddress(flags.contact_address, flags.host, port, *scheduler);
   if (!address.ok()) return Fail(std::string(address.status().message()));
   std::fprintf(stderr, "Worker at: %s\n", address->c_str());
-  WEFT_LOG_INFO("{} threads, memory limit {} bytes (spill above {}), local directory {}, {} "
-                "functions, {}", flags.nthreads, *memory_limit, store.target_bytes(),
-                *local_directory, registry.Signatures().size(), security->Describe());
+  WEFT_LOG_INFO(
+      "{} threads, memory limit {} bytes (spill above {}), local directory {}, {} "
+      "functions, {}",
+      flags.nthreads, *memory_limit, store.target_bytes(), *local_directory,
+      registry.Signatures().size(), security->Describe());
 
   WorkerOptions worker_options;
   worker_options.address = *address;

@@ -18,6 +18,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/io/internal/local_fs.h"
 #include "common/io/internal/s3.h"
 #include "common/io/internal/strings.h"
 #include "common/io/io.h"
@@ -76,23 +77,15 @@ absl::StatusOr<std::string> ZstdCompress(std::string_view data) {
   return out;
 }
 
-// A failed step of a local write, naming the path and errno.
+// A failed step of a local write, naming the path and errno: ErrnoStatus, except that
+// something of the wrong kind in the way (a file where a directory must be, or the
+// reverse) is a precondition of the write, not a missing or invalid path.
 absl::Status LocalWriteError(int err, std::string_view what, std::string_view path) {
-  std::string message = absl::StrCat(Sv(what), " ", Sv(path), ": ", std::strerror(err));
-  switch (err) {
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(message);
-    case ENOENT:
-      return absl::NotFoundError(message);
-    case ENOTDIR:
-    case EISDIR:
-    case EEXIST:
-      return absl::FailedPreconditionError(message);
-    default:
-      return absl::InternalError(message);
+  if (err == ENOTDIR || err == EISDIR || err == EEXIST) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(Sv(what), " ", Sv(path), ": ", std::strerror(err)));
   }
+  return internal::ErrnoStatus(err, what, path);
 }
 
 absl::Status WriteAllToFd(int fd, std::string_view data, const std::string& temp_path,

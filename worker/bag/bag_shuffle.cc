@@ -4,11 +4,11 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/key.h"
 #include "common/status_macros.h"
@@ -55,13 +55,20 @@ absl::StatusOr<const ValueList*> PairAt(const Value& part, size_t i, const char*
   return &item.as_list();
 }
 
-// The key of every item: the pair's key for "", else the expression's value.
-absl::StatusOr<ValueList> KeysOf(const Value& part, const std::string& key_expression,
-                                 const char* function) {
+// A key: the pair's key (no expression, written ""), or an expression over the item.
+using Key = std::optional<Expr>;
+
+absl::StatusOr<Key> ParseKey(const std::string& key_expression) {
+  if (key_expression.empty()) return Key();
+  WEFT_ASSIGN_OR_RETURN(Expr expr, Expr::Parse(key_expression));
+  return Key(std::move(expr));
+}
+
+// The key of every item.
+absl::StatusOr<ValueList> KeysOf(const Value& part, const Key& key, const char* function) {
   WEFT_RETURN_IF_ERROR(ExpectPartition(part, function));
-  if (!key_expression.empty()) {
-    WEFT_ASSIGN_OR_RETURN(Expr expr, Expr::Parse(key_expression));
-    absl::StatusOr<ValueList> keys = expr.EvaluatePartition(part);
+  if (key.has_value()) {
+    absl::StatusOr<ValueList> keys = key->EvaluatePartition(part);
     if (!keys.ok()) {
       return absl::Status(keys.status().code(),
                           absl::StrCat(function, "(): key ", keys.status().message()));
@@ -77,40 +84,11 @@ absl::StatusOr<ValueList> KeysOf(const Value& part, const std::string& key_expre
   return keys;
 }
 
-// The path of a key expression that is only a path ("actor.login", "_.actor.login", "_"
-// for the item itself), which a column can answer; false for anything else.
-bool PlainPath(std::string_view text, std::string* path) {
-  if (text == "_") {
-    path->clear();
-    return true;
-  }
-  if (text.substr(0, 2) == "_.") text.remove_prefix(2);
-  static const absl::flat_hash_set<absl::string_view> kKeywords = {"true", "false", "null",
-                                                                   "and",  "or",    "not"};
-  if (text.empty() || kKeywords.contains(absl::string_view(text.data(), text.size())) ||
-      absl::ascii_isdigit(text[0]))
-    return false;
-  bool start = true;
-  for (char c : text) {
-    if (c == '.') {
-      if (start) return false;
-      start = true;
-    } else if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_') {
-      start = false;
-    } else {
-      return false;
-    }
-  }
-  if (start) return false;
-  path->assign(text.data(), text.size());
-  return true;
-}
-
-// The keys of a partition, dictionary-encoded: item i's key is dictionary[codes[i]]. A plain
-// path reads the (cached) column, so each distinct key is parsed, hashed and compared once;
-// other expressions are evaluated and deduplicated.
+// The keys of a partition, dictionary-encoded: item i's key is dictionary[codes[i]]. A key
+// that is one path reads the (cached) column, so each distinct key is parsed, hashed and compared
+// once; other expressions are evaluated and deduplicated.
 struct EncodedKeys {
-  std::shared_ptr<const Column> column;  // set for a plain path: codes and dictionary are its
+  std::shared_ptr<const Column> column;  // set for a path: codes and dictionary are its
   std::vector<uint32_t> own_codes;
   ValueList own_dictionary;
   const std::vector<uint32_t>& codes() const { return column ? column->codes : own_codes; }
@@ -119,19 +97,19 @@ struct EncodedKeys {
 
 absl::StatusOr<EncodedKeys> EncodeKeys(const Value& part, const std::string& key_expression,
                                        const char* function) {
+  WEFT_ASSIGN_OR_RETURN(Key key, ParseKey(key_expression));
   WEFT_RETURN_IF_ERROR(ExpectPartition(part, function));
   EncodedKeys keys;
-  std::string path;
-  if (PlainPath(key_expression, &path)) {
-    WEFT_ASSIGN_OR_RETURN(keys.column, ColumnOf(part, Path::Parse(path)));
+  if (const Path* path = key.has_value() ? key->AsPath() : nullptr) {
+    WEFT_ASSIGN_OR_RETURN(keys.column, ColumnOf(part, *path));
     return keys;
   }
-  WEFT_ASSIGN_OR_RETURN(ValueList values, KeysOf(part, key_expression, function));
+  WEFT_ASSIGN_OR_RETURN(ValueList values, KeysOf(part, key, function));
   ValueMap index;
   keys.own_codes.reserve(values.size());
-  for (Value& key : values) {
-    auto [it, fresh] = index.try_emplace(key, keys.own_dictionary.size());
-    if (fresh) keys.own_dictionary.push_back(std::move(key));
+  for (Value& value : values) {
+    auto [it, fresh] = index.try_emplace(value, keys.own_dictionary.size());
+    if (fresh) keys.own_dictionary.push_back(std::move(value));
     keys.own_codes.push_back(static_cast<uint32_t>(it->second));
   }
   return keys;
@@ -262,9 +240,10 @@ struct Keyed {
 
 absl::StatusOr<Keyed> KeyAll(const ValueList& buckets, const std::string& key_expression,
                              const char* function) {
+  WEFT_ASSIGN_OR_RETURN(Key key, ParseKey(key_expression));
   Keyed keyed;
   for (const Value& bucket : buckets) {
-    WEFT_ASSIGN_OR_RETURN(ValueList keys, KeysOf(bucket, key_expression, function));
+    WEFT_ASSIGN_OR_RETURN(ValueList keys, KeysOf(bucket, key, function));
     for (size_t i = 0; i < keys.size(); ++i) {
       keyed.keys.push_back(std::move(keys[i]));
       keyed.where.emplace_back(&bucket, i);

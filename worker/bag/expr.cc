@@ -507,6 +507,10 @@ absl::Status Expr::Error(absl::string_view where, const absl::Status& status) co
       absl::StrCat("expression `", text_, "`: ", where, status.message()));
 }
 
+const Path* Expr::AsPath() const {
+  return root_->kind == Node::Kind::kPath ? &paths_[root_->path_index] : nullptr;
+}
+
 absl::StatusOr<Value> Expr::Evaluate(const Value& item) const {
   absl::StatusOr<Value> v = Eval(*root_, Row{&item, &paths_});
   if (!v.ok()) return Error("", v.status());

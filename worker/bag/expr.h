@@ -115,6 +115,10 @@ class Expr {
   // path the expression is evaluated once per distinct value of it.
   absl::StatusOr<ValueList> EvaluatePartition(const Value& part) const;
 
+  // The path, when the whole expression is one path (`actor.login`, `_.a.b`; `_` is the
+  // empty path), so that a caller can read its cached column; else nullptr.
+  const Path* AsPath() const;
+
   // The distinct paths the expression reads, in order of first use ("" is `_`).
   const std::vector<Path>& paths() const { return paths_; }
   const std::string& text() const { return text_; }

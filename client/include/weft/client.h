@@ -127,7 +127,7 @@ struct WorkerInfo {
 struct PrefixInfo {
   std::string prefix;
   std::map<std::string, int64_t> tasks_by_state;  // "waiting", "processing", "memory", ...
-  double average_duration_seconds = 0;             // of its finished tasks; 0 before the first
+  double average_duration_seconds = 0;            // of its finished tasks; 0 before the first
 };
 
 struct ClusterInfo {
@@ -140,7 +140,7 @@ struct ClusterInfo {
   std::map<std::string, int64_t> tasks_by_state;  // "memory", "processing", "released", ...
   std::vector<WorkerInfo> worker_details;
   std::vector<PrefixInfo> prefixes;  // the task prefixes the scheduler knows
-  std::string ToString() const;  // <Client: scheduler=127.0.0.1:8786 workers=2 threads=4>
+  std::string ToString() const;      // <Client: scheduler=127.0.0.1:8786 workers=2 threads=4>
 };
 
 class Client {
@@ -154,8 +154,7 @@ class Client {
   // Runs `function` (a name in the workers' registry) on `args`. Pure by default: the
   // same function and arguments give the same key. `key` overrides the generated key.
   template <typename T = Value>
-  Future<T> submit(const std::string& function, std::vector<Arg> args = {},
-                   std::string key = "") {
+  Future<T> submit(const std::string& function, std::vector<Arg> args = {}, std::string key = "") {
     return Future<T>(SubmitTask(function, std::move(args), SubmitOptions(), std::move(key)));
   }
   // The same with restrictions, retries or a priority (see SubmitOptions).

@@ -23,23 +23,6 @@ std::string_view StripFileScheme(std::string_view url) {
   return url;
 }
 
-absl::Status ErrnoStatus(int err, std::string_view what, std::string_view path) {
-  std::string message = absl::StrCat(Sv(what), " ", Sv(path), ": ", std::strerror(err));
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(message);
-    case EISDIR:
-    case EINVAL:
-      return absl::InvalidArgumentError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
 // Reads a regular file through a raw descriptor; the kernel's page cache does the
 // buffering, so Read() is one read(2) call.
 class LocalFileStream final : public InputStream {
@@ -69,6 +52,24 @@ class LocalFileStream final : public InputStream {
 };
 
 }  // namespace
+
+absl::Status ErrnoStatus(int err, std::string_view what, std::string_view path) {
+  std::string message = absl::StrCat(Sv(what), " ", Sv(path), ": ", std::strerror(err));
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return absl::PermissionDeniedError(message);
+    case EISDIR:
+    case EINVAL:
+      return absl::InvalidArgumentError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
 
 bool HasGlobChars(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 

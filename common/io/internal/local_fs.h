@@ -12,6 +12,11 @@
 
 namespace weft::io::internal {
 
+// "WHAT PATH: strerror(err)" with the canonical code of `err`: kNotFound (ENOENT, ENOTDIR),
+// kPermissionDenied (EACCES, EPERM, EROFS), kInvalidArgument (EISDIR, EINVAL), else
+// kInternal. The one errno mapping of local reads and writes.
+absl::Status ErrnoStatus(int err, std::string_view what, std::string_view path);
+
 // True if s contains a glob metacharacter (`*`, `?` or `[`).
 bool HasGlobChars(std::string_view s);
 
