@@ -1,5 +1,7 @@
 #include "weft/client.h"
 
+#include <algorithm>
+#include <functional>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -8,6 +10,10 @@
 #include "client/client_core.h"
 #include "client/local_cluster.h"
 #include "client/task_builder.h"
+#include "common/codec.h"
+#include "common/host_port.h"
+#include "common/io/io.h"
+#include "common/scheduler_file.h"
 #include "common/security.h"
 #include "common/status_macros.h"
 
@@ -21,20 +27,38 @@ struct Client::Impl {
 
 namespace {
 
-// dask's Client() waits for its local workers; so do we, so that the first task does not
-// sit in no-worker.
-absl::Status WaitForWorkers(internal::ClientCore& core, int n, absl::Duration timeout) {
+// Polls the scheduler's worker count (every 20 ms, as dask polls) until it reaches `n`;
+// `check` (optional) may end the wait early with its error.
+absl::Status WaitForWorkers(internal::ClientCore& core, int n, absl::Duration timeout,
+                            absl::string_view what,
+                            const std::function<absl::Status()>& check = nullptr) {
   absl::Time deadline = absl::Now() + timeout;
   while (true) {
+    if (check) WEFT_RETURN_IF_ERROR(check());
     WEFT_ASSIGN_OR_RETURN(proto::InfoReply info, core.Info(timeout));
     if (info.workers_size() >= n) return absl::OkStatus();
     if (absl::Now() > deadline) {
-      return absl::UnavailableError(absl::StrCat("only ", info.workers_size(), " of ", n,
-                                                 " local workers joined within ",
-                                                 absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat("only ", info.workers_size(), " of ", n, " ",
+                                                      what, " joined within ",
+                                                      absl::FormatDuration(timeout)));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
+}
+
+// The reply's per-worker errors as one status naming each worker, or OK.
+absl::Status WorkerErrors(const proto::CommandReply& reply, absl::string_view what) {
+  if (!reply.error().empty()) return absl::FailedPreconditionError(reply.error());
+  std::string errors;
+  int failed = 0;
+  for (const auto& result : reply.results()) {
+    if (result.error().empty()) continue;
+    absl::StrAppend(&errors, failed++ == 0 ? "" : "; ", result.name(), " (", result.address(),
+                    "): ", result.error());
+  }
+  if (failed == 0) return absl::OkStatus();
+  return absl::AbortedError(absl::StrCat(what, " failed on ", failed, " of ", reply.results_size(),
+                                         " workers: ", errors));
 }
 
 }  // namespace
@@ -57,6 +81,11 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
       SecurityOptions{options.tls_ca_file, options.tls_cert, options.tls_key, options.auth_token}
           .WithEnvironmentDefaults();
   WEFT_ASSIGN_OR_RETURN(Security security, LoadSecurity(security_options));
+  if (address.empty() && !options.scheduler_file.empty()) {
+    WEFT_ASSIGN_OR_RETURN(
+        address, ReadSchedulerFile(options.scheduler_file, absl::Now() + options.connect_timeout));
+  }
+  if (!address.empty()) WEFT_RETURN_IF_ERROR(SplitHostPort(address).status());
   if (address.empty()) {
     internal::LocalClusterOptions local;
     local.n_workers = options.n_workers;
@@ -71,7 +100,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   impl->core = std::make_shared<internal::ClientCore>(address, options.name, std::move(security));
   WEFT_RETURN_IF_ERROR(impl->core->Start(options.connect_timeout));
   if (impl->cluster != nullptr) {
-    WEFT_RETURN_IF_ERROR(WaitForWorkers(*impl->core, options.n_workers, options.connect_timeout));
+    WEFT_RETURN_IF_ERROR(WaitForWorkers(*impl->core, options.n_workers, options.connect_timeout,
+                                        "local workers",
+                                        [&impl] { return impl->cluster->CheckWorkers(); }));
   }
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
@@ -112,13 +143,17 @@ absl::StatusOr<std::vector<Value>> Client::GatherKeys(const std::vector<std::str
 
 std::vector<Future<Value>> Client::persist(const Graph& graph, const std::vector<std::string>& keys,
                                            const SubmitOptions& options) {
+  std::vector<Future<Value>> out;
+  if (absl::Status acyclic = CheckGraph(graph, keys); !acyclic.ok()) {
+    for (auto& handle : impl_->core->Refuse(keys, acyclic)) out.emplace_back(std::move(handle));
+    return out;
+  }
   std::vector<proto::TaskSpec> tasks;
   tasks.reserve(graph.size());
   for (const auto& [key, task] : graph) {
     internal::ApplyOptions(options,
                            &tasks.emplace_back(internal::BuildTask(task.function, task.args, key)));
   }
-  std::vector<Future<Value>> out;
   for (auto& handle : impl_->core->SubmitGraph(std::move(tasks), keys)) {
     out.emplace_back(std::move(handle));
   }
@@ -128,6 +163,7 @@ std::vector<Future<Value>> Client::persist(const Graph& graph, const std::vector
 absl::StatusOr<std::vector<Value>> Client::get(const Graph& graph,
                                                const std::vector<std::string>& keys,
                                                const SubmitOptions& options) {
+  WEFT_RETURN_IF_ERROR(CheckGraph(graph, keys));  // refused as an error, not erred futures
   std::vector<Future<Value>> futures = persist(graph, keys, options);
   return gather(futures);
 }
@@ -139,15 +175,87 @@ std::map<std::string, std::vector<std::string>> Client::WhoHas(
 
 void Client::CancelKeys(const std::vector<std::string>& keys) { impl_->core->Cancel(keys); }
 
+absl::Status Client::wait_for_workers(int n, absl::Duration timeout) {
+  return WaitForWorkers(*impl_->core, n, timeout, "workers");
+}
+
+absl::Status Client::upload_file(const std::string& path, absl::Duration timeout) {
+  proto::ClusterCommand command;
+  proto::Plugin* plugin = command.mutable_upload();
+  WEFT_ASSIGN_OR_RETURN(*plugin->mutable_content(),
+                        io::ReadAll(path, io::Compression::kNone, io::IoOptions()));
+  plugin->set_name(path.substr(path.rfind('/') + 1));  // npos + 1: the whole path
+  WEFT_ASSIGN_OR_RETURN(proto::CommandReply reply,
+                        impl_->core->Command(std::move(command), timeout));
+  return WorkerErrors(reply, absl::StrCat("loading ", path));
+}
+
+absl::StatusOr<std::map<std::string, Value>> Client::run(const std::string& function,
+                                                         std::vector<Value> args,
+                                                         std::vector<std::string> workers,
+                                                         absl::Duration timeout) {
+  proto::ClusterCommand command;
+  for (std::string& w : workers) command.add_workers(std::move(w));
+  proto::RunFunction* run = command.mutable_run();
+  run->set_function(function);
+  for (const Value& arg : args) run->add_args()->set_literal(EncodeValueToString(arg));
+  WEFT_ASSIGN_OR_RETURN(proto::CommandReply reply,
+                        impl_->core->Command(std::move(command), timeout));
+  WEFT_RETURN_IF_ERROR(WorkerErrors(reply, absl::StrCat("run(", function, ")")));
+  std::map<std::string, Value> out;
+  for (const auto& result : reply.results()) {
+    WEFT_ASSIGN_OR_RETURN(out[result.address()], DecodeValue(result.value()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, std::vector<std::string>>> Client::get_worker_logs(
+    int n, std::vector<std::string> workers) {
+  WEFT_ASSIGN_OR_RETURN(auto results, run("worker_log", {Value(int64_t{n})}, std::move(workers)));
+  std::map<std::string, std::vector<std::string>> out;
+  for (auto& [address, value] : results) {
+    std::vector<std::string>& lines = out[address];
+    if (!value.is_list()) continue;
+    for (const Value& line : value.as_list()) {
+      if (line.is_string()) lines.push_back(line.as_string());
+    }
+  }
+  return out;
+}
+
+absl::Status Client::retire_workers(std::vector<std::string> workers, absl::Duration timeout) {
+  proto::ClusterCommand command;
+  for (std::string& w : workers) command.add_workers(std::move(w));
+  command.mutable_retire();
+  WEFT_ASSIGN_OR_RETURN(proto::CommandReply reply,
+                        impl_->core->Command(std::move(command), timeout));
+  return WorkerErrors(reply, "retire_workers");
+}
+
+absl::Status Client::restart(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  WEFT_ASSIGN_OR_RETURN(proto::InfoReply before, impl_->core->Info(timeout));
+  proto::ClusterCommand command;
+  command.mutable_restart()->set_reason("restarted by client.restart()");
+  WEFT_ASSIGN_OR_RETURN(proto::CommandReply reply,
+                        impl_->core->Command(std::move(command), timeout));
+  WEFT_RETURN_IF_ERROR(WorkerErrors(reply, "restart"));
+  return WaitForWorkers(*impl_->core, before.workers_size(),
+                        std::max(deadline - absl::Now(), absl::ZeroDuration()),
+                        "restarted workers");
+}
+
 absl::StatusOr<ClusterInfo> Client::info(absl::Duration timeout) {
   WEFT_ASSIGN_OR_RETURN(proto::InfoReply reply, impl_->core->Info(timeout));
   ClusterInfo info;
   info.scheduler_address = impl_->core->address();
+  info.dashboard_address = reply.dashboard_address();
   info.workers = reply.workers_size();
   for (const auto& w : reply.workers()) {
     WorkerInfo& d = info.worker_details.emplace_back();
     d.name = w.name();
     d.address = w.address();
+    d.pid = w.pid();
     d.threads = w.nthreads();
     d.memory_limit = w.memory_limit();
     d.memory_bytes = w.memory_bytes();

@@ -109,9 +109,77 @@ void ClientCore::ShutdownOnce() {
   if (stream_) stream_->WritesDone();
   context_.TryCancel();
   if (reader_.joinable()) reader_.join();
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    if (close_reason_.empty()) close_reason_ = "the client was shut down";
+    callbacks_stopping_ = true;
+  }
+  if (callback_thread_.joinable()) {
+    // A callback that drops the last reference to the client ends up here, on the
+    // callback thread itself: it cannot join itself.
+    if (callback_thread_.get_id() == std::this_thread::get_id()) {
+      callback_thread_.detach();
+    } else {
+      callback_thread_.join();
+    }
+  }
+}
+
+void ClientCore::CallbackLoop() {
+  while (true) {
+    std::function<void()> callback;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !due_callbacks_.empty() || callbacks_stopping_;
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (due_callbacks_.empty()) return;
+      callback = std::move(due_callbacks_.front());
+      due_callbacks_.pop_front();
+    }
+    callback();
+  }
+}
+
+void ClientCore::OnDone(const std::string& key, std::function<void()> callback) {
   absl::MutexLock lock(&mu_);
-  closed_ = true;
-  if (close_reason_.empty()) close_reason_ = "the client was shut down";
+  if (callbacks_stopping_) return;
+  if (!callback_thread_.joinable()) callback_thread_ = std::thread([this] { CallbackLoop(); });
+  auto it = keys_.find(key);
+  if (closed_ || it == keys_.end() || IsDone(it->second.status)) {
+    due_callbacks_.push_back(std::move(callback));
+  } else {
+    done_callbacks_[key].push_back(std::move(callback));
+  }
+}
+
+absl::StatusOr<proto::CommandReply> ClientCore::Command(proto::ClusterCommand command,
+                                                        absl::Duration timeout) {
+  uint64_t id;
+  {
+    absl::MutexLock lock(&mu_);
+    id = next_info_id_++;
+  }
+  command.set_request_id(id);
+  writer_->Add([&command](proto::ClientRequestBatch* b) {
+    *b->add_requests()->mutable_command() = std::move(command);
+  });
+  writer_->Flush();
+  absl::MutexLock lock(&mu_);
+  auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closed_ || command_replies_.contains(id);
+  };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&ready), timeout)) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "the workers did not all answer within ", absl::FormatDuration(timeout)));
+  }
+  auto it = command_replies_.find(id);
+  if (it == command_replies_.end()) return absl::UnavailableError(close_reason_);
+  proto::CommandReply reply = std::move(it->second);
+  command_replies_.erase(it);
+  return reply;
 }
 
 void ClientCore::ReadLoop() {
@@ -123,6 +191,11 @@ void ClientCore::ReadLoop() {
   grpc::Status status = stream_->Finish();
   absl::MutexLock lock(&mu_);
   closed_ = true;
+  // Nothing will finish now: the waiting callbacks run (their futures say why).
+  for (auto& [key, callbacks] : done_callbacks_) {
+    for (auto& callback : callbacks) due_callbacks_.push_back(std::move(callback));
+  }
+  done_callbacks_.clear();
   close_status_ =
       absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   if (close_reason_.empty()) {
@@ -141,10 +214,20 @@ void ClientCore::Apply(const proto::ClientUpdate& update) {
       if (it == keys_.end()) break;  // released meanwhile
       it->second.status = StatusFromProto(update.key_status().state());
       it->second.last = update.key_status();
+      if (IsDone(it->second.status)) {
+        auto callbacks = done_callbacks_.find(it->first);
+        if (callbacks != done_callbacks_.end()) {
+          for (auto& callback : callbacks->second) due_callbacks_.push_back(std::move(callback));
+          done_callbacks_.erase(callbacks);
+        }
+      }
       break;
     }
     case proto::ClientUpdate::kInfo:
       info_replies_[update.info().request_id()] = update.info();
+      break;
+    case proto::ClientUpdate::kCommandReply:
+      command_replies_[update.command_reply().request_id()] = update.command_reply();
       break;
     default:
       break;
@@ -172,7 +255,9 @@ std::vector<std::shared_ptr<KeyHandle>> ClientCore::SubmitGraph(
     absl::MutexLock lock(&mu_);
     absl::flat_hash_set<std::string> newly_wanted;
     for (const std::string& key : wanted) {
-      if (keys_[key].refs++ == 0) {
+      KeyEntry& entry = keys_[key];
+      if (entry.refs++ == 0 || entry.refused) {
+        if (entry.refused) entry = KeyEntry{entry.refs};  // pending again, to be sent
         update.add_wanted_keys(key);
         newly_wanted.insert(key);
       }
@@ -197,13 +282,37 @@ std::vector<std::shared_ptr<KeyHandle>> ClientCore::SubmitGraph(
   return handles;
 }
 
+std::vector<std::shared_ptr<KeyHandle>> ClientCore::Refuse(const std::vector<std::string>& wanted,
+                                                           const absl::Status& why) {
+  {
+    absl::MutexLock lock(&mu_);
+    for (const std::string& key : wanted) {
+      KeyEntry& entry = keys_[key];
+      if (entry.refs++ > 0) continue;
+      entry.status = FutureStatus::kError;
+      entry.last.set_key(key);
+      entry.last.set_state(proto::KeyStatus::ERRED);
+      entry.last.set_erred_key(key);
+      entry.last.set_error(std::string(why.message()));
+      entry.refused = true;
+    }
+  }
+  std::vector<std::shared_ptr<KeyHandle>> handles;  // made unlocked: ~KeyHandle locks
+  handles.reserve(wanted.size());
+  for (const std::string& key : wanted) {
+    handles.push_back(std::make_shared<KeyHandle>(shared_from_this(), key));
+  }
+  return handles;
+}
+
 void ClientCore::Release(const std::string& key) {
   {
     absl::MutexLock lock(&mu_);
     auto it = keys_.find(key);
     if (it == keys_.end() || --it->second.refs > 0) return;
+    const bool refused = it->second.refused;  // the scheduler does not know it from us
     keys_.erase(it);
-    if (closed_) return;
+    if (closed_ || refused) return;
   }
   writer_->Add([&key](proto::ClientRequestBatch* b) {
     b->add_requests()->mutable_release_keys()->add_keys(key);
@@ -415,6 +524,10 @@ KeyHandle::~KeyHandle() { core_->Release(key_); }
 FutureStatus KeyHandle::status() const { return core_->Status(key_); }
 
 absl::Status KeyHandle::Wait(absl::Duration timeout) const { return core_->Wait(key_, timeout); }
+
+void KeyHandle::OnDone(std::function<void()> callback) const {
+  core_->OnDone(key_, std::move(callback));
+}
 
 absl::StatusOr<Value> KeyHandle::Fetch() const {
   WEFT_ASSIGN_OR_RETURN(std::vector<Value> values, core_->Gather({key_}));

@@ -15,6 +15,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -69,6 +71,13 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
                                                       const std::vector<std::string>& wanted,
                                                       bool skip_held = false);
 
+  // References on `wanted` for a graph refused before it was sent (Client::persist of a
+  // cycle): nothing goes to the scheduler; keys this process did not hold yet are erred
+  // at once with `why`'s message (until they are submitted again), keys it held keep
+  // their state.
+  std::vector<std::shared_ptr<KeyHandle>> Refuse(const std::vector<std::string>& wanted,
+                                                 const absl::Status& why);
+
   // Called by ~KeyHandle.
   void Release(const std::string& key);
 
@@ -83,12 +92,25 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   absl::StatusOr<std::vector<Value>> Gather(const std::vector<std::string>& keys);
   void Cancel(const std::vector<std::string>& keys);
   absl::StatusOr<proto::InfoReply> Info(absl::Duration timeout);
+  // Sends a ClusterCommand (its request_id is set here) and waits for the CommandReply:
+  // kDeadlineExceeded after `timeout`; a command the scheduler refused as a whole comes
+  // back as a reply with `error` set.
+  absl::StatusOr<proto::CommandReply> Command(proto::ClusterCommand command,
+                                              absl::Duration timeout);
+
+  // Calls `callback` once `key` is done (finished, erred, cancelled), on the client's
+  // callback thread — at once there if it is done already. `key` must be held (a
+  // KeyHandle exists); the callback may call anything on the client.
+  void OnDone(const std::string& key, std::function<void()> callback);
 
  private:
   struct KeyEntry {
     int refs = 0;
     FutureStatus status = FutureStatus::kPending;
     proto::KeyStatus last;  // the scheduler's latest word on the key
+    // Erred here by Refuse: the scheduler never heard of it from us. Submitted again, it
+    // is sent as if new.
+    bool refused = false;
   };
 
   void ShutdownOnce();
@@ -98,6 +120,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // Why the channel (in TRANSIENT_FAILURE) last failed to connect, from a quick call.
   absl::Status LastConnectError();
   void ReadLoop();
+  // Runs due_callbacks_ until callbacks_stopping_.
+  void CallbackLoop();
   void Apply(const proto::ClientUpdate& update) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The error status for a finished-but-failed key, naming function and key.
   static absl::Status KeyError(const std::string& key, const KeyEntry& entry);
@@ -128,6 +152,13 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   absl::Status close_status_ ABSL_GUARDED_BY(mu_);  // the stream's final status
   uint64_t next_info_id_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<uint64_t, proto::InfoReply> info_replies_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, proto::CommandReply> command_replies_ ABSL_GUARDED_BY(mu_);
+  // Done callbacks waiting for their key, and those due to run (on callback_thread_).
+  absl::flat_hash_map<std::string, std::vector<std::function<void()>>> done_callbacks_
+      ABSL_GUARDED_BY(mu_);
+  std::deque<std::function<void()>> due_callbacks_ ABSL_GUARDED_BY(mu_);
+  bool callbacks_stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread callback_thread_;  // started by the first OnDone
   absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -2,9 +2,10 @@
 // what `weft::Client::Connect()` with no address starts, like dask's `Client()`.
 //
 // The scheduler picks a free port and writes it to a scheduler file in a private temporary
-// directory; the workers read the same file. Children are started with PR_SET_PDEATHSIG so
+// directory; the workers read the same file. Children are started by common/process.h, so
 // they die with this process even if it is killed; the destructor stops them (SIGTERM,
-// then SIGKILL after a grace period) and removes the directory.
+// then SIGKILL after a grace period) and removes the directory. Workers run without a
+// nanny (--no-nanny): one process each, and one that dies stays dead.
 //
 // Threading: not thread-safe; owned by one Client.
 #pragma once
@@ -39,6 +40,10 @@ class LocalCluster {
   ~LocalCluster();
 
   const std::string& scheduler_address() const { return scheduler_address_; }
+  // OK while every worker process runs; kFailedPrecondition once one has exited, saying
+  // how and quoting the end of its log (a plugin that did not load, a bad flag), so that
+  // a caller waiting for the workers can stop waiting and say why.
+  absl::Status CheckWorkers();
   const std::vector<pid_t>& worker_pids() const { return worker_pids_; }
 
  private:
@@ -54,15 +59,5 @@ class LocalCluster {
 // else $WEFT_BIN_DIR, the directory of the running executable, the Bazel output tree
 // around it (bazel-bin/scheduler/, bazel-bin/worker/), then $PATH.
 absl::StatusOr<std::string> FindWeftBinary(const std::string& name, const std::string& bin_dir);
-
-// Starts `argv` as a child that dies with this process; stdout/stderr go to `log_path`
-// (or are inherited when empty). `extra_env` ("NAME=value") is added to the environment
-// the child inherits, replacing variables of the same name.
-absl::StatusOr<pid_t> SpawnChild(const std::vector<std::string>& argv,
-                                 const std::string& log_path,
-                                 const std::vector<std::string>& extra_env = {});
-
-// Stops a child: SIGTERM, wait up to `grace`, then SIGKILL; reaps it.
-void StopChild(pid_t pid, absl::Duration grace);
 
 }  // namespace weft::internal

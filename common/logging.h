@@ -1,10 +1,14 @@
 // Logging for every weft process: spdlog underneath, one global logger writing to
-// stderr with the process's role in each line ("[scheduler]", "[worker w1]").
+// stderr with the process's role in each line ("[scheduler]", "[worker w1]"). The last
+// kRecentLogLines lines are also kept in memory, for RecentLogLines (a worker's log tail
+// on the dashboard and in Client::get_worker_logs).
 //
 // Threading: the logger is thread-safe; InitLogging is called once from main.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "spdlog/spdlog.h"
 
@@ -12,6 +16,12 @@ namespace weft {
 
 // level: "debug", "info", "warning", "error"; unknown strings mean "info".
 void InitLogging(const std::string& role, const std::string& level = "info");
+
+inline constexpr size_t kRecentLogLines = 1000;
+
+// The last `n` lines logged since InitLogging (at most kRecentLogLines), oldest first,
+// formatted as on stderr; empty before InitLogging. Thread-safe.
+std::vector<std::string> RecentLogLines(size_t n);
 
 }  // namespace weft
 

@@ -2,6 +2,7 @@
 //
 //   weft-scheduler [--host 0.0.0.0] [--port 8786] [--scheduler-file PATH]
 //                  [--worker-timeout 60] [--allowed-failures 3] [--log-level info]
+//                  [--idle-timeout SECONDS] [--preload LIB.so ...]
 //                  [--dashboard-address HOST:PORT | --no-dashboard]
 //                  [--tls-ca-file CA --tls-cert CERT --tls-key KEY] [--auth-token TOKEN]
 //
@@ -11,11 +12,17 @@
 //
 // The web dashboard (scheduler/dashboard/) listens on :8787 unless told otherwise (port 0:
 // a free one; the default port, when taken, falls back to a free one with a warning) and
-// is announced as "Dashboard at: http://HOST:PORT/" on stderr.
+// is announced as "Dashboard at: http://HOST:PORT/" on stderr. It is secured as the gRPC
+// side is: HTTPS with the same certificate, and with a token, the token asked for (the
+// announced link then carries it, "...?token=TOKEN", as Jupyter's does).
 //
 // Once listening it prints "Scheduler at: HOST:PORT" on stderr and, with
 // --scheduler-file, writes {"address": "HOST:PORT", "pid": N} there (atomically, by
-// rename) for workers and clients to read. SIGINT / SIGTERM shut it down cleanly.
+// rename) for workers and clients to read. SIGINT / SIGTERM shut it down cleanly, and so
+// does --idle-timeout (as dask-scheduler's): no client and no task for that long, exit 0.
+//
+// --preload LIB.so (repeatable): plugins the scheduler hands to every worker that joins,
+// as if uploaded with Client::upload_file before any worker came (cluster_commands.h).
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -27,10 +34,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -38,11 +47,12 @@
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/scheduler_file.h"
-#include "common/signals.h"
 #include "common/security.h"
 #include "common/security_flags.h"
+#include "common/signals.h"
 #include "common/version.h"
 #include "grpcpp/grpcpp.h"
+#include "scheduler/dashboard/auth.h"
 #include "scheduler/dashboard/dashboard.h"
 #include "scheduler/dashboard/http_server.h"
 #include "scheduler/scheduler_service.h"
@@ -83,11 +93,12 @@ std::string JoinHostPort(const std::string& host, int port) {
 }
 
 // Starts the dashboard on "HOST:PORT", ":PORT" or "PORT" (no host: the scheduler's --host),
-// serving the service's snapshots, and prints where. A taken port falls back to a free one
-// when `fallback` (the default address was not chosen by the user).
+// serving the service's snapshots over HTTPS when `security` has a certificate and behind
+// its token when it has one, and prints where. A taken port falls back to a free one when
+// `fallback` (the default address was not chosen by the user).
 absl::StatusOr<std::unique_ptr<dashboard::HttpServer>> StartDashboard(
     const std::string& address, const std::string& scheduler_host, bool fallback,
-    SchedulerService* service) {
+    const Security& security, SchedulerService* service) {
   size_t colon = address.rfind(':');
   std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
   std::string port_text = colon == std::string::npos ? address : address.substr(colon + 1);
@@ -100,16 +111,31 @@ absl::StatusOr<std::unique_ptr<dashboard::HttpServer>> StartDashboard(
     return absl::InvalidArgumentError(
         absl::StrCat("--dashboard-address: expected HOST:PORT, got ", address));
   }
-  auto handler = dashboard::MakeDashboardHandler([service] { return service->Snapshot(); });
-  auto server = dashboard::HttpServer::Start(host, port, handler);
-  if (!server.ok() && fallback && port != 0) {
+  auto handler = dashboard::RequireToken(
+      security.token, dashboard::MakeDashboardHandler([service] { return service->Snapshot(); },
+                                                      [service](const std::string& worker, int n) {
+                                                        return service->WorkerLog(worker, n,
+                                                                                  absl::Seconds(5));
+                                                      }));
+  dashboard::HttpServerOptions options;
+  // Browsers have no client certificate to show: the dashboard asks for none, even with
+  // mutual TLS on the gRPC side; the token is what keeps strangers out.
+  options.cert_pem = security.cert_pem;
+  options.key_pem = security.key_pem;
+  auto server = dashboard::HttpServer::Start(host, port, handler, options);
+  if (!server.ok() && fallback && port != 0 && absl::IsUnavailable(server.status())) {
     WEFT_LOG_WARN("{}; serving the dashboard on a free port instead",
                   std::string(server.status().message()));
-    server = dashboard::HttpServer::Start(host, 0, handler);
+    server = dashboard::HttpServer::Start(host, 0, handler, options);
   }
   if (!server.ok()) return server.status();
-  std::cerr << "Dashboard at: http://" << JoinHostPort(AdvertisedHost(host), (*server)->port())
-            << "/" << std::endl;
+  // The link printed carries the token (whoever reads the scheduler's log may have it);
+  // the address `weft info` hands to clients does not.
+  const std::string host_port = JoinHostPort(AdvertisedHost(host), (*server)->port());
+  const std::string url = dashboard::DashboardLink((*server)->tls(), host_port, /*token=*/"");
+  std::cerr << "Dashboard at: "
+            << dashboard::DashboardLink((*server)->tls(), host_port, security.token) << std::endl;
+  service->SetDashboardAddress(url);  // for `weft info`
   return server;
 }
 
@@ -126,6 +152,7 @@ int Run(int argc, char** argv) {
   bool no_work_stealing = false;
   std::string dashboard_address = ":8787";
   bool no_dashboard = false;
+  double idle_timeout = 0;
   app.add_option("--host", host, "Interface to listen on")->capture_default_str();
   app.add_option("--port", port, "Port to listen on; 0 picks a free one")
       ->capture_default_str()
@@ -153,6 +180,17 @@ int Run(int argc, char** argv) {
                  "Where the web dashboard listens, HOST:PORT (no host: --host; port 0: a free one)")
       ->capture_default_str();
   app.add_flag("--no-dashboard", no_dashboard, "Serve no web dashboard");
+  app.add_option("--idle-timeout", idle_timeout,
+                 "Exit (status 0) after this many seconds with no client connected and no "
+                 "task to run; 0: never")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  std::vector<std::string> preload;
+  // One path per --preload, as weft-worker's.
+  app.add_option("--preload", preload,
+                 "plugin .so that every worker loads when it joins (repeatable)")
+      ->allow_extra_args(false)
+      ->check(CLI::ExistingFile);
   SecurityOptions security_options;
   AddSecurityFlags(app, security_options);
   app.add_option("--log-level", log_level, "debug, info, warning or error")->capture_default_str();
@@ -168,7 +206,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
 
-  // Signals are taken by sigwait below; every thread started from here inherits the mask.
+  // Signals are taken by sigtimedwait below; every thread started from here inherits the mask.
   const sigset_t signals = BlockStopSignals();
 
   ServiceOptions options;
@@ -180,6 +218,19 @@ int Run(int argc, char** argv) {
   options.scheduler.heartbeat_interval =
       std::min(absl::Seconds(1), absl::Seconds(worker_timeout) / 4);
   if (!no_dashboard) options.snapshot_interval = absl::Milliseconds(200);
+  options.idle_timeout = absl::Seconds(idle_timeout);
+  for (const std::string& path : preload) {
+    proto::Plugin& plugin = options.plugins.emplace_back();
+    plugin.set_name(std::filesystem::path(path).filename().string());
+    std::ifstream in(path, std::ios::binary);
+    plugin.mutable_content()->assign(std::istreambuf_iterator<char>(in), {});
+    if (!in.good() && !in.eof()) {
+      WEFT_LOG_ERROR("--preload {}: cannot read it", path);
+      return 1;
+    }
+    WEFT_LOG_INFO("--preload {}: {} bytes, for every worker that joins", path,
+                  plugin.content().size());
+  }
   SchedulerService service(options);
   service.Start();
 
@@ -203,8 +254,9 @@ int Run(int argc, char** argv) {
 
   std::unique_ptr<dashboard::HttpServer> dashboard_server;
   if (!no_dashboard) {
-    auto started = StartDashboard(dashboard_address, host,
-                                  /*fallback=*/app.count("--dashboard-address") == 0, &service);
+    auto started =
+        StartDashboard(dashboard_address, host,
+                       /*fallback=*/app.count("--dashboard-address") == 0, *security, &service);
     if (!started.ok()) {
       WEFT_LOG_ERROR("{}", std::string(started.status().message()));
       server->Shutdown();
@@ -221,13 +273,23 @@ int Run(int argc, char** argv) {
       return 1;
     }
   }
-  WEFT_LOG_INFO("weft-scheduler {} listening on {} ({})", kVersion,
-                JoinHostPort(host, bound_port), security->Describe());
+  WEFT_LOG_INFO("weft-scheduler {} listening on {} ({})", kVersion, JoinHostPort(host, bound_port),
+                security->Describe());
   std::cerr << "Scheduler at: " << address << std::endl;
 
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  WEFT_LOG_INFO("{}: shutting down", strsignal(signal_number));
+  // Until SIGINT/SIGTERM, or until the service has been idle past --idle-timeout.
+  const timespec tick{0, 100 * 1000 * 1000};
+  while (true) {
+    const int signal_number = sigtimedwait(&signals, nullptr, &tick);
+    if (signal_number > 0) {
+      WEFT_LOG_INFO("{}: shutting down", strsignal(signal_number));
+      break;
+    }
+    if (service.IdleTimedOut()) {
+      WEFT_LOG_INFO("idle past --idle-timeout: shutting down");
+      break;
+    }
+  }
   // Open streams are cancelled after a short grace period; nothing in flight needs more.
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Milliseconds(500)));
   if (dashboard_server != nullptr) dashboard_server->Stop();

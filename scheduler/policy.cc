@@ -230,6 +230,10 @@ void SchedulerState::Balance() {
 
 void SchedulerState::Tick(absl::Time now) {
   CheckTimeouts(now);
+  if (!retiring_.empty()) {
+    Begin("retire");
+    AdvanceRetirements();
+  }
   if (now - last_balance_ < options_.steal_interval) return;
   last_balance_ = now;
   Begin("balance");
@@ -242,7 +246,7 @@ absl::Status SchedulerState::WorkerStatusChange(const std::string& worker_id,
   WorkerState* w = FindWorker(worker_id);
   if (w == nullptr) return absl::NotFoundError(absl::StrCat("unknown worker ", worker_id));
   Recs recs;
-  SetPaused(w, msg.paused(), &recs);
+  SetPaused(w, msg.paused() || w->retiring, &recs);  // a retiring worker stays paused
   return RunTransitions(&recs);
 }
 

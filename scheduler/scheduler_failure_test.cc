@@ -266,5 +266,136 @@ TEST_CASE("stories are bounded") {
   CHECK(story.back().stimulus == std::string("remove-worker"));
 }
 
+// A nanny restarts a killed worker under its name, often before the scheduler has seen the
+// old stream break (or the old host is gone and its stream never breaks).
+TEST_CASE("a worker registering under a name still registered replaces the old one") {
+  Harness h;
+  std::string a = h.AddWorker("a");
+  std::string b = h.AddWorker("b");
+  std::string c = h.AddClient();
+  h.Submit(c, {Harness::Task("x"), Harness::Task("y")}, {"x", "y"});
+  CHECK(h.Take() == Lines{"w1: compute x", "w2: compute y"});
+
+  std::string b_again = h.AddWorker("b");
+  CHECK(b_again == "w3");  // ids are per registration, never reused
+  CHECK(h.state.GetWorker(b) == nullptr);
+  CHECK(h.state.num_workers() == 2);
+  Instructions out = h.state.TakeInstructions();
+  CHECK(out.removed_workers == std::vector<std::string>{b});  // its stream gets closed
+  // What the old b was running runs again, as for any worker that left.
+  REQUIRE(out.to_workers.size() == 2);
+  CHECK(testing::Describe(out.to_workers[0]) == "w1: compute y");
+  CHECK(out.to_workers[1].instruction.welcome().worker_id() == b_again);
+  CHECK(h.state.GetTask("y")->suspicious == 1);
+  CHECK(absl::IsNotFound(h.Finish(b, "y")));  // late news from the old one
+  REQUIRE(h.Finish(a, "y").ok());
+  CHECK(h.Status("y") == "memory");
+
+  proto::InfoReply info;
+  h.state.FillInfo(&info);
+  REQUIRE(info.workers_size() == 2);
+  CHECK(info.workers(0).name() == "a");
+  CHECK(info.workers(1).name() == "b");
+  CHECK(info.workers(1).worker_id() == b_again);
+
+  SECTION("other names, and workers without a name, replace nobody") {
+    h.AddWorker("bb");
+    proto::RegisterWorker unnamed;
+    unnamed.mutable_info()->set_address("10.0.0.9:4000");
+    h.state.AddWorker(unnamed, h.now);
+    h.state.AddWorker(unnamed, h.now);
+    h.Check();
+    CHECK(h.state.num_workers() == 5);
+    CHECK(h.state.TakeInstructions().removed_workers.empty());
+  }
+}
+
+TEST_CASE("retiring a worker copies what only it holds elsewhere, then closes it") {
+  Harness h;
+  std::string a = h.AddWorker("a");
+  std::string b = h.AddWorker("b");
+  std::string c = h.AddClient();
+  h.Submit(c, {Harness::Task("x"), Harness::Task("y")}, {"x", "y"});
+  Lines sent = h.Take();
+  std::string x_on = sent.at(0).substr(0, 2), y_on = sent.at(1).substr(0, 2);
+  REQUIRE(h.Finish(x_on, "x").ok());
+  REQUIRE(h.Finish(y_on, "y").ok());
+  h.Take();
+  // Both on a, whichever way they were placed: run one more there to be sure a holds one.
+  h.Submit(c, {Harness::Task("z")}, {"z"});
+  Lines z = h.Take();
+  const std::string z_on = z.at(0).substr(0, 2);
+  REQUIRE(h.Finish(z_on, "z", 100).ok());
+  h.Take();
+  const std::string leaving = z_on;
+  const std::string staying = leaving == a ? b : a;
+  const std::string staying_name = staying == a ? "a" : "b";
+  const std::string leaving_name = leaving == a ? "a" : "b";
+
+  REQUIRE(h.state.RetireWorkers({leaving}).ok());
+  h.Check();
+  CHECK(h.state.GetWorker(leaving)->paused);
+  Lines asks = h.Take();
+  REQUIRE(asks.size() == 1);
+  CHECK(asks[0].rfind(staying + ": acquire ", 0) == 0);
+  CHECK(asks[0].find("z@" + leaving_name) != std::string::npos);
+
+  // A new task goes to the staying worker only.
+  h.Submit(c, {Harness::Task("w")}, {"w"});
+  CHECK(h.Take() == Lines{staying + ": compute w"});
+
+  h.Tick();  // the copies are not in yet: no close, no second ask
+  for (const std::string& line : h.Take()) CHECK(line.find("close") == std::string::npos);
+  for (const char* key : {"x", "y", "z"}) {
+    if (asks[0].find(std::string(key) + "@" + leaving_name) != std::string::npos) {
+      h.Replicated(staying, key);
+    }
+  }
+  h.Tick();
+  CHECK(h.Take() == Lines{leaving + ": close"});
+  h.RemoveWorker(leaving);
+  // Nothing was lost: every result is still in memory, on the staying worker.
+  for (const char* key : {"x", "y", "z"}) {
+    CHECK(h.Status(key) == "memory");
+    const TaskState* ts = h.state.GetTask(key);
+    REQUIRE(ts->who_has.size() == 1);
+    CHECK(ts->who_has[0]->info.name() == staying_name);
+  }
+  CHECK(h.Take().empty());
+}
+
+TEST_CASE("a retiring worker waits for its running task; a failed copy is asked again") {
+  Harness h;
+  std::string a = h.AddWorker("a");
+  std::string b = h.AddWorker("b");
+  std::string c = h.AddClient();
+  h.Submit(c, {Harness::Task("x")}, {"x"});
+  Lines sent = h.Take();
+  const std::string on = sent.at(0).substr(0, 2);
+  const std::string other = on == a ? b : a;
+  REQUIRE(h.state.RetireWorkers({on}).ok());
+  h.Check();
+  h.Tick();
+  // x is still processing there: no close (a paused worker's task may be asked back).
+  for (const std::string& line : h.Take()) {
+    CHECK(line.find("close") == std::string::npos);
+    if (line == on + ": steal x") REQUIRE(h.StealReply(on, "x", /*stolen=*/false).ok());
+  }
+  REQUIRE(h.Finish(on, "x").ok());
+  h.Take();
+  h.Tick();
+  Lines ask = h.Take();
+  REQUIRE(ask.size() == 1);
+  CHECK(ask[0].rfind(other + ": acquire x@", 0) == 0);
+  h.Replicated(other, "x", 0, "connection refused");
+  h.Tick();
+  ask = h.Take();
+  REQUIRE(ask.size() == 1);
+  CHECK(ask[0].rfind(other + ": acquire x@", 0) == 0);
+  h.Replicated(other, "x");
+  h.Tick();
+  CHECK(h.Take() == Lines{on + ": close"});
+}
+
 }  // namespace
 }  // namespace weft::scheduler

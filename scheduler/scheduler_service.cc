@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/batched_writer.h"
+#include "common/codec.h"
 #include "common/logging.h"
 
 namespace weft::scheduler {
@@ -88,7 +89,9 @@ class SchedulerService::Connection {
 };
 
 SchedulerService::SchedulerService(ServiceOptions options)
-    : options_(std::move(options)), state_(options_.scheduler) {}
+    : options_(std::move(options)), state_(options_.scheduler), idle_timer_(options_.idle_timeout) {
+  for (const proto::Plugin& plugin : options_.plugins) commands_.Preload(plugin);
+}
 
 SchedulerService::~SchedulerService() { Stop(); }
 
@@ -129,10 +132,26 @@ void SchedulerService::Loop() {
     absl::Time now = absl::Now();
     if (now >= next_tick) {
       state_.Tick(now);
+      CheckIdle(now);
       next_tick = now + options_.tick;
     }
     Route(state_.TakeInstructions());
+    Route(commands_.TakeInstructions());
     MaybePublishSnapshot(now);
+  }
+}
+
+void SchedulerService::CheckIdle(absl::Time now) {
+  if (idle_timed_out_.load()) return;
+  int64_t busy = 0;
+  for (TaskStatus status : {TaskStatus::kWaiting, TaskStatus::kQueued, TaskStatus::kNoWorker,
+                            TaskStatus::kProcessing}) {
+    busy += state_.CountInStatus(status);
+  }
+  if (idle_timer_.Expired(/*idle=*/clients_.empty() && busy == 0, now)) {
+    WEFT_LOG_INFO("idle for {} (--idle-timeout): no client connected and no task to run",
+                  absl::FormatDuration(idle_timer_.timeout()));
+    idle_timed_out_.store(true);
   }
 }
 
@@ -145,9 +164,57 @@ void SchedulerService::MaybePublishSnapshot(absl::Time now) {
   snapshot_ = std::move(snapshot);
 }
 
+absl::StatusOr<std::vector<std::string>> SchedulerService::WorkerLog(const std::string& worker,
+                                                                     int n,
+                                                                     absl::Duration timeout) {
+  proto::ClusterCommand command;
+  {
+    absl::MutexLock lock(&internal_mu_);
+    command.set_request_id(next_internal_id_++);
+    waiting_.insert(command.request_id());
+  }
+  const uint64_t id = command.request_id();
+  command.add_workers(worker);
+  command.mutable_run()->set_function("worker_log");
+  command.mutable_run()->add_args()->set_literal(EncodeValueToString(Value(int64_t{n})));
+  Enqueue([this, command = std::move(command)]() mutable {
+    commands_.Command(kInternalClient, std::move(command));
+  });
+  absl::MutexLock lock(&internal_mu_);
+  auto ready = [this, id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(internal_mu_) {
+    return internal_replies_.contains(id);
+  };
+  const bool answered = internal_mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  waiting_.erase(id);
+  if (!answered) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "worker ", worker, " did not send its log within ", absl::FormatDuration(timeout)));
+  }
+  proto::CommandReply reply = std::move(internal_replies_.at(id));
+  internal_replies_.erase(id);
+  if (!reply.error().empty()) return absl::NotFoundError(reply.error());
+  if (reply.results_size() != 1) {
+    return absl::NotFoundError(absl::StrCat("no connected worker is named ", worker));
+  }
+  if (!reply.results(0).error().empty()) return absl::InternalError(reply.results(0).error());
+  absl::StatusOr<Value> value = DecodeValue(reply.results(0).value());
+  if (!value.ok()) return value.status();
+  std::vector<std::string> lines;
+  if (value->is_list()) {
+    for (const Value& line : value->as_list()) {
+      if (line.is_string()) lines.push_back(line.as_string());
+    }
+  }
+  return lines;
+}
+
 std::shared_ptr<const dashboard::DashboardSnapshot> SchedulerService::Snapshot() const {
   absl::MutexLock lock(&snapshot_mu_);
   return snapshot_;
+}
+
+void SchedulerService::SetDashboardAddress(std::string url) {
+  Enqueue([this, url = std::move(url)] { dashboard_address_ = url; });
 }
 
 void SchedulerService::Route(Instructions out) {
@@ -159,8 +226,20 @@ void SchedulerService::Route(Instructions out) {
     });
   }
   for (ClientMessage& message : out.to_clients) {
+    if (message.client_id == kInternalClient) {
+      const proto::CommandReply& reply = message.update.command_reply();
+      absl::MutexLock lock(&internal_mu_);
+      if (waiting_.contains(reply.request_id())) {
+        internal_replies_[reply.request_id()] = reply;
+      }
+      continue;
+    }
     auto it = clients_.find(message.client_id);
     if (it == clients_.end()) continue;
+    // The dashboard is the service's, not the state machine's: added on the way out.
+    if (message.update.has_info()) {
+      message.update.mutable_info()->set_dashboard_address(dashboard_address_);
+    }
     it->second->Add([&message](proto::ClientUpdateBatch* batch) {
       *batch->add_updates() = std::move(message.update);
     });
@@ -168,9 +247,13 @@ void SchedulerService::Route(Instructions out) {
   for (const std::string& id : out.removed_workers) {
     auto it = workers_.find(id);
     if (it == workers_.end()) continue;
-    WEFT_LOG_WARN("worker {} timed out: closing its stream", id);
+    WEFT_LOG_WARN(
+        "worker {} removed (no heartbeat, or a new worker took its name): closing "
+        "its stream",
+        id);
     it->second->Cancel();
     workers_.erase(it);
+    commands_.WorkerLeft(id);
   }
 }
 
@@ -195,6 +278,16 @@ grpc::Status SchedulerService::WorkerSession(
     const proto::RegisterWorker& reg = first.events(0).register_();
     conn->id = state_.AddWorker(reg, absl::Now());
     workers_[conn->id] = conn;
+    // The welcome carries the plugins uploaded so far, so that the worker has them
+    // before its first task.
+    Instructions out = state_.TakeInstructions();
+    for (WorkerMessage& message : out.to_workers) {
+      if (message.worker_id == conn->id && message.instruction.has_welcome()) {
+        commands_.WorkerJoined(conn->id, reg.info(), message.instruction.mutable_welcome());
+        break;
+      }
+    }
+    Route(std::move(out));
     WEFT_LOG_INFO("worker {} joined: {} at {} ({} threads, {} held keys)", conn->id,
                   reg.info().name(), reg.info().address(), reg.info().nthreads(),
                   reg.held_keys_size());
@@ -211,6 +304,7 @@ grpc::Status SchedulerService::WorkerSession(
     workers_.erase(it);
     WEFT_LOG_INFO("worker {} left", conn->id);
     LogIfError(state_.RemoveWorker(conn->id, "its stream closed"), "remove-worker");
+    commands_.WorkerLeft(conn->id);
   });
   conn->Finish();
   return grpc::Status::OK;
@@ -243,6 +337,12 @@ void SchedulerService::HandleWorkerEvents(const std::shared_ptr<WorkerConnection
         break;
       case proto::WorkerEvent::kStealResponse:
         LogIfError(state_.StealResponse(id, event.steal_response()), "steal-response");
+        break;
+      case proto::WorkerEvent::kCommandResult:
+        commands_.Result(id, event.command_result());
+        break;
+      case proto::WorkerEvent::kReplicaAdded:
+        LogIfError(state_.ReplicaAdded(id, event.replica_added()), "replica-added");
         break;
       case proto::WorkerEvent::kRegister:
         WEFT_LOG_WARN("worker {} registered twice on one stream; ignored", id);
@@ -286,6 +386,7 @@ grpc::Status SchedulerService::ClientSession(
   Enqueue([this, conn] {
     clients_.erase(conn->id);
     WEFT_LOG_INFO("client {} disconnected", conn->id);
+    commands_.ClientLeft(conn->id);
     LogIfError(state_.RemoveClient(conn->id), "remove-client");
   });
   conn->Finish();
@@ -311,6 +412,24 @@ void SchedulerService::HandleClientRequests(const std::shared_ptr<ClientConnecti
       case proto::ClientRequest::kInfo:
         LogIfError(state_.Info(id, request->info()), "info");
         break;
+      case proto::ClientRequest::kCommand: {
+        const proto::ClusterCommand& command = request->command();
+        WEFT_LOG_INFO("client {} asks the workers to {}", id,
+                      command.has_upload()    ? "load " + command.upload().name()
+                      : command.has_run()     ? "run " + command.run().function()
+                      : command.has_restart() ? std::string("restart")
+                      : command.has_retire()  ? std::string("retire")
+                                              : std::string("do nothing"));
+        ClusterCommands::Effect effect =
+            commands_.Command(id, std::move(*request->mutable_command()));
+        if (effect.kind == ClusterCommands::Effect::kCancelAll) {
+          // A restart: every task goes before the workers do.
+          LogIfError(state_.CancelAll("the cluster was restarted"), "restart");
+        } else if (effect.kind == ClusterCommands::Effect::kRetire) {
+          LogIfError(state_.RetireWorkers(effect.worker_ids), "retire");
+        }
+        break;
+      }
       case proto::ClientRequest::kHello:
         WEFT_LOG_WARN("client {} said hello twice on one stream; ignored", id);
         break;

@@ -8,9 +8,12 @@
 //
 //   WorkerSession: the first item must be RegisterWorker (else INVALID_ARGUMENT); the
 //     scheduler answers WorkerWelcome. Closing the stream removes the worker; a worker the
-//     scheduler drops (heartbeat timeout) has its stream cancelled.
+//     scheduler drops (heartbeat timeout, or a new worker registered under its name) has
+//     its stream cancelled.
 //   ClientSession: the first item must be ClientHello; answered by ClientWelcome.
-//     Closing the stream releases every key the client wanted.
+//     Closing the stream releases every key the client wanted. ClusterCommands (upload,
+//     run, restart) go to the ClusterCommands next to the state; a restart first cancels
+//     every task (SchedulerState::CancelAll).
 //
 // Lifecycle: construct, Start(), register with a grpc::Server; at the end call
 // server->Shutdown() first (ends the streams), then Stop().
@@ -24,18 +27,24 @@
 // stream is written: only the writers' own threads write. Snapshot() is thread-safe.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "proto/weft.grpc.pb.h"
+#include "scheduler/cluster_commands.h"
 #include "scheduler/dashboard/snapshot.h"
+#include "scheduler/idle_timer.h"
 #include "scheduler/scheduler_state.h"
 
 namespace weft::scheduler {
@@ -44,9 +53,15 @@ struct ServiceOptions {
   SchedulerOptions scheduler;
   // How often SchedulerState::Tick runs (timeouts, work stealing).
   absl::Duration tick = absl::Milliseconds(100);
+  // Plugins every worker loads when it joins (weft-scheduler --preload).
+  std::vector<proto::Plugin> plugins;
   // How often a dashboard snapshot is published (checked once per event batch or tick);
   // zero: never, and finished tasks are not recorded either.
   absl::Duration snapshot_interval = absl::ZeroDuration();
+  // weft-scheduler --idle-timeout: after this long with no client connected and no task
+  // waiting, queued, in no-worker or processing, IdleTimedOut() turns true (checked at
+  // every tick). Zero: never.
+  absl::Duration idle_timeout = absl::ZeroDuration();
 };
 
 class SchedulerService final : public proto::Scheduler::Service {
@@ -61,6 +76,17 @@ class SchedulerService final : public proto::Scheduler::Service {
   // The latest dashboard snapshot; null until the loop published one (or with
   // snapshot_interval zero). Any thread.
   std::shared_ptr<const dashboard::DashboardSnapshot> Snapshot() const;
+  // The last `n` lines of the log of the worker `worker` (name, address or host), asked
+  // of it as Client::get_worker_logs does, for the dashboard's threads. Blocks up to
+  // `timeout` (kDeadlineExceeded); kNotFound when no such worker is connected. Any thread.
+  absl::StatusOr<std::vector<std::string>> WorkerLog(const std::string& worker, int n,
+                                                     absl::Duration timeout);
+  // Where the web dashboard is (a URL), reported to clients in every InfoReply. Any
+  // thread; takes effect for the replies sent after the loop has run it.
+  void SetDashboardAddress(std::string url);
+  // Whether the scheduler has been idle for options.idle_timeout (then main shuts it
+  // down). Any thread.
+  bool IdleTimedOut() const { return idle_timed_out_.load(); }
 
   grpc::Status WorkerSession(grpc::ServerContext* context,
                              grpc::ServerReaderWriter<proto::WorkerInstructionBatch,
@@ -86,6 +112,8 @@ class SchedulerService final : public proto::Scheduler::Service {
                             proto::ClientRequestBatch batch, int first);
   // Publishes a dashboard snapshot if snapshot_interval has passed since the last one.
   void MaybePublishSnapshot(absl::Time now);
+  // Feeds idle_timer_ (see ServiceOptions::idle_timeout); loop thread.
+  void CheckIdle(absl::Time now);
 
   const ServiceOptions options_;
 
@@ -96,6 +124,7 @@ class SchedulerService final : public proto::Scheduler::Service {
 
   // Owned by the loop thread (touched only by events and the loop).
   SchedulerState state_;
+  ClusterCommands commands_;
   // The connections are shared with their handler threads: either side may finish first.
   absl::flat_hash_map<std::string, std::shared_ptr<WorkerConnection>> workers_;
   absl::flat_hash_map<std::string, std::shared_ptr<ClientConnection>> clients_;
@@ -103,7 +132,19 @@ class SchedulerService final : public proto::Scheduler::Service {
   const absl::Time started_ = absl::Now();
   dashboard::TaskStream task_stream_;
   int64_t tasks_failed_ = 0;
+  std::string dashboard_address_;  // InfoReply.dashboard_address (loop thread only)
   absl::Time next_snapshot_ = absl::InfinitePast();
+  IdleTimer idle_timer_;  // loop thread
+  std::atomic<bool> idle_timed_out_{false};
+
+  // Replies to the commands the service sends itself (WorkerLog), by request id: the
+  // loop stores a reply only while its asker still waits (waiting_).
+  static constexpr char kInternalClient[] = "scheduler";
+  absl::Mutex internal_mu_;
+  uint64_t next_internal_id_ ABSL_GUARDED_BY(internal_mu_) = 1;
+  absl::flat_hash_set<uint64_t> waiting_ ABSL_GUARDED_BY(internal_mu_);
+  absl::flat_hash_map<uint64_t, proto::CommandReply> internal_replies_
+      ABSL_GUARDED_BY(internal_mu_);
 
   // Shared with any thread: replaced whole by the loop, never changed in place.
   mutable absl::Mutex snapshot_mu_;

@@ -52,6 +52,19 @@ Instructions SchedulerState::TakeInstructions() {
 // ---- Workers.
 
 std::string SchedulerState::AddWorker(const proto::RegisterWorker& msg, absl::Time now) {
+  // A name still registered belongs to a worker that is gone though we have not noticed
+  // yet (killed with its host, restarted by its nanny before its stream broke): it left.
+  // The name is the user's handle on a worker (restrictions, `weft info`), so it must
+  // stay unique; ids are ours, one per registration, never reused.
+  if (const std::string& name = msg.info().name(); !name.empty()) {
+    auto same_name = std::find_if(worker_list_.begin(), worker_list_.end(),
+                                  [&](const WorkerState* w) { return w->info.name() == name; });
+    if (same_name != worker_list_.end()) {
+      const std::string old_id = (*same_name)->id;
+      (void)RemoveWorker(old_id, absl::StrCat("a new worker registered as ", name));
+      out_.removed_workers.push_back(old_id);
+    }
+  }
   Begin("add-worker");
   auto owned = std::make_unique<WorkerState>();
   WorkerState* w = owned.get();
@@ -97,6 +110,9 @@ absl::Status SchedulerState::RemoveWorker(const std::string& worker_id, absl::st
   WorkerState* w = FindWorker(worker_id);
   if (w == nullptr) return absl::NotFoundError(absl::StrCat("unknown worker ", worker_id));
   w->removed = true;
+  retiring_.erase(w->number);
+  // Copies it was to receive: asked of another worker at the next tick.
+  absl::erase_if(replicating_, [w](const auto& entry) { return entry.second == w->id; });
   if (!w->paused) --running_workers_;
   has_room_.erase({w->number, w});
   idle_.erase({w->number, w});
@@ -149,10 +165,11 @@ absl::Status SchedulerState::Heartbeat(const std::string& worker_id, const proto
   if (w == nullptr) return absl::NotFoundError(absl::StrCat("unknown worker ", worker_id));
   w->last_seen = now;
   w->last_heartbeat = msg;
-  if (msg.paused() == w->paused) return absl::OkStatus();
-  Begin(msg.paused() ? "worker-paused" : "worker-resumed");
+  const bool paused = msg.paused() || w->retiring;  // a retiring worker stays paused
+  if (paused == w->paused) return absl::OkStatus();
+  Begin(paused ? "worker-paused" : "worker-resumed");
   Recs recs;
-  SetPaused(w, msg.paused(), &recs);
+  SetPaused(w, paused, &recs);
   return RunTransitions(&recs);
 }
 
@@ -355,8 +372,9 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
   if (!user_priorities.empty()) user_priorities.resize(added.size(), 0);
   AssignPriorities(added, user_priorities);
   Recs recs;
-  absl::Status first_error;
+  absl::Status first_error = ErrCycles(added, &recs);
   for (const auto& [ts, error] : invalid_options) {
+    if (ts->status == S::kErred) continue;  // on a dependency cycle
     TransitionArgs args;
     args.error = {ts->key(), ts->function(),
                   absl::StrCat("task ", ts->key(), " (", ts->function(), "): ", error)};
@@ -367,8 +385,8 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
     if (ts->status == S::kErred) continue;  // a second unknown dependency
     TransitionArgs args;
     args.error = {ts->key(), ts->function(),
-                  absl::StrCat("task ", ts->key(), " (", ts->function(),
-                               ") depends on unknown key ", unknown)};
+                  absl::StrCat("task ", ts->key(), " (", ts->function(), ") depends on ",
+                               unknown == ts->key() ? "itself" : "unknown key " + unknown)};
     absl::Status status = Transition(ts, S::kErred, args, &recs);
     if (!status.ok() && first_error.ok()) first_error = status;
   }
@@ -463,6 +481,27 @@ absl::Status SchedulerState::CancelKeys(const std::string& client_id,
   return RunTransitions(&recs);
 }
 
+absl::Status SchedulerState::CancelAll(absl::string_view reason) {
+  Begin("cancel-all");
+  Recs recs;
+  std::vector<TaskState*> released;
+  for (auto& [id, cs] : clients_) {
+    for (TaskState* ts : SortedByPriority(cs->wants)) {
+      proto::KeyStatus status;
+      status.set_key(ts->key());
+      status.set_state(proto::KeyStatus::CANCELLED);
+      status.set_error(absl::StrCat(ts->key(), " was cancelled: ", reason));
+      SendKeyStatus(cs.get(), std::move(status));
+      ts->who_wants.erase(cs.get());
+      released.push_back(ts);
+    }
+    cs->wants.clear();
+  }
+  SortByPriority(&released);
+  for (TaskState* ts : released) MaybeRelease(ts, &recs);
+  return RunTransitions(&recs);
+}
+
 absl::Status SchedulerState::Info(const std::string& client_id, const proto::InfoRequest& msg) {
   ClientState* cs = FindClient(client_id);
   if (cs == nullptr) return absl::NotFoundError(absl::StrCat("unknown client ", client_id));
@@ -480,6 +519,7 @@ void SchedulerState::FillInfo(proto::InfoReply* reply) const {
     summary->set_worker_id(w->id);
     summary->set_name(w->info.name());
     summary->set_address(w->info.address());
+    summary->set_pid(w->info.pid());
     summary->set_nthreads(w->nthreads);
     summary->set_memory_limit(w->info.memory_limit());
     int64_t reported = w->last_heartbeat.memory_bytes();
@@ -489,6 +529,8 @@ void SchedulerState::FillInfo(proto::InfoReply* reply) const {
     summary->set_spilled_bytes(w->last_heartbeat.spilled_bytes());
     summary->set_bytes_fetched(w->last_heartbeat.bytes_fetched());
     summary->set_paused(w->paused);
+    summary->set_cpu_percent(w->last_heartbeat.cpu_percent());
+    summary->set_occupancy_seconds(w->occupancy);
     for (const auto& [name, amount] : w->resources) (*summary->mutable_resources())[name] = amount;
     for (const auto& [name, amount] : w->resources_used) {
       (*summary->mutable_resources_used())[name] = amount;

@@ -64,6 +64,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -133,7 +134,8 @@ struct ClientMessage {
 struct Instructions {
   std::vector<WorkerMessage> to_workers;
   std::vector<ClientMessage> to_clients;
-  // Workers the scheduler removed on its own (heartbeat timeout): close their streams.
+  // Workers the scheduler removed on its own (heartbeat timeout, or replaced by a new
+  // registration of the same name): close their streams.
   std::vector<std::string> removed_workers;
 
   bool empty() const { return to_workers.empty() && to_clients.empty() && removed_workers.empty(); }
@@ -153,7 +155,10 @@ class SchedulerState {
 
   // A worker registered (running, not paused): returns its new id and queues its WorkerWelcome.
   // Results it still holds (held_keys) are kept when useful, else it is told to free them. Tasks
-  // waiting in no-worker are assigned.
+  // waiting in no-worker are assigned. Ids ("w1", "w2", ...) are one per registration and
+  // never reused; names are unique: a worker still registered under the new one's name is
+  // removed first, as by RemoveWorker (it is gone, e.g. restarted by its nanny before its
+  // stream broke), and listed in removed_workers so that its stream is closed.
   std::string AddWorker(const proto::RegisterWorker& msg, absl::Time now);
   // Its stream closed, or it timed out. Its running tasks are rescheduled (or erred once
   // allowed_failures workers died running them); results only it held are recomputed if
@@ -185,9 +190,27 @@ class SchedulerState {
   std::string AddClient(const std::string& name);
   // Releases every key the client wanted, then forgets the client.
   absl::Status RemoveClient(const std::string& client_id);
+  // New tasks that can never run are erred at once (wanters see ERRED): invalid options,
+  // an unknown dependency, a dependency cycle (the message names its keys) or a
+  // dependency on one.
   absl::Status UpdateGraph(const std::string& client_id, proto::UpdateGraph msg);
   absl::Status ReleaseKeys(const std::string& client_id, const proto::ReleaseKeys& msg);
   absl::Status CancelKeys(const std::string& client_id, const proto::CancelKeys& msg);
+  // Graceful retirement (dask's retire_workers): the workers get no new task (they count
+  // as paused, so their queued tasks may be stolen), every result only retiring workers
+  // hold is copied to the running worker holding the fewest bytes (AcquireReplicas,
+  // answered by ReplicaAdded), and a worker with nothing processing and nothing only it
+  // holds is told to close for good (CloseWorker) — all driven by Tick. A copy that
+  // fails is asked of another worker, up to 3 times per key; after that the key is
+  // left to be recomputed like any lost result. Unknown ids: NotFound, nothing changes.
+  absl::Status RetireWorkers(const std::vector<std::string>& worker_ids);
+  // A worker's answer to AcquireReplicas for one key.
+  absl::Status ReplicaAdded(const std::string& worker_id, const proto::ReplicaAdded& msg);
+
+  // Every client's every wanted key is cancelled (wanters get CANCELLED with `reason`)
+  // and released, so that nothing is left to compute or keep: what a cluster restart does
+  // before the workers go.
+  absl::Status CancelAll(absl::string_view reason);
   // Answers with an InfoReply (see FillInfo).
   absl::Status Info(const std::string& client_id, const proto::InfoRequest& msg);
 
@@ -220,6 +243,14 @@ class SchedulerState {
   // (forgotten left out), and per key prefix with a live task, sorted by name, its counts
   // by state and average duration (0 while unmeasured). O(workers + live prefixes).
   void FillInfo(proto::InfoReply* reply) const;
+  // Calls `visit(const TaskState&)` for each task it knows, in no particular order, until
+  // `visit` returns false (for the dashboard's task graph, which stops at a cap).
+  template <typename Visit>
+  void ForEachTask(Visit visit) const {
+    for (const std::unique_ptr<TaskState>& ts : tasks_) {
+      if (!visit(static_cast<const TaskState&>(*ts))) return;
+    }
+  }
 
   // Checks every cross-reference invariant (O(all tasks)). For tests and debugging.
   absl::Status Validate() const;
@@ -321,6 +352,11 @@ class SchedulerState {
   // Whether a steal may move `ts` to `thief` (its restrictions, resources free there).
   bool CanSteal(const WorkerState& thief, const TaskState& ts) const;
 
+  // ---- Retirement (retire.cc).
+  // Asks for copies of what only retiring workers hold, and closes those that are done.
+  void AdvanceRetirements();
+  void SendCloseWorker(WorkerState* w);
+
   // ---- Restrictions (restrictions.cc).
   // The restrictions, retries and user priority a TaskSpec carries, taken out of it (so
   // that the spec kept for workers has none); `error` says why they are invalid.
@@ -354,6 +390,12 @@ class SchedulerState {
   // after the user's priority of each (user_priorities[i] for added[i]; empty: all 0).
   void AssignPriorities(const std::vector<TaskState*>& added,
                         const std::vector<int64_t>& user_priorities);
+  // Errs the tasks a graph added (released, wired) that can never run because of a
+  // dependency cycle among them: those on a cycle, with a message naming its keys, and
+  // those that depend on one. Their dependency edges are cut, so that they are forgotten
+  // once no client wants them. O(added tasks and their edges) (cycles.cc).
+  // REQUIRES: added[i]->serial == added[0]->serial + i, and no other task is newer.
+  absl::Status ErrCycles(const std::vector<TaskState*>& added, Recs* recs);
 
   // ---- Events (scheduler_state.cc).
   // Starts handling an event: names it for stories, drops what the last one retired.
@@ -440,6 +482,11 @@ class SchedulerState {
   int64_t next_worker_number_ = 1;
 
   absl::flat_hash_map<std::string, std::unique_ptr<ClientState>> clients_;
+  // Retiring workers by number (join order), and the copies asked for them: key → the
+  // id of the worker fetching it, and failed copies per key.
+  absl::btree_map<int64_t, WorkerState*> retiring_;
+  absl::flat_hash_map<std::string, std::string> replicating_;
+  absl::flat_hash_map<std::string, int> replica_failures_;
   int64_t next_client_number_ = 1;
 
   // Records retired during the current event; recommendations may still point at them,

@@ -312,6 +312,89 @@ TEST_CASE("removing a client releases everything it wanted") {
   CHECK(h.state.num_clients() == 1);
 }
 
+// A cycle waits for itself: without a check its tasks stay waiting forever, and, being
+// each other's dependents, are never forgotten either.
+TEST_CASE("a dependency cycle is erred at once, naming its keys, and then forgotten") {
+  Harness h;
+  std::string w = h.AddWorker("a");
+  std::string c = h.AddClient();
+
+  SECTION("two tasks") {
+    h.Submit(c, {Harness::Task("a", {"b"}), Harness::Task("b", {"a"})}, {"a"});
+    CHECK(h.Take() == Lines{"c1: erred a (a in f: task a (f) is in a dependency cycle: "
+                            "a -> b -> a)"});
+    CHECK(h.Status("a") == "erred");
+    CHECK(h.Status("b") == "forgotten");  // nobody wants it
+    h.Release(c, {"a"});
+    CHECK(h.state.num_tasks() == 0);
+  }
+
+  SECTION("three tasks, what depends on them, and a healthy task beside them") {
+    h.Submit(c,
+             {Harness::Task("x", {"y"}), Harness::Task("y", {"z"}), Harness::Task("z", {"x"}),
+              Harness::Task("d", {"x"}), Harness::Task("fine")},
+             {"d", "y", "fine"});
+    CHECK(h.Take() == Lines{"w1: compute fine",
+                            "c1: erred d (d in f: task d (f) depends on a dependency cycle: "
+                            "x -> y -> z -> x)",
+                            "c1: erred y (y in f: task y (f) is in a dependency cycle: "
+                            "x -> y -> z -> x)"});
+    CHECK(h.state.CountInStatus(TaskStatus::kWaiting) == 0);
+    REQUIRE(h.Finish(w, "fine").ok());
+    CHECK(h.Take() == Lines{"c1: memory fine @a"});
+    // A client that leaves releases everything it held, erred keys included.
+    REQUIRE(h.state.RemoveClient(c).ok());
+    h.Check();
+    CHECK(h.Take() == Lines{"w1: free fine"});
+    CHECK(h.state.num_tasks() == 0);
+  }
+
+  SECTION("cycles inside cycles, on top of a result already in memory") {
+    h.Submit(c, {Harness::Task("old")}, {"old"});
+    REQUIRE(h.Finish(w, "old").ok());
+    h.Take();
+    // a <-> b, c <-> d, c -> b, and all of them need old.
+    h.Submit(c,
+             {Harness::Task("a", {"old", "b"}), Harness::Task("b", {"a", "old"}),
+              Harness::Task("c", {"b", "d"}), Harness::Task("d", {"c", "old"})},
+             {"a", "b", "c", "d"});
+    Lines lines = h.Take();
+    REQUIRE(lines.size() == 4);
+    CHECK_THAT(lines[0], Catch::Contains("task a (f) is in a dependency cycle: a -> b -> a"));
+    CHECK_THAT(lines[2], Catch::StartsWith("c1: erred c"));
+    CHECK_THAT(lines[3], Catch::StartsWith("c1: erred d"));
+    CHECK(h.Status("old") == "memory");
+    CHECK(h.state.GetTask("old")->dependents.empty());
+    h.Release(c, {"a", "b", "c", "d"});
+    CHECK(h.state.num_tasks() == 1);
+    h.Release(c, {"old"});
+    CHECK(h.state.num_tasks() == 0);
+  }
+
+  SECTION("a task that needs itself") {
+    h.Submit(c, {Harness::Task("me", {"me"})}, {"me"});
+    CHECK(h.Take() == Lines{"c1: erred me (me in f: task me (f) depends on itself)"});
+    h.Release(c, {"me"});
+    CHECK(h.state.num_tasks() == 0);
+  }
+
+  SECTION("a long cycle is found without recursion, and shortened in the message") {
+    const int n = 100'000;
+    std::vector<proto::TaskSpec> tasks;
+    for (int i = 0; i < n; ++i) {
+      tasks.push_back(Harness::Task("t" + std::to_string(i), {"t" + std::to_string((i + 1) % n)}));
+    }
+    h.Submit(c, tasks, {"t0"});
+    Lines lines = h.Take();
+    REQUIRE(lines.size() == 1);
+    CHECK_THAT(lines[0], Catch::EndsWith("t0 -> t1 -> t2 -> t3 -> t4 -> t5 -> t6 -> t7 -> "
+                                         "... 99992 more ... -> t0)"));
+    CHECK(h.state.num_tasks() == 1);
+    h.Release(c, {"t0"});
+    CHECK(h.state.num_tasks() == 0);
+  }
+}
+
 TEST_CASE("info summarizes workers and task states") {
   Harness h;
   std::string a = h.AddWorker("a", 4);

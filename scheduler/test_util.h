@@ -25,6 +25,14 @@ inline std::string Describe(const WorkerMessage& m) {
   if (in.has_welcome()) return line + "welcome";
   if (in.has_free_keys()) return line + "free " + absl::StrJoin(in.free_keys().keys(), " ");
   if (in.has_steal()) return line + "steal " + in.steal().key();
+  if (in.has_close()) return line + (in.close().restart() ? "restart" : "close");
+  if (in.has_acquire_replicas()) {
+    std::vector<std::string> locations;
+    for (const proto::KeyLocation& kl : in.acquire_replicas().keys()) {
+      locations.push_back(kl.key() + "@" + absl::StrJoin(kl.addresses(), ","));
+    }
+    return line + "acquire " + absl::StrJoin(locations, " ");
+  }
   const proto::ComputeTask& c = in.compute();
   absl::StrAppend(&line, "compute ", c.task().key());
   if (c.who_has_size() > 0) {
@@ -162,6 +170,16 @@ class Harness {
     absl::Status status = state.StealResponse(worker, msg);
     Check();
     return status;
+  }
+
+  void Replicated(const std::string& worker, const std::string& key, int64_t nbytes = 8,
+                  const std::string& error = "") {
+    proto::ReplicaAdded msg;
+    msg.set_key(key);
+    msg.set_nbytes(nbytes);
+    msg.set_error(error);
+    REQUIRE(state.ReplicaAdded(worker, msg).ok());
+    Check();
   }
 
   void Pause(const std::string& worker, bool paused) {

@@ -1,8 +1,11 @@
 // The scheduler's web dashboard as a person would look at it: a real weft-scheduler with
 // its dashboard on a free port, two real workers, some work from a client; then the JSON
 // API and /metrics over HTTP, and the page itself in headless Chromium (its DOM after the
-// script ran, and a screenshot kept in $TEST_UNDECLARED_OUTPUTS_DIR/dashboard.png).
+// script ran, and a screenshot kept in $TEST_UNDECLARED_OUTPUTS_DIR/dashboard.png); then a
+// worker is killed and the page forgets it (no table row, no task-stream lane).
 // Without chromium installed, the browser part is skipped with a WARN.
+#include <signal.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -231,6 +234,12 @@ TEST_CASE("the dashboard shows the cluster, its work and its metrics") {
     CHECK(Count(dom, "class=\"task\" data-prefix=\"inc\"") == static_cast<size_t>(kTasks));
     CHECK(Count(dom, "data-worker=\"w1\" x=") + Count(dom, "data-worker=\"w2\" x=") ==
           static_cast<size_t>(kTasks));
+    // CPU and occupancy per worker; the task graph: a box per prefix of the live graphs.
+    CHECK(Count(dom, "class=\"num cpu\"") == 2);
+    CHECK(Count(dom, "class=\"num occupancy\"") == 2);
+    CHECK(Count(dom, "class=\"graph-prefix\"") == 2);
+    CHECK(absl::StrContains(dom, "class=\"graph-prefix\" data-prefix=\"inc\""));
+    CHECK(absl::StrContains(dom, absl::StrCat(kTasks, " memory<")));
 
     const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
     std::string png = absl::StrCat(outputs != nullptr ? outputs : ".", "/dashboard.png");
@@ -245,6 +254,42 @@ TEST_CASE("the dashboard shows the cluster, its work and its metrics") {
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     CHECK(bytes.size() > 10'000);
     CHECK(bytes.substr(0, 8) == "\x89PNG\r\n\x1a\n");
+
+    // Worker "w0" dies: its results are computed again on the other one, and the page shows
+    // the live worker only: one table row, task-stream lanes for its runs alone.
+    std::smatch m;
+    const std::string workers = HttpGet(url, "/api/workers").body;
+    REQUIRE(std::regex_search(workers, m, std::regex(R"re("id":"(w\d+)","name":"w0")re")));
+    const std::string dead = m[1];
+    const std::string live = dead == "w1" ? "w2" : "w1";
+    cluster.SignalWorker(0, SIGKILL);
+    REQUIRE(weft::testing::WaitForInfo(*client, [](const weft::ClusterInfo& info) {
+      return info.workers == 1 && weft::testing::TasksIn(info, "memory") == kTasks &&
+             weft::testing::TasksIn(info, "processing") == 0;
+    }));
+    // Snapshots lag by up to 200 ms: wait until one has seen the worker go.
+    std::string stream;
+    for (int i = 0; i < 100; ++i) {
+      if (Count(HttpGet(url, "/api/workers").body, "\"id\":") == 1) {
+        stream = HttpGet(url, "/api/tasks/stream").body;
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    const size_t runs_on_live = Count(stream, "\"worker\":\"" + live + "\"");
+    CHECK(Count(stream, "\"worker\":\"" + dead + "\"") > 0);  // its runs are still in the stream
+    argv = ChromiumArgs(chromium, "after");
+    argv.push_back("--dump-dom");
+    argv.push_back(url.base + "/");
+    weft::testing::CommandResult after = RunCommand(argv, /*timeout_seconds=*/120);
+    INFO(after.output);
+    REQUIRE(after.exit_code == 0);
+    CHECK(ElementText(after.output, "workers-count") == "1");
+    CHECK(Count(after.output, "<tr data-worker=\"") == 1);
+    CHECK(Count(after.output, "data-worker=\"" + dead + "\" x=") == 0);
+    CHECK(Count(after.output, "data-worker=\"" + live + "\" x=") == runs_on_live);
+    CHECK(Count(after.output, ">w0 #") == 0);  // no lane label for the dead worker
+    CHECK((runs_on_live == 0 || Count(after.output, ">w1 #0<") == 1));
   }
 }
 

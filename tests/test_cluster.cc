@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "client/local_cluster.h"
+#include "common/process.h"
 #include "common/scheduler_file.h"
 
 namespace weft::testing {
@@ -132,7 +132,9 @@ TestCluster::TestCluster(int n_workers, std::vector<std::string> worker_args,
                                    "--scheduler-file",
                                    file};
   argv.insert(argv.end(), scheduler_args.begin(), scheduler_args.end());
-  auto pid = internal::SpawnChild(argv, dir_ + "/scheduler.log");
+  SpawnOptions spawn;
+  spawn.log_path = dir_ + "/scheduler.log";
+  auto pid = SpawnProcess(argv, spawn);
   if (!pid.ok()) throw std::runtime_error(pid.status().ToString());
   scheduler_ = *pid;
   auto address = ReadSchedulerFile(file, absl::Now() + absl::Seconds(30));
@@ -146,25 +148,24 @@ TestCluster::~TestCluster() {
   for (pid_t pid : workers_) {
     if (pid > 0) ::kill(pid, SIGCONT);
   }
-  for (pid_t pid : workers_) internal::StopChild(pid, absl::Seconds(5));
-  internal::StopChild(scheduler_, absl::Seconds(5));
+  StopProcesses(workers_, absl::Seconds(5));
+  StopProcess(scheduler_, absl::Seconds(5));
   std::error_code ec;
   if (std::getenv("WEFT_KEEP_TEST_DIRS") == nullptr) fs::remove_all(dir_, ec);
 }
 
 int TestCluster::AddWorker(std::vector<std::string> extra_args) {
   int i = static_cast<int>(workers_.size());
-  std::vector<std::string> argv = {Runfile("worker/weft-worker"),
-                                   address_,
-                                   "--name",
-                                   absl::StrCat("w", i),
-                                   "--host",
-                                   "127.0.0.1",
-                                   "--local-directory",
-                                   absl::StrCat(dir_, "/w", i)};
+  std::vector<std::string> argv = {Runfile("worker/weft-worker"), address_, "--name",
+                                   absl::StrCat("w", i), "--host", "127.0.0.1", "--local-directory",
+                                   absl::StrCat(dir_, "/w", i),
+                                   // One process, as before the nanny: a killed worker stays dead.
+                                   "--no-nanny"};
   argv.insert(argv.end(), worker_args_.begin(), worker_args_.end());
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  auto pid = internal::SpawnChild(argv, absl::StrCat(dir_, "/worker-", i, ".log"));
+  SpawnOptions spawn;
+  spawn.log_path = absl::StrCat(dir_, "/worker-", i, ".log");
+  auto pid = SpawnProcess(argv, spawn);
   if (!pid.ok()) throw std::runtime_error(pid.status().ToString());
   workers_.push_back(*pid);
   return i;

@@ -3,6 +3,8 @@
 //
 // Numeric built-ins (add, mul, neg, sum) take ints or doubles: ints stay ints (overflow is
 // an error, not a wrap), and any double makes the result a double.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
@@ -12,13 +14,16 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "weft/function.h"
 
 namespace weft {
 namespace {
 
 bool IsNumber(const Value& v) { return v.is_int() || v.is_double(); }
-double AsDouble(const Value& v) { return v.is_int() ? static_cast<double>(v.as_int()) : v.as_double(); }
+double AsDouble(const Value& v) {
+  return v.is_int() ? static_cast<double>(v.as_int()) : v.as_double();
+}
 
 absl::Status NotANumber(const char* function, size_t index, const Value& v) {
   return absl::InvalidArgumentError(absl::StrCat(function, "(): argument ", index,
@@ -29,8 +34,15 @@ absl::Status Overflow(const char* function) {
   return absl::OutOfRangeError(absl::StrCat(function, "(): integer overflow"));
 }
 
-int64_t Inc(int64_t x) { return x + 1; }
-int64_t Dec(int64_t x) { return x - 1; }
+absl::StatusOr<int64_t> Inc(int64_t x) {
+  if (x == INT64_MAX) return Overflow("inc");
+  return x + 1;
+}
+
+absl::StatusOr<int64_t> Dec(int64_t x) {
+  if (x == INT64_MIN) return Overflow("dec");
+  return x - 1;
+}
 
 absl::StatusOr<Value> Add(const Value& a, const Value& b) {
   if (!IsNumber(a)) return NotANumber("add", 1, a);
@@ -112,8 +124,8 @@ absl::StatusOr<double> Sleep(const TaskContext& context, double seconds) {
   while (!context.cancelled()) {
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) break;
-    std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(deadline - now, std::chrono::milliseconds(10)));
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        deadline - now, std::chrono::milliseconds(10)));
   }
   return seconds;
 }
@@ -122,6 +134,7 @@ absl::StatusOr<double> Sleep(const TaskContext& context, double seconds) {
 absl::StatusOr<int64_t> SlowInc(const TaskContext& context, int64_t x, double seconds) {
   absl::StatusOr<double> slept = Sleep(context, seconds);
   if (!slept.ok()) return slept.status();
+  if (x == INT64_MAX) return Overflow("slowinc");
   return x + 1;
 }
 
@@ -135,15 +148,36 @@ absl::StatusOr<Buffer> MakeBytes(int64_t n) {
   return Buffer(std::move(bytes));
 }
 
+// The worker's process id: what dask users ask every worker with client.run(os.getpid).
+int64_t GetPid() { return static_cast<int64_t>(::getpid()); }
+
+// The last `n` lines of this process's log (common/logging.h), oldest first: a worker's
+// log tail for Client::get_worker_logs and the dashboard.
+absl::StatusOr<Value> WorkerLog(int64_t n) {
+  if (n < 0) return absl::InvalidArgumentError("worker_log(): n must be >= 0");
+  ValueList lines;
+  for (std::string& line : RecentLogLines(static_cast<size_t>(n))) {
+    lines.emplace_back(std::move(line));
+  }
+  return Value(std::move(lines));
+}
+
 absl::StatusOr<int64_t> Len(const Value& v) {
   switch (v.kind()) {
-    case ValueKind::kList: return static_cast<int64_t>(v.as_list().size());
-    case ValueKind::kString: return static_cast<int64_t>(v.as_string().size());
-    case ValueKind::kBytes: return static_cast<int64_t>(v.as_bytes().size());
-    case ValueKind::kRecord: return static_cast<int64_t>(v.as_record().size());
-    case ValueKind::kJsonLines: return static_cast<int64_t>(v.as_json_lines().num_lines());
-    case ValueKind::kInt64Array: return static_cast<int64_t>(v.as_int64_array().size());
-    case ValueKind::kDoubleArray: return static_cast<int64_t>(v.as_double_array().size());
+    case ValueKind::kList:
+      return static_cast<int64_t>(v.as_list().size());
+    case ValueKind::kString:
+      return static_cast<int64_t>(v.as_string().size());
+    case ValueKind::kBytes:
+      return static_cast<int64_t>(v.as_bytes().size());
+    case ValueKind::kRecord:
+      return static_cast<int64_t>(v.as_record().size());
+    case ValueKind::kJsonLines:
+      return static_cast<int64_t>(v.as_json_lines().num_lines());
+    case ValueKind::kInt64Array:
+      return static_cast<int64_t>(v.as_int64_array().size());
+    case ValueKind::kDoubleArray:
+      return static_cast<int64_t>(v.as_double_array().size());
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("len(): argument 1 must be list, string or bytes, got ", v.kind_name()));
@@ -164,5 +198,7 @@ WEFT_FUNCTION("slowinc", SlowInc);
 WEFT_FUNCTION("raise", Raise);
 WEFT_FUNCTION("make_bytes", MakeBytes);
 WEFT_FUNCTION("len", Len);
+WEFT_FUNCTION("getpid", GetPid);
+WEFT_FUNCTION("worker_log", WorkerLog);
 
 }  // namespace weft

@@ -11,8 +11,20 @@
 
 namespace weft {
 
+namespace {
+constexpr char kBuiltIn[] = "built-in";
+}  // namespace
+
+absl::Status FunctionRegistry::TwiceError(const Entry& existing,
+                                          const internal::FunctionRegistration& registration,
+                                          const std::string& source) {
+  return absl::AlreadyExistsError(
+      absl::StrCat("function '", registration.name, "' is registered twice: ", existing.signature,
+                   " from ", existing.source, " and ", registration.signature, " from ", source));
+}
+
 absl::Status FunctionRegistry::Register(const internal::FunctionRegistration& registration,
-                                        const std::string& source) {
+                                        const std::string& source, Conflict conflict) {
   if (registration.name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("a function from ", source, " has no name"));
   }
@@ -22,9 +34,12 @@ absl::Status FunctionRegistry::Register(const internal::FunctionRegistration& re
     // The same registration seen twice (e.g. a plugin whose registrations landed in the
     // executable's list) is fine; two different functions under one name are not.
     if (it->second.identity == registration.identity) return absl::OkStatus();
-    return absl::AlreadyExistsError(absl::StrCat(
-        "function '", registration.name, "' is registered twice: ", it->second.signature, " from ",
-        it->second.source, " and ", registration.signature, " from ", source));
+    if (conflict == Conflict::kReplace && it->second.source != kBuiltIn) {
+      it->second =
+          Entry{registration.function, registration.identity, registration.signature, source};
+      return absl::OkStatus();
+    }
+    return TwiceError(it->second, registration, source);
   }
   functions_.emplace(registration.name, Entry{registration.function, registration.identity,
                                               registration.signature, source});
@@ -33,12 +48,12 @@ absl::Status FunctionRegistry::Register(const internal::FunctionRegistration& re
 
 absl::Status FunctionRegistry::AddBuiltins() {
   for (const auto& registration : internal::LocalRegistrations()) {
-    WEFT_RETURN_IF_ERROR(Register(registration, "built-in"));
+    WEFT_RETURN_IF_ERROR(Register(registration, kBuiltIn));
   }
   return absl::OkStatus();
 }
 
-absl::Status FunctionRegistry::LoadPlugin(const std::string& path) {
+absl::Status FunctionRegistry::LoadPlugin(const std::string& path, Conflict conflict) {
   // RTLD_LOCAL: a plugin's symbols do not leak into other plugins. Never dlclose()d:
   // registered std::functions point into its code.
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -58,8 +73,21 @@ absl::Status FunctionRegistry::LoadPlugin(const std::string& path) {
   const internal::FunctionRegistration* registrations = nullptr;
   size_t count = 0;
   list(&registrations, &count);
+  if (count == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("plugin ", path, " registers no functions"));
+  }
+  // All or nothing: check every name first, so a refused plugin changes nothing.
+  {
+    absl::MutexLock lock(&mu_);
+    for (size_t i = 0; i < count; ++i) {
+      auto it = functions_.find(registrations[i].name);
+      if (it == functions_.end() || it->second.identity == registrations[i].identity) continue;
+      if (conflict == Conflict::kReplace && it->second.source != kBuiltIn) continue;
+      return TwiceError(it->second, registrations[i], path);
+    }
+  }
   for (size_t i = 0; i < count; ++i) {
-    WEFT_RETURN_IF_ERROR(Register(registrations[i], path));
+    WEFT_RETURN_IF_ERROR(Register(registrations[i], path, conflict));
   }
   return absl::OkStatus();
 }

@@ -119,6 +119,14 @@ TEST_CASE("built-ins") {
   CHECK(*Call("add", {1, 0.5}) == Value(1.5));
   CHECK(Message(Call("add", {1, "x"})) == "add(): argument 2 must be int or double, got string");
   CHECK(Call("add", {INT64_MAX, 1}).status().code() == absl::StatusCode::kOutOfRange);
+  // Integer overflow is an error for every integer built-in, never a wrap.
+  CHECK(*Call("inc", {INT64_MAX - 1}) == Value(INT64_MAX));
+  CHECK(Call("inc", {INT64_MAX}).status().code() == absl::StatusCode::kOutOfRange);
+  CHECK(Message(Call("inc", {INT64_MAX})) == "inc(): integer overflow");
+  CHECK(*Call("dec", {INT64_MIN + 1}) == Value(INT64_MIN));
+  CHECK(Call("dec", {INT64_MIN}).status().code() == absl::StatusCode::kOutOfRange);
+  CHECK(Message(Call("dec", {INT64_MIN})) == "dec(): integer overflow");
+  CHECK(Message(Call("slowinc", {INT64_MAX, 0})) == "slowinc(): integer overflow");
   CHECK(*Call("mul", {6, 7}) == Value(42));
   CHECK(*Call("neg", {5}) == Value(-5));
   CHECK(*Call("neg", {2.5}) == Value(-2.5));

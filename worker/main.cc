@@ -12,14 +12,24 @@
 // Security as the scheduler's (--tls-ca-file, --tls-cert, --tls-key, --auth-token or their
 // WEFT_* variables): the same credentials serve GetData and reach the scheduler and peers.
 //
-// Exit status: 0 after SIGINT/SIGTERM, 1 on a start-up error or when the scheduler stays
-// unreachable past --death-timeout (also when it refuses this worker's credentials).
+// Processes, as dask-worker: by default a nanny (worker/nanny.h) runs --nworkers N worker
+// processes (this binary again, with --no-nanny) and restarts one that dies; --no-nanny
+// runs one worker in this process. --lifetime SECONDS (± --lifetime-stagger) makes a worker
+// close after that long and exit with kExitRestart, so that its nanny starts a fresh one.
+// --nthreads 0: one executor thread per core (with the nanny, the cores are shared out
+// among the --nworkers processes).
+//
+// Exit status (worker/exit_codes.h): 0 after SIGINT/SIGTERM, 1 on a start-up error or when
+// the scheduler stays unreachable past --death-timeout (also when it refuses this worker's
+// credentials), 75 when --lifetime ran out. The nanny exits 0 after SIGINT/SIGTERM or once
+// every worker closed, 1 when it gave up on a worker that kept failing at start-up.
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +37,8 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,10 +57,13 @@
 #include "worker/data_client.h"
 #include "worker/data_server.h"
 #include "worker/data_store.h"
+#include "worker/exit_codes.h"
 #include "worker/function_registry.h"
+#include "worker/nanny.h"
 #include "worker/scheduler_session.h"
 #include "worker/worker.h"
 #include "worker/worker_config.h"
+#include "worker/worker_control.h"
 
 namespace weft {
 namespace {
@@ -57,6 +72,10 @@ struct Flags {
   std::string scheduler_address;
   std::string scheduler_file;
   int nthreads = 1;
+  int nworkers = 1;
+  bool no_nanny = false;
+  double lifetime = 0;
+  double lifetime_stagger = 0;
   std::string name;
   std::string memory_limit = "auto";
   double memory_target_fraction = 0.6;
@@ -78,10 +97,27 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("SCHEDULER_ADDRESS", flags.scheduler_address, "scheduler host:port");
   app.add_option("--scheduler-file", flags.scheduler_file,
                  "JSON file with the scheduler's address (waits for it to appear)");
-  app.add_option("--nthreads", flags.nthreads, "executor threads")
+  app.add_option("--nthreads", flags.nthreads,
+                 "executor threads per worker (0: one per core, shared out among --nworkers)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--nworkers", flags.nworkers, "worker processes the nanny starts")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--name", flags.name, "worker name (default: its address)");
+  app.add_flag("--no-nanny", flags.no_nanny,
+               "run one worker in this process, with no nanny to restart it");
+  app.add_option("--lifetime", flags.lifetime,
+                 "seconds after which the worker closes and asks its nanny for a fresh one "
+                 "(exit status 75; 0: never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--lifetime-stagger", flags.lifetime_stagger,
+                 "random spread of --lifetime, +- this many seconds, so that workers started "
+                 "together do not all restart at once")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--name", flags.name,
+                 "worker name (default: its address); with --nworkers N > 1, NAME-0..NAME-{N-1}");
   app.add_option("--memory-limit", flags.memory_limit,
                  "bytes (\"4GiB\", \"2GB\"), \"auto\" = total RAM, 0 = no limit")
       ->capture_default_str();
@@ -163,14 +199,42 @@ bool RunWithTimeout(std::function<void()> fn, absl::Duration timeout) {
   return done->WaitForNotificationWithTimeout(timeout);
 }
 
-int Main(int argc, char** argv) {
-  CLI::App app{"weft-worker: runs tasks for a weft scheduler and serves their results"};
-  Flags flags;
-  AddFlags(app, flags);
-  CLI11_PARSE(app, argc, argv);
+int Cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
 
+// When this worker closes on its own: --lifetime ± a uniform --lifetime-stagger from now;
+// never with --lifetime 0.
+absl::Time LifetimeDeadline(const Flags& flags) {
+  if (flags.lifetime <= 0) return absl::InfiniteFuture();
+  std::mt19937_64 random{std::random_device{}()};
+  std::uniform_real_distribution<double> stagger(-flags.lifetime_stagger, flags.lifetime_stagger);
+  return absl::Now() + absl::Seconds(std::max(0.0, flags.lifetime + stagger(random)));
+}
+
+// The nanny: --nworkers copies of this binary with --no-nanny (worker/nanny.h).
+int RunAsNanny(const Flags& flags, int argc, char** argv) {
+  sigset_t stop_signals = BlockStopSignals();
+  InitLogging(flags.name.empty() ? "nanny" : "nanny " + flags.name, flags.log_level);
+  std::error_code error;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", error).string();
+  if (error) return Fail("cannot find this executable in /proc/self/exe: " + error.message());
+  ChildFlags child_flags;
+  child_flags.n = flags.nworkers;
+  child_flags.name = flags.name;
+  child_flags.local_directory = flags.local_directory;
+  if (flags.nthreads == 0 && flags.nworkers > 1) {
+    child_flags.nthreads_per_child = std::max(1, Cores() / flags.nworkers);
+  }
+  NannyOptions options;
+  options.children =
+      ChildCommandLines(self, std::vector<std::string>(argv + 1, argv + argc), child_flags);
+  WEFT_LOG_INFO("nanny (pid {}) of {} worker process(es)", ::getpid(), flags.nworkers);
+  return RunNanny(options, stop_signals);
+}
+
+int RunWorker(const Flags& flags) {
   sigset_t stop_signals = BlockStopSignals();
   InitLogging(flags.name.empty() ? "worker" : "worker " + flags.name, flags.log_level);
+  const int nthreads = flags.nthreads > 0 ? flags.nthreads : Cores();
 
   // One set of credentials for the GetData server, the scheduler session and peer fetches.
   auto security = LoadSecurity(flags.security.WithEnvironmentDefaults());
@@ -222,12 +286,12 @@ int Main(int argc, char** argv) {
   WEFT_LOG_INFO(
       "{} threads, memory limit {} bytes (spill above {}), local directory {}, {} "
       "functions, {}",
-      flags.nthreads, *memory_limit, store.target_bytes(), *local_directory,
-      registry.Signatures().size(), security->Describe());
+      nthreads, *memory_limit, store.target_bytes(), *local_directory, registry.Signatures().size(),
+      security->Describe());
 
   WorkerOptions worker_options;
   worker_options.address = *address;
-  worker_options.nthreads = flags.nthreads;
+  worker_options.nthreads = nthreads;
   worker_options.fetch_threads = flags.transfer_concurrency;
   worker_options.memory_limit = *memory_limit;
   worker_options.pause_fraction = flags.memory_pause_fraction;
@@ -240,13 +304,27 @@ int Main(int argc, char** argv) {
   proto::WorkerInfo& info = session_options.info;
   info.set_name(flags.name.empty() ? *address : flags.name);
   info.set_address(*address);
-  info.set_nthreads(flags.nthreads);
+  info.set_nthreads(nthreads);
   info.set_memory_limit(*memory_limit);
   for (const auto& [resource, amount] : *resources) (*info.mutable_resources())[resource] = amount;
   info.set_pid(static_cast<int32_t>(::getpid()));
+  info.set_nanny(RunByNanny());
   info.set_version(kVersion);
-  SchedulerSession session(session_options, worker);
+  // Cluster commands: plugins land next to spilled data; a close ends the session and
+  // exits with the status that tells a nanny whether to start a fresh worker.
+  SchedulerSession* session_for_close = nullptr;
+  std::atomic<int> exit_status{kExitClosed};
+  WorkerControl control(
+      registry, store, (std::filesystem::path(*local_directory) / "plugins").string(),
+      [&worker](const proto::WorkerEvent& event) { worker.Send(event); },
+      [&](bool restart, const std::string& reason) {
+        exit_status.store(restart ? kExitRestart : kExitClosed);
+        if (session_for_close != nullptr) session_for_close->Stop();
+      });
+  SchedulerSession session(session_options, worker, &control);
+  session_for_close = &session;
 
+  const absl::Time close_at = LifetimeDeadline(flags);
   std::atomic<bool> done{false};
   std::thread signal_watcher([&] {
     const timespec tick{0, 200 * 1000 * 1000};
@@ -254,6 +332,13 @@ int Main(int argc, char** argv) {
       int signal = sigtimedwait(&stop_signals, nullptr, &tick);
       if (signal > 0) {
         WEFT_LOG_INFO("received {}, closing the session", strsignal(signal));
+        session.Stop();
+        return;
+      }
+      if (absl::Now() >= close_at) {
+        WEFT_LOG_INFO("--lifetime is over: closing (exit status {} asks the nanny for a fresh one)",
+                      kExitRestart);
+        exit_status.store(kExitRestart);
         session.Stop();
         return;
       }
@@ -267,7 +352,7 @@ int Main(int argc, char** argv) {
   if (!RunWithTimeout([&worker] { worker.Shutdown(); }, absl::Seconds(5))) {
     WEFT_LOG_WARN("running tasks did not stop within 5 s; exiting anyway");
     spdlog::default_logger()->flush();
-    std::_Exit(status.ok() ? 0 : 1);
+    std::_Exit(status.ok() ? exit_status.load() : kExitStartupError);
   }
   if (flags.local_directory.empty()) {  // ours: a temporary directory
     std::error_code ignored;
@@ -275,7 +360,21 @@ int Main(int argc, char** argv) {
   }
   if (!status.ok()) return Fail(std::string(status.message()));
   WEFT_LOG_INFO("worker stopped");
-  return 0;
+  return exit_status.load();
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"weft-worker: runs tasks for a weft scheduler and serves their results"};
+  Flags flags;
+  AddFlags(app, flags);
+  CLI11_PARSE(app, argc, argv);
+  if (flags.no_nanny && flags.nworkers > 1) {
+    return Fail("--nworkers needs the nanny: drop --no-nanny, or start one process per worker");
+  }
+  if (flags.nworkers > 1 && flags.worker_port != 0) {
+    return Fail("--worker-port with --nworkers > 1: the workers cannot share one port; use 0");
+  }
+  return flags.no_nanny ? RunWorker(flags) : RunAsNanny(flags, argc, argv);
 }
 
 }  // namespace

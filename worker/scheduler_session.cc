@@ -1,5 +1,7 @@
 #include "worker/scheduler_session.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <thread>
@@ -21,11 +23,38 @@ absl::Status FromGrpc(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
+// The process's CPU use between two calls of Sample(), in percent of one core (200: two
+// cores busy), for Heartbeat.cpu_percent. The first call measures from construction.
+class CpuMeter {
+ public:
+  CpuMeter() : last_cpu_(Now(CLOCK_PROCESS_CPUTIME_ID)), last_wall_(Now(CLOCK_MONOTONIC)) {}
+
+  double Sample() {
+    const double cpu = Now(CLOCK_PROCESS_CPUTIME_ID);
+    const double wall = Now(CLOCK_MONOTONIC);
+    const double percent = wall > last_wall_ ? 100 * (cpu - last_cpu_) / (wall - last_wall_) : 0;
+    last_cpu_ = cpu;
+    last_wall_ = wall;
+    return std::max(percent, 0.0);
+  }
+
+ private:
+  static double Now(clockid_t clock) {
+    struct timespec ts {};
+    ::clock_gettime(clock, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  }
+
+  double last_cpu_;
+  double last_wall_;
+};
+
 }  // namespace
 
-SchedulerSession::SchedulerSession(SessionOptions options, Worker& worker)
+SchedulerSession::SchedulerSession(SessionOptions options, Worker& worker, WorkerControl* control)
     : options_(std::move(options)),
       worker_(worker),
+      control_(control),
       channel_(MakeWeftChannel(options_.scheduler_address, ChannelPeer::kScheduler)),
       stub_(proto::Scheduler::NewStub(channel_)) {}
 
@@ -67,18 +96,18 @@ absl::Status SchedulerSession::Run() {
     }
     bool dead = absl::Now() - unreachable_since >= options_.death_timeout;
     if (dead && status.code() == absl::StatusCode::kUnauthenticated) {
-      return absl::UnauthenticatedError(absl::StrCat(
-          status.message(), " (gave up after --death-timeout ",
-          absl::FormatDuration(options_.death_timeout), ")"));
+      return absl::UnauthenticatedError(
+          absl::StrCat(status.message(), " (gave up after --death-timeout ",
+                       absl::FormatDuration(options_.death_timeout), ")"));
     }
     if (dead) {
-      return absl::UnavailableError(absl::StrCat(
-          "could not reach the scheduler at ", options_.scheduler_address, " for ",
-          absl::FormatDuration(options_.death_timeout), " (--death-timeout); last error: ",
-          status.ToString()));
+      return absl::UnavailableError(
+          absl::StrCat("could not reach the scheduler at ", options_.scheduler_address, " for ",
+                       absl::FormatDuration(options_.death_timeout),
+                       " (--death-timeout); last error: ", status.ToString()));
     }
-    absl::Duration backoff =
-        std::min(absl::Milliseconds(100) * (int64_t{1} << std::min(attempt++, 6)), absl::Seconds(5));
+    absl::Duration backoff = std::min(
+        absl::Milliseconds(100) * (int64_t{1} << std::min(attempt++, 6)), absl::Seconds(5));
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff);
   }
@@ -130,26 +159,40 @@ absl::Status SchedulerSession::RunStream(bool* welcomed) {
     *welcomed = true;
     const proto::WorkerWelcome& welcome = batch.instructions(0).welcome();
     std::fprintf(stderr, "Registered to: %s\n", options_.scheduler_address.c_str());
-    WEFT_LOG_INFO("registered to {} as {}", options_.scheduler_address, welcome.worker_id());
+    // The name is ours; the id is the scheduler's handle on this registration.
+    WEFT_LOG_INFO("registered to {} as {} (scheduler's worker id {})", options_.scheduler_address,
+                  options_.info.name(), welcome.worker_id());
     worker_.SetSender([w = writer.get()](const proto::WorkerEvent& event) {
       w->Add([&event](proto::WorkerEventBatch* b) { *b->add_events() = event; });
     });
     absl::Duration interval = HeartbeatInterval(welcome);
     heartbeat = std::thread([&, interval] {
+      CpuMeter cpu;
       absl::MutexLock lock(&heartbeat_mu);
       while (!heartbeat_mu.AwaitWithTimeout(absl::Condition(&stream_done), interval)) {
         proto::Heartbeat metrics = worker_.Metrics();
+        metrics.set_cpu_percent(cpu.Sample());
         writer->Add([&metrics](proto::WorkerEventBatch* b) {
           *b->add_events()->mutable_heartbeat() = metrics;
         });
       }
     });
-    for (int i = 1; i < batch.instructions_size(); ++i) {
-      worker_.HandleInstruction(batch.instructions(i));
-    }
+    if (control_ != nullptr) control_->LoadPlugins(welcome);
+    auto handle = [this](const proto::WorkerInstruction& instruction) {
+      if (WorkerControl::IsCommand(instruction)) {
+        if (control_ != nullptr) {
+          control_->Handle(instruction);
+        } else {
+          WEFT_LOG_WARN("a cluster command arrived but this session has no WorkerControl");
+        }
+      } else {
+        worker_.HandleInstruction(instruction);
+      }
+    };
+    for (int i = 1; i < batch.instructions_size(); ++i) handle(batch.instructions(i));
     while (stream->Read(&batch)) {
       for (const proto::WorkerInstruction& instruction : batch.instructions()) {
-        worker_.HandleInstruction(instruction);
+        handle(instruction);
       }
     }
   }

@@ -23,6 +23,7 @@
 #include "grpcpp/client_context.h"
 #include "proto/weft.grpc.pb.h"
 #include "worker/worker.h"
+#include "worker/worker_control.h"
 
 namespace weft {
 
@@ -36,8 +37,10 @@ struct SessionOptions {
 
 class SchedulerSession {
  public:
-  // `worker` must outlive the session.
-  SchedulerSession(SessionOptions options, Worker& worker);
+  // `worker` (and `control`, optional: cluster commands are then ignored) must outlive
+  // the session. The welcome's plugins go to control->LoadPlugins before any other
+  // instruction; cluster commands (WorkerControl::IsCommand) go to control->Handle.
+  SchedulerSession(SessionOptions options, Worker& worker, WorkerControl* control = nullptr);
   SchedulerSession(const SchedulerSession&) = delete;
   SchedulerSession& operator=(const SchedulerSession&) = delete;
 
@@ -55,6 +58,7 @@ class SchedulerSession {
   // Constant after construction.
   const SessionOptions options_;
   Worker& worker_;
+  WorkerControl* const control_;
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<proto::Scheduler::Stub> stub_;
 

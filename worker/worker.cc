@@ -107,6 +107,11 @@ bool Worker::paused() const {
   return state_.paused();
 }
 
+void Worker::Send(const proto::WorkerEvent& event) {
+  absl::MutexLock lock(&mu_);
+  if (send_) send_(event);
+}
+
 void Worker::HandleInstruction(const proto::WorkerInstruction& instruction) {
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;
@@ -122,7 +127,13 @@ void Worker::HandleInstruction(const proto::WorkerInstruction& instruction) {
     case proto::WorkerInstruction::kSteal:
       Apply(state_.HandleSteal(instruction.steal().key()));
       break;
-    case proto::WorkerInstruction::kWelcome:  // handled by the session
+    case proto::WorkerInstruction::kAcquireReplicas:
+      Apply(state_.HandleAcquire(instruction.acquire_replicas()));
+      break;
+    case proto::WorkerInstruction::kWelcome:     // handled by the session
+    case proto::WorkerInstruction::kLoadPlugin:  // cluster commands: WorkerControl's
+    case proto::WorkerInstruction::kRunFunction:
+    case proto::WorkerInstruction::kClose:
     case proto::WorkerInstruction::KIND_NOT_SET:
       break;
   }

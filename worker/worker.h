@@ -74,6 +74,9 @@ class Worker {
   void SetSender(SendFn send);
 
   void HandleInstruction(const proto::WorkerInstruction& instruction);
+  // Sends `event` through the current sender (dropped while there is none): for the
+  // answers of WorkerControl, which shares this session.
+  void Send(const proto::WorkerEvent& event);
   // The scheduler session broke: forget work in progress, keep reported results.
   void OnSessionLost();
 

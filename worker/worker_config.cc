@@ -57,21 +57,6 @@ absl::StatusOr<int64_t> ParseMemoryLimit(const std::string& text) {
   return static_cast<int64_t>(value * it->second);
 }
 
-absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address) {
-  size_t colon = address.rfind(':');
-  int port;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid address '", address, "': expected HOST:PORT"));
-  }
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return std::make_pair(host, port);
-}
-
 absl::StatusOr<std::string> LocalAddressToward(const std::string& scheduler_host) {
   addrinfo hints{};
   hints.ai_family = AF_INET;
@@ -102,6 +87,9 @@ absl::StatusOr<std::string> LocalAddressToward(const std::string& scheduler_host
 absl::StatusOr<std::string> AdvertisedAddress(const std::string& contact_address,
                                               const std::string& host, int port,
                                               const std::string& scheduler_address) {
+  // Checked here, before the worker starts, even when it is not needed for the answer.
+  auto scheduler = SplitHostPort(scheduler_address);
+  if (!scheduler.ok()) return scheduler.status();
   if (!contact_address.empty()) {
     if (contact_address.find(':') != std::string::npos) return contact_address;
     return absl::StrCat(contact_address, ":", port);
@@ -109,8 +97,6 @@ absl::StatusOr<std::string> AdvertisedAddress(const std::string& contact_address
   if (!host.empty() && host != "0.0.0.0" && host != "::" && host != "[::]") {
     return absl::StrCat(host, ":", port);
   }
-  auto scheduler = SplitHostPort(scheduler_address);
-  if (!scheduler.ok()) return scheduler.status();
   auto local = LocalAddressToward(scheduler->first);
   if (!local.ok()) return local.status();
   return absl::StrCat(*local, ":", port);

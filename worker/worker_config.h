@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/host_port.h"  // SplitHostPort, for the scheduler's address
 #include "common/resources.h"  // ParseResources, for --resources
 
 namespace weft {
@@ -18,16 +19,14 @@ namespace weft {
 // RAM), or a fraction of it ("0.5"). Decimal units are powers of 1000, "i" units of 1024.
 absl::StatusOr<int64_t> ParseMemoryLimit(const std::string& text);
 
-// Splits "host:port" (also "[v6]:port"); kInvalidArgument if there is no port.
-absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address);
-
 // The local IP address this host uses to reach `scheduler_host` (a UDP socket connected
 // to it, then getsockname: no packet is sent). 127.0.0.1 when the scheduler is on loopback.
 absl::StatusOr<std::string> LocalAddressToward(const std::string& scheduler_host);
 
 // The address peers and clients should use for this worker, listening on `host`:`port`:
 // `contact_address` if set (a bare host gets `port`), else `host` unless it is a wildcard,
-// else the local IP toward the scheduler.
+// else the local IP toward the scheduler. kInvalidArgument when `scheduler_address` is not
+// HOST:PORT with a port in 1..65535 (SplitHostPort), whichever is used.
 absl::StatusOr<std::string> AdvertisedAddress(const std::string& contact_address,
                                               const std::string& host, int port,
                                               const std::string& scheduler_address);

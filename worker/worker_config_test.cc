@@ -42,6 +42,9 @@ TEST_CASE("addresses") {
   CHECK(hp->second == 8786);
   CHECK(SplitHostPort("[::1]:5")->first == "::1");
   CHECK_FALSE(SplitHostPort("nohost").ok());
+  // The scheduler's address is checked whether or not it is needed for the answer.
+  CHECK(AdvertisedAddress("", "192.168.0.9", 4000, "127.0.0.1:99999").status().code() ==
+        absl::StatusCode::kInvalidArgument);
 
   CHECK(*LocalAddressToward("127.0.0.1") == "127.0.0.1");
   CHECK(*AdvertisedAddress("", "0.0.0.0", 4000, "127.0.0.1:8786") == "127.0.0.1:4000");

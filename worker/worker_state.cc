@@ -404,25 +404,79 @@ void WorkerState::StartCompute(Task& task, const proto::ComputeTask& compute, In
   }
 }
 
+void WorkerState::AddHolders(Task& task, const std::vector<std::string>& holders) {
+  for (const std::string& address : holders) {
+    bool known =
+        std::find(task.holders.begin(), task.holders.end(), address) != task.holders.end() ||
+        std::find(task.tried.begin(), task.tried.end(), address) != task.tried.end();
+    if (!known) task.holders.push_back(address);
+  }
+}
+
+SendInstruction WorkerState::ReplicaAnswer(const std::string& key, int64_t nbytes,
+                                           const std::string& error) {
+  proto::WorkerEvent event;
+  proto::ReplicaAdded* added = event.mutable_replica_added();
+  added->set_key(key);
+  added->set_nbytes(nbytes);
+  added->set_error(error);
+  return SendInstruction{std::move(event)};
+}
+
+Instructions WorkerState::HandleAcquire(const proto::AcquireReplicas& acquire) {
+  Instructions out;
+  for (const proto::KeyLocation& location : acquire.keys()) {
+    const std::string& key = location.key();
+    std::vector<std::string> holders;
+    for (const std::string& address : location.addresses()) {
+      if (address != self_address_) holders.push_back(address);
+    }
+    Task& task = Ensure(key);
+    switch (task.state) {
+      case S::kMemory:
+        task.reported = true;
+        out.push_back(ReplicaAnswer(key, task.nbytes, ""));
+        break;
+      case S::kReleased:
+        AddHolders(task, holders);
+        if (task.holders.empty()) {
+          out.push_back(ReplicaAnswer(key, 0, "no holder to copy it from"));
+          Forget(key, "asked to copy, but no holder", &out);
+          break;
+        }
+        task.replica = true;
+        Transition(task, S::kFetch, "a copy for the scheduler");
+        to_fetch_.insert(key);
+        break;
+      case S::kFetch:
+      case S::kFlight:
+        AddHolders(task, holders);
+        task.replica = true;
+        break;
+      case S::kWaiting:
+      case S::kReady:
+      case S::kExecuting:
+      case S::kErred:
+        out.push_back(ReplicaAnswer(
+            key, 0, absl::StrCat("it is ", TaskStateName(task.state), " here, not a copy")));
+        break;
+    }
+  }
+  IssueFetches(&out);
+  return out;
+}
+
 void WorkerState::AddDependency(Task& task, const std::string& dep,
                                 const std::vector<std::string>& holders,
                                 std::vector<std::string>* missing) {
   if (dep == task.key) return;
   Task& input = Ensure(dep);
   input.dependents.insert(task.key);
-  auto add_holders = [&input, &holders] {
-    for (const std::string& address : holders) {
-      bool known =
-          std::find(input.holders.begin(), input.holders.end(), address) != input.holders.end() ||
-          std::find(input.tried.begin(), input.tried.end(), address) != input.tried.end();
-      if (!known) input.holders.push_back(address);
-    }
-  };
   switch (input.state) {
     case S::kMemory:
       return;
     case S::kReleased:
-      add_holders();
+      AddHolders(input, holders);
       if (input.holders.empty()) {
         missing->push_back(dep);
         return;
@@ -432,7 +486,7 @@ void WorkerState::AddDependency(Task& task, const std::string& dep,
       break;
     case S::kFetch:
     case S::kFlight:
-      add_holders();
+      AddHolders(input, holders);
       break;
     case S::kErred:
       missing->push_back(dep);
@@ -471,6 +525,10 @@ void WorkerState::OnMemory(Task& task, int64_t nbytes, const std::string& type_n
   if (task.spec != nullptr) {
     task.reported = true;
     out->push_back(SendInstruction{Finished(task.key, nbytes, type_name, duration)});
+  } else if (task.replica) {
+    task.replica = false;
+    task.reported = true;
+    out->push_back(ReplicaAnswer(task.key, nbytes, ""));
   }
   for (const std::string& dependent_key : task.dependents) {
     Task* dependent = Find(dependent_key);
@@ -493,6 +551,7 @@ void WorkerState::OnDependencyLost(const std::string& key, Instructions* out) {
     // scheduler recomputes it where its inputs are known.
     out->push_back(SendInstruction{Failed(key, input->spec->function(), why, {key})});
   }
+  if (input->replica) out->push_back(ReplicaAnswer(key, 0, why));
   input->spec.reset();
   FailDependents(key, why, out);
   Forget(key, "no holder left", out);

@@ -22,7 +22,10 @@
 // A key the scheduler asked us to compute that we also happen to be fetching keeps being
 // fetched: whichever way it reaches memory, it is reported as finished.
 // Fetched copies the scheduler does not know about are dropped as soon as no local task
-// needs them; computed results stay until FreeKeys.
+// needs them; computed results stay until FreeKeys. Copies the scheduler asks for
+// (AcquireReplicas: a retiring worker's results moving here) are fetched the same way,
+// answered with ReplicaAdded (or its error once no holder can provide them) and kept, as
+// known to the scheduler, until FreeKeys.
 //
 // Pause: each memory reading (HandleMemoryReading) is compared with `pause_bytes`; at or
 // above it the worker is paused — FillExecutors starts nothing new (running tasks finish,
@@ -117,6 +120,9 @@ class WorkerState {
   Instructions HandleCompute(const proto::ComputeTask& compute);
   // The scheduler no longer needs these keys (cancelled, released).
   Instructions HandleFreeKeys(const std::vector<std::string>& keys);
+  // Fetch these results and keep them as replicas the scheduler knows of; each key is
+  // answered with a ReplicaAdded event (at once when it is in memory here already).
+  Instructions HandleAcquire(const proto::AcquireReplicas& acquire);
   // Work stealing: give `key` back if it has not started; always answers with a
   // StealResponse (stolen = the scheduler may run it elsewhere; a key unknown here
   // counts as stolen, one running or done does not).
@@ -157,6 +163,7 @@ class WorkerState {
     std::vector<std::string> tried;                // peers that failed
     std::string last_fetch_error;
     bool reported = false;   // the scheduler knows this key is in our memory
+    bool replica = false;    // fetching because the scheduler asked (AcquireReplicas)
     bool cancelled = false;  // executing, but freed: discard the result
     bool rerun = false;      // cancelled, then asked for again: run once more
     int64_t nbytes = 0;
@@ -168,6 +175,11 @@ class WorkerState {
   void Transition(Task& task, TaskState to, const std::string& reason);
   void Forget(const std::string& key, const std::string& reason, Instructions* out);
 
+  // Adds the peers in `holders` not known for `task` yet (tried or queued).
+  static void AddHolders(Task& task, const std::vector<std::string>& holders);
+  // ReplicaAdded for `key`: held (nbytes), or `error`.
+  static SendInstruction ReplicaAnswer(const std::string& key, int64_t nbytes,
+                                       const std::string& error);
   void AddDependency(Task& task, const std::string& dep, const std::vector<std::string>& holders,
                      std::vector<std::string>* missing);
   void StartCompute(Task& task, const proto::ComputeTask& compute, Instructions* out);

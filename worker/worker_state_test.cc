@@ -60,6 +60,9 @@ std::vector<std::string> Render(const Instructions& instructions) {
                       s->event.steal_response().key());
       } else if (s->event.has_status_change()) {
         out.push_back(s->event.status_change().paused() ? "paused" : "running");
+      } else if (s->event.has_replica_added()) {
+        const proto::ReplicaAdded& r = s->event.replica_added();
+        out.push_back("replica " + r.key() + (r.error().empty() ? "" : " error=" + r.error()));
       } else if (s->event.has_task_finished()) {
         out.push_back("finished " + s->event.task_finished().key());
       } else {
@@ -334,6 +337,38 @@ TEST_CASE("a sliced dependency computed here is read locally, not fetched") {
   CHECK(Render(state.HandleCompute(SliceCompute("u", {{"x", {}}}, 1))).empty());
   CHECK(state.state("u") == TaskState::kWaiting);
   CHECK(Render(state.HandleExecuteDone(Ok("x"))) == Lines{"finished x", "execute u"});
+}
+
+TEST_CASE("copies the scheduler asks for are fetched, answered and kept until freed") {
+  WorkerState ws("me:1", 1);
+  proto::AcquireReplicas acquire;
+  proto::KeyLocation* x = acquire.add_keys();
+  x->set_key("x");
+  x->add_addresses("peer:1");
+  proto::KeyLocation* orphan = acquire.add_keys();
+  orphan->set_key("orphan");
+  orphan->add_addresses("me:1");  // only ourselves: nobody to copy it from
+  CHECK(Render(ws.HandleAcquire(acquire)) ==
+        Lines{"replica orphan error=no holder to copy it from", "fetch peer:1: x"});
+  CHECK(ws.state("orphan") == TaskState::kReleased);
+
+  FetchOutcome got{"peer:1", {{"x", 8, "int"}}, {}, ""};
+  CHECK(Render(ws.HandleFetchDone(got)) == Lines{"replica x"});
+  CHECK(ws.state("x") == TaskState::kMemory);
+  REQUIRE(ws.HeldKeys().size() == 1);  // known to the scheduler: kept, and listed on rejoin
+  CHECK(ws.HeldKeys()[0].key() == "x");
+  CHECK(Render(ws.HandleFreeKeys({"x"})) == Lines{"release x"});
+
+  // A copy no holder can provide is answered with why.
+  proto::AcquireReplicas lost;
+  proto::KeyLocation* y = lost.add_keys();
+  y->set_key("y");
+  y->add_addresses("peer:2");
+  ws.HandleAcquire(lost);
+  FetchOutcome refused{"peer:2", {}, {"y"}, "connection refused"};
+  Lines answer = Render(ws.HandleFetchDone(refused));
+  REQUIRE(answer.size() == 1);
+  CHECK(answer[0].rfind("replica y error=no holder could provide it", 0) == 0);
 }
 
 }  // namespace weft

@@ -128,48 +128,21 @@ absl::StatusOr<Graph> CullGraph(const Graph& graph, const std::vector<std::strin
           absl::StrCat("key \"", key, "\" is not in the graph (its keys: ", KeyList(graph), ")"));
     }
   }
-  // Depth-first from each wanted key, iteratively (a long chain must not overflow the
-  // stack). A key met again while still on the path closes a cycle.
-  enum class Mark { kOnPath, kDone };
-  absl::flat_hash_map<std::string, Mark> marks;
-  struct Frame {
-    const std::string* key;
-    std::vector<std::string> deps;
-    size_t next = 0;
-  };
+  // Everything the wanted keys reach, with a stack rather than recursion (a long chain
+  // must not overflow it); then the cycles among them, the client library's check.
   Graph culled;
-  for (const std::string& root : keys) {
-    if (marks.contains(root)) continue;
-    std::vector<Frame> path;
-    auto enter = [&](const std::string& key) {
-      auto it = graph.find(key);
-      marks[key] = Mark::kOnPath;
-      path.push_back({&it->first, Dependencies(it->second)});
-    };
-    enter(root);
-    while (!path.empty()) {
-      Frame& top = path.back();
-      if (top.next == top.deps.size()) {
-        marks[*top.key] = Mark::kDone;
-        culled.emplace(*top.key, graph.at(*top.key));
-        path.pop_back();
-        continue;
-      }
-      const std::string dep = top.deps[top.next++];
-      auto mark = marks.find(dep);
-      if (mark == marks.end()) {
-        enter(dep);
-      } else if (mark->second == Mark::kOnPath) {
-        auto from =
-            std::find_if(path.begin(), path.end(), [&](const Frame& f) { return *f.key == dep; });
-        std::vector<std::string> cycle;
-        for (auto it = from; it != path.end(); ++it) cycle.push_back(*it->key);
-        cycle.push_back(dep);
-        return absl::InvalidArgumentError(
-            absl::StrCat("the graph has a cycle: ", absl::StrJoin(cycle, " -> ")));
-      }
+  std::vector<std::string> stack(keys.begin(), keys.end());
+  while (!stack.empty()) {
+    std::string key = std::move(stack.back());
+    stack.pop_back();
+    auto task = graph.find(key);
+    if (culled.count(key) > 0) continue;
+    culled.emplace(key, task->second);
+    for (std::string& dep : Dependencies(task->second)) {
+      if (graph.count(dep) > 0 && culled.count(dep) == 0) stack.push_back(std::move(dep));
     }
   }
+  WEFT_RETURN_IF_ERROR(CheckGraph(culled, keys));
   return culled;
 }
 

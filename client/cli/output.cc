@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -169,6 +170,42 @@ std::string FormatSeconds(absl::Duration d) {
   double s = absl::ToDoubleSeconds(d);
   if (s < 1) return absl::StrFormat("%.1f ms", s * 1000);
   return absl::StrFormat("%.2f s", s);
+}
+
+std::string FormatBytes(int64_t bytes) {
+  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (std::abs(value) >= 1024 && unit + 1 < std::size(kUnits)) {
+    value /= 1024;
+    ++unit;
+  }
+  if (unit == 0) return absl::StrCat(bytes, " B");
+  return absl::StrFormat(value < 10 ? "%.2f %s" : "%.1f %s", value, kUnits[unit]);
+}
+
+std::string FormatClusterInfo(const ClusterInfo& info, bool verbose) {
+  std::string out = info.ToString() + "\n";
+  if (!info.dashboard_address.empty())
+    absl::StrAppend(&out, "dashboard: ", info.dashboard_address, "\n");
+  if (!verbose) return out;
+  ValueList rows;
+  for (const WorkerInfo& w : info.worker_details) {
+    const std::string limit = w.memory_limit > 0 ? FormatBytes(w.memory_limit) : "no limit";
+    rows.push_back(Value(ValueList{Value(w.name), Value(w.address), Value(int64_t{w.threads}),
+                                   Value(absl::StrCat(FormatBytes(w.memory_bytes), " / ", limit)),
+                                   Value(int64_t{w.processing}), Value(w.keys_in_memory),
+                                   Value(w.paused ? "paused" : "running")}));
+  }
+  std::ostringstream table;
+  PrintTable(table, Value(std::move(rows)),
+             {"name", "address", "threads", "memory", "processing", "keys", "status"});
+  std::istringstream lines(table.str());
+  for (std::string line; std::getline(lines, line);) {
+    line.erase(line.find_last_not_of(' ') + 1);  // the last column's padding
+    absl::StrAppend(&out, line, "\n");
+  }
+  return out;
 }
 
 absl::Status WithProgress(Client& client, const std::function<absl::Status()>& work,

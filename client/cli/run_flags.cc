@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "client/cli/shell_parser.h"
 #include "common/resources.h"
 #include "common/status_macros.h"
 
@@ -78,6 +79,27 @@ absl::StatusOr<std::unique_ptr<Client>> ConnectFor(const ClusterFlags& flags) {
   options.preload = flags.preload;
   options.n_workers = flags.n_workers;
   return Client::Connect(options);
+}
+
+absl::StatusOr<Value> CommandLineValue(const std::string& text) {
+  if (!text.empty() && (text.front() == '[' || text.front() == '{' || text.front() == '"')) {
+    absl::StatusOr<Value> parsed = shell::ParseLiteral(text);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "argument '", text, "' looks like JSON but is not: ", parsed.status().message()));
+    }
+    return parsed;
+  }
+  int64_t i;
+  double d;
+  if (absl::SimpleAtoi(text, &i)) return Value(i);
+  if (absl::SimpleAtod(text, &d) && text.find_first_of("0123456789") != std::string::npos) {
+    return Value(d);
+  }
+  if (text == "true") return Value(true);
+  if (text == "false") return Value(false);
+  if (text == "null") return Value();
+  return Value(text);
 }
 
 absl::StatusOr<std::map<std::string, double>> ParseTaskResources(const std::string& text) {

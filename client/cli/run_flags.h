@@ -58,6 +58,11 @@ absl::StatusOr<std::map<std::string, double>> ParseTaskResources(const std::stri
 // The SubmitOptions the flags say (of resources given twice, the last amount counts).
 absl::StatusOr<SubmitOptions> ToSubmitOptions(const TaskFlags& flags);
 
+// A command-line argument as a task argument: an integer, a decimal, true/false/null, a
+// JSON list, object or quoted string when it starts like one ('[1,2,3]', '{"a":1}'), and
+// anything else as the string itself. kInvalidArgument for JSON that does not parse.
+absl::StatusOr<Value> CommandLineValue(const std::string& text);
+
 // Prints "weft: MESSAGE" on stderr and returns 1, the exit code of a failed run.
 int ReportFailure(const absl::Status& status);
 // Prints "weft COMMAND: MESSAGE" on stderr and returns 2, the exit code of a usage error.

@@ -4,6 +4,7 @@
 #include "client/cli/shell.h"
 
 #include <algorithm>
+#include <iterator>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
@@ -12,7 +13,6 @@
 #include "absl/time/clock.h"
 #include "client/cli/output.h"
 #include "common/status_macros.h"
-#include "weft/progress.h"
 
 namespace weft::cli::shell {
 
@@ -154,7 +154,11 @@ const std::vector<Builtins::Entry>& Builtins::Functions() {
        [](Session& s, const Object&, Args& a) -> absl::StatusOr<Object> {
          ReadTextOptions options;
          options.compression = a[1].value.as_string();
-         WEFT_ASSIGN_OR_RETURN(Bag bag, Bag::read_text(s.client_, a[0].value.as_string(), options));
+         // The listing runs on a worker, and an endpoint that stops answering makes it hang.
+         WEFT_ASSIGN_OR_RETURN(Bag bag,
+                               s.Run<Bag>([&client = s.client_, pattern = Str(a[0]), options] {
+                                 return Bag::read_text(client, pattern, options);
+                               }));
          return Object::Of(std::move(bag));
        }},
       {"from_sequence",
@@ -296,11 +300,11 @@ const std::vector<Builtins::Entry>& Builtins::CoreBagMethods() {
        "the first n items, computed now",
        [](Session& s, const Object& self, Args& a) -> absl::StatusOr<Object> {
          const int n = static_cast<int>(a[0].value.as_int());
-         const Bag bag = *self.bag;
-         WEFT_ASSIGN_OR_RETURN(Value v, s.Run([&]() -> absl::StatusOr<Value> {
-           WEFT_ASSIGN_OR_RETURN(ValueList items, bag.take(n));
-           return Value(std::move(items));
-         }));
+         WEFT_ASSIGN_OR_RETURN(Value v,
+                               s.Run<Value>([bag = *self.bag, n]() -> absl::StatusOr<Value> {
+                                 WEFT_ASSIGN_OR_RETURN(ValueList items, bag.take(n));
+                                 return Value(std::move(items));
+                               }));
          return Object::Of(std::move(v));
        }},
       {"compute",
@@ -308,12 +312,8 @@ const std::vector<Builtins::Entry>& Builtins::CoreBagMethods() {
        false,
        "every item, computed now",
        [](Session& s, const Object& self, Args&) -> absl::StatusOr<Object> {
-         const Bag bag = *self.bag;
-         WEFT_ASSIGN_OR_RETURN(Value v, s.Run([&]() -> absl::StatusOr<Value> {
-           WEFT_ASSIGN_OR_RETURN(ValueList items, bag.compute());
-           return Value(std::move(items));
-         }));
-         Object o = Object::Of(std::move(v));
+         WEFT_ASSIGN_OR_RETURN(ValueList items, s.ComputeBag(*self.bag));
+         Object o = Object::Of(Value(std::move(items)));
          o.headers = self.headers;
          return o;
        }},
@@ -338,8 +338,7 @@ const std::vector<Builtins::Entry>& Builtins::CoreBagMethods() {
        false,
        "the first item, computed now (an error when the bag is empty)",
        [](Session& s, const Object& self, Args&) -> absl::StatusOr<Object> {
-         const Bag bag = *self.bag;
-         WEFT_ASSIGN_OR_RETURN(Value v, s.Run([&] { return bag.first(); }));
+         WEFT_ASSIGN_OR_RETURN(Value v, s.Run<Value>([bag = *self.bag] { return bag.first(); }));
          Object o = Object::Of(std::move(v));
          o.as_json = true;
          return o;
@@ -357,12 +356,12 @@ const std::vector<Builtins::Entry>& Builtins::CoreBagMethods() {
        "write partition i as JSON lines to pattern with '*' replaced by i (.gz, .zst "
        "compress; s3:// too), now; the number of items written",
        [](Session& s, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         const Bag bag = *self.bag;
-         const std::string pattern = Str(a[0]);
-         WEFT_ASSIGN_OR_RETURN(Value v, s.Run([&]() -> absl::StatusOr<Value> {
-           WEFT_ASSIGN_OR_RETURN(int64_t n, bag.to_textfiles(pattern));
-           return Value(n);
-         }));
+         WEFT_ASSIGN_OR_RETURN(
+             Value v,
+             s.Run<Value>([bag = *self.bag, pattern = Str(a[0])]() -> absl::StatusOr<Value> {
+               WEFT_ASSIGN_OR_RETURN(int64_t n, bag.to_textfiles(pattern));
+               return Value(n);
+             }));
          return Object::Of(std::move(v));
        }},
   };
@@ -481,8 +480,7 @@ const std::vector<Builtins::Entry>& Builtins::ItemMethods() {
        false,
        "the value, computed now",
        [](Session& s, const Object& self, Args&) -> absl::StatusOr<Object> {
-         const Item item = *self.item;
-         WEFT_ASSIGN_OR_RETURN(Value v, s.Run([&] { return item.compute(); }));
+         WEFT_ASSIGN_OR_RETURN(Value v, s.ComputeItem(*self.item));
          return Object::Of(std::move(v));
        }},
   };
@@ -556,10 +554,15 @@ std::vector<std::string> EntryNames(const std::vector<Builtins::Entry>& table) {
   return out;
 }
 
+// The statements that are one word (shell_parser.h), and the literals that are words.
+constexpr const char* kCommands[] = {"help", "bags", "quit", "exit"};
+constexpr const char* kWordLiterals[] = {"true", "false", "null", "None"};
+
 bool IsReserved(const std::string& name) {
-  static const char* const kWords[] = {"help", "bags",  "quit", "exit",
-                                       "true", "false", "null", "None"};
-  for (const char* w : kWords) {
+  for (const char* w : kCommands) {
+    if (name == w) return true;
+  }
+  for (const char* w : kWordLiterals) {
     if (name == w) return true;
   }
   auto names = EntryNames(Builtins::Functions());
@@ -582,13 +585,22 @@ std::string Table(const Value& value, const std::vector<std::string>& headers) {
 
 }  // namespace
 
-Session::Session(Client& client, std::ostream* progress_out)
-    : client_(client), progress_out_(progress_out) {}
+Session::Session(Client& client, std::ostream* progress_out, InterruptCheck interrupted)
+    : client_(client), progress_out_(progress_out), interrupted_(std::move(interrupted)) {}
+
+Session::~Session() {
+  for (std::thread& t : background_) t.join();
+}
 
 std::vector<std::string> Session::names() const {
   std::vector<std::string> out;
   for (const auto& [name, object] : names_) out.push_back(name);
   return out;
+}
+
+std::string Session::TypeOf(const std::string& name) const {
+  auto it = names_.find(name);
+  return it == names_.end() ? "" : it->second.type_name();
 }
 
 absl::StatusOr<Object> Session::Evaluate(const Expr& e) {
@@ -641,30 +653,6 @@ absl::StatusOr<Object> Session::Call(const Expr& e, const Object* self) {
   return entry->run(*this, self == nullptr ? kNoSelf : *self, args);
 }
 
-absl::StatusOr<Value> Session::Run(const std::function<absl::StatusOr<Value>()>& compute) {
-  if (progress_out_ == nullptr) return compute();
-  absl::StatusOr<Value> result;
-  ProgressOptions options;
-  options.clear_when_done = true;
-  // progress_during returns what the work returned: result's status.
-  progress_during(
-      client_,
-      [&] {
-        result = compute();
-        return result.status();
-      },
-      *progress_out_, options)
-      .IgnoreError();
-  return result;
-}
-
-absl::Status Session::Wait(const Object& bag) {
-  if (progress_out_ == nullptr) return bag.bag->wait();
-  ProgressOptions options;
-  options.clear_when_done = true;
-  return progress(client_, *bag.bag, *progress_out_, options);
-}
-
 absl::StatusOr<std::string> Session::Show(const Object& object) {
   switch (object.kind) {
     case Object::Kind::kValue:
@@ -672,17 +660,12 @@ absl::StatusOr<std::string> Session::Show(const Object& object) {
       if (object.value.is_list() && !object.as_json) return Table(object.value, object.headers);
       return ToJson(object.value);
     case Object::Kind::kItem: {
-      const Item item = *object.item;
-      WEFT_ASSIGN_OR_RETURN(Value v, Run([&] { return item.compute(); }));
+      WEFT_ASSIGN_OR_RETURN(Value v, ComputeItem(*object.item));
       return v.is_list() ? Table(v, {}) : ToJson(v);
     }
     case Object::Kind::kBag: {
-      const Bag bag = *object.bag;
-      WEFT_ASSIGN_OR_RETURN(Value v, Run([&]() -> absl::StatusOr<Value> {
-                              WEFT_ASSIGN_OR_RETURN(ValueList items, bag.compute());
-                              return Value(std::move(items));
-                            }));
-      return Table(v, object.headers);
+      WEFT_ASSIGN_OR_RETURN(ValueList items, ComputeBag(*object.bag));
+      return Table(Value(std::move(items)), object.headers);
     }
   }
   return std::string();
@@ -706,9 +689,14 @@ std::string Session::ListBags() const {
 
 Session::Reply Session::Execute(const std::string& line) {
   Reply reply;
-  auto fail = [&reply](const absl::Status& status) {
-    reply.error = true;
+  stopped_by_interrupt_ = false;
+  auto fail = [&](const absl::Status& status) {
     reply.output = std::string(status.message());
+    if (stopped_by_interrupt_) {
+      reply.interrupted = true;
+      return reply;
+    }
+    reply.error = true;
     int column = 0;
     if (reply.output.rfind("column ", 0) == 0 &&
         absl::SimpleAtoi(reply.output.substr(7, reply.output.find(':') - 7), &column)) {
@@ -759,6 +747,7 @@ Session::Reply Session::Execute(const std::string& line) {
 
 std::string Session::Format(const Reply& reply) {
   if (reply.error) return absl::StrCat("error: ", reply.output, "\n");
+  if (reply.interrupted) return absl::StrCat(reply.output, "\n");
   std::string out = reply.output;
   while (!out.empty() && out.back() == '\n') out.pop_back();
   if (!reply.elapsed) return out.empty() ? "" : out + "\n";
@@ -771,6 +760,19 @@ std::string Session::Format(const Reply& reply) {
   }
   return absl::StrCat(out, "\n", time, "\n");
 }
+
+// ---------------------------------------------------------------------------
+// The words of the language
+
+std::vector<std::string> FunctionNames() { return EntryNames(Builtins::Functions()); }
+
+std::vector<std::string> MethodNames(const std::string& owner) {
+  if (owner == "bag") return EntryNames(Builtins::BagMethods());
+  if (owner == "item") return EntryNames(Builtins::ItemMethods());
+  return {};
+}
+
+std::vector<std::string> CommandNames() { return {std::begin(kCommands), std::end(kCommands)}; }
 
 // ---------------------------------------------------------------------------
 // Help
@@ -810,7 +812,10 @@ absl::StatusOr<std::string> HelpText(const std::string& topic) {
        "_[0], + - * / %,",
        "  [a, b], lower upper substr split concat length date hour int float str; filter's "
        "comparisons and and/or/not.",
-       "Commands: help [NAME], bags (the names defined), quit (or Ctrl-D).", ""});
+       "Commands: help [NAME], bags (the names defined), quit (or Ctrl-D).",
+       "Keys: TAB completes names, functions and methods; Ctrl-R searches the history; "
+       "Ctrl-C stops the running query.",
+       ""});
   return absl::StrJoin(lines, "\n");
 }
 

@@ -13,11 +13,16 @@
 // (parse errors and unknown names or methods with their column, failed tasks) are printed
 // and the session goes on.
 //
-// On a terminal: line editing and history (editline; saved to ~/.weft_history), and
-// progress bars on stderr while a query runs. Otherwise (a script on stdin): plain lines,
-// no prompt, and the exit code is 1 when any statement failed.
+// On a terminal: line editing and history (editline; saved to ~/.weft_history), TAB
+// completion of names, functions and methods (shell_complete.h), Ctrl-R to search the
+// history, and progress bars on stderr while a query runs. Ctrl-C cancels the running
+// query and returns to the prompt (the names stay defined); at the prompt it drops the
+// line; Ctrl-D leaves. Otherwise (a script on stdin): plain lines, no prompt, Ctrl-C ends
+// the process, and the exit code is 1 when any statement failed.
 //
-// Threading: Session is used from one thread (the REPL's).
+// Threading: Session is used from one thread (the REPL's). With an interrupt check, a
+// query that cannot be cancelled (take, first, to_textfiles, read_text's listing) runs on
+// a thread of its own, left to finish in the background when interrupted.
 #pragma once
 
 #include <functional>
@@ -26,6 +31,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -74,12 +80,27 @@ class Session {
   struct Reply {
     std::string output;  // the result (or error message); may be empty
     bool error = false;
+    bool interrupted = false;               // the query was stopped by an interrupt (Ctrl-C)
     int error_column = 0;                   // > 0: where on the line the error is
     std::optional<absl::Duration> elapsed;  // set for queries
     bool quit = false;
   };
 
-  explicit Session(Client& client, std::ostream* progress_out = nullptr);
+  // Polled while a query waits on the cluster: true when the user asked to stop it. Must
+  // be cheap and thread-safe (a flag set by a signal handler, shell_interrupt.h).
+  using InterruptCheck = std::function<bool()>;
+
+  // Without `interrupted`, queries block until they are done. With it, a query whose
+  // check turns true stops waiting within ~20 ms: its futures are cancelled (or, for a
+  // bag, the persisted partitions released), so the cluster stops the work nobody else
+  // holds, and the reply says `interrupted`. Names defined earlier are kept.
+  explicit Session(Client& client, std::ostream* progress_out = nullptr,
+                   InterruptCheck interrupted = nullptr);
+  // Joins the queries an interrupt left running in the background. They end once their
+  // work does, or at once when the Client was destroyed first (their waits then fail).
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   Reply Execute(const std::string& line);
   // The reply as printed: the output, then the time — on the same line for a one-line
@@ -88,19 +109,39 @@ class Session {
 
   // The names defined so far, sorted.
   std::vector<std::string> names() const;
+  // What `name` holds ("bag", "item", "int", ...; Object::type_name), or "" when it is
+  // not defined.
+  std::string TypeOf(const std::string& name) const;
 
  private:
   absl::StatusOr<Object> Evaluate(const Expr& expr);
   absl::StatusOr<Object> Call(const Expr& expr, const Object* self);
   absl::StatusOr<std::string> Show(const Object& object);
-  // Runs `compute`, drawing progress bars meanwhile when there is a progress_out_.
-  absl::StatusOr<Value> Run(const std::function<absl::StatusOr<Value>()>& compute);
+  // Runs `compute` (which must own what it uses: on an interrupt it is left running on
+  // its thread and outlives this call), drawing progress bars meanwhile when there is a
+  // progress_out_.
+  template <typename T>
+  absl::StatusOr<T> Run(std::function<absl::StatusOr<T>()> compute);
+  // Every item of `bag` / the value of `item`, cancelled on an interrupt.
+  absl::StatusOr<ValueList> ComputeBag(const Bag& bag);
+  absl::StatusOr<Value> ComputeItem(const Item& item);
+  // Until every partition of a persisted bag is done, or an interrupt (kCancelled).
+  absl::Status AwaitPartitions(const Bag& persisted);
   absl::Status Wait(const Object& bag);
+  // Draws progress bars while `work` runs, when there is a progress_out_.
+  absl::Status WithProgress(const std::function<absl::Status()>& work);
+  // kCancelled for a query stopped by an interrupt; Execute marks the reply so.
+  absl::Status Interrupted(const std::string& what);
+  bool interrupt_requested() const { return interrupted_ != nullptr && interrupted_(); }
   std::string ListBags() const;
 
   Client& client_;
   std::ostream* progress_out_;
+  const InterruptCheck interrupted_;
   std::map<std::string, Object> names_;
+  bool stopped_by_interrupt_ = false;  // the current statement's query was interrupted
+  // Queries an interrupt stopped waiting for (joined by the destructor).
+  std::vector<std::thread> background_;
 
   friend struct Builtins;
 };
@@ -108,6 +149,13 @@ class Session {
 // The help text: commands, functions and methods with their arguments; with a topic, that
 // function's or method's (kNotFound for an unknown one).
 absl::StatusOr<std::string> HelpText(const std::string& topic = "");
+
+// The words of the language, from the tables the evaluator dispatches on (for
+// completion): the functions (read_text, ...), the methods of an object of type `owner`
+// ("bag", "item"; none for others), and the commands (help, bags, quit, exit).
+std::vector<std::string> FunctionNames();
+std::vector<std::string> MethodNames(const std::string& owner);
+std::vector<std::string> CommandNames();
 
 }  // namespace shell
 }  // namespace weft::cli

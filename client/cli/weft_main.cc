@@ -1,6 +1,8 @@
 // `weft`: the command line for people who write no C++.
 //
-//   weft info SCHEDULER_ADDRESS              <Client: scheduler=... workers=2 threads=4>
+//   weft info SCHEDULER_ADDRESS [--verbose]  <Client: scheduler=... workers=2 threads=4>,
+//                                            the dashboard's URL; --verbose: a line per
+//                                            worker (threads, memory, tasks, keys)
 //   weft submit [--scheduler ADDR] [TASK FLAGS] FUNCTION [ARG...]
 //                                            run one task, print its result
 //   weft map [--scheduler ADDR] [TASK FLAGS] FUNCTION ARG...
@@ -12,13 +14,17 @@
 //                                            operations in the order given
 //   weft gharchive PATTERN                   the GitHub Archive session of DESIGN.md
 //   weft shell [SCHEDULER_ADDRESS]           an interactive session: name, persist, query bags
+//   weft upload|run|restart|retire [--scheduler ADDR] ...
+//                                            ship plugins, run a function on every worker,
+//                                            restart the workers (workers_command.h)
 //
 // Without --scheduler, submit, map and get start a local cluster (as weft::Client() does).
 // TASK FLAGS are weft::SubmitOptions: --resources GPU=1, --workers NAME,
 // --allow-other-workers, --retries N, --priority N (run_flags.h).
 // Every subcommand takes --tls-ca-file, --tls-cert, --tls-key and --auth-token (or the
 // WEFT_TLS_CA_FILE, WEFT_TLS_CERT, WEFT_TLS_KEY, WEFT_AUTH_TOKEN variables).
-// Arguments are literals: integers, decimals, true/false/null, anything else a string.
+// Arguments are literals: integers, decimals, true/false/null, JSON lists, objects and
+// quoted strings, anything else a string (run_flags.h: CommandLineValue).
 // Usage errors (bad flags or values) exit with 2, failed tasks with 1.
 #include <cstdlib>
 #include <iostream>
@@ -26,31 +32,19 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
-#include "absl/strings/numbers.h"
 #include "client/cli/bag_command.h"
 #include "client/cli/get_command.h"
 #include "client/cli/gharchive.h"
+#include "client/cli/output.h"
 #include "client/cli/run_flags.h"
 #include "client/cli/shell.h"
+#include "client/cli/workers_command.h"
 #include "common/security.h"
 #include "common/security_flags.h"
 #include "common/version.h"
 #include "weft/client.h"
 
 namespace {
-
-weft::Value ParseLiteral(const std::string& text) {
-  int64_t i;
-  double d;
-  if (absl::SimpleAtoi(text, &i)) return weft::Value(i);
-  if (absl::SimpleAtod(text, &d) && text.find_first_of("0123456789") != std::string::npos) {
-    return weft::Value(d);
-  }
-  if (text == "true") return weft::Value(true);
-  if (text == "false") return weft::Value(false);
-  if (text == "null") return weft::Value();
-  return weft::Value(text);
-}
 
 // Every command builds its own weft::ClientOptions, and ClientOptions take their security
 // defaults from WEFT_TLS_* / WEFT_AUTH_TOKEN: the flags go there, before any thread starts.
@@ -84,10 +78,14 @@ void AddRunFlags(CLI::App* cmd, RunFlags* flags) {
 int RunSubmit(const RunFlags& flags) {
   auto options = weft::cli::ToSubmitOptions(flags.task);
   if (!options.ok()) return ReportUsageError("submit", options.status());
+  std::vector<weft::Arg> args;
+  for (const auto& a : flags.args) {
+    auto value = weft::cli::CommandLineValue(a);
+    if (!value.ok()) return ReportUsageError("submit", value.status());
+    args.emplace_back(*std::move(value));
+  }
   auto client = weft::cli::ConnectFor(flags.cluster);
   if (!client.ok()) return ReportFailure(client.status());
-  std::vector<weft::Arg> args;
-  for (const auto& a : flags.args) args.emplace_back(ParseLiteral(a));
   auto future = (*client)->submit(flags.function, std::move(args), *options);
   auto result = future.get();
   if (!result.ok()) return ReportFailure(result.status());
@@ -98,10 +96,14 @@ int RunSubmit(const RunFlags& flags) {
 int RunMap(const RunFlags& flags) {
   auto options = weft::cli::ToSubmitOptions(flags.task);
   if (!options.ok()) return ReportUsageError("map", options.status());
+  std::vector<weft::Arg> items;
+  for (const auto& a : flags.args) {
+    auto value = weft::cli::CommandLineValue(a);
+    if (!value.ok()) return ReportUsageError("map", value.status());
+    items.emplace_back(*std::move(value));
+  }
   auto client = weft::cli::ConnectFor(flags.cluster);
   if (!client.ok()) return ReportFailure(client.status());
-  std::vector<weft::Arg> items;
-  for (const auto& a : flags.args) items.emplace_back(ParseLiteral(a));
   auto futures = (*client)->map(flags.function, items, *options);
   auto results = (*client)->gather(futures);
   if (!results.ok()) return ReportFailure(results.status());
@@ -117,8 +119,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string info_address;
+  bool info_verbose = false;
   CLI::App* info = app.add_subcommand("info", "print the cluster's workers and threads");
   info->add_option("scheduler_address", info_address, "host:port")->required();
+  info->add_flag("-v,--verbose", info_verbose,
+                 "one line per worker: name, address, threads, memory, tasks, keys");
 
   RunFlags submit_flags, map_flags;
   CLI::App* submit = app.add_subcommand("submit", "run one task and print its result");
@@ -131,6 +136,12 @@ int main(int argc, char** argv) {
 
   weft::cli::BagFlags bag_flags;
   CLI::App* bag = weft::cli::AddBagCommand(app, &bag_flags);
+
+  weft::cli::WorkersFlags upload_flags, run_flags, restart_flags, retire_flags;
+  CLI::App* upload = weft::cli::AddUploadCommand(app, &upload_flags);
+  CLI::App* run = weft::cli::AddRunCommand(app, &run_flags);
+  CLI::App* restart = weft::cli::AddRestartCommand(app, &restart_flags);
+  CLI::App* retire = weft::cli::AddRetireCommand(app, &retire_flags);
 
   weft::cli::GharchiveFlags gh_flags;
   CLI::App* gh = app.add_subcommand("gharchive", "the GitHub Archive session on a cluster");
@@ -182,11 +193,15 @@ int main(int argc, char** argv) {
     if (!client.ok()) return ReportFailure(client.status());
     auto cluster = (*client)->info();
     if (!cluster.ok()) return ReportFailure(cluster.status());
-    std::cout << cluster->ToString() << "\n";
+    std::cout << weft::cli::FormatClusterInfo(*cluster, info_verbose);
     return 0;
   }
   if (*submit) return RunSubmit(submit_flags);
   if (*map) return RunMap(map_flags);
   if (*get) return weft::cli::RunGet(get_flags);
+  if (*upload) return weft::cli::RunUpload(upload_flags);
+  if (*run) return weft::cli::RunRun(run_flags);
+  if (*restart) return weft::cli::RunRestart(restart_flags);
+  if (*retire) return weft::cli::RunRetire(retire_flags);
   return 0;
 }

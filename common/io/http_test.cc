@@ -154,5 +154,65 @@ TEST_CASE("http server down is kUnavailable naming the endpoint") {
   CHECK(Contains(read.status(), "after 3 attempts"));
 }
 
+// A hook that turns true `after` from now: the transfer is well under way (connected,
+// request sent, waiting) by then.
+std::function<bool()> CancelAfter(absl::Duration after) {
+  const absl::Time at = absl::Now() + after;
+  return [at] { return absl::Now() >= at; };
+}
+
+// Without the hook this waits low_speed_time (30 s) per attempt, 5 attempts.
+TEST_CASE("a read from a server that never answers ends kCancelled once cancelled") {
+  testing::SilentServer server;
+  auto base = server.Start();
+  REQUIRE(base.ok());
+  const std::string url = *base + "/stuck.json.gz";
+  IoOptions options = FastOptions();
+  options.cancelled = CancelAfter(absl::Milliseconds(300));
+  const absl::Time start = absl::Now();
+  auto read = ReadAll(url, Compression::kInfer, options);
+  const absl::Duration took = absl::Now() - start;
+  REQUIRE(absl::IsCancelled(read.status()));
+  CHECK(read.status().message() == "reading " + url + " was cancelled");
+  CHECK(took < absl::Seconds(10));  // far below one low-speed time-out
+
+  // A hook that is false lets the read run (and time out) as before.
+  IoOptions patient = FastOptions();
+  patient.max_retries = 0;
+  patient.low_speed_time = absl::Seconds(1);
+  patient.cancelled = [] { return false; };
+  auto timed_out = ReadAll(url, Compression::kNone, patient);
+  CHECK(absl::IsUnavailable(timed_out.status()));
+}
+
+TEST_CASE("cancelling stops the retries of a server that is down") {
+  auto port = testing::PickFreePort();
+  REQUIRE(port.ok());
+  const std::string url = absl::StrCat("http://127.0.0.1:", *port, "/x.json");
+  IoOptions options = FastOptions();
+  options.initial_backoff = absl::Seconds(60);  // each retry would wait a minute
+  options.cancelled = CancelAfter(absl::Milliseconds(200));
+  const absl::Time start = absl::Now();
+  auto read = OpenRead(url, options);
+  REQUIRE(absl::IsCancelled(read.status()));
+  CHECK(Contains(read.status(), url));
+  CHECK(absl::Now() - start < absl::Seconds(10));
+}
+
+TEST_CASE("an S3 PUT to an endpoint that never answers ends kCancelled once cancelled") {
+  testing::SilentServer server;
+  auto base = server.Start();
+  REQUIRE(base.ok());
+  IoOptions options = FastOptions();
+  options.s3_endpoint = *base;
+  options.path_style = true;
+  options.cancelled = CancelAfter(absl::Milliseconds(300));
+  const absl::Time start = absl::Now();
+  absl::Status written = io::WriteFile("s3://bucket/out/0.json", "{}\n", options);
+  REQUIRE(absl::IsCancelled(written));
+  CHECK(Contains(written, "s3://bucket/out/0.json"));
+  CHECK(absl::Now() - start < absl::Seconds(10));
+}
+
 }  // namespace
 }  // namespace weft::io

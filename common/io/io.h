@@ -21,6 +21,7 @@
 //   kFailedPrecondition writing where a file is in the way of a directory or the other way
 //                      round (ENOTDIR, EISDIR, EEXIST)
 //   kInternal          other local I/O errors (a full disk, ...); names the path and errno
+//   kCancelled         IoOptions::cancelled said so during a remote transfer; names the url
 //
 // Threading: all functions are thread-safe (they share no mutable state; libcurl's global
 // init happens once). An InputStream is NOT thread-safe: one thread at a time calls Read().
@@ -31,6 +32,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +69,14 @@ struct IoOptions {
   absl::Duration low_speed_time = absl::Seconds(30);
   // Page size of S3 ListObjectsV2 (S3's own maximum is 1000). Tests set it small.
   int s3_max_keys = 1000;
+  // Asked on the calling thread while a remote transfer (GET, listing page or PUT) waits
+  // or runs — every ~100 ms for reads, at least once a second for PUTs — and before and
+  // during each retry's backoff: true aborts it, with no further attempt, and the call
+  // fails with kCancelled naming the url. Null: never.
+  // A worker passes its task's cancel flag, so a released task frees its thread instead
+  // of waiting out a server that stopped answering. Must be thread-safe to call if the
+  // options are shared between threads.
+  std::function<bool()> cancelled;
 
   // Reads AWS_ENDPOINT_URL, AWS_REGION / AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID,
   // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. path_style is on iff an endpoint is set.

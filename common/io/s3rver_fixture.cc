@@ -2,12 +2,10 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/io/internal/s3.h"
+#include "common/process.h"
 #include "common/status_macros.h"
 
 namespace weft::io::testing {
@@ -75,30 +74,18 @@ absl::StatusOr<int> PickFreePort() {
 
 absl::Status ChildProcess::Start(const std::vector<std::string>& argv, const std::string& log_path,
                                  const std::vector<std::string>& env) {
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) return absl::InternalError("fork failed");
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive a crashed test
-    const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (log >= 0) {
-      ::dup2(log, STDOUT_FILENO);
-      ::dup2(log, STDERR_FILENO);
-    }
-    for (const std::string& entry : env) ::putenv(const_cast<char*>(entry.c_str()));
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  pid_ = pid;
+  SpawnOptions options;
+  options.log_path = log_path;
+  options.truncate_log = true;
+  options.extra_env = env;
+  options.death_signal = SIGTERM;  // never outlive a crashed test
+  WEFT_ASSIGN_OR_RETURN(pid_, SpawnProcess(argv, options));
   return absl::OkStatus();
 }
 
 bool ChildProcess::Running() {
   if (pid_ <= 0) return false;
-  int status = 0;
-  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+  if (TryReap(pid_).has_value()) {
     pid_ = -1;
     return false;
   }
@@ -107,17 +94,7 @@ bool ChildProcess::Running() {
 
 void ChildProcess::Kill() {
   if (!Running()) return;
-  ::kill(pid_, SIGTERM);
-  const absl::Time deadline = absl::Now() + absl::Seconds(3);
-  while (absl::Now() < deadline) {
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
+  StopProcess(pid_, absl::Seconds(3));
   pid_ = -1;
 }
 
@@ -348,6 +325,29 @@ absl::StatusOr<IoOptions> SigV4Verifier::Start(const std::string& secret,
   options.secret_access_key = secret;
   options.initial_backoff = absl::Milliseconds(10);
   return options;
+}
+
+SilentServer::~SilentServer() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::StatusOr<std::string> SilentServer::Start() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::listen(fd_, 64) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return absl::InternalError(absl::StrCat("silent server: ", std::strerror(errno)));
+  }
+  return absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port));
+}
+
+bool SilentServer::WaitForClient(absl::Duration timeout) const {
+  pollfd pending{fd_, POLLIN, 0};  // readable: a connection waits in the backlog
+  return ::poll(&pending, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) == 1;
 }
 
 }  // namespace weft::io::testing

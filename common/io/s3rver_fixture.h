@@ -36,7 +36,8 @@ absl::StatusOr<std::string> MakeTempDir(std::string_view prefix);
 // A loopback TCP port that was free a moment ago (bind to port 0, then close).
 absl::StatusOr<int> PickFreePort();
 
-// One child process started with fork/exec; stdout and stderr go to log_path.
+// One child process (common/process.h), stopped when this goes; stdout and stderr go to
+// log_path.
 class ChildProcess {
  public:
   ChildProcess() = default;
@@ -123,6 +124,25 @@ class HttpFileServer {
 
  private:
   ChildProcess process_;
+};
+
+// A server that accepts connections and never answers: a loopback socket that listens
+// and is never read. The kernel completes the handshakes and takes the requests; no reply
+// ever comes, as from a server that stopped answering. Closed when this goes.
+class SilentServer {
+ public:
+  SilentServer() = default;
+  SilentServer(const SilentServer&) = delete;
+  SilentServer& operator=(const SilentServer&) = delete;
+  ~SilentServer();
+  // Returns the base url, e.g. "http://127.0.0.1:41235".
+  absl::StatusOr<std::string> Start();
+  // Waits until a client has connected (and is now waiting for an answer); false after
+  // `timeout`.
+  bool WaitForClient(absl::Duration timeout) const;
+
+ private:
+  int fd_ = -1;
 };
 
 }  // namespace weft::io::testing

@@ -46,12 +46,17 @@ const char kIndexHtml[] = R"weft(<!DOCTYPE html>
     </section>
   </div>
   <section class="panel">
+    <h2>Task graph <span id="graph-info" class="hint"></span></h2>
+    <div class="scroll"><svg id="task-graph" width="100%" height="30"></svg></div>
+  </section>
+  <section class="panel">
     <h2>Workers</h2>
     <table id="workers-table">
       <thead><tr>
         <th>Name</th><th>ID</th><th>Address</th><th class="num">Threads</th>
         <th class="num">Memory</th><th class="num">Limit</th><th class="num">Spilled</th>
-        <th class="num">Held</th><th class="num">Processing</th><th>Resources</th><th>Status</th>
+        <th class="num">Held</th><th class="num">Processing</th><th class="num">CPU</th>
+        <th class="num">Occupancy</th><th>Resources</th><th>Status</th>
       </tr></thead>
       <tbody id="workers-body"></tbody>
     </table>
@@ -101,6 +106,11 @@ th { font-size: 12px; color: #57606a; text-transform: uppercase; }
 .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
 #task-stream text { font-size: 11px; fill: #57606a; }
 #task-stream .grid { stroke: #eaeef2; }
+.scroll { overflow-x: auto; }
+#task-graph text { font-size: 11px; fill: #1f2328; }
+#task-graph text.counts { fill: #57606a; }
+#task-graph .edge { stroke: #8c959f; fill: none; }
+#task-graph .graph-node { fill: #fff; stroke: #8c959f; rx: 4; }
 )weft";
 
 const char kDashboardJs[] = R"weft('use strict';
@@ -148,6 +158,8 @@ function formatSeconds(s) {
   return (s / 3600).toFixed(1) + ' h';
 }
 
+function formatPercent(p) { return p.toFixed(p < 10 ? 1 : 0) + '%'; }
+
 // A stable colour per task prefix.
 function colorOf(prefix) {
   let h = 7;
@@ -157,6 +169,9 @@ function colorOf(prefix) {
 
 async function getJson(path) {
   const response = await fetch(path, { cache: 'no-store' });
+  // The token's cookie is gone or stale (a new scheduler, another token): load the page
+  // again, which is then the server's page that asks for the token.
+  if (response.status === 401) location.reload();
   if (!response.ok) throw new Error(path + ': HTTP ' + response.status);
   return response.json();
 }
@@ -174,21 +189,28 @@ function renderCluster(c) {
   setText('uptime', formatSeconds(c.uptime_seconds));
 }
 
+// Workers that are connected now, by id: the task stream draws lanes for these only.
 function renderWorkers(workers) {
   workerNames = {};
   workerThreads = {};
   const body = $('workers-body');
   const rows = workers.map(w => {
-    workerNames[w.id] = w.name || w.id;
+    workerNames[w.id] = w.label || w.name || w.id;
     workerThreads[w.id] = w.nthreads;
     const tr = el('tr', { 'data-worker': w.id });
-    tr.append(el('td', {}, w.name), el('td', {}, w.id), el('td', {}, w.address),
+    const log = el('a', { href: '/worker-log?worker=' + encodeURIComponent(w.address),
+                          target: '_blank', title: 'the last 200 lines of its log' }, w.name);
+    const nameCell = el('td', {});
+    nameCell.append(log);
+    tr.append(nameCell, el('td', {}, w.id), el('td', {}, w.address),
               el('td', { class: 'num' }, w.nthreads),
               el('td', { class: 'num' }, formatBytes(w.memory_bytes)),
               el('td', { class: 'num' }, w.memory_limit > 0 ? formatBytes(w.memory_limit) : '—'),
               el('td', { class: 'num' }, formatBytes(w.spilled_bytes)),
               el('td', { class: 'num' }, w.keys_in_memory),
               el('td', { class: 'num' }, w.processing),
+              el('td', { class: 'num cpu' }, formatPercent(w.cpu_percent || 0)),
+              el('td', { class: 'num occupancy' }, formatSeconds(w.occupancy_seconds || 0)),
               el('td', {}, Object.keys(w.resources || {}).sort().map(
                   r => r + ' ' + ((w.resources_used || {})[r] || 0) + '/' + w.resources[r])
                   .join(', ') || '—'),
@@ -229,7 +251,7 @@ function renderMemory(workers) {
     const color = w.paused ? '#b42318' : ratio > 0.7 ? '#d97706' : '#2f6fdd';
     const text = formatBytes(used) + (w.memory_limit > 0 ? ' / ' + formatBytes(w.memory_limit) : '') +
                  (w.spilled_bytes > 0 ? ' (+' + formatBytes(w.spilled_bytes) + ' spilled)' : '');
-    return barRow(w.name || w.id, [
+    return barRow(w.label || w.name || w.id, [
       { value: used, color: color, title: 'in memory: ' + formatBytes(used) },
       { value: w.spilled_bytes, color: '#8c959f', title: 'spilled: ' + formatBytes(w.spilled_bytes) },
     ], scale, text, { 'data-worker': w.id });
@@ -283,11 +305,13 @@ function mergeStream(data) {
 function streamLanes(records, threadsOf) {
   const byWorker = new Map();
   for (const r of records) {
+    if (!(r.worker in threadsOf)) continue;  // a worker that left: no lane
     if (!byWorker.has(r.worker)) byWorker.set(r.worker, []);
     byWorker.get(r.worker).push(r);
   }
   const lanes = [];
-  for (const worker of [...byWorker.keys()].sort()) {
+  const byLabel = (a, b) => (workerNames[a] || a).localeCompare(workerNames[b] || b);
+  for (const worker of [...byWorker.keys()].sort(byLabel)) {
     const runs = byWorker.get(worker).sort((a, b) => a.start - b.start);
     const ends = [];
     const first = lanes.length;
@@ -315,6 +339,13 @@ function renderStream() {
     return;
   }
   const lanes = streamLanes(records, workerThreads);
+  if (lanes.length === 0) {
+    box.setAttribute('height', 30);
+    box.replaceChildren(svgEl('text', { x: 8, y: 20 }, 'No recent task ran on a connected worker.'));
+    legend.replaceChildren();
+    setText('stream-info', '');
+    return;
+  }
   const t0 = Math.min(...records.map(r => r.start));
   const t1 = Math.max(t0 + 1e-3, ...records.map(r => r.stop));
   const width = Math.max(300, box.clientWidth || box.parentNode.clientWidth || 1000);
@@ -357,6 +388,62 @@ function renderStream() {
   setText('stream-info', 'last ' + records.length + ' tasks over ' + formatSeconds(t1 - t0));
 }
 
+// The live graphs by key prefix: a column per layer (dependencies to the left), a box per
+// prefix with its tasks per state, an arrow per pair of prefixes that depend on each other.
+function renderGraph(g) {
+  const box = $('task-graph');
+  if (g.nodes.length === 0) {
+    box.setAttribute('height', 30);
+    box.replaceChildren(svgEl('text', { x: 8, y: 20 }, 'No graph is running.'));
+    setText('graph-info', '');
+    return;
+  }
+  const boxW = 190, boxH = 44, gapX = 70, gapY = 14, pad = 8;
+  const rows = [];
+  const pos = g.nodes.map(n => {
+    rows[n.layer] = (rows[n.layer] || 0) + 1;
+    return { x: pad + n.layer * (boxW + gapX), y: pad + (rows[n.layer] - 1) * (boxH + gapY) };
+  });
+  const width = pad * 2 + (rows.length - 1) * (boxW + gapX) + boxW;
+  const height = pad * 2 + Math.max(...rows.filter(Boolean)) * (boxH + gapY) - gapY;
+  box.setAttribute('height', height);
+  box.setAttribute('viewBox', '0 0 ' + width + ' ' + height);
+  box.setAttribute('width', width);
+  const marker = svgEl('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5,
+                                   markerWidth: 6, markerHeight: 6, orient: 'auto' });
+  marker.append(svgEl('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#8c959f' }));
+  const defs = svgEl('defs', {});
+  defs.append(marker);
+  const parts = [defs];
+  const loops = {};
+  for (const e of g.edges) {
+    if (e.from === e.to) { loops[e.from] = e.dependencies; continue; }
+    const a = pos[e.from], b = pos[e.to];
+    const x1 = a.x + boxW, y1 = a.y + boxH / 2, x2 = b.x, y2 = b.y + boxH / 2;
+    const mx = (x1 + x2) / 2;
+    const path = svgEl('path', { class: 'edge', 'marker-end': 'url(#arrow)',
+                                 'data-from': g.nodes[e.from].prefix, 'data-to': g.nodes[e.to].prefix,
+                                 d: 'M' + x1 + ',' + y1 + ' C' + mx + ',' + y1 + ' ' + mx + ',' + y2 + ' ' + x2 + ',' + y2 });
+    path.append(svgEl('title', {}, e.dependencies + ' dependencies'));
+    parts.push(path);
+  }
+  g.nodes.forEach((n, i) => {
+    const { x, y } = pos[i];
+    const group = svgEl('g', { class: 'graph-prefix', 'data-prefix': n.prefix });
+    group.append(svgEl('rect', { class: 'graph-node', x: x, y: y, width: boxW, height: boxH }));
+    const stripe = svgEl('rect', { x: x, y: y, width: 5, height: boxH, fill: colorOf(n.prefix) });
+    group.append(stripe);
+    group.append(svgEl('text', { x: x + 10, y: y + 16 }, n.prefix + (loops[i] ? '  ↻' : '')));
+    const counts = Object.entries(n.tasks_by_state).map(([state, k]) => k + ' ' + state).join(', ');
+    group.append(svgEl('text', { class: 'counts', x: x + 10, y: y + 34 }, counts));
+    group.append(svgEl('title', {}, n.prefix + ': ' + counts));
+    parts.push(group);
+  });
+  box.replaceChildren(...parts);
+  setText('graph-info', g.nodes.length + ' prefixes' +
+          (g.truncated ? ' (partial: the first ' + g.tasks_seen + ' tasks)' : ''));
+}
+
 function setStatus(text, cls) {
   const s = $('status');
   s.textContent = text;
@@ -365,9 +452,10 @@ function setStatus(text, cls) {
 
 async function refresh() {
   try {
-    const [cluster, workers, progress, tasks] = await Promise.all([
+    const [cluster, workers, progress, tasks, graph] = await Promise.all([
       getJson('/api/cluster'), getJson('/api/workers'), getJson('/api/progress'),
       getJson('/api/tasks/stream?after=' + stream.lastSeq + '&limit=' + STREAM_KEEP),
+      getJson('/api/graph'),
     ]);
     renderCluster(cluster);
     renderWorkers(workers.workers);
@@ -375,6 +463,7 @@ async function refresh() {
     renderProgress(progress.prefixes);
     mergeStream(tasks);
     renderStream();
+    renderGraph(graph);
     setStatus('live', 'live');
   } catch (e) {
     setStatus('disconnected', 'down');

@@ -1,13 +1,17 @@
 #include "scheduler/dashboard/dashboard.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "scheduler/dashboard/assets.h"
+#include "scheduler/dashboard/auth.h"
 #include "scheduler/dashboard/render.h"
 
 namespace weft::scheduler::dashboard {
@@ -31,6 +35,31 @@ int64_t QueryInt(absl::string_view query, absl::string_view name, int64_t fallba
   return fallback;
 }
 
+// The value of `name` in a query string, percent-decoded; "" if absent.
+std::string QueryString(absl::string_view query, absl::string_view name) {
+  for (absl::string_view pair : absl::StrSplit(query, '&')) {
+    size_t eq = pair.find('=');
+    if (eq != absl::string_view::npos && pair.substr(0, eq) == name) {
+      return PercentDecode(pair.substr(eq + 1));
+    }
+  }
+  return "";
+}
+
+HttpResponse ServeWorkerLog(absl::string_view query, const WorkerLogSource& logs) {
+  const std::string worker = QueryString(query, "worker");
+  if (worker.empty()) return Respond(400, kText, "say which worker: /worker-log?worker=ADDRESS\n");
+  const int64_t n = std::clamp<int64_t>(QueryInt(query, "n", 200), 0, 100000);
+  absl::StatusOr<std::vector<std::string>> lines = logs(worker, static_cast<int>(n));
+  if (!lines.ok()) {
+    const int status = absl::IsNotFound(lines.status()) ? 404 : 504;
+    return Respond(status, kText, absl::StrCat(lines.status().message(), "\n"));
+  }
+  std::string body = absl::StrCat("# the last ", lines->size(), " lines of ", worker, "'s log\n");
+  for (const std::string& line : *lines) absl::StrAppend(&body, line, "\n");
+  return Respond(200, kText, body);
+}
+
 }  // namespace
 
 HttpResponse ServeDashboard(const HttpRequest& request, const DashboardSnapshot* snapshot) {
@@ -49,13 +78,16 @@ HttpResponse ServeDashboard(const HttpRequest& request, const DashboardSnapshot*
 
   const bool data_route = path == "/api/cluster" || path == "/api/workers" ||
                           path == "/api/progress" || path == "/api/tasks/stream" ||
-                          path == "/metrics";
+                          path == "/api/graph" || path == "/graph.dot" || path == "/metrics";
   if (!data_route) return Respond(404, kText, "not found\n");
   if (snapshot == nullptr) return Respond(503, kText, "the scheduler is starting\n");
   const DashboardSnapshot& s = *snapshot;
   if (path == "/api/cluster") return Respond(200, kJson, RenderClusterJson(s));
   if (path == "/api/workers") return Respond(200, kJson, RenderWorkersJson(s));
   if (path == "/api/progress") return Respond(200, kJson, RenderProgressJson(s));
+  if (path == "/api/graph") return Respond(200, kJson, RenderGraphJson(s));
+  if (path == "/graph.dot")
+    return Respond(200, "text/vnd.graphviz; charset=utf-8", RenderGraphDot(s));
   if (path == "/api/tasks/stream") {
     int64_t after = QueryInt(query, "after", 0);
     int64_t limit = QueryInt(query, "limit", INT64_MAX);
@@ -65,8 +97,15 @@ HttpResponse ServeDashboard(const HttpRequest& request, const DashboardSnapshot*
   return Respond(200, "text/plain; version=0.0.4; charset=utf-8", RenderMetrics(s));
 }
 
-HttpHandler MakeDashboardHandler(SnapshotSource source) {
-  return [source = std::move(source)](const HttpRequest& request) {
+HttpHandler MakeDashboardHandler(SnapshotSource source, WorkerLogSource logs) {
+  return [source = std::move(source), logs = std::move(logs)](const HttpRequest& request) {
+    absl::string_view target = request.target;
+    if (logs != nullptr && request.method == "GET" && absl::StartsWith(target, "/worker-log")) {
+      absl::string_view path = target.substr(0, target.find('?'));
+      absl::string_view query =
+          path.size() < target.size() ? target.substr(path.size() + 1) : absl::string_view();
+      if (path == "/worker-log") return ServeWorkerLog(query, logs);
+    }
     std::shared_ptr<const DashboardSnapshot> snapshot = source();
     return ServeDashboard(request, snapshot.get());
   };

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -111,8 +113,30 @@ class MetricsWriter {
   std::string out_;
 };
 
-std::string WorkerLabel(const proto::WorkerSummary& w) {
-  return absl::StrCat("worker=\"", LabelValue(w.name().empty() ? w.worker_id() : w.name()), "\"");
+std::string WorkerLabel(const std::string& label) {
+  return absl::StrCat("worker=\"", LabelValue(label), "\"");
+}
+
+// "3 memory, 1 processing" (states in name order).
+std::string StateSummary(const std::map<std::string, int64_t>& counts) {
+  std::string out;
+  for (const auto& [state, n] : counts)
+    absl::StrAppend(&out, out.empty() ? "" : ", ", n, " ", state);
+  return out;
+}
+
+// A DOT string literal.
+std::string DotQuote(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
 }
 
 }  // namespace
@@ -163,19 +187,45 @@ std::string RenderClusterJson(const DashboardSnapshot& s) {
                       ",\"tasks_failed_total\":", s.tasks_failed_total, "}");
 }
 
+std::vector<std::string> WorkerLabels(const proto::InfoReply& info) {
+  std::map<std::string, int> names;
+  std::map<std::pair<std::string, std::string>, int> names_and_addresses;
+  auto name_of = [](const proto::WorkerSummary& w) {
+    return w.name().empty() ? w.worker_id() : w.name();
+  };
+  for (const proto::WorkerSummary& w : info.workers()) {
+    ++names[name_of(w)];
+    ++names_and_addresses[{name_of(w), w.address()}];
+  }
+  std::vector<std::string> labels;
+  for (const proto::WorkerSummary& w : info.workers()) {
+    std::string label = name_of(w);
+    if (names[label] > 1) {
+      const bool same_address = names_and_addresses[{label, w.address()}] > 1;
+      absl::StrAppend(&label, " (", w.address(), ")");
+      if (same_address) absl::StrAppend(&label, " [", w.worker_id(), "]");
+    }
+    labels.push_back(std::move(label));
+  }
+  return labels;
+}
+
 std::string RenderWorkersJson(const DashboardSnapshot& s) {
+  const std::vector<std::string> labels = WorkerLabels(s.info);
   std::string out = "{\"workers\":[";
   for (int i = 0; i < s.info.workers_size(); ++i) {
     const proto::WorkerSummary& w = s.info.workers(i);
     absl::StrAppend(&out, i > 0 ? "," : "", "{\"id\":", JsonQuote(w.worker_id()),
-                    ",\"name\":", JsonQuote(w.name()), ",\"address\":", JsonQuote(w.address()),
-                    ",\"nthreads\":", w.nthreads(), ",\"memory_bytes\":", w.memory_bytes(),
-                    ",\"memory_limit\":", w.memory_limit(),
+                    ",\"name\":", JsonQuote(w.name()), ",\"label\":", JsonQuote(labels[i]),
+                    ",\"address\":", JsonQuote(w.address()), ",\"nthreads\":", w.nthreads(),
+                    ",\"memory_bytes\":", w.memory_bytes(), ",\"memory_limit\":", w.memory_limit(),
                     ",\"spilled_bytes\":", w.spilled_bytes(),
                     ",\"keys_in_memory\":", w.keys_in_memory(), ",\"processing\":", w.processing(),
                     ",\"paused\":", JsonBool(w.paused()), ",\"bytes_fetched\":", w.bytes_fetched(),
                     ",\"resources\":", JsonAmounts(w.resources()),
-                    ",\"resources_used\":", JsonAmounts(w.resources_used()), "}");
+                    ",\"resources_used\":", JsonAmounts(w.resources_used()),
+                    ",\"cpu_percent\":", JsonNumber(w.cpu_percent()),
+                    ",\"occupancy_seconds\":", JsonNumber(w.occupancy_seconds()), "}");
   }
   return out + "]}";
 }
@@ -208,6 +258,86 @@ std::string RenderTaskStreamJson(const DashboardSnapshot& s, int64_t after_seq, 
                     ",\"stop\":", JsonTime(it->stop), "}");
   }
   return out + "]}";
+}
+
+std::vector<int> GraphLayers(const PrefixGraph& graph) {
+  const size_t n = graph.nodes.size();
+  std::vector<int> layer(n, 0);
+  std::vector<int> pending(n, 0);  // dependencies on other prefixes not yet placed
+  std::vector<std::vector<int>> dependents(n);
+  for (const PrefixGraph::Edge& e : graph.edges) {
+    if (e.from == e.to) continue;
+    ++pending[e.to];
+    dependents[e.from].push_back(e.to);
+  }
+  std::vector<int> ready;
+  for (size_t i = 0; i < n; ++i) {
+    if (pending[i] == 0) ready.push_back(static_cast<int>(i));
+  }
+  size_t placed = 0;
+  int deepest = 0;
+  while (!ready.empty()) {
+    const int node = ready.back();
+    ready.pop_back();
+    ++placed;
+    deepest = std::max(deepest, layer[node]);
+    for (int next : dependents[node]) {
+      layer[next] = std::max(layer[next], layer[node] + 1);
+      if (--pending[next] == 0) ready.push_back(next);
+    }
+  }
+  if (placed < n) {
+    for (size_t i = 0; i < n; ++i) {
+      if (pending[i] > 0) layer[i] = deepest + 1;
+    }
+  }
+  return layer;
+}
+
+std::string RenderGraphJson(const DashboardSnapshot& s) {
+  const PrefixGraph& g = s.graph;
+  const std::vector<int> layers = GraphLayers(g);
+  std::string out = absl::StrCat("{\"tasks_seen\":", g.tasks_seen,
+                                 ",\"truncated\":", JsonBool(g.truncated), ",\"nodes\":[");
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const PrefixGraph::Node& node = g.nodes[i];
+    int64_t total = 0;
+    std::string counts = "{";
+    for (const auto& [state, n] : node.tasks_by_state) {
+      total += n;
+      absl::StrAppend(&counts, counts.size() > 1 ? "," : "", JsonQuote(state), ":", n);
+    }
+    absl::StrAppend(&out, i > 0 ? "," : "", "{\"prefix\":", JsonQuote(node.prefix),
+                    ",\"layer\":", layers[i], ",\"total\":", total, ",\"tasks_by_state\":", counts,
+                    "}}");
+  }
+  absl::StrAppend(&out, "],\"edges\":[");
+  for (size_t i = 0; i < g.edges.size(); ++i) {
+    const PrefixGraph::Edge& e = g.edges[i];
+    absl::StrAppend(&out, i > 0 ? "," : "", "{\"from\":", e.from, ",\"to\":", e.to,
+                    ",\"dependencies\":", e.dependencies, "}");
+  }
+  return out + "]}";
+}
+
+std::string RenderGraphDot(const DashboardSnapshot& s) {
+  const PrefixGraph& g = s.graph;
+  std::string out = absl::StrCat(
+      "// The live task graphs of a weft scheduler, by key prefix",
+      g.truncated ? absl::StrCat(" (partial: the first ", g.tasks_seen, " tasks)") : "",
+      ".\ndigraph weft {\n  rankdir=LR;\n"
+      "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#eaeef2\", "
+      "fontname=\"sans-serif\"];\n");
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const PrefixGraph::Node& node = g.nodes[i];
+    absl::StrAppend(&out, "  n", i, " [label=",
+                    DotQuote(absl::StrCat(node.prefix, "\n", StateSummary(node.tasks_by_state))),
+                    "];\n");
+  }
+  for (const PrefixGraph::Edge& e : g.edges) {
+    absl::StrAppend(&out, "  n", e.from, " -> n", e.to, " [label=\"", e.dependencies, "\"];\n");
+  }
+  return out + "}\n";
 }
 
 std::string RenderMetrics(const DashboardSnapshot& s) {
@@ -251,11 +381,16 @@ std::string RenderMetrics(const DashboardSnapshot& s) {
        [](const proto::WorkerSummary& w) { return double(w.keys_in_memory()); }},
       {"weft_worker_paused", "1 while the worker is paused.",
        [](const proto::WorkerSummary& w) { return w.paused() ? 1.0 : 0.0; }},
+      {"weft_worker_cpu_percent", "The worker process's CPU use (100: one core busy).",
+       [](const proto::WorkerSummary& w) { return w.cpu_percent(); }},
+      {"weft_worker_occupancy_seconds", "Estimated run time of the tasks sent to the worker.",
+       [](const proto::WorkerSummary& w) { return w.occupancy_seconds(); }},
   };
+  const std::vector<std::string> labels = WorkerLabels(s.info);
   for (const PerWorker& metric : per_worker) {
     m.Family(metric.name, "gauge", metric.help);
-    for (const proto::WorkerSummary& w : s.info.workers()) {
-      m.Sample(metric.name, WorkerLabel(w), metric.value(w));
+    for (int i = 0; i < s.info.workers_size(); ++i) {
+      m.Sample(metric.name, WorkerLabel(labels[i]), metric.value(s.info.workers(i)));
     }
   }
 

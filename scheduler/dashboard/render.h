@@ -6,19 +6,26 @@
 //                        "keys_in_memory", "paused_workers", "tasks_total",
 //                        "tasks_by_state": {state: n}, "tasks_finished_total",
 //                        "tasks_failed_total"}
-//   /api/workers        {"workers": [{"id", "name", "address", "nthreads", "memory_bytes",
-//                        "memory_limit", "spilled_bytes", "keys_in_memory", "processing",
-//                        "paused", "bytes_fetched"}]}                      (join order)
+//   /api/workers        {"workers": [{"id", "name", "label", "address", "nthreads",
+//                        "memory_bytes", "memory_limit", "spilled_bytes", "keys_in_memory",
+//                        "processing", "paused", "bytes_fetched", "resources",
+//                        "resources_used", "cpu_percent", "occupancy_seconds"}]}
+//                        (the connected workers, join order; "label": see WorkerLabels)
 //   /api/progress       {"prefixes": [{"prefix", "total", "average_duration_seconds",
 //                        "tasks_by_state": {state: n}}]}                   (by name)
 //   /api/tasks/stream   {"time", "tasks_finished_total", "tasks": [{"seq", "worker", "key",
 //                        "prefix", "start", "stop"}]}     (oldest first; times: Unix seconds)
+//   /api/graph          {"tasks_seen", "truncated", "nodes": [{"prefix", "layer", "total",
+//                        "tasks_by_state": {state: n}}], "edges": [{"from", "to",
+//                        "dependencies"}]}   (from/to: indexes into nodes; layer: see below)
+//   /graph.dot          the same graph in Graphviz's DOT language
 //
 // Threading: free functions, no shared state.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "scheduler/dashboard/snapshot.h"
 
@@ -30,8 +37,21 @@ std::string RenderProgressJson(const DashboardSnapshot& snapshot);
 // Only the records with seq > after_seq, at most the last `limit` of them.
 std::string RenderTaskStreamJson(const DashboardSnapshot& snapshot, int64_t after_seq = 0,
                                  size_t limit = SIZE_MAX);
+// The prefix graph (PrefixGraph): each node gets a layer, 0 for prefixes that depend on no
+// other, else one more than the deepest prefix it depends on; prefixes on a cycle (a
+// prefix graph may have one, though the task graph has none) go one past the deepest.
+std::string RenderGraphJson(const DashboardSnapshot& snapshot);
+std::string RenderGraphDot(const DashboardSnapshot& snapshot);
 // Prometheus text exposition format 0.0.4.
 std::string RenderMetrics(const DashboardSnapshot& snapshot);
+
+// A label per worker of `info` (same order) that tells them apart: its name (its id when
+// it has none), with " (ADDRESS)" when another worker has the same name, and " [ID]" when
+// that is not enough either.
+std::vector<std::string> WorkerLabels(const proto::InfoReply& info);
+
+// Layers of the nodes of `graph`, as RenderGraphJson describes them.
+std::vector<int> GraphLayers(const PrefixGraph& graph);
 
 // A JSON string literal for `text` (quoted, escaped; invalid UTF-8 passes through as is).
 std::string JsonQuote(const std::string& text);

@@ -55,9 +55,11 @@ struct Workload {
     proto::Heartbeat hb;
     hb.set_memory_bytes(1000);
     hb.set_spilled_bytes(200);
+    hb.set_cpu_percent(150);
     REQUIRE(state.Heartbeat(alpha, hb, kT0).ok());
     hb.set_memory_bytes(500);
     hb.set_spilled_bytes(0);
+    hb.set_cpu_percent(25);
     REQUIRE(state.Heartbeat(beta, hb, kT0).ok());
     client = state.AddClient("me");
     proto::UpdateGraph graph;
@@ -150,13 +152,15 @@ TEST_CASE("/api/progress and /api/workers render the snapshot as JSON") {
         "{\"erred\":0,\"memory\":0,\"no-worker\":0,\"processing\":1,\"queued\":0,"
         "\"released\":0,\"waiting\":0}}]}");
   std::string workers = RenderWorkersJson(s);
-  CHECK(absl::StartsWith(workers,
-                         "{\"workers\":[{\"id\":\"w1\",\"name\":\"alpha\",\"address\":"
-                         "\"alpha:1234\",\"nthreads\":2,\"memory_bytes\":1000,"
-                         "\"memory_limit\":1073741824,\"spilled_bytes\":200,"));
+  CHECK(
+      absl::StartsWith(workers,
+                       "{\"workers\":[{\"id\":\"w1\",\"name\":\"alpha\",\"label\":"
+                       "\"alpha\",\"address\":\"alpha:1234\",\"nthreads\":2,\"memory_bytes\":1000,"
+                       "\"memory_limit\":1073741824,\"spilled_bytes\":200,"));
   CHECK(absl::StrContains(workers, "{\"id\":\"w2\",\"name\":\"beta\""));
-  CHECK(absl::StrContains(workers, "\"resources\":{},\"resources_used\":{}},"));
-  CHECK(absl::StrContains(workers, "\"resources\":{\"GPU\":2},\"resources_used\":{}}"));
+  CHECK(absl::StrContains(workers, "\"resources\":{},\"resources_used\":{},\"cpu_percent\":150,"));
+  CHECK(absl::StrContains(workers,
+                          "\"resources\":{\"GPU\":2},\"resources_used\":{},\"cpu_percent\":25,"));
   CHECK(absl::EndsWith(workers, "}]}"));
 }
 
@@ -216,6 +220,9 @@ TEST_CASE("/metrics renders the Prometheus text format") {
            "weft_worker_keys{worker=\"alpha\"}",
            "weft_prefix_tasks{prefix=\"inc\",state=\"memory\"} 3\n",
            "weft_prefix_duration_seconds{prefix=\"inc\"} 0.5\n",
+           "weft_worker_cpu_percent{worker=\"alpha\"} 150\n",
+           "weft_worker_cpu_percent{worker=\"beta\"} 25\n",
+           "# TYPE weft_worker_occupancy_seconds gauge\n",
        }) {
     INFO(line);
     CHECK(absl::StrContains(metrics, line));
@@ -258,10 +265,99 @@ TEST_CASE("routes: page, API, 404, 405 and 503 before the first snapshot") {
   CHECK(metrics.body == RenderMetrics(s));
   CHECK(get("/api/cluster?x=1", &s).body == RenderClusterJson(s));
   CHECK(get("/api/progress", &s).body == RenderProgressJson(s));
+  CHECK(get("/api/graph", &s).body == RenderGraphJson(s));
+  HttpResponse dot = get("/graph.dot", &s);
+  CHECK(absl::StartsWith(dot.content_type, "text/vnd.graphviz"));
+  CHECK(dot.body == RenderGraphDot(s));
+  CHECK(get("/api/graph", nullptr).status == 503);
 
   CHECK(get("/nope", &s).status == 404);
   CHECK(get("/api/workers/extra", &s).status == 404);
   CHECK(ServeDashboard(HttpRequest{"POST", "/api/workers"}, &s).status == 405);
+}
+
+TEST_CASE("workers carry their CPU use and occupancy") {
+  Workload w;
+  DashboardSnapshot s = w.Snapshot();
+  const WorkerState* running_sum = w.state.GetTask(w.sum)->processing_on;
+  REQUIRE(running_sum != nullptr);
+  double occupancy = -1;
+  for (const proto::WorkerSummary& worker : s.info.workers()) {
+    if (worker.worker_id() == running_sum->id) occupancy = worker.occupancy_seconds();
+    if (worker.worker_id() != running_sum->id) CHECK(worker.occupancy_seconds() == 0);
+  }
+  CHECK(occupancy > 0);
+  CHECK(occupancy == w.state.EstimateDuration(*w.state.GetTask(w.sum)));
+  CHECK(s.info.workers(0).cpu_percent() == 150);
+  CHECK(s.info.workers(1).cpu_percent() == 25);
+  CHECK(absl::StrContains(RenderWorkersJson(s), "\"occupancy_seconds\":"));
+}
+
+TEST_CASE("worker labels are unique: the name, then the address, then the id") {
+  proto::InfoReply info;
+  auto add = [&info](const std::string& id, const std::string& name, const std::string& address) {
+    proto::WorkerSummary* worker = info.add_workers();
+    worker->set_worker_id(id);
+    worker->set_name(name);
+    worker->set_address(address);
+  };
+  add("w1", "a", "10.0.0.1:1");
+  add("w2", "a", "10.0.0.2:1");
+  add("w3", "b", "10.0.0.3:1");
+  add("w4", "c", "10.0.0.4:1");
+  add("w5", "c", "10.0.0.4:1");
+  add("w6", "", "10.0.0.6:1");
+  CHECK(WorkerLabels(info) == std::vector<std::string>{"a (10.0.0.1:1)", "a (10.0.0.2:1)", "b",
+                                                       "c (10.0.0.4:1) [w4]", "c (10.0.0.4:1) [w5]",
+                                                       "w6"});
+  DashboardSnapshot s;
+  s.info = info;
+  CHECK(absl::StrContains(RenderWorkersJson(s), "\"label\":\"a (10.0.0.2:1)\""));
+  CHECK(absl::StrContains(RenderMetrics(s), "weft_worker_threads{worker=\"a (10.0.0.1:1)\"} 0\n"));
+}
+
+TEST_CASE("the task graph groups the live tasks by prefix, with layers") {
+  Workload w;
+  // A third layer: a task waiting on the sum that is still processing.
+  proto::UpdateGraph more;
+  const std::string total = MakeKey("total", absl::Cord("token"));
+  *more.add_tasks() = Task(total, {w.sum});
+  more.add_wanted_keys(total);
+  REQUIRE(w.state.UpdateGraph(w.client, more).ok());
+  REQUIRE(w.state.GetStatus(total) == TaskStatus::kWaiting);
+
+  DashboardSnapshot s = w.Snapshot();
+  CHECK(RenderGraphJson(s) ==
+        "{\"tasks_seen\":5,\"truncated\":false,\"nodes\":["
+        "{\"prefix\":\"inc\",\"layer\":0,\"total\":3,\"tasks_by_state\":{\"memory\":3}},"
+        "{\"prefix\":\"sum\",\"layer\":1,\"total\":1,\"tasks_by_state\":{\"processing\":1}},"
+        "{\"prefix\":\"total\",\"layer\":2,\"total\":1,\"tasks_by_state\":{\"waiting\":1}}],"
+        "\"edges\":[{\"from\":0,\"to\":1,\"dependencies\":3},"
+        "{\"from\":1,\"to\":2,\"dependencies\":1}]}");
+  const std::string dot = RenderGraphDot(s);
+  CHECK(absl::StrContains(dot, "digraph weft {"));
+  CHECK(absl::StrContains(dot, "  n0 [label=\"inc\\n3 memory\"];\n"));
+  CHECK(absl::StrContains(dot, "  n0 -> n1 [label=\"3\"];\n"));
+  CHECK(absl::StrContains(dot, "  n1 -> n2 [label=\"1\"];\n"));
+
+  // A cap on the tasks looked at: partial counts, said so.
+  PrefixGraph capped = MakePrefixGraph(w.state, /*max_tasks=*/2);
+  CHECK(capped.tasks_seen == 2);
+  CHECK(capped.truncated);
+  DashboardSnapshot partial;
+  partial.graph = capped;
+  CHECK(absl::StrContains(RenderGraphDot(partial), "(partial"));
+
+  // Forgotten graphs leave it.
+  REQUIRE(w.state.RemoveClient(w.client).ok());
+  CHECK(w.Snapshot().graph.nodes.empty());
+}
+
+TEST_CASE("graph layers: dependencies first, self-loops ignored, cycles last") {
+  PrefixGraph g;
+  for (const char* name : {"a", "b", "c", "d"}) g.nodes.push_back({name, {}});
+  g.edges = {{0, 1, 1}, {1, 0, 1}, {2, 2, 5}, {2, 3, 1}};
+  CHECK(GraphLayers(g) == std::vector<int>{2, 2, 0, 1});
 }
 
 }  // namespace

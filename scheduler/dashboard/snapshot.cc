@@ -1,7 +1,10 @@
 #include "scheduler/dashboard/snapshot.h"
 
 #include <algorithm>
+#include <array>
+#include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "common/key.h"
 
 namespace weft::scheduler::dashboard {
@@ -37,9 +40,65 @@ std::vector<TaskRecord> TaskStream::Recent(size_t limit) const {
   return out;
 }
 
+namespace {
+
+bool InLiveGraph(TaskStatus status) {
+  return status != TaskStatus::kReleased && status != TaskStatus::kForgotten;
+}
+
+}  // namespace
+
+PrefixGraph MakePrefixGraph(const SchedulerState& state, size_t max_tasks) {
+  // Work with prefix pointers on the loop thread (cheap), names only for the result.
+  absl::flat_hash_map<const TaskPrefix*, std::array<int64_t, kNumTaskStatuses>> counts;
+  absl::flat_hash_map<std::pair<const TaskPrefix*, const TaskPrefix*>, int64_t> edges;
+  PrefixGraph graph;
+  state.ForEachTask([&](const TaskState& ts) {
+    if (static_cast<size_t>(graph.tasks_seen) >= max_tasks) {
+      graph.truncated = true;
+      return false;
+    }
+    ++graph.tasks_seen;
+    if (!InLiveGraph(ts.status)) return true;
+    ++counts.try_emplace(ts.prefix).first->second[static_cast<int>(ts.status)];
+    for (const TaskState* dep : ts.dependencies) {
+      if (InLiveGraph(dep->status)) ++edges[{dep->prefix, ts.prefix}];
+    }
+    return true;
+  });
+  // A dependency outside the tasks looked at (truncated) still names its prefix.
+  for (const auto& [pair, n] : edges) {
+    counts.try_emplace(pair.first);
+    counts.try_emplace(pair.second);
+  }
+  std::vector<const TaskPrefix*> prefixes;
+  for (const auto& [prefix, n] : counts) prefixes.push_back(prefix);
+  std::sort(prefixes.begin(), prefixes.end(),
+            [](const TaskPrefix* a, const TaskPrefix* b) { return a->name < b->name; });
+  absl::flat_hash_map<const TaskPrefix*, int> index;
+  for (const TaskPrefix* prefix : prefixes) {
+    index[prefix] = static_cast<int>(graph.nodes.size());
+    PrefixGraph::Node& node = graph.nodes.emplace_back();
+    node.prefix = prefix->name;
+    const auto& by_status = counts[prefix];
+    for (int i = 0; i < kNumTaskStatuses; ++i) {
+      if (by_status[i] > 0)
+        node.tasks_by_state[TaskStatusName(static_cast<TaskStatus>(i))] = by_status[i];
+    }
+  }
+  for (const auto& [pair, n] : edges) {
+    graph.edges.push_back(PrefixGraph::Edge{index[pair.first], index[pair.second], n});
+  }
+  std::sort(graph.edges.begin(), graph.edges.end(),
+            [](const PrefixGraph::Edge& a, const PrefixGraph::Edge& b) {
+              return std::make_pair(a.from, a.to) < std::make_pair(b.from, b.to);
+            });
+  return graph;
+}
+
 DashboardSnapshot MakeSnapshot(const SchedulerState& state, const TaskStream& stream,
                                int64_t tasks_failed_total, absl::Time started, absl::Time now,
-                               size_t stream_limit) {
+                               size_t stream_limit, size_t graph_task_limit) {
   DashboardSnapshot snapshot;
   snapshot.time = absl::ToDoubleSeconds(now - absl::UnixEpoch());
   snapshot.uptime_seconds = absl::ToDoubleSeconds(now - started);
@@ -48,6 +107,7 @@ DashboardSnapshot MakeSnapshot(const SchedulerState& state, const TaskStream& st
   snapshot.tasks_finished_total = stream.total();
   snapshot.tasks_failed_total = tasks_failed_total;
   snapshot.task_stream = stream.Recent(stream_limit);
+  snapshot.graph = MakePrefixGraph(state, graph_task_limit);
   return snapshot;
 }
 

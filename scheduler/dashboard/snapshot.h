@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,29 @@ class TaskStream {
   int64_t total_ = 0;
 };
 
+// The tasks of the live graphs (waiting, queued, no-worker, processing, in memory, erred)
+// grouped by key prefix, for the task-graph view: a node per prefix with its tasks per
+// state, an edge per pair of prefixes where a task of `to` depends on a task of `from`.
+struct PrefixGraph {
+  struct Node {
+    std::string prefix;
+    std::map<std::string, int64_t> tasks_by_state;  // TaskStatusName → tasks
+  };
+  struct Edge {
+    int from = 0;  // indexes into nodes
+    int to = 0;
+    int64_t dependencies = 0;  // task-to-task dependencies between the two prefixes
+  };
+  std::vector<Node> nodes;  // by prefix
+  std::vector<Edge> edges;  // by (from, to)
+  int64_t tasks_seen = 0;   // tasks looked at (live or not), at most the cap
+  bool truncated = false;   // the scheduler holds more tasks than the cap: counts are partial
+};
+
+// Groups the live tasks of `state` by prefix, looking at `max_tasks` tasks at most (in no
+// particular order). Call on the thread that owns `state`. O(max_tasks + their dependencies).
+PrefixGraph MakePrefixGraph(const SchedulerState& state, size_t max_tasks);
+
 struct DashboardSnapshot {
   double time = 0;            // Unix time, seconds, when taken
   double uptime_seconds = 0;  // since the scheduler started
@@ -59,12 +83,14 @@ struct DashboardSnapshot {
   int64_t tasks_finished_total = 0;     // TaskFinished messages received
   int64_t tasks_failed_total = 0;       // TaskFailed messages received (not missing inputs)
   std::vector<TaskRecord> task_stream;  // the most recent finished runs, oldest first
+  PrefixGraph graph;                    // the live graphs by prefix
 };
 
-// Builds a snapshot of `state` and the last `stream_limit` records of `stream`.
-// Call on the thread that owns `state`. O(workers + prefixes + stream_limit).
+// Builds a snapshot of `state`, the last `stream_limit` records of `stream` and the prefix
+// graph of at most `graph_task_limit` tasks. Call on the thread that owns `state`.
+// O(workers + prefixes + stream_limit + graph_task_limit).
 DashboardSnapshot MakeSnapshot(const SchedulerState& state, const TaskStream& stream,
                                int64_t tasks_failed_total, absl::Time started, absl::Time now,
-                               size_t stream_limit = 2'000);
+                               size_t stream_limit = 2'000, size_t graph_task_limit = 20'000);
 
 }  // namespace weft::scheduler::dashboard

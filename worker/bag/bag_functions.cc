@@ -7,12 +7,38 @@
 #include "worker/bag/shuffle_ops.h"
 
 namespace weft::bag {
+namespace {
 
-WEFT_FUNCTION("bag.list_files", ListFiles);
-WEFT_FUNCTION("bag.read_text", ReadText);
+// The environment's I/O options, with remote transfers aborted once the task is cancelled
+// (its key released): a server that stops answering must not hold the worker's thread
+// for minutes of retries.
+io::IoOptions TaskIo(const TaskContext& context) {
+  io::IoOptions options = io::IoOptions::FromEnvironment();
+  options.cancelled = [context] { return context.cancelled(); };
+  return options;
+}
+
+absl::StatusOr<Value> ListFilesTask(const TaskContext& context, const std::string& pattern) {
+  return ListFiles(pattern, TaskIo(context));
+}
+
+absl::StatusOr<Value> ReadTextTask(const TaskContext& context, const std::string& url,
+                                   const std::string& compression) {
+  return ReadText(url, compression, TaskIo(context));
+}
+
+absl::StatusOr<int64_t> WriteTextTask(const TaskContext& context, const Value& part,
+                                      const std::string& url, const std::string& compression) {
+  return WriteText(part, url, compression, TaskIo(context));
+}
+
+}  // namespace
+
+WEFT_FUNCTION("bag.list_files", ListFilesTask);
+WEFT_FUNCTION("bag.read_text", ReadTextTask);
 WEFT_FUNCTION("bag.parse_json", ParseJson);
 WEFT_FUNCTION("bag.count_malformed", CountMalformed);
-WEFT_FUNCTION("bag.write_text", WriteText);
+WEFT_FUNCTION("bag.write_text", WriteTextTask);
 
 WEFT_FUNCTION("bag.pluck", Pluck);
 WEFT_FUNCTION("bag.filter", Filter);

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/io/io.h"
 #include "weft/value.h"
 
 namespace weft::bag {
@@ -33,12 +34,15 @@ namespace weft::bag {
 // ---- Reading (bag_read.cc)
 
 // The files matching `pattern` (local glob, s3://bucket/prefix*, http(s)://url) as a
-// list of url strings, sorted. kNotFound when nothing matches.
-absl::StatusOr<Value> ListFiles(const std::string& pattern);
+// list of url strings, sorted. kNotFound when nothing matches. (The workers pass options
+// whose `cancelled` is the task's cancel flag: see bag_functions.cc.)
+absl::StatusOr<Value> ListFiles(const std::string& pattern,
+                                const io::IoOptions& options = io::IoOptions::FromEnvironment());
 // The decompressed file as JsonLines. compression: "infer" (by extension), "gzip",
 // "zstd", "none". Final empty lines are dropped; a '\r' before '\n' is not part of a
-// line. I/O errors keep their code (kNotFound, kDataLoss, ...).
-absl::StatusOr<Value> ReadText(const std::string& url, const std::string& compression);
+// line. I/O errors keep their code (kNotFound, kDataLoss, kCancelled, ...).
+absl::StatusOr<Value> ReadText(const std::string& url, const std::string& compression,
+                               const io::IoOptions& options = io::IoOptions::FromEnvironment());
 // Validates every line as JSON. on_error "raise": the first malformed line is the error
 // "malformed JSON in <source> line <N>: <reason>" (N 1-based, kInvalidArgument);
 // "skip": only the valid lines are kept (the input itself when all are valid).

@@ -45,9 +45,8 @@ absl::Status ExpectLines(const Value& lines, const char* function) {
 
 }  // namespace
 
-absl::StatusOr<Value> ListFiles(const std::string& pattern) {
-  WEFT_ASSIGN_OR_RETURN(std::vector<io::FileInfo> files,
-                        io::ExpandGlob(pattern, io::IoOptions::FromEnvironment()));
+absl::StatusOr<Value> ListFiles(const std::string& pattern, const io::IoOptions& options) {
+  WEFT_ASSIGN_OR_RETURN(std::vector<io::FileInfo> files, io::ExpandGlob(pattern, options));
   ValueList urls;
   urls.reserve(files.size());
   for (const io::FileInfo& f : files) urls.emplace_back(f.url);
@@ -90,10 +89,11 @@ absl::StatusOr<Buffer> ReadToBuffer(io::InputStream& stream) {
 
 }  // namespace
 
-absl::StatusOr<Value> ReadText(const std::string& url, const std::string& compression) {
+absl::StatusOr<Value> ReadText(const std::string& url, const std::string& compression,
+                               const io::IoOptions& options) {
   WEFT_ASSIGN_OR_RETURN(io::Compression codec, ParseCompression(compression));
   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<io::InputStream> stream,
-                        io::OpenDecompressed(url, codec, io::IoOptions::FromEnvironment()));
+                        io::OpenDecompressed(url, codec, options));
   WEFT_ASSIGN_OR_RETURN(Buffer text, ReadToBuffer(*stream));
   return Value(DropFinalEmptyLines(JsonLines::FromText(std::move(text))));
 }

@@ -59,7 +59,7 @@ absl::StatusOr<std::string> ToJsonLinesText(const Value& part) {
 }  // namespace
 
 absl::StatusOr<int64_t> WriteText(const Value& part, const std::string& url,
-                                  const std::string& compression) {
+                                  const std::string& compression, const io::IoOptions& options) {
   WEFT_RETURN_IF_ERROR(ExpectPartition(part, kName));
   absl::StatusOr<io::Compression> codec = io::ParseCompression(compression);
   if (!codec.ok()) {
@@ -71,7 +71,7 @@ absl::StatusOr<int64_t> WriteText(const Value& part, const std::string& url,
     // The compressed bytes replace the text, which is freed as soon as they exist.
     WEFT_ASSIGN_OR_RETURN(text, io::Compress(text, *codec, url));
   }
-  WEFT_RETURN_IF_ERROR(io::WriteFile(url, text, io::IoOptions::FromEnvironment()));
+  WEFT_RETURN_IF_ERROR(io::WriteFile(url, text, options));
   return static_cast<int64_t>(NumItems(part));
 }
 

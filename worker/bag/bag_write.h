@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/io/io.h"
 #include "weft/value.h"
 
 namespace weft::bag {
@@ -25,6 +26,7 @@ namespace weft::bag {
 // The file is replaced as a whole (see io::WriteFile: readers never see half a file);
 // I/O errors keep their code and name the url. Returns the number of items written.
 absl::StatusOr<int64_t> WriteText(const Value& part, const std::string& url,
-                                  const std::string& compression);
+                                  const std::string& compression,
+                                  const io::IoOptions& options = io::IoOptions::FromEnvironment());
 
 }  // namespace weft::bag

@@ -37,9 +37,13 @@ class ClientCore;
 }  // namespace internal
 
 struct ClientOptions {
-  // "host:port" of a running scheduler. Empty: start a local cluster of child processes
-  // (one weft-scheduler, n_workers weft-workers), stopped when the Client is destroyed.
+  // "host:port" of a running scheduler (a port out of 1..65535 makes Connect fail with
+  // kInvalidArgument). Empty: start a local cluster of child processes (one
+  // weft-scheduler, n_workers weft-workers), stopped when the Client is destroyed.
   std::string address;
+  // With `address` empty: the scheduler file (weft-scheduler --scheduler-file, as dask's
+  // scheduler_file) to read it from, waiting up to connect_timeout for it to appear.
+  std::string scheduler_file;
   std::string name = "weft-client";
   absl::Duration connect_timeout = absl::Seconds(10);
 
@@ -108,9 +112,18 @@ struct GraphTask {
 // Key → task, as dask's dict graphs: {{"x", Literal(1)}, {"z", Call("add", {Key("x"), 2})}}.
 using Graph = std::map<std::string, GraphTask>;
 
+// kInvalidArgument naming the keys of a dependency cycle among the tasks of `graph`, each
+// needing the next ("the graph has a cycle: a -> b -> a"), else OK. The search starts from
+// `keys`, then the rest of the graph, so the cycle named is the first those keys meet.
+// Keys outside the graph (already on the cluster) cannot close a cycle. A cycle would
+// never run: Client::persist and get check this before sending anything, as dask raises
+// at submission. O(graph size).
+absl::Status CheckGraph(const Graph& graph, const std::vector<std::string>& keys = {});
+
 struct WorkerInfo {
   std::string name;
   std::string address;
+  int pid = 0;  // its process id on its host (a nanny's worker gets a new one on restart)
   int threads = 0;
   int64_t memory_limit = 0;
   int64_t memory_bytes = 0;   // held in memory by its data store
@@ -132,6 +145,7 @@ struct PrefixInfo {
 
 struct ClusterInfo {
   std::string scheduler_address;
+  std::string dashboard_address;  // the web dashboard's URL; empty when it serves none
   int workers = 0;
   int threads = 0;
   int64_t memory_limit = 0;
@@ -196,10 +210,12 @@ class Client {
   // Sends every task of `graph` in one message and returns at once with futures for
   // `keys` (dask's client.compute / persist on a graph). Tasks no future needs are freed
   // on the workers as soon as their dependents have run. `options` apply to every task
-  // of the graph.
+  // of the graph. A graph with a dependency cycle (CheckGraph) is not sent: the futures
+  // of keys this client did not hold yet are erred with CheckGraph's message at once.
   std::vector<Future<Value>> persist(const Graph& graph, const std::vector<std::string>& keys,
                                      const SubmitOptions& options = SubmitOptions());
-  // persist, then gather: the values of `keys` (dask's client.get).
+  // persist, then gather: the values of `keys` (dask's client.get). A graph with a
+  // dependency cycle is refused with CheckGraph's error before anything is sent.
   absl::StatusOr<std::vector<Value>> get(const Graph& graph, const std::vector<std::string>& keys,
                                          const SubmitOptions& options = SubmitOptions());
 
@@ -234,6 +250,45 @@ class Client {
 
   // Workers, threads and tasks of the cluster, from the scheduler.
   absl::StatusOr<ClusterInfo> info(absl::Duration timeout = absl::Seconds(10));
+
+  // ---- The workers themselves, as dask's Client.upload_file, run, restart and
+  // wait_for_workers.
+
+  // Sends the plugin shared library at `path` to every worker, which loads it without
+  // restarting; workers that join later load it too, and a new version of the same file
+  // name replaces the functions of the old one for tasks that start afterwards. Returns
+  // once every worker has loaded it; an error names each worker that refused it and why
+  // (the scheduler still offers it to workers that join later).
+  absl::Status upload_file(const std::string& path, absl::Duration timeout = absl::Seconds(60));
+
+  // Calls the registered function `function(args...)` once on every worker (or on those
+  // `workers` names, by name, address or host), outside the task graph, and returns each
+  // one's result by worker address. An error names every worker where it failed.
+  absl::StatusOr<std::map<std::string, Value>> run(const std::string& function,
+                                                   std::vector<Value> args = {},
+                                                   std::vector<std::string> workers = {},
+                                                   absl::Duration timeout = absl::Seconds(60));
+
+  // The last `n` lines of each worker's log (or of those `workers` names), by worker
+  // address, oldest first (dask's get_worker_logs).
+  absl::StatusOr<std::map<std::string, std::vector<std::string>>> get_worker_logs(
+      int n = 100, std::vector<std::string> workers = {});
+
+  // Cancels every task of every client (their futures end cancelled) and has each
+  // worker's nanny replace it with a fresh process, then waits up to `timeout` until as
+  // many workers as before are connected. Refused (nothing done) when a worker runs
+  // without a nanny (weft-worker --no-nanny).
+  absl::Status restart(absl::Duration timeout = absl::Seconds(60));
+
+  // Retires the workers named (by name, address or host; dask's retire_workers): they get
+  // no new task, finish what they run, every result only they hold is copied to the
+  // other workers, then they close for good (a nanny does not restart them). Returns
+  // once they have left; no future is lost. At least one worker must stay.
+  absl::Status retire_workers(std::vector<std::string> workers,
+                              absl::Duration timeout = absl::Seconds(60));
+
+  // Waits until at least `n` workers are connected: kDeadlineExceeded after `timeout`.
+  absl::Status wait_for_workers(int n, absl::Duration timeout = absl::Seconds(60));
 
   // The scheduler's address (for a local cluster, the one it was started on).
   const std::string& scheduler_address() const;

@@ -12,6 +12,7 @@
 // wait() block the calling thread only.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -64,6 +65,7 @@ class KeyHandle {
 
   FutureStatus status() const;
   absl::Status Wait(absl::Duration timeout) const;
+  void OnDone(std::function<void()> callback) const;
   absl::StatusOr<Value> Fetch() const;  // waits, then gathers from a worker
 
  private:
@@ -115,6 +117,15 @@ class Future {
   // The same key, seen as another type.
   template <typename U>
   Future<U> as() const { return Future<U>(handle_); }
+
+  // Calls `callback(future)` once this future is done — finished, erred or cancelled — or
+  // its client's connection closed (as dask's add_done_callback). It runs on the client's
+  // callback thread, one callback at a time, at once if the future is done already; it
+  // may call result() and anything else on the client. The callback holds a copy of the
+  // future (so the key stays on the cluster) until it has run.
+  void add_done_callback(std::function<void(const Future<T>&)> callback) const {
+    handle_->OnDone([future = *this, callback = std::move(callback)] { callback(future); });
+  }
 
   const std::shared_ptr<internal::KeyHandle>& handle() const { return handle_; }
 

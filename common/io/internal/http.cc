@@ -53,8 +53,41 @@ absl::Duration Backoff(const IoOptions& options, int failures) {
   return options.initial_backoff * (1 << std::min(failures - 1, 16));
 }
 
-// What every transfer sets, GET or PUT: url, headers, time-outs and signing. `headers`
-// and `error_buffer` must outlive the transfer.
+// How often a GET waiting for a server asks IoOptions::cancelled (io.h says ~100 ms);
+// without a hook, how long it waits on its sockets at a time.
+constexpr int kCancelPollMs = 100;
+constexpr int kIdlePollMs = 1000;
+
+bool IsCancelled(const IoOptions& options) {
+  return options.cancelled != nullptr && options.cancelled();
+}
+
+absl::Status CancelledError(std::string_view verb, std::string_view url) {
+  return absl::CancelledError(absl::StrCat(Sv(verb), " ", Sv(url), " was cancelled"));
+}
+
+// CURLOPT_XFERINFOFUNCTION: non-zero aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+// libcurl calls it often while bytes flow, and about once a second when none do.
+int AbortIfCancelled(void* options, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return IsCancelled(*static_cast<const IoOptions*>(options)) ? 1 : 0;
+}
+
+// Sleeps `delay` before a retry, in slices, unless cancelled first (then false).
+bool BackOffUnlessCancelled(const IoOptions& options, absl::Duration delay) {
+  if (options.cancelled == nullptr) {
+    absl::SleepFor(delay);
+    return true;
+  }
+  const absl::Time end = absl::Now() + delay;
+  for (absl::Time now = absl::Now(); now < end; now = absl::Now()) {
+    if (IsCancelled(options)) return false;
+    absl::SleepFor(std::min(end - now, absl::Milliseconds(kCancelPollMs)));
+  }
+  return !IsCancelled(options);
+}
+
+// What every transfer sets, GET or PUT: url, headers, time-outs, signing and the cancel
+// hook. `options`, `headers` and `error_buffer` must outlive the transfer.
 void SetCommonOptions(CURL* easy, const HttpRequest& request, const IoOptions& options,
                       curl_slist* headers, char* error_buffer) {
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
@@ -71,6 +104,11 @@ void SetCommonOptions(CURL* easy, const HttpRequest& request, const IoOptions& o
   if (!request.aws_sigv4.empty()) {
     curl_easy_setopt(easy, CURLOPT_AWS_SIGV4, request.aws_sigv4.c_str());
     curl_easy_setopt(easy, CURLOPT_USERPWD, request.user_pwd.c_str());
+  }
+  if (options.cancelled != nullptr) {
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &AbortIfCancelled);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, const_cast<IoOptions*>(&options));
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
   }
 }
 
@@ -193,6 +231,9 @@ void HttpStream::EndAttempt() {
 // Drives the transfer until bytes are buffered, the stream ended, or it failed for good.
 absl::Status HttpStream::Fill() {
   while (Available() == 0 && !eof_) {
+    // Also checked here: curl asks its progress callback only about once a second while
+    // no bytes arrive, and not at all between attempts.
+    if (IsCancelled(options_)) return CancelledError("reading", url());
     if (easy_ == nullptr) WEFT_RETURN_IF_ERROR(StartAttempt());
     if (paused_) {
       paused_ = false;
@@ -210,7 +251,9 @@ absl::Status HttpStream::Fill() {
       }
     }
     if (Available() > 0 || eof_ || easy_ == nullptr || paused_) continue;
-    curl_multi_poll(multi_, nullptr, 0, /*timeout_ms=*/1000, nullptr);
+    curl_multi_poll(multi_, nullptr, 0,
+                    /*timeout_ms=*/options_.cancelled != nullptr ? kCancelPollMs : kIdlePollMs,
+                    nullptr);
   }
   return absl::OkStatus();
 }
@@ -223,6 +266,7 @@ absl::Status HttpStream::OnAttemptDone(CURLcode rc) {
   const std::string curl_error =
       error_buffer_[0] != '\0' ? std::string(error_buffer_) : curl_easy_strerror(rc);
   EndAttempt();
+  if (rc == CURLE_ABORTED_BY_CALLBACK) return CancelledError("reading", url());
   if (reached_length_ || http_code == 416) {  // 416: the range starts past the end
     eof_ = true;
     return absl::OkStatus();
@@ -248,7 +292,9 @@ absl::Status HttpStream::OnAttemptDone(CURLcode rc) {
     return absl::UnavailableError(absl::StrCat(endpoint_, " unavailable after ", failures_,
                                                " attempts to GET ", url(), ": ", why));
   }
-  absl::SleepFor(Backoff(options_, failures_));
+  if (!BackOffUnlessCancelled(options_, Backoff(options_, failures_))) {
+    return CancelledError("reading", url());
+  }
   return absl::OkStatus();
 }
 
@@ -398,7 +444,11 @@ absl::Status HttpPut(const HttpRequest& request, std::string_view body, const Io
   InitCurlOnce();
   const std::string endpoint = EndpointOf(request.url);
   for (int failures = 1;; ++failures) {
+    if (IsCancelled(options)) return CancelledError("writing", request.display_url);
     const PutOutcome outcome = PutOnce(request, body, options);
+    if (outcome.rc == CURLE_ABORTED_BY_CALLBACK) {
+      return CancelledError("writing", request.display_url);
+    }
     if (outcome.rc == CURLE_OK && outcome.http_code < 300) return absl::OkStatus();
     if (outcome.rc == CURLE_OK && !IsRetryableHttp(outcome.http_code)) {
       return request.error_mapper ? request.error_mapper(outcome.http_code, outcome.body)
@@ -415,7 +465,9 @@ absl::Status HttpPut(const HttpRequest& request, std::string_view body, const Io
                                                  " attempts to PUT ", request.display_url, ": ",
                                                  why));
     }
-    absl::SleepFor(Backoff(options, failures));
+    if (!BackOffUnlessCancelled(options, Backoff(options, failures))) {
+      return CancelledError("writing", request.display_url);
+    }
   }
 }
 
