@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/process.h"
 #include "common/scheduler_file.h"
@@ -36,6 +38,17 @@ std::vector<std::string> TlsFlags(const SecurityOptions& security) {
 std::vector<std::string> TokenEnv(const SecurityOptions& security) {
   if (security.token.empty()) return {};
   return {"WEFT_AUTH_TOKEN=" + security.token};
+}
+
+// Every LocalCluster alive in this process, for StopAllLocalClusters.
+absl::Mutex& RegistryMutex() {
+  static auto* mu = new absl::Mutex();
+  return *mu;
+}
+
+absl::flat_hash_set<LocalCluster*>& Registry() {
+  static auto* clusters = new absl::flat_hash_set<LocalCluster*>();
+  return *clusters;
 }
 
 }  // namespace
@@ -137,6 +150,10 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
     if (!wpid.ok()) return wpid.status();
     cluster->worker_pids_.push_back(*wpid);
   }
+  // Registered once complete (StopAllLocalClusters reads its fields under the lock); a
+  // signal before that leaves only children that die with this process.
+  absl::MutexLock lock(&RegistryMutex());
+  Registry().insert(cluster.get());
   return cluster;
 }
 
@@ -160,12 +177,26 @@ absl::Status LocalCluster::CheckWorkers() {
 }
 
 LocalCluster::~LocalCluster() {
+  absl::MutexLock lock(&RegistryMutex());
+  Registry().erase(this);
+  StopNow();
+}
+
+void LocalCluster::StopNow() {
   StopProcesses(worker_pids_, absl::Seconds(5));
   StopProcess(scheduler_pid_, absl::Seconds(5));
+  worker_pids_.clear();
+  scheduler_pid_ = -1;
   if (!directory_.empty()) {
     std::error_code ec;
     fs::remove_all(directory_, ec);
+    directory_.clear();
   }
+}
+
+void StopAllLocalClusters() {
+  absl::MutexLock lock(&RegistryMutex());
+  for (LocalCluster* cluster : Registry()) cluster->StopNow();
 }
 
 }  // namespace weft::internal

@@ -47,13 +47,22 @@ class LocalCluster {
   const std::vector<pid_t>& worker_pids() const { return worker_pids_; }
 
  private:
+  friend void StopAllLocalClusters();
   LocalCluster() = default;
+  // The destructor's work, idempotent; REQUIRES the registry's lock (local_cluster.cc).
+  void StopNow();
 
   std::string directory_;
   std::string scheduler_address_;
   pid_t scheduler_pid_ = -1;
   std::vector<pid_t> worker_pids_;
 };
+
+// Stops every LocalCluster of this process now — its children, then its directory —
+// without waiting for their owners: for a process about to end on a signal (the weft CLI
+// on SIGINT/SIGTERM), so that no daemon or temporary directory outlives it. A cluster
+// stopped so is an empty shell for its owner's destructor. Thread-safe.
+void StopAllLocalClusters();
 
 // The path of a weft executable (`weft-scheduler`, `weft-worker`): in `bin_dir` if given,
 // else $WEFT_BIN_DIR, the directory of the running executable, the Bazel output tree

@@ -9,11 +9,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/process.h"
 #include "common/scheduler_file.h"
 #include "tests/test_cluster.h"
 
@@ -260,6 +262,38 @@ TEST_CASE("weft submit --preload: one path per flag; a worker that cannot start 
   CHECK(refused.exit_code == 1);
   CHECK(absl::StrContains(refused.output, "exited (exit status 1)"));
   CHECK(absl::StrContains(refused.output, "cannot load plugin " + bad));
+}
+
+TEST_CASE("a weft command ended by SIGTERM leaves no local cluster behind") {
+  const std::string tmp = TempDir("sigterm");
+  SpawnOptions options;
+  options.extra_env = {"TMPDIR=" + tmp};
+  options.log_path = tmp + ".log";
+  auto pid = SpawnProcess({Runfile("client/weft"), "submit", "sleep", "60"}, options);
+  REQUIRE(pid.ok());
+  // Its local cluster: a weft-local-* directory whose workers have started.
+  auto cluster_dir = [&tmp]() -> std::string {
+    for (const auto& entry : std::filesystem::directory_iterator(tmp)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("weft-local-", 0) == 0 &&
+          std::filesystem::exists(entry.path() / "worker-1.log")) {
+        return entry.path().string();
+      }
+    }
+    return "";
+  };
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  std::string dir;
+  while ((dir = cluster_dir()).empty() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));  // polling for the condition, not a fixed wait
+  }
+  REQUIRE_FALSE(dir.empty());
+  REQUIRE(::kill(*pid, SIGTERM) == 0);
+  std::optional<ChildExit> exit = WaitForExit(*pid, absl::Seconds(30));
+  INFO(testing::ReadFileBytes(tmp + ".log"));
+  REQUIRE(exit.has_value());
+  CHECK(exit->exit_code() == 128 + SIGTERM);
+  CHECK_FALSE(std::filesystem::exists(dir));
 }
 
 TEST_CASE("weft-scheduler --preload hands a plugin to every worker that joins") {

@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "CLI/CLI.hpp"
@@ -39,8 +40,10 @@
 #include "client/cli/run_flags.h"
 #include "client/cli/shell.h"
 #include "client/cli/workers_command.h"
+#include "client/local_cluster.h"
 #include "common/security.h"
 #include "common/security_flags.h"
+#include "common/signals.h"
 #include "common/version.h"
 #include "weft/client.h"
 
@@ -181,7 +184,17 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   ExportSecurity(security);
-  if (*shell) return weft::cli::RunShell(shell_flags);
+  if (*shell) return weft::cli::RunShell(shell_flags);  // Ctrl-C is the shell's own
+  // SIGINT/SIGTERM end the command as before (status 128 + signal), after stopping the
+  // local cluster it may have started, whose daemons and directory would outlive it.
+  // Blocked here, before any thread starts, so that only the watcher takes them.
+  const sigset_t stop_signals = weft::BlockStopSignals();
+  std::thread([stop_signals] {
+    int signal = 0;
+    if (sigwait(&stop_signals, &signal) != 0) return;
+    weft::internal::StopAllLocalClusters();
+    std::_Exit(128 + signal);
+  }).detach();
   if (*bag) return weft::cli::RunBag(bag_flags);
   if (*gh) return weft::cli::RunGharchive(gh_flags);
 
