@@ -29,39 +29,13 @@
 
 namespace {
 
+using weft::testing::ScopedEnv;
+
 using weft::testing::TestCerts;
 using weft::testing::TestCluster;
 using weft::testing::WaitForInfo;
 
 constexpr char kToken[] = "dash-Token_42";
-
-// Sets (or, for an empty value, unsets) environment variables; restores them when done.
-class ScopedEnv {
- public:
-  explicit ScopedEnv(const std::map<std::string, std::string>& vars) {
-    for (const auto& [name, value] : vars) {
-      const char* old = std::getenv(name.c_str());
-      saved_[name] = old == nullptr ? std::nullopt : std::optional<std::string>(old);
-      if (value.empty()) {
-        ::unsetenv(name.c_str());
-      } else {
-        ::setenv(name.c_str(), value.c_str(), 1);
-      }
-    }
-  }
-  ~ScopedEnv() {
-    for (const auto& [name, value] : saved_) {
-      if (value.has_value()) {
-        ::setenv(name.c_str(), value->c_str(), 1);
-      } else {
-        ::unsetenv(name.c_str());
-      }
-    }
-  }
-
- private:
-  std::map<std::string, std::optional<std::string>> saved_;
-};
 
 // The link the scheduler printed: "Dashboard at: SCHEME://HOST:PORT/[?token=TOKEN]".
 struct Link {

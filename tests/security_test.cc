@@ -5,6 +5,8 @@
 // TestCluster's own clients (the one that waits for workers, Connect()) take their
 // credentials from the environment, as every ClientOptions does; each test case sets the
 // variables it needs and restores them.
+#include "common/security.h"
+
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -19,7 +21,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/security.h"
 #include "common/testing/test_certs.h"
 #include "tests/test_cluster.h"
 #include "weft/client.h"
@@ -28,39 +29,13 @@
 namespace weft {
 namespace {
 
+using weft::testing::ScopedEnv;
+
 using testing::CommandResult;
-using testing::Runfile;
 using testing::RunCommand;
+using testing::Runfile;
 using testing::TestCerts;
 using testing::TestCluster;
-
-// Sets (or, for an empty value, unsets) environment variables; restores them when done.
-class ScopedEnv {
- public:
-  explicit ScopedEnv(const std::map<std::string, std::string>& vars) {
-    for (const auto& [name, value] : vars) {
-      const char* old = std::getenv(name.c_str());
-      saved_[name] = old == nullptr ? std::nullopt : std::optional<std::string>(old);
-      if (value.empty()) {
-        ::unsetenv(name.c_str());
-      } else {
-        ::setenv(name.c_str(), value.c_str(), 1);
-      }
-    }
-  }
-  ~ScopedEnv() {
-    for (const auto& [name, value] : saved_) {
-      if (value.has_value()) {
-        ::setenv(name.c_str(), value->c_str(), 1);
-      } else {
-        ::unsetenv(name.c_str());
-      }
-    }
-  }
-
- private:
-  std::map<std::string, std::optional<std::string>> saved_;
-};
 
 // Waits until `pid` exits, without reaping it (its TestCluster does); its exit code, or
 // -1 if it was still running after `timeout`.
@@ -101,8 +76,8 @@ void RunWorkThatNeedsPeers(Client& client) {
   std::vector<Arg> numbers;
   for (int i = 1; i <= 20; ++i) numbers.emplace_back(int64_t{i});
   std::vector<Future<int64_t>> incs = client.map<int64_t>("inc", numbers);
-  CHECK(client.submit<int64_t>("sum", {Arg(std::vector<Arg>(incs.begin(), incs.end()))})
-            .result() == 20 * 21 / 2 + 20);
+  CHECK(client.submit<int64_t>("sum", {Arg(std::vector<Arg>(incs.begin(), incs.end()))}).result() ==
+        20 * 21 / 2 + 20);
 
   // Proof of the peer transfer, as the workers' heartbeats (every second) report it.
   int64_t fetched = 0;
@@ -124,7 +99,7 @@ int WorkerCount(TestCluster& cluster) {
 
 TEST_CASE("mutual TLS on the scheduler, the workers and every client channel") {
   TestCerts certs = testing::MakeTestCerts();
-  std::vector<std::string> node_tls = {"--tls-ca-file", certs.ca, "--tls-cert",
+  std::vector<std::string> node_tls = {"--tls-ca-file",   certs.ca,    "--tls-cert",
                                        certs.server_cert, "--tls-key", certs.server_key};
   ScopedEnv env({{"WEFT_TLS_CA_FILE", certs.ca},
                  {"WEFT_TLS_CERT", certs.client_cert},
@@ -171,9 +146,9 @@ TEST_CASE("mutual TLS on the scheduler, the workers and every client channel") {
   CHECK_THAT(no_cert.output,
              Catch::Contains("refused this client: TLS handshake failed") &&
                  Catch::Contains("it presents none: give --tls-cert and --tls-key"));
-  CommandResult cli_ok = RunCommand({Runfile("client/weft"), "info", cluster.address(),
-                                     "--tls-cert", certs.client_cert, "--tls-key",
-                                     certs.client_key});
+  CommandResult cli_ok =
+      RunCommand({Runfile("client/weft"), "info", cluster.address(), "--tls-cert",
+                  certs.client_cert, "--tls-key", certs.client_key});
   CHECK(cli_ok.exit_code == 0);
   CHECK_THAT(cli_ok.output, Catch::Contains("workers=2"));
 
@@ -194,14 +169,54 @@ TEST_CASE("mutual TLS on the scheduler, the workers and every client channel") {
   int bad = cluster.AddWorker({"--tls-ca-file", certs.ca, "--tls-cert", certs.other_cert,
                                "--tls-key", certs.other_key, "--death-timeout", "3"});
   CHECK(WaitForExit(cluster.worker_pid(bad), absl::Seconds(30)) == 1);
-  CHECK_THAT(cluster.Logs(),
-             Catch::Contains(absl::StrCat("weft-worker: error: the scheduler at ",
-                                          cluster.address(),
-                                          " refused this worker: TLS handshake failed")));
+  CHECK_THAT(cluster.Logs(), Catch::Contains(absl::StrCat(
+                                 "weft-worker: error: the scheduler at ", cluster.address(),
+                                 " refused this worker: TLS handshake failed")));
   CHECK(WorkerCount(cluster) == 2);
 
   // The refused parties changed nothing; the cluster keeps working.
   CHECK((*client)->submit<int64_t>("inc", {int64_t{41}}).result() == 42);
+}
+
+TEST_CASE("a peer whose certificate does not name its address fails the task that needs it") {
+  TestCerts certs = testing::MakeTestCerts();
+  std::vector<std::string> node_tls = {"--tls-ca-file",   certs.ca,    "--tls-cert",
+                                       certs.server_cert, "--tls-key", certs.server_key};
+  ScopedEnv env({{"WEFT_TLS_CA_FILE", certs.ca},
+                 {"WEFT_TLS_CERT", certs.client_cert},
+                 {"WEFT_TLS_KEY", certs.client_key},
+                 {"WEFT_AUTH_TOKEN", ""}});
+  TestCluster cluster(/*n_workers=*/0, {}, node_tls);
+  cluster.AddWorker(node_tls);  // w0
+  // Signed by the trusted CA, so the scheduler admits it, but it names another host: its
+  // peers, which reach it at 127.0.0.1, refuse its certificate.
+  cluster.AddWorker({"--tls-ca-file", certs.ca, "--tls-cert", certs.misnamed_cert, "--tls-key",
+                     certs.misnamed_key});  // w1
+  if (!cluster.WaitForWorkers(2)) FAIL("the workers did not join: " << cluster.Logs());
+  auto client = cluster.Connect();
+
+  SubmitOptions on_misnamed;
+  on_misnamed.workers = {"w1"};
+  SubmitOptions on_good;
+  on_good.workers = {"w0"};
+  Future<int64_t> held = client->submit<int64_t>("inc", {int64_t{7}}, on_misnamed);
+  Future<int64_t> needs_peer = client->submit<int64_t>("inc", {Arg(held)}, on_good);
+  if (!needs_peer.wait(absl::Seconds(30)).ok()) {  // done, not retried forever
+    FAIL("the task that needs the misnamed peer's result is still pending: " << cluster.Logs());
+  }
+  absl::StatusOr<int64_t> got = needs_peer.get();
+  REQUIRE(!got.ok());
+  INFO(got.status().ToString() << cluster.Logs());
+  CHECK_THAT(std::string(got.status().message()),
+             Catch::Contains("its TLS certificate does not name the address 127.0.0.1"));
+  CHECK(held.status() == FutureStatus::kFinished);
+
+  // The cluster still runs work, on either worker (results of the misnamed one cannot be
+  // gathered: the client refuses its certificate too).
+  CHECK(client->submit<int64_t>("inc", {int64_t{41}}, on_good).result() == 42);
+  Future<int64_t> there = client->submit<int64_t>("inc", {int64_t{1}}, on_misnamed);
+  REQUIRE(there.wait(absl::Seconds(30)).ok());
+  CHECK(there.status() == FutureStatus::kFinished);
 }
 
 TEST_CASE("a shared token on every call, from the environment or --auth-token") {
@@ -224,10 +239,11 @@ TEST_CASE("a shared token on every call, from the environment or --auth-token") 
                           absl::StrCat("the scheduler at ", cluster.address(),
                                        " refused this client: UNAUTHENTICATED: invalid token")));
 
-  CommandResult missing =
-      RunCommand({"env", "-u", "WEFT_AUTH_TOKEN", Runfile("client/weft"), "info", cluster.address()});
+  CommandResult missing = RunCommand(
+      {"env", "-u", "WEFT_AUTH_TOKEN", Runfile("client/weft"), "info", cluster.address()});
   CHECK(missing.exit_code == 1);
-  CHECK_THAT(missing.output, Catch::Contains("refused this client: UNAUTHENTICATED: missing token"));
+  CHECK_THAT(missing.output,
+             Catch::Contains("refused this client: UNAUTHENTICATED: missing token"));
   CommandResult flag = RunCommand({"env", "-u", "WEFT_AUTH_TOKEN", Runfile("client/weft"), "info",
                                    cluster.address(), "--auth-token", "s3cret-token"});
   CHECK(flag.exit_code == 0);
@@ -245,7 +261,8 @@ TEST_CASE("a shared token on every call, from the environment or --auth-token") 
 
   int bad = cluster.AddWorker({"--auth-token", "guess", "--death-timeout", "3"});
   CHECK(WaitForExit(cluster.worker_pid(bad), absl::Seconds(30)) == 1);
-  CHECK_THAT(cluster.Logs(), Catch::Contains("refused this worker: UNAUTHENTICATED: invalid token"));
+  CHECK_THAT(cluster.Logs(),
+             Catch::Contains("refused this worker: UNAUTHENTICATED: invalid token"));
   CHECK(WorkerCount(cluster) == 2);
   CHECK(client->submit<int64_t>("inc", {int64_t{1}}).result() == 2);
 }
@@ -257,7 +274,7 @@ TEST_CASE("a local cluster is started with the client's credentials") {
                  {"WEFT_TLS_CERT", ""},
                  {"WEFT_TLS_KEY", ""},
                  {"WEFT_BIN_DIR", ""}});  // found beside this test in bazel-bin
-  ClientOptions options;  // no address: a local cluster
+  ClientOptions options;                  // no address: a local cluster
   options.tls_ca_file = certs.ca;
   options.tls_cert = certs.server_cert;  // names 127.0.0.1, where the local cluster listens
   options.tls_key = certs.server_key;

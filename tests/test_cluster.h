@@ -7,7 +7,9 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,18 @@ bool WaitForInfo(Client& client, Pred pred, absl::Duration timeout = absl::Secon
 
 // How many tasks the scheduler holds in `state` ("no-worker", "memory", ...).
 int64_t TasksIn(const ClusterInfo& info, const std::string& state);
+
+// Sets (or, for an empty value, unsets) environment variables; restores them when done.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(const std::map<std::string, std::string>& vars);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::map<std::string, std::optional<std::string>> saved_;
+};
 
 class TestCluster {
  public:

@@ -10,6 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/codec.h"
 #include "common/status_macros.h"
@@ -363,6 +364,27 @@ absl::StatusOr<KeyValues> FetchValues(grpc::Channel& channel, const std::vector<
   for (auto& key_value : again) out.push_back(std::move(key_value));
   SortAsRequested(keys, out);
   return out;
+}
+
+absl::Status ClassifyFetchError(const absl::Status& status, const std::string& address) {
+  // gRPC (1.51) fails the call with the subchannel's last error, e.g. "UNAVAILABLE: failed
+  // to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:PORT: Peer name
+  // 127.0.0.1 is not in peer certificate". Calls on the channel fail at once while it
+  // backs off, so retrying them, or recomputing the value on the same worker, would spin.
+  constexpr absl::string_view kPrefix = "Peer name ";
+  constexpr absl::string_view kSuffix = " is not in peer certificate";
+  if (!absl::IsUnavailable(status)) return status;
+  const absl::string_view message = status.message();
+  const size_t suffix = message.find(kSuffix);
+  const size_t prefix = message.rfind(kPrefix, suffix);
+  if (suffix == absl::string_view::npos || prefix == absl::string_view::npos) return status;
+  const absl::string_view host =
+      message.substr(prefix + kPrefix.size(), suffix - prefix - kPrefix.size());
+  return absl::FailedPreconditionError(absl::StrCat(
+      "worker ", address, ": its TLS certificate does not name the address ", host,
+      " its peers reach it at, so they refuse it (give that worker a certificate whose "
+      "subjectAltName includes ",
+      host, ", or a --contact-address its certificate names): ", message));
 }
 
 absl::StatusOr<KeyValues> FetchValues(const std::string& address,

@@ -37,6 +37,13 @@ absl::StatusOr<KeyValues> FetchValues(grpc::Channel& channel, const std::vector<
                                       absl::Time deadline,
                                       std::vector<std::string>* missing = nullptr);
 
+// The error of a failed FetchValues from the worker at `address`, made
+// kFailedPrecondition when no retry can succeed until that worker is set up otherwise: its
+// TLS certificate does not name the host it is reached at (gRPC refuses the handshake
+// with "Peer name HOST is not in peer certificate"). The message names the worker, the
+// host and the fix. Any other status is returned unchanged.
+absl::Status ClassifyFetchError(const absl::Status& status, const std::string& address);
+
 // Convenience: a new channel to `address` (host:port) for this one call.
 absl::StatusOr<KeyValues> FetchValues(const std::string& address,
                                       const std::vector<std::string>& keys, absl::Time deadline,

@@ -193,7 +193,11 @@ void Worker::Fetch(const FetchInstruction& fetch) {
     WEFT_LOG_WARN("fetching {} keys from {} failed: {}", fetch.keys.size(), fetch.address,
                   values.status().ToString());
     outcome.failed = fetch.keys;
-    outcome.error = absl::StrCat("GetData from ", fetch.address, ": ", values.status().ToString());
+    absl::Status error = ClassifyFetchError(values.status(), fetch.address);
+    outcome.permanent = absl::IsFailedPrecondition(error);
+    outcome.error = outcome.permanent
+                        ? std::string(error.message())
+                        : absl::StrCat("GetData from ", fetch.address, ": ", error.ToString());
   } else {
     absl::flat_hash_map<std::string, bool> received;
     for (auto& [key, value] : *values) {

@@ -248,6 +248,7 @@ Instructions WorkerState::HandleFetchDone(const FetchOutcome& outcome) {
     if (task == nullptr || task->state != S::kFlight) continue;
     task->tried.push_back(outcome.address);
     task->last_fetch_error = outcome.error;
+    if (outcome.permanent) task->permanent_fetch_error = outcome.error;
     if (!task->holders.empty()) {
       Transition(*task, S::kFetch, absl::StrCat("not obtained from ", outcome.address));
       to_fetch_.insert(key);
@@ -544,8 +545,10 @@ void WorkerState::OnMemory(Task& task, int64_t nbytes, const std::string& type_n
 void WorkerState::OnDependencyLost(const std::string& key, Instructions* out) {
   Task* input = Find(key);
   if (input == nullptr) return;
-  std::string why = absl::StrCat("no holder could provide it (tried ",
-                                 absl::StrJoin(input->tried, ", "), "): ", input->last_fetch_error);
+  const bool unfetchable = !input->permanent_fetch_error.empty();
+  std::string why =
+      absl::StrCat("no holder could provide it (tried ", absl::StrJoin(input->tried, ", "),
+                   "): ", unfetchable ? input->permanent_fetch_error : input->last_fetch_error);
   if (input->spec != nullptr) {
     // We were also asked to compute this key ourselves; report it lost so that the
     // scheduler recomputes it where its inputs are known.
@@ -553,7 +556,11 @@ void WorkerState::OnDependencyLost(const std::string& key, Instructions* out) {
   }
   if (input->replica) out->push_back(ReplicaAnswer(key, 0, why));
   input->spec.reset();
-  FailDependents(key, why, out);
+  if (unfetchable) {
+    FailUnfetchable(key, why, out);
+  } else {
+    FailDependents(key, why, out);
+  }
   Forget(key, "no holder left", out);
 }
 
@@ -574,15 +581,43 @@ void WorkerState::FailDependents(const std::string& key, const std::string& why,
   }
 }
 
+// Every local task waiting for `key`, which no retry can fetch, fails with that as its
+// own error: reporting `key` missing would have the scheduler recompute it, maybe on the
+// holder we cannot reach, and so on forever.
+void WorkerState::FailUnfetchable(const std::string& key, const std::string& why,
+                                  Instructions* out) {
+  Task* input = Find(key);
+  if (input == nullptr) return;
+  std::vector<std::string> dependents(input->dependents.begin(), input->dependents.end());
+  std::sort(dependents.begin(), dependents.end());
+  for (const std::string& dependent : dependents) {
+    Task* task = Find(dependent);
+    if (task == nullptr || task->state == S::kExecuting || task->state == S::kMemory ||
+        task->state == S::kErred) {
+      continue;
+    }
+    FailForInputs(dependent, {key}, why, /*recompute=*/false, out);
+  }
+}
+
 // Reports `key` failed for want of `missing`, and forgets it.
 void WorkerState::FailMissing(const std::string& key, const std::vector<std::string>& missing,
                               const std::string& why, Instructions* out) {
+  FailForInputs(key, missing, why, /*recompute=*/true, out);
+}
+
+// Reports `key` failed for want of `inputs`, and forgets it. `recompute`: as missing
+// dependencies, which the scheduler recomputes before it runs `key` again; otherwise as
+// the task's own error.
+void WorkerState::FailForInputs(const std::string& key, const std::vector<std::string>& inputs,
+                                const std::string& why, bool recompute, Instructions* out) {
   Task* task = Find(key);
   if (task == nullptr || task->spec == nullptr) return;
   std::string message = absl::StrCat(task->spec->function(), "(): could not get ",
-                                     missing.size() == 1 ? "dependency " : "dependencies ",
-                                     absl::StrJoin(missing, ", "), ": ", why);
-  out->push_back(SendInstruction{Failed(key, task->spec->function(), message, missing)});
+                                     inputs.size() == 1 ? "dependency " : "dependencies ",
+                                     absl::StrJoin(inputs, ", "), ": ", why);
+  out->push_back(SendInstruction{Failed(key, task->spec->function(), message,
+                                        recompute ? inputs : std::vector<std::string>())});
   ReleaseInputs(*task, out);
   FailDependents(key, "its own dependency was lost", out);
   Forget(key, "missing dependency", out);

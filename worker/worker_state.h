@@ -33,7 +33,10 @@
 // the worker resumes, says so, and fills its executors again.
 //
 // When no holder can provide a dependency, every task waiting for it is reported with
-// TaskFailed.missing_dependencies and forgotten (the scheduler recomputes the lost key).
+// TaskFailed.missing_dependencies and forgotten (the scheduler recomputes the lost key),
+// unless a holder failed permanently (FetchOutcome.permanent): recomputing the key would
+// not help (it may land on that holder again, and the fetch fail again, forever), so each
+// of those tasks fails with that error as its own, and is forgotten.
 // Each transition is recorded; Story(key) replays a key's history for tests and logs.
 //
 // Threading: not thread-safe; the owner serializes calls (Worker holds a mutex).
@@ -90,6 +93,9 @@ struct FetchOutcome {
   std::vector<FetchedKey> received;  // now in the DataStore
   std::vector<std::string> failed;   // not obtained from this holder
   std::string error;                 // why, for messages
+  // No retry can obtain them from this holder as things are (data_client.h
+  // ClassifyFetchError: its TLS certificate is refused): not a lost result either.
+  bool permanent = false;
 };
 struct ExecuteOutcome {
   std::string key;
@@ -162,10 +168,11 @@ class WorkerState {
     std::deque<std::string> holders;               // peers to fetch from, next first
     std::vector<std::string> tried;                // peers that failed
     std::string last_fetch_error;
-    bool reported = false;   // the scheduler knows this key is in our memory
-    bool replica = false;    // fetching because the scheduler asked (AcquireReplicas)
-    bool cancelled = false;  // executing, but freed: discard the result
-    bool rerun = false;      // cancelled, then asked for again: run once more
+    std::string permanent_fetch_error;  // from a holder that can never provide it
+    bool reported = false;              // the scheduler knows this key is in our memory
+    bool replica = false;               // fetching because the scheduler asked (AcquireReplicas)
+    bool cancelled = false;             // executing, but freed: discard the result
+    bool rerun = false;                 // cancelled, then asked for again: run once more
     int64_t nbytes = 0;
     std::string type_name;
   };
@@ -190,9 +197,12 @@ class WorkerState {
                 Instructions* out);
   void OnDependencyLost(const std::string& key, Instructions* out);
   void FailDependents(const std::string& key, const std::string& why, Instructions* out);
+  void FailUnfetchable(const std::string& key, const std::string& why, Instructions* out);
   Task* Find(const std::string& key);
   void FailMissing(const std::string& key, const std::vector<std::string>& missing,
                    const std::string& why, Instructions* out);
+  void FailForInputs(const std::string& key, const std::vector<std::string>& inputs,
+                     const std::string& why, bool recompute, Instructions* out);
   void ReleaseInputs(const Task& task, Instructions* out);
   void DropIfUnneeded(const std::string& key, Instructions* out);
   void IssueFetches(Instructions* out);

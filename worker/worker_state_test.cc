@@ -172,6 +172,24 @@ TEST_CASE("a failed fetch tries the next holder, then reports the input missing"
   CHECK(state.tracked_keys() == 0);
 }
 
+TEST_CASE("an input no holder can ever provide fails the task as its own error") {
+  WorkerState state("me:1", 1);
+  CHECK(Render(state.HandleCompute(Compute("t", {{"x", {"bad:1", "gone:1"}}}, 0, "add"))) ==
+        Lines{"fetch bad:1: x"});
+  FetchOutcome refused{"bad:1", {}, {"x"}, "worker bad:1: its TLS certificate does not name it"};
+  refused.permanent = true;
+  // Another holder may still serve it.
+  CHECK(Render(state.HandleFetchDone(refused)) == Lines{"fetch gone:1: x"});
+  auto last = state.HandleFetchDone({"gone:1", {}, {"x"}, "gone:1 does not hold it"});
+  // Not "missing=x": the scheduler would recompute x, maybe on bad:1 again, forever.
+  CHECK(Render(last) == Lines{"failed t"});
+  const proto::TaskFailed* failed = FirstFailure(last);
+  REQUIRE(failed != nullptr);
+  CHECK_THAT(failed->message(), Catch::StartsWith("add(): could not get dependency x"));
+  CHECK_THAT(failed->message(), Catch::Contains("its TLS certificate does not name it"));
+  CHECK(state.tracked_keys() == 0);
+}
+
 TEST_CASE("an input that no worker holds fails the task at once; self is never a holder") {
   WorkerState state("me:1", 1);
   CHECK(Render(state.HandleCompute(Compute("t", {{"x", {}}}))) == Lines{"failed t missing=x"});

@@ -23,33 +23,34 @@ void Run(const std::string& dir, const std::string& command) {
   }
 }
 
-void Write(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 constexpr char kNewKey[] = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
 
 // A self-signed CA: ca_name.pem, ca_name.key.
 void MakeCa(const std::string& dir, const std::string& name) {
-  Write(dir + "/" + name + ".cnf", absl::StrCat(
-      "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = weft test ", name, "\n",
-      "[v3_ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n",
-      "subjectKeyIdentifier = hash\n"));
+  Write(
+      dir + "/" + name + ".cnf",
+      absl::StrCat(
+          "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = weft test ", name, "\n",
+          "[v3_ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n",
+          "subjectKeyIdentifier = hash\n"));
   Run(dir, absl::StrCat("openssl req -x509 -config ", name, ".cnf -extensions v3_ca ", kNewKey,
                         " -keyout ", name, ".key -out ", name, ".pem -days 2"));
 }
 
-// name.pem / name.key signed by ca.
-void MakeLeaf(const std::string& dir, const std::string& name, const std::string& ca) {
+// name.pem / name.key signed by ca, naming `alt_names` (an openssl subjectAltName value).
+void MakeLeaf(const std::string& dir, const std::string& name, const std::string& ca,
+              const std::string& alt_names = "IP:127.0.0.1, DNS:localhost") {
   Write(dir + "/" + name + ".cnf",
         absl::StrCat("[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = ", name, "\n"));
   Write(dir + "/" + name + ".ext",
-        "basicConstraints = CA:FALSE\nsubjectAltName = IP:127.0.0.1, DNS:localhost\n");
+        absl::StrCat("basicConstraints = CA:FALSE\nsubjectAltName = ", alt_names, "\n"));
   Run(dir, absl::StrCat("openssl req -new -config ", name, ".cnf ", kNewKey, " -keyout ", name,
                         ".key -out ", name, ".csr"));
-  Run(dir, absl::StrCat("openssl x509 -req -in ", name, ".csr -CA ", ca, ".pem -CAkey ", ca,
-                        ".key -CAcreateserial -days 2 -extfile ", name, ".ext -out ", name,
-                        ".pem"));
+  Run(dir,
+      absl::StrCat("openssl x509 -req -in ", name, ".csr -CA ", ca, ".pem -CAkey ", ca,
+                   ".key -CAcreateserial -days 2 -extfile ", name, ".ext -out ", name, ".pem"));
 }
 
 }  // namespace
@@ -64,6 +65,7 @@ TestCerts MakeTestCerts() {
   MakeLeaf(dir, "client", "ca");
   MakeCa(dir, "other_ca");
   MakeLeaf(dir, "other", "other_ca");
+  MakeLeaf(dir, "misnamed", "ca", "DNS:weft-elsewhere.invalid");
   auto path = [&dir](const std::string& file) { return dir + "/" + file; };
   return TestCerts{dir,
                    path("ca.pem"),
@@ -73,7 +75,9 @@ TestCerts MakeTestCerts() {
                    path("client.key"),
                    path("other_ca.pem"),
                    path("other.pem"),
-                   path("other.key")};
+                   path("other.key"),
+                   path("misnamed.pem"),
+                   path("misnamed.key")};
 }
 
 }  // namespace weft::testing

@@ -1,7 +1,9 @@
 // TestCerts: throw-away certificates for tests, made with the `openssl` command in a new
 // temporary directory: a CA; a server certificate (SAN IP:127.0.0.1, DNS:localhost) and a
-// client certificate signed by it; and a second, untrusted CA with a certificate of its
-// own (same SANs). EC P-256 keys, valid for two days.
+// client certificate signed by it; a certificate signed by that CA that names neither
+// 127.0.0.1 nor localhost (SAN DNS:weft-elsewhere.invalid); and a second, untrusted CA
+// with a certificate of its own (same SANs as the server's). EC P-256 keys, valid for two
+// days.
 //
 // Threading: call from one thread; the files are not removed (they live in TEST_TMPDIR
 // when Bazel sets it).
@@ -18,6 +20,7 @@ struct TestCerts {
   std::string client_cert, client_key;
   std::string other_ca;  // not trusted by anyone
   std::string other_cert, other_key;
+  std::string misnamed_cert, misnamed_key;  // trusted, but not for this host's names
 };
 
 // Throws std::runtime_error (with openssl's output) when a step fails.
