@@ -1,5 +1,6 @@
 // SchedulerState when things go wrong: failed tasks, dead and silent workers, lost
 // results, stale messages, cancellation, and illegal transitions.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "scheduler/scheduler_state.h"
@@ -308,6 +309,32 @@ TEST_CASE("a worker registering under a name still registered replaces the old o
     CHECK(h.state.num_workers() == 5);
     CHECK(h.state.TakeInstructions().removed_workers.empty());
   }
+}
+
+TEST_CASE("CancelAll (a restart) cancels every client's keys and keeps nothing") {
+  Harness h;
+  std::string w = h.AddWorker("a");
+  std::string c1 = h.AddClient("one");
+  std::string c2 = h.AddClient("two");
+  h.Submit(c1, {Harness::Task("x"), Harness::Task("y", {"x"})}, {"y"});
+  h.Submit(c2, {Harness::Task("z")}, {"z"});
+  h.Take();
+  REQUIRE(h.Finish(w, "x").ok());
+  REQUIRE(h.Finish(w, "z").ok());
+  h.Take();
+  REQUIRE(h.state.CancelAll("the cluster was restarted").ok());
+  h.Check();
+  Lines out = h.Take();
+  CHECK(std::find(out.begin(), out.end(), c1 + ": cancelled y") != out.end());
+  CHECK(std::find(out.begin(), out.end(), c2 + ": cancelled z") != out.end());
+  CHECK(h.state.num_tasks() == 0);
+  // Results in memory are freed on the worker.
+  std::string frees;
+  for (const std::string& line : out) {
+    if (line.rfind(w + ": free ", 0) == 0) frees += line.substr(w.size() + 7) + " ";
+  }
+  CHECK(frees.find("x ") != std::string::npos);
+  CHECK(frees.find("z ") != std::string::npos);
 }
 
 TEST_CASE("retiring a worker copies what only it holds elsewhere, then closes it") {
