@@ -13,6 +13,7 @@
 #include "common/codec.h"
 #include "common/host_port.h"
 #include "common/io/io.h"
+#include "common/poll.h"
 #include "common/scheduler_file.h"
 #include "common/security.h"
 #include "common/status_macros.h"
@@ -32,18 +33,26 @@ namespace {
 absl::Status WaitForWorkers(internal::ClientCore& core, int n, absl::Duration timeout,
                             absl::string_view what,
                             const std::function<absl::Status()>& check = nullptr) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    if (check) WEFT_RETURN_IF_ERROR(check());
-    WEFT_ASSIGN_OR_RETURN(proto::InfoReply info, core.Info(timeout));
-    if (info.workers_size() >= n) return absl::OkStatus();
-    if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat("only ", info.workers_size(), " of ", n, " ",
-                                                      what, " joined within ",
-                                                      absl::FormatDuration(timeout)));
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  absl::Status error;  // a failed check or info request ends the wait with it
+  int joined = 0;
+  const bool done = PollUntil(
+      [&] {
+        error = check ? check() : absl::OkStatus();
+        if (error.ok()) {
+          absl::StatusOr<proto::InfoReply> info = core.Info(timeout);
+          if (info.ok()) {
+            joined = info->workers_size();
+          } else {
+            error = info.status();
+          }
+        }
+        return !error.ok() || joined >= n;
+      },
+      absl::Now() + timeout, absl::Milliseconds(20));
+  if (!error.ok()) return error;
+  if (done) return absl::OkStatus();
+  return absl::DeadlineExceededError(absl::StrCat(
+      "only ", joined, " of ", n, " ", what, " joined within ", absl::FormatDuration(timeout)));
 }
 
 // The reply's per-worker errors as one status naming each worker, or OK.

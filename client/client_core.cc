@@ -4,8 +4,8 @@
 
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "worker/data_client.h"
@@ -53,9 +53,9 @@ absl::Status ClientCore::Start(absl::Duration timeout) {
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return connected_ || closed_; };
   if (!mu_.AwaitWithTimeout(absl::Condition(&ready), timeout) || !connected_) {
     WEFT_RETURN_IF_ERROR(ExplainRefusal(close_status_, SchedulerName(), "client", security_));
-    return absl::UnavailableError(absl::StrCat("the scheduler at ", address_,
-                                               " did not accept this client: ",
-                                               close_reason_.empty() ? "no answer" : close_reason_));
+    return absl::UnavailableError(absl::StrCat(
+        "the scheduler at ", address_,
+        " did not accept this client: ", close_reason_.empty() ? "no answer" : close_reason_));
   }
   return absl::OkStatus();
 }
@@ -172,8 +172,8 @@ absl::StatusOr<proto::CommandReply> ClientCore::Command(proto::ClusterCommand co
     return closed_ || command_replies_.contains(id);
   };
   if (!mu_.AwaitWithTimeout(absl::Condition(&ready), timeout)) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "the workers did not all answer within ", absl::FormatDuration(timeout)));
+    return absl::DeadlineExceededError(
+        absl::StrCat("the workers did not all answer within ", absl::FormatDuration(timeout)));
   }
   auto it = command_replies_.find(id);
   if (it == command_replies_.end()) return absl::UnavailableError(close_reason_);
@@ -240,8 +240,7 @@ std::shared_ptr<KeyHandle> ClientCore::Submit(proto::TaskSpec task) {
   return SubmitMany(std::move(tasks)).front();
 }
 
-std::vector<std::shared_ptr<KeyHandle>> ClientCore::SubmitMany(
-    std::vector<proto::TaskSpec> tasks) {
+std::vector<std::shared_ptr<KeyHandle>> ClientCore::SubmitMany(std::vector<proto::TaskSpec> tasks) {
   std::vector<std::string> keys;
   keys.reserve(tasks.size());
   for (const auto& task : tasks) keys.push_back(task.key());
@@ -457,15 +456,14 @@ absl::StatusOr<std::vector<Value>> ClientCore::FetchOnce(const std::vector<std::
   }
   absl::flat_hash_map<std::string, Value> fetched;
   for (auto& [address, address_keys] : by_address) {
-    absl::StatusOr<std::vector<std::pair<std::string, Value>>> got = FetchValues(
-        *ChannelTo(address), address_keys, absl::Now() + absl::Minutes(10));
+    absl::StatusOr<std::vector<std::pair<std::string, Value>>> got =
+        FetchValues(*ChannelTo(address), address_keys, absl::Now() + absl::Minutes(10));
     if (!got.ok()) {
       absl::Status refused = ExplainRefusal(got.status(), absl::StrCat("the worker at ", address),
                                             "client", security_);
       if (refused.code() == absl::StatusCode::kUnauthenticated) return refused;
-      return absl::Status(got.status().code(),
-                          absl::StrCat("fetching results from worker ", address, ": ",
-                                       got.status().message()));
+      return absl::Status(got.status().code(), absl::StrCat("fetching results from worker ",
+                                                            address, ": ", got.status().message()));
     }
     for (auto& [key, value] : *got) fetched.emplace(std::move(key), std::move(value));
   }

@@ -83,7 +83,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   FutureStatus Status(const std::string& key) const;
   // The addresses holding each key, as last reported by the scheduler.
-  std::map<std::string, std::vector<std::string>> WhoHas(const std::vector<std::string>& keys) const;
+  std::map<std::string, std::vector<std::string>> WhoHas(
+      const std::vector<std::string>& keys) const;
   absl::Status Wait(const std::string& key, absl::Duration timeout) const;
   // The index of the first key of `keys` that is done.
   absl::StatusOr<size_t> WaitAny(const std::vector<std::string>& keys,

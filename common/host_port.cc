@@ -9,13 +9,19 @@
 
 namespace weft {
 
-absl::StatusOr<std::pair<std::string, int>> SplitHostPort(absl::string_view address) {
+absl::string_view HostOf(absl::string_view address) {
   const size_t colon = address.rfind(':');
-  absl::string_view host = colon == absl::string_view::npos ? "" : address.substr(0, colon);
+  absl::string_view host = colon == absl::string_view::npos ? address : address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  if (colon == absl::string_view::npos || host.empty()) {
+  return host;
+}
+
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(absl::string_view address) {
+  const size_t colon = address.rfind(':');
+  const absl::string_view host = colon == absl::string_view::npos ? "" : HostOf(address);
+  if (host.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid address '", address, "': expected HOST:PORT, e.g. 127.0.0.1:8786"));
   }

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/poll.h"
 
 namespace weft {
 namespace {
@@ -104,15 +105,18 @@ std::optional<ChildExit> TryReap(pid_t pid) {
 }
 
 std::optional<ChildExit> WaitForExit(pid_t pid, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    ChildExit exit;
-    exit.pid = ::waitpid(pid, &exit.wait_status, WNOHANG);
-    if (exit.pid > 0) return exit;
-    if (exit.pid < 0 && errno != EINTR) return std::nullopt;  // ECHILD: no such child
-    if (absl::Now() >= deadline) return std::nullopt;
-    absl::SleepFor(kPollInterval);
-  }
+  std::optional<ChildExit> exit;
+  bool no_such_child = false;
+  PollUntil(
+      [&] {
+        ChildExit reaped;
+        reaped.pid = ::waitpid(pid, &reaped.wait_status, WNOHANG);
+        if (reaped.pid > 0) exit = reaped;
+        no_such_child = reaped.pid < 0 && errno != EINTR;  // ECHILD
+        return exit.has_value() || no_such_child;
+      },
+      absl::Now() + timeout, kPollInterval);
+  return exit;
 }
 
 std::optional<ChildExit> StopProcess(pid_t pid, absl::Duration grace) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "common/poll.h"
 
 namespace weft {
 namespace {
@@ -75,11 +76,8 @@ TEST_CASE("a child that ignores SIGTERM is killed after the grace period") {
   CHECK(polite_exit->ToString() == "killed by SIGTERM");
 
   // The trap must be set before SIGTERM arrives: wait until the shell says so.
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (ReadAll(stubborn_options.log_path) != "ready\n" && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  REQUIRE(ReadAll(stubborn_options.log_path) == "ready\n");
+  REQUIRE(PollUntil([&] { return ReadAll(stubborn_options.log_path) == "ready\n"; },
+                    absl::Now() + absl::Seconds(30)));
   auto stubborn_exit = StopProcess(*stubborn, absl::Milliseconds(200));
   REQUIRE(stubborn_exit.has_value());
   CHECK(stubborn_exit->term_signal() == SIGKILL);

@@ -5,19 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/host_port.h"
 
 namespace weft::scheduler {
 namespace {
-
-// "10.0.0.5:40123" → "10.0.0.5"; "[::1]:40123" → "::1".
-std::string HostOf(const std::string& address) {
-  size_t colon = address.rfind(':');
-  std::string host = colon == std::string::npos ? address : address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return host;
-}
 
 const char* KindName(const proto::ClusterCommand& command) {
   switch (command.kind_case()) {

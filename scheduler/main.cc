@@ -45,6 +45,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/host_port.h"
 #include "common/logging.h"
 #include "common/scheduler_file.h"
 #include "common/security.h"
@@ -85,11 +86,6 @@ std::string AdvertisedHost(const std::string& host) {
   }
   ::freeifaddrs(addrs);
   return found;
-}
-
-std::string JoinHostPort(const std::string& host, int port) {
-  bool v6 = host.find(':') != std::string::npos && host.front() != '[';
-  return v6 ? absl::StrCat("[", host, "]:", port) : absl::StrCat(host, ":", port);
 }
 
 // Starts the dashboard on "HOST:PORT", ":PORT" or "PORT" (no host: the scheduler's --host),

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/host_port.h"
 #include "common/status_macros.h"
 #include "scheduler/scheduler_state.h"
 
@@ -15,17 +16,6 @@ using S = TaskStatus;
 
 // Amounts are doubles ("MEM=10e9", "GPU=0.5") whose sums drift: compare with some slack.
 constexpr double kSlack = 1e-9;
-
-// The host of "host:port" ("[::1]:5" → "::1"); the address itself without a port.
-absl::string_view HostOf(absl::string_view address) {
-  const size_t colon = address.rfind(':');
-  if (colon == absl::string_view::npos) return address;
-  absl::string_view host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return host;
-}
 
 // `w` is one of the workers `r` names, by name, address or host.
 bool Named(const WorkerState& w, const Restrictions& r) {

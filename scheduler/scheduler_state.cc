@@ -111,8 +111,10 @@ absl::Status SchedulerState::RemoveWorker(const std::string& worker_id, absl::st
   if (w == nullptr) return absl::NotFoundError(absl::StrCat("unknown worker ", worker_id));
   w->removed = true;
   retiring_.erase(w->number);
-  // Copies it was to receive: asked of another worker at the next tick.
+  // Copies it was to receive: asked of another worker at the next tick. With no
+  // retirement left, nothing of them is needed any more.
   absl::erase_if(replicating_, [w](const auto& entry) { return entry.second == w->id; });
+  if (retiring_.empty()) replica_failures_.clear();
   if (!w->paused) --running_workers_;
   has_room_.erase({w->number, w});
   idle_.erase({w->number, w});

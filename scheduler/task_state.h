@@ -178,10 +178,10 @@ struct WorkerState {
   bool removed = false;
 
   absl::flat_hash_set<TaskState*> processing;  // tasks sent to it and not finished
-  double occupancy = 0;  // seconds: sum of the estimated durations of `processing`
-  bool paused = false;   // near its memory limit, or retiring: gets no new tasks
-  bool retiring = false;     // SchedulerState::RetireWorkers: data moving off, then close
-  bool close_sent = false;   // retiring, and told to close (CloseWorker)
+  double occupancy = 0;     // seconds: sum of the estimated durations of `processing`
+  bool paused = false;      // near its memory limit, or retiring: gets no new tasks
+  bool retiring = false;    // SchedulerState::RetireWorkers: data moving off, then close
+  bool close_sent = false;  // retiring, and told to close (CloseWorker)
   // Resource name → amount it has (info.resources, amounts > 0), and what the
   // restricted tasks in `processing` hold of them.
   absl::flat_hash_map<std::string, double> resources;

@@ -6,8 +6,8 @@
 #include "absl/strings/match.h"
 #include "tests/test_cluster.h"
 
-using weft::testing::Runfile;
 using weft::testing::RunCommand;
+using weft::testing::Runfile;
 using weft::testing::TestCluster;
 
 TEST_CASE("every binary has --help and --version") {
@@ -49,8 +49,8 @@ TEST_CASE("weft info on a dead address fails clearly") {
 }
 
 TEST_CASE("a worker whose scheduler does not answer gives up with a clear message") {
-  auto worker = RunCommand(
-      {Runfile("worker/weft-worker"), "127.0.0.1:1", "--death-timeout", "2"}, 30);
+  auto worker =
+      RunCommand({Runfile("worker/weft-worker"), "127.0.0.1:1", "--death-timeout", "2"}, 30);
   CHECK(worker.exit_code != 0);
   CHECK_THAT(worker.output, Catch::Contains("127.0.0.1:1"));
 }

@@ -23,8 +23,7 @@ TEST_CASE("info reports the workers and threads of the cluster") {
   REQUIRE(info.ok());
   CHECK(info->workers == 2);
   CHECK(info->threads == 4);
-  CHECK(info->ToString() ==
-        "<Client: scheduler=" + cluster.address() + " workers=2 threads=4>");
+  CHECK(info->ToString() == "<Client: scheduler=" + cluster.address() + " workers=2 threads=4>");
 }
 
 TEST_CASE("submit, map and gather compute the right values") {
@@ -75,12 +74,10 @@ TEST_CASE("identical work gets the same key; dropped futures are released") {
   }
   // Every future is gone: the scheduler forgets the keys.
   int64_t remaining = -1;
-  for (int i = 0; i < 200 && remaining != 0; ++i) {
-    auto info = client->info();
-    REQUIRE(info.ok());
-    remaining = info->tasks_total;
-    if (remaining != 0) absl::SleepFor(absl::Milliseconds(20));
-  }
+  weft::testing::WaitForInfo(*client, [&](const weft::ClusterInfo& info) {
+    remaining = info.tasks_total;
+    return remaining == 0;
+  });
   CHECK(remaining == 0);
 }
 
@@ -204,7 +201,8 @@ TEST_CASE("hand-built graphs: get, persist, wait and as_completed") {
       {"x", weft::GraphTask::Literal(1)},
       {"y", weft::GraphTask::Literal(2)},
       {"z", weft::GraphTask::Call("add", {Arg::Key("x"), Arg::Key("y")})},
-      {"w", weft::GraphTask::Call("sum", {Arg(std::vector<Arg>{Arg::Key("x"), Arg::Key("z"), 10})})},
+      {"w",
+       weft::GraphTask::Call("sum", {Arg(std::vector<Arg>{Arg::Key("x"), Arg::Key("z"), 10})})},
   };
   auto values = client->get(graph, {"z", "w"});
   REQUIRE(values.ok());
@@ -238,7 +236,9 @@ TEST_CASE("hand-built graphs: get, persist, wait and as_completed") {
 
   // as_completed yields each future once, the quick one (on the idle worker) first.
   auto slow = client->submit("sleep", {1.0});
-  absl::SleepFor(absl::Milliseconds(200));  // running on one worker; the other is idle
+  REQUIRE(weft::testing::WaitForInfo(*client, [](const weft::ClusterInfo& info) {
+    return weft::testing::TasksIn(info, "processing") == 1;  // on one worker; the other idle
+  }));
   std::vector<Future<weft::Value>> futures = {slow, client->submit("inc", {1})};
   weft::AsCompleted<weft::Value> done(futures);
   std::vector<std::string> order;

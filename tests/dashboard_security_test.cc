@@ -23,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/poll.h"
 #include "common/testing/test_certs.h"
 #include "tests/test_cluster.h"
 #include "weft/client.h"
@@ -135,12 +136,14 @@ std::string RawExchange(const Link& link, const std::string& bytes) {
 template <typename Pred>
 Got FetchUntil(const std::string& url, const Ask& ask, Pred pred,
                absl::Duration timeout = absl::Seconds(30)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    Got got = Fetch(url, ask);
-    if (pred(got) || absl::Now() >= deadline) return got;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+  Got got;
+  weft::PollUntil(
+      [&] {
+        got = Fetch(url, ask);
+        return pred(got);
+      },
+      absl::Now() + timeout, absl::Milliseconds(50));
+  return got;
 }
 
 // The numbers after `"cpu_percent":` in a JSON text.

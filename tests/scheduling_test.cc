@@ -68,25 +68,34 @@ TEST_CASE("a task runs where its large input lives") {
   auto where_len = client->who_has(std::vector<Future<int64_t>>{length})[length.key()];
   REQUIRE(where_big.size() == 1);
   CHECK(where_len == where_big);
-  // Heartbeats report what each worker fetched from peers: the 50 MB never moved.
-  absl::SleepFor(absl::Milliseconds(1500));
-  auto info = client->info();
-  REQUIRE(info.ok());
-  CHECK(TotalFetched(*info) < 1'000'000);
+  // Heartbeats report what each worker fetched from peers: the 50 MB never moved. Wait for
+  // the holder's heartbeat that counts len's result beside the 50 MB (so it came after).
+  const std::string holder = where_big.front();
+  weft::ClusterInfo after_len;
+  REQUIRE(WaitForInfo(*client, [&](const weft::ClusterInfo& i) {
+    after_len = i;
+    for (const auto& w : i.worker_details) {
+      if (w.address == holder && w.memory_bytes > 50'000'000) return true;
+    }
+    return false;
+  }));
+  CHECK(TotalFetched(after_len) < 1'000'000);
 
-  // A task that needs inputs from both workers does fetch (the counter is live).
-  std::vector<Arg> items;
-  for (int i = 0; i < 40; ++i) items.emplace_back(int64_t{100'000 + i});
-  auto blobs = client->map("make_bytes", items);
-  std::vector<Arg> lens;
-  for (const auto& b : blobs) lens.push_back(client->submit("len", {b}));
+  // A task that needs inputs from both workers does fetch (the counter is live): half of
+  // the blobs are made on each worker.
+  std::vector<Future<Value>> blobs;
+  for (int w = 0; w < 2; ++w) {
+    std::vector<Arg> items;  // other sizes on each worker: other keys
+    for (int i = 0; i < 20; ++i) items.emplace_back(int64_t{100'000 + 20 * w + i});
+    weft::SubmitOptions there;
+    there.workers = {"w" + std::to_string(w)};
+    for (auto& b : client->map("make_bytes", items, there)) blobs.push_back(std::move(b));
+  }
   std::vector<Arg> refs(blobs.begin(), blobs.end());
   auto all = client->submit("identity", {Arg(refs)});  // every blob on one worker
   REQUIRE(all.wait(absl::Seconds(60)).ok());
-  if (HoldersOf(*client, blobs).size() == 2) {
-    CHECK(
-        WaitForInfo(*client, [](const weft::ClusterInfo& i) { return TotalFetched(i) > 100'000; }));
-  }
+  REQUIRE(HoldersOf(*client, blobs).size() == 2);
+  CHECK(WaitForInfo(*client, [](const weft::ClusterInfo& i) { return TotalFetched(i) > 100'000; }));
 }
 
 TEST_CASE("work spreads to a worker that joins late") {
@@ -94,7 +103,9 @@ TEST_CASE("work spreads to a worker that joins late") {
   auto client = cluster.Connect();
   std::vector<Future<int64_t>> futures;
   for (int i = 0; i < 30; ++i) futures.push_back(client->submit<int64_t>("slowinc", {i, 0.2}));
-  absl::SleepFor(absl::Milliseconds(300));
+  REQUIRE(WaitForInfo(*client, [](const weft::ClusterInfo& i) {  // the first worker is busy
+    return weft::testing::TasksIn(i, "processing") > 0;
+  }));
   cluster.AddWorker();
   REQUIRE(cluster.WaitForWorkers(2));
   REQUIRE(client->wait(futures, absl::Seconds(60)).ok());
@@ -113,7 +124,9 @@ TEST_CASE("stealing moves queued tasks to a worker that joins idle") {
   std::vector<Future<int64_t>> futures;
   for (int i = 0; i < 30; ++i)
     futures.push_back(client->submit<int64_t>("slowinc", {x, 0.2 + i * 1e-6}));
-  absl::SleepFor(absl::Milliseconds(300));
+  REQUIRE(WaitForInfo(*client, [](const weft::ClusterInfo& i) {  // all sent to the one worker
+    return weft::testing::TasksIn(i, "processing") == 30;
+  }));
   cluster.AddWorker();
   REQUIRE(cluster.WaitForWorkers(2));
   REQUIRE(client->wait(futures, absl::Seconds(60)).ok());
@@ -150,7 +163,9 @@ TEST_CASE("kill -9 of a worker in the middle of a multi-stage graph") {
   std::string root;
   auto graph = ThreeStages(40, 0.05, &root);
   auto futures = client->persist(graph, {root});
-  absl::SleepFor(absl::Milliseconds(400));
+  REQUIRE(WaitForInfo(*client, [](const weft::ClusterInfo& i) {  // in the middle of it
+    return weft::testing::TasksIn(i, "memory") >= 10;
+  }));
   cluster.SignalWorker(1, SIGKILL);
   REQUIRE(client->wait(futures, absl::Seconds(120)).ok());
   CHECK(futures[0].result() == Value(40 * 41 / 2));

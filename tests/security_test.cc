@@ -40,16 +40,32 @@ using testing::TestCluster;
 // Waits until `pid` exits, without reaping it (its TestCluster does); its exit code, or
 // -1 if it was still running after `timeout`.
 int WaitForExit(pid_t pid, absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    siginfo_t info{};
-    if (::waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) {
-      return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return -1;
+  int code = -1;
+  PollUntil(
+      [&] {
+        siginfo_t info{};
+        if (::waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid != pid) {
+          return false;
+        }
+        code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+        return true;
+      },
+      absl::Now() + timeout, absl::Milliseconds(50));
+  return code;
 }
+
+// Mutual TLS for a test: the scheduler and workers take `node_flags` (the test CA, the
+// server certificate, which names 127.0.0.1), and this process's clients present the client
+// certificate through the environment, without a token, while it lives.
+struct MutualTls {
+  TestCerts certs = testing::MakeTestCerts();
+  std::vector<std::string> node_flags = {"--tls-ca-file",   certs.ca,    "--tls-cert",
+                                         certs.server_cert, "--tls-key", certs.server_key};
+  ScopedEnv env{{{"WEFT_TLS_CA_FILE", certs.ca},
+                 {"WEFT_TLS_CERT", certs.client_cert},
+                 {"WEFT_TLS_KEY", certs.client_key},
+                 {"WEFT_AUTH_TOKEN", ""}}};
+};
 
 std::vector<Arg> Args(const std::vector<Future<Value>>& futures) {
   return std::vector<Arg>(futures.begin(), futures.end());
@@ -81,13 +97,14 @@ void RunWorkThatNeedsPeers(Client& client) {
 
   // Proof of the peer transfer, as the workers' heartbeats (every second) report it.
   int64_t fetched = 0;
-  for (absl::Time deadline = absl::Now() + absl::Seconds(10);
-       fetched < 1000000 && absl::Now() < deadline; absl::SleepFor(absl::Milliseconds(100))) {
-    auto info = client.info();
-    REQUIRE(info.ok());
-    fetched = 0;
-    for (const WorkerInfo& w : info->worker_details) fetched += w.bytes_fetched;
-  }
+  testing::WaitForInfo(
+      client,
+      [&](const ClusterInfo& info) {
+        fetched = 0;
+        for (const WorkerInfo& w : info.worker_details) fetched += w.bytes_fetched;
+        return fetched >= 1000000;
+      },
+      absl::Seconds(10));
   CHECK(fetched >= 1000000);
 }
 
@@ -98,13 +115,9 @@ int WorkerCount(TestCluster& cluster) {
 }
 
 TEST_CASE("mutual TLS on the scheduler, the workers and every client channel") {
-  TestCerts certs = testing::MakeTestCerts();
-  std::vector<std::string> node_tls = {"--tls-ca-file",   certs.ca,    "--tls-cert",
-                                       certs.server_cert, "--tls-key", certs.server_key};
-  ScopedEnv env({{"WEFT_TLS_CA_FILE", certs.ca},
-                 {"WEFT_TLS_CERT", certs.client_cert},
-                 {"WEFT_TLS_KEY", certs.client_key},
-                 {"WEFT_AUTH_TOKEN", ""}});
+  MutualTls tls;
+  const TestCerts& certs = tls.certs;
+  const std::vector<std::string>& node_tls = tls.node_flags;
   TestCluster cluster(/*n_workers=*/0, {}, node_tls);
   cluster.AddWorker(node_tls);
   cluster.AddWorker(node_tls);
@@ -179,13 +192,9 @@ TEST_CASE("mutual TLS on the scheduler, the workers and every client channel") {
 }
 
 TEST_CASE("a peer whose certificate does not name its address fails the task that needs it") {
-  TestCerts certs = testing::MakeTestCerts();
-  std::vector<std::string> node_tls = {"--tls-ca-file",   certs.ca,    "--tls-cert",
-                                       certs.server_cert, "--tls-key", certs.server_key};
-  ScopedEnv env({{"WEFT_TLS_CA_FILE", certs.ca},
-                 {"WEFT_TLS_CERT", certs.client_cert},
-                 {"WEFT_TLS_KEY", certs.client_key},
-                 {"WEFT_AUTH_TOKEN", ""}});
+  MutualTls tls;
+  const TestCerts& certs = tls.certs;
+  const std::vector<std::string>& node_tls = tls.node_flags;
   TestCluster cluster(/*n_workers=*/0, {}, node_tls);
   cluster.AddWorker(node_tls);  // w0
   // Signed by the trusted CA, so the scheduler admits it, but it names another host: its

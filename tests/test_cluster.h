@@ -15,6 +15,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/poll.h"
 #include "weft/client.h"
 
 namespace weft::testing {
@@ -44,13 +45,12 @@ CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_secon
 // false after `timeout`. The one way tests wait for the cluster to reach a state.
 template <typename Pred>
 bool WaitForInfo(Client& client, Pred pred, absl::Duration timeout = absl::Seconds(30)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    auto info = client.info();
-    if (info.ok() && pred(*info)) return true;
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  return PollUntil(
+      [&] {
+        auto info = client.info();
+        return info.ok() && pred(*info);
+      },
+      absl::Now() + timeout, absl::Milliseconds(20));
 }
 
 // How many tasks the scheduler holds in `state` ("no-worker", "memory", ...).

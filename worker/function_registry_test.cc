@@ -88,8 +88,7 @@ TEST_CASE("wrong arity and kinds are clear errors") {
         "test.join() takes 2 arguments (string, string), got 1");
   CHECK(Message(Call("test.nothing", {1})) == "test.nothing() takes no arguments, got 1");
   CHECK(Message(Call("test.twice", {"x"})) == "test.twice(): argument 1 must be int, got string");
-  CHECK(Message(Call("test.join", {"a", 2})) ==
-        "test.join(): argument 2 must be string, got int");
+  CHECK(Message(Call("test.join", {"a", 2})) == "test.join(): argument 2 must be string, got int");
   CHECK(Message(Call("test.twice", {1.5})) == "test.twice(): argument 1 must be int, got double");
   CHECK_FALSE(Call("test.small", {int64_t{1} << 40}).ok());
   // The context parameter is not counted as an argument.
@@ -163,9 +162,9 @@ TEST_CASE("registering a name twice: same function is deduplicated, another is a
   FunctionRegistry registry;
   REQUIRE(registry.AddBuiltins().ok());
   REQUIRE(registry.AddBuiltins().ok());  // the same registrations again
-  internal::FunctionRegistration other{"inc", [](const ValueList&, const TaskContext&) {
-                                         return absl::StatusOr<Value>(Value(0));
-                                       }, reinterpret_cast<const void*>(&Twice), "inc(int)"};
+  internal::FunctionRegistration other{
+      "inc", [](const ValueList&, const TaskContext&) { return absl::StatusOr<Value>(Value(0)); },
+      reinterpret_cast<const void*>(&Twice), "inc(int)"};
   auto status = registry.Register(other, "elsewhere");
   CHECK(status.code() == absl::StatusCode::kAlreadyExists);
   CHECK_THAT(std::string(status.message()), Catch::Contains("inc"));

@@ -49,7 +49,7 @@ struct WorkerOptions {
   int nthreads = 1;
   int fetch_threads = 4;  // concurrent GetData requests to peers (--transfer-concurrency)
   absl::Duration fetch_timeout = absl::Minutes(10);
-  int64_t memory_limit = 0;    // bytes; 0: never pause
+  int64_t memory_limit = 0;     // bytes; 0: never pause
   double pause_fraction = 0.8;  // of memory_limit; 0: never pause
   // Bytes of memory in use; null: the process's resident set size.
   std::function<int64_t()> memory_reader;

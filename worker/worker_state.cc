@@ -556,17 +556,16 @@ void WorkerState::OnDependencyLost(const std::string& key, Instructions* out) {
   }
   if (input->replica) out->push_back(ReplicaAnswer(key, 0, why));
   input->spec.reset();
-  if (unfetchable) {
-    FailUnfetchable(key, why, out);
-  } else {
-    FailDependents(key, why, out);
-  }
+  // A key no retry can fetch fails its dependents with that as their own error: reporting
+  // it missing would have the scheduler recompute it, maybe on the holder we cannot reach,
+  // and so on forever.
+  FailDependents(key, why, out, /*recompute=*/!unfetchable);
   Forget(key, "no holder left", out);
 }
 
-// Every local task waiting for `key` fails as missing that dependency.
-void WorkerState::FailDependents(const std::string& key, const std::string& why,
-                                 Instructions* out) {
+// Every local task waiting for `key` fails for want of it (see FailMissing).
+void WorkerState::FailDependents(const std::string& key, const std::string& why, Instructions* out,
+                                 bool recompute) {
   Task* input = Find(key);
   if (input == nullptr) return;
   std::vector<std::string> dependents(input->dependents.begin(), input->dependents.end());
@@ -577,40 +576,15 @@ void WorkerState::FailDependents(const std::string& key, const std::string& why,
         task->state == S::kErred) {
       continue;
     }
-    FailMissing(dependent, {key}, why, out);
+    FailMissing(dependent, {key}, why, out, recompute);
   }
-}
-
-// Every local task waiting for `key`, which no retry can fetch, fails with that as its
-// own error: reporting `key` missing would have the scheduler recompute it, maybe on the
-// holder we cannot reach, and so on forever.
-void WorkerState::FailUnfetchable(const std::string& key, const std::string& why,
-                                  Instructions* out) {
-  Task* input = Find(key);
-  if (input == nullptr) return;
-  std::vector<std::string> dependents(input->dependents.begin(), input->dependents.end());
-  std::sort(dependents.begin(), dependents.end());
-  for (const std::string& dependent : dependents) {
-    Task* task = Find(dependent);
-    if (task == nullptr || task->state == S::kExecuting || task->state == S::kMemory ||
-        task->state == S::kErred) {
-      continue;
-    }
-    FailForInputs(dependent, {key}, why, /*recompute=*/false, out);
-  }
-}
-
-// Reports `key` failed for want of `missing`, and forgets it.
-void WorkerState::FailMissing(const std::string& key, const std::vector<std::string>& missing,
-                              const std::string& why, Instructions* out) {
-  FailForInputs(key, missing, why, /*recompute=*/true, out);
 }
 
 // Reports `key` failed for want of `inputs`, and forgets it. `recompute`: as missing
 // dependencies, which the scheduler recomputes before it runs `key` again; otherwise as
 // the task's own error.
-void WorkerState::FailForInputs(const std::string& key, const std::vector<std::string>& inputs,
-                                const std::string& why, bool recompute, Instructions* out) {
+void WorkerState::FailMissing(const std::string& key, const std::vector<std::string>& inputs,
+                              const std::string& why, Instructions* out, bool recompute) {
   Task* task = Find(key);
   if (task == nullptr || task->spec == nullptr) return;
   std::string message = absl::StrCat(task->spec->function(), "(): could not get ",

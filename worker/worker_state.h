@@ -196,13 +196,11 @@ class WorkerState {
   void OnMemory(Task& task, int64_t nbytes, const std::string& type_name, double duration,
                 Instructions* out);
   void OnDependencyLost(const std::string& key, Instructions* out);
-  void FailDependents(const std::string& key, const std::string& why, Instructions* out);
-  void FailUnfetchable(const std::string& key, const std::string& why, Instructions* out);
+  void FailDependents(const std::string& key, const std::string& why, Instructions* out,
+                      bool recompute = true);
   Task* Find(const std::string& key);
-  void FailMissing(const std::string& key, const std::vector<std::string>& missing,
-                   const std::string& why, Instructions* out);
-  void FailForInputs(const std::string& key, const std::vector<std::string>& inputs,
-                     const std::string& why, bool recompute, Instructions* out);
+  void FailMissing(const std::string& key, const std::vector<std::string>& inputs,
+                   const std::string& why, Instructions* out, bool recompute = true);
   void ReleaseInputs(const Task& task, Instructions* out);
   void DropIfUnneeded(const std::string& key, Instructions* out);
   void IssueFetches(Instructions* out);

@@ -4,8 +4,8 @@
 
 #include <stdlib.h>
 
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/codec.h"
+#include "common/poll.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "worker/data_server.h"
@@ -121,9 +122,9 @@ proto::Arg Literal(const Value& v) {
   return arg;
 }
 
-proto::ComputeTask Task(const std::string& key, const std::string& function,
-                        std::vector<proto::Arg> args,
-                        std::vector<std::pair<std::string, std::vector<std::string>>> who_has = {}) {
+proto::ComputeTask Task(
+    const std::string& key, const std::string& function, std::vector<proto::Arg> args,
+    std::vector<std::pair<std::string, std::vector<std::string>>> who_has = {}) {
   proto::ComputeTask compute;
   compute.mutable_task()->set_key(key);
   compute.mutable_task()->set_function(function);
@@ -160,8 +161,7 @@ TEST_CASE("a worker runs tasks, fetching inputs from a peer") {
   REQUIRE(y.has_task_finished());
   CHECK(*b.store().Get("y") == Value(12));
   // The fetched copy is dropped once y is done; a keeps its result.
-  for (int i = 0; i < 100 && b.store().Contains("x"); ++i) absl::SleepFor(absl::Milliseconds(10));
-  CHECK_FALSE(b.store().Contains("x"));
+  CHECK(PollUntil([&] { return !b.store().Contains("x"); }, absl::Now() + absl::Seconds(10)));
   CHECK(a.store().Contains("x"));
 
   // A large value travels in chunks.
@@ -205,10 +205,8 @@ TEST_CASE("an input no holder can provide is reported missing") {
 TEST_CASE("freeing a running task cancels it and frees the executor") {
   TestWorker w(/*nthreads=*/1);
   w.Compute(Task("slow", "sleep", {Literal(30.0)}));
-  for (int i = 0; i < 100 && w.worker().state("slow") != TaskState::kExecuting; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  REQUIRE(w.worker().state("slow") == TaskState::kExecuting);
+  REQUIRE(PollUntil([&] { return w.worker().state("slow") == TaskState::kExecuting; },
+                    absl::Now() + absl::Seconds(10)));
   absl::Time start = absl::Now();
   w.Free("slow");
   w.Compute(Task("next", "inc", {Literal(1)}));
@@ -235,8 +233,7 @@ TEST_CASE("above the pause threshold a worker starts nothing new and says so") {
   CHECK(w.StatusChanges() == std::vector<bool>{true});
   CHECK(w.worker().Metrics().paused());
 
-  w.Compute(Task("a", "inc", {Literal(1)}));
-  absl::SleepFor(absl::Milliseconds(200));
+  w.Compute(Task("a", "inc", {Literal(1)}));  // decided at once, under the worker's lock
   CHECK(w.worker().state("a") == TaskState::kReady);
   CHECK_FALSE(w.store().Contains("a"));
 

@@ -102,6 +102,15 @@ absl::StatusOr<Value> CommandLineValue(const std::string& text) {
   return Value(text);
 }
 
+absl::StatusOr<std::vector<Value>> CommandLineValues(const std::vector<std::string>& texts) {
+  std::vector<Value> values;
+  values.reserve(texts.size());
+  for (const std::string& text : texts) {
+    WEFT_ASSIGN_OR_RETURN(values.emplace_back(), CommandLineValue(text));
+  }
+  return values;
+}
+
 absl::StatusOr<std::map<std::string, double>> ParseTaskResources(const std::string& text) {
   WEFT_ASSIGN_OR_RETURN(auto resources, ParseResources(text));
   if (resources.empty()) {

@@ -62,6 +62,8 @@ absl::StatusOr<SubmitOptions> ToSubmitOptions(const TaskFlags& flags);
 // JSON list, object or quoted string when it starts like one ('[1,2,3]', '{"a":1}'), and
 // anything else as the string itself. kInvalidArgument for JSON that does not parse.
 absl::StatusOr<Value> CommandLineValue(const std::string& text);
+// CommandLineValue of each; the first error.
+absl::StatusOr<std::vector<Value>> CommandLineValues(const std::vector<std::string>& texts);
 
 // Prints "weft: MESSAGE" on stderr and returns 1, the exit code of a failed run.
 int ReportFailure(const absl::Status& status);

@@ -81,15 +81,12 @@ void AddRunFlags(CLI::App* cmd, RunFlags* flags) {
 int RunSubmit(const RunFlags& flags) {
   auto options = weft::cli::ToSubmitOptions(flags.task);
   if (!options.ok()) return ReportUsageError("submit", options.status());
-  std::vector<weft::Arg> args;
-  for (const auto& a : flags.args) {
-    auto value = weft::cli::CommandLineValue(a);
-    if (!value.ok()) return ReportUsageError("submit", value.status());
-    args.emplace_back(*std::move(value));
-  }
+  auto values = weft::cli::CommandLineValues(flags.args);
+  if (!values.ok()) return ReportUsageError("submit", values.status());
   auto client = weft::cli::ConnectFor(flags.cluster);
   if (!client.ok()) return ReportFailure(client.status());
-  auto future = (*client)->submit(flags.function, std::move(args), *options);
+  auto future = (*client)->submit(flags.function,
+                                  std::vector<weft::Arg>(values->begin(), values->end()), *options);
   auto result = future.get();
   if (!result.ok()) return ReportFailure(result.status());
   std::cout << result->DebugString(1 << 20) << "\n";
@@ -99,15 +96,12 @@ int RunSubmit(const RunFlags& flags) {
 int RunMap(const RunFlags& flags) {
   auto options = weft::cli::ToSubmitOptions(flags.task);
   if (!options.ok()) return ReportUsageError("map", options.status());
-  std::vector<weft::Arg> items;
-  for (const auto& a : flags.args) {
-    auto value = weft::cli::CommandLineValue(a);
-    if (!value.ok()) return ReportUsageError("map", value.status());
-    items.emplace_back(*std::move(value));
-  }
+  auto values = weft::cli::CommandLineValues(flags.args);
+  if (!values.ok()) return ReportUsageError("map", values.status());
   auto client = weft::cli::ConnectFor(flags.cluster);
   if (!client.ok()) return ReportFailure(client.status());
-  auto futures = (*client)->map(flags.function, items, *options);
+  auto futures = (*client)->map(flags.function,
+                                std::vector<weft::Arg>(values->begin(), values->end()), *options);
   auto results = (*client)->gather(futures);
   if (!results.ok()) return ReportFailure(results.status());
   for (const auto& r : *results) std::cout << r.DebugString(1 << 20) << "\n";

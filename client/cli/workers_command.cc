@@ -101,15 +101,11 @@ int RunUpload(const WorkersFlags& flags) {
 }
 
 int RunRun(const WorkersFlags& flags) {
-  std::vector<Value> args;
-  for (const std::string& text : flags.args) {
-    auto value = CommandLineValue(text);
-    if (!value.ok()) return ReportUsageError("run", value.status());
-    args.push_back(*std::move(value));
-  }
+  auto args = CommandLineValues(flags.args);
+  if (!args.ok()) return ReportUsageError("run", args.status());
   auto client = Connect(flags);
   if (!client.ok()) return ReportFailure(client.status());
-  auto results = (*client)->run(flags.function, std::move(args), flags.workers,
+  auto results = (*client)->run(flags.function, *std::move(args), flags.workers,
                                 absl::Seconds(flags.timeout_seconds));
   if (!results.ok()) return ReportFailure(results.status());
   for (const auto& [address, value] : *results) {

@@ -5,7 +5,6 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -24,26 +23,32 @@ HttpResponse Respond(int status, const char* content_type, std::string body) {
   return HttpResponse{status, content_type, std::move(body)};
 }
 
-// The value of `name` in a query string "a=1&b=2" parsed as an integer, else `fallback`.
-int64_t QueryInt(absl::string_view query, absl::string_view name, int64_t fallback) {
+// A request target "/path?query" cut in two (query empty when there is none).
+struct Target {
+  absl::string_view path;
+  absl::string_view query;
+};
+
+Target SplitTarget(absl::string_view target) {
+  const size_t q = target.find('?');
+  if (q == absl::string_view::npos) return {target, {}};
+  return {target.substr(0, q), target.substr(q + 1)};
+}
+
+// The value of `name` in a query string "a=1&b=2", percent-decoded; "" if absent.
+std::string QueryString(absl::string_view query, absl::string_view name) {
   for (absl::string_view pair : absl::StrSplit(query, '&')) {
     std::pair<absl::string_view, absl::string_view> kv =
         absl::StrSplit(pair, absl::MaxSplits('=', 1));
-    int64_t value;
-    if (kv.first == name && absl::SimpleAtoi(kv.second, &value)) return value;
-  }
-  return fallback;
-}
-
-// The value of `name` in a query string, percent-decoded; "" if absent.
-std::string QueryString(absl::string_view query, absl::string_view name) {
-  for (absl::string_view pair : absl::StrSplit(query, '&')) {
-    size_t eq = pair.find('=');
-    if (eq != absl::string_view::npos && pair.substr(0, eq) == name) {
-      return PercentDecode(pair.substr(eq + 1));
-    }
+    if (kv.first == name) return PercentDecode(kv.second);
   }
   return "";
+}
+
+// QueryString parsed as an integer, else `fallback`.
+int64_t QueryInt(absl::string_view query, absl::string_view name, int64_t fallback) {
+  int64_t value;
+  return absl::SimpleAtoi(QueryString(query, name), &value) ? value : fallback;
 }
 
 HttpResponse ServeWorkerLog(absl::string_view query, const WorkerLogSource& logs) {
@@ -64,10 +69,7 @@ HttpResponse ServeWorkerLog(absl::string_view query, const WorkerLogSource& logs
 
 HttpResponse ServeDashboard(const HttpRequest& request, const DashboardSnapshot* snapshot) {
   if (request.method != "GET") return Respond(405, kText, "only GET\n");
-  absl::string_view target = request.target;
-  absl::string_view path = target.substr(0, target.find('?'));
-  absl::string_view query =
-      path.size() < target.size() ? target.substr(path.size() + 1) : absl::string_view();
+  const auto [path, query] = SplitTarget(request.target);
 
   if (path == "/" || path == "/index.html") {
     return Respond(200, "text/html; charset=utf-8", kIndexHtml);
@@ -99,12 +101,9 @@ HttpResponse ServeDashboard(const HttpRequest& request, const DashboardSnapshot*
 
 HttpHandler MakeDashboardHandler(SnapshotSource source, WorkerLogSource logs) {
   return [source = std::move(source), logs = std::move(logs)](const HttpRequest& request) {
-    absl::string_view target = request.target;
-    if (logs != nullptr && request.method == "GET" && absl::StartsWith(target, "/worker-log")) {
-      absl::string_view path = target.substr(0, target.find('?'));
-      absl::string_view query =
-          path.size() < target.size() ? target.substr(path.size() + 1) : absl::string_view();
-      if (path == "/worker-log") return ServeWorkerLog(query, logs);
+    const Target target = SplitTarget(request.target);
+    if (logs != nullptr && request.method == "GET" && target.path == "/worker-log") {
+      return ServeWorkerLog(target.query, logs);
     }
     std::shared_ptr<const DashboardSnapshot> snapshot = source();
     return ServeDashboard(request, snapshot.get());

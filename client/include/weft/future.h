@@ -116,7 +116,9 @@ class Future {
 
   // The same key, seen as another type.
   template <typename U>
-  Future<U> as() const { return Future<U>(handle_); }
+  Future<U> as() const {
+    return Future<U>(handle_);
+  }
 
   // Calls `callback(future)` once this future is done — finished, erred or cancelled — or
   // its client's connection closed (as dask's add_done_callback). It runs on the client's
