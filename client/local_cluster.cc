@@ -93,12 +93,22 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
   if (!worker_bin.ok()) return worker_bin.status();
 
   std::unique_ptr<LocalCluster> cluster(new LocalCluster());
+  // Registered at once, so that a signal during start-up still finds what exists so far;
+  // its fields change under the registry's lock (StopAllLocalClusters reads them there).
+  {
+    absl::MutexLock lock(&RegistryMutex());
+    Registry().insert(cluster.get());
+  }
+  auto locked = [](auto&& change) {
+    absl::MutexLock lock(&RegistryMutex());
+    change();
+  };
   std::string tmpl = (fs::temp_directory_path() / "weft-local-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) {
     return absl::InternalError(
         absl::StrCat("cannot create a temporary directory: ", strerror(errno)));
   }
-  cluster->directory_ = tmpl;
+  locked([&] { cluster->directory_ = tmpl; });
   std::string scheduler_file = tmpl + "/scheduler.json";
 
   std::vector<std::string> scheduler_argv = {
@@ -111,14 +121,14 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
   scheduler_spawn.own_process_group = true;  // Ctrl-C in `weft shell` is the shell's
   auto pid = SpawnProcess(scheduler_argv, scheduler_spawn);
   if (!pid.ok()) return pid.status();
-  cluster->scheduler_pid_ = *pid;
+  locked([&] { cluster->scheduler_pid_ = *pid; });
 
   bool exited = false;
   absl::StatusOr<std::string> address =
       ReadSchedulerFile(scheduler_file, absl::Now() + timeout,
                         [&] { return exited = TryReap(cluster->scheduler_pid_).has_value(); });
   if (!address.ok()) {
-    if (exited) cluster->scheduler_pid_ = -1;  // reaped; the destructor stops it otherwise
+    if (exited) locked([&] { cluster->scheduler_pid_ = -1; });  // reaped: nothing to stop
     return absl::UnavailableError(absl::StrCat("the local weft-scheduler did not start (",
                                                address.status().message(), "); its log is ", tmpl,
                                                "/scheduler.log"));
@@ -148,16 +158,13 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
     worker_spawn.own_process_group = true;
     auto wpid = SpawnProcess(argv, worker_spawn);
     if (!wpid.ok()) return wpid.status();
-    cluster->worker_pids_.push_back(*wpid);
+    locked([&] { cluster->worker_pids_.push_back(*wpid); });
   }
-  // Registered once complete (StopAllLocalClusters reads its fields under the lock); a
-  // signal before that leaves only children that die with this process.
-  absl::MutexLock lock(&RegistryMutex());
-  Registry().insert(cluster.get());
   return cluster;
 }
 
 absl::Status LocalCluster::CheckWorkers() {
+  absl::MutexLock lock(&RegistryMutex());  // StopAllLocalClusters may be at work
   for (size_t i = 0; i < worker_pids_.size(); ++i) {
     if (worker_pids_[i] <= 0) continue;
     std::optional<ChildExit> exit = TryReap(worker_pids_[i]);
