@@ -10,8 +10,11 @@ APT_PACKAGES=(
   libgrpc++-dev libprotobuf-dev libabsl-dev libsimdjson-dev libzstd-dev zlib1g-dev
   libisal-dev libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev catch2 libcli11-dev libboost-dev
   libedit-dev
+  libhwy-dev librandom123-dev
   # tests and benchmarks: the dask peer we measure against
-  python3 python3-distributed python3-pandas procps curl
+  python3 python3-distributed python3-pandas python3-numpy procps curl
+  # arrays: graph pictures (Array::visualize)
+  graphviz
   # the write tests check their gzip and zstd files with the standard tools
   gzip zstd
   # deploy test: the outside example's make, systemd-analyze verify on the units

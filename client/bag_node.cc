@@ -75,6 +75,14 @@ BagNodePtr BagNode::Make(std::string function, std::vector<NodeArg> args) {
   return node;
 }
 
+BagNodePtr BagNode::WithKey(std::string key, std::string function, std::vector<NodeArg> args) {
+  auto node = std::make_shared<BagNode>();
+  node->key = std::move(key);
+  node->function = std::move(function);
+  node->args = std::move(args);
+  return node;
+}
+
 BagNodePtr BagNode::Leaf(std::shared_ptr<KeyHandle> handle) {
   auto node = std::make_shared<BagNode>();
   node->key = handle->key();

@@ -49,6 +49,9 @@ struct BagNode {
   // its "bag." namespace.
   static BagNodePtr Make(std::string function, std::vector<NodeArg> args);
   static BagNodePtr Leaf(std::shared_ptr<KeyHandle> handle);
+  // `function(args...)` under a key the caller made deterministic (an array's chunks share
+  // one hash and differ by their index: "add-1f0c...-3").
+  static BagNodePtr WithKey(std::string key, std::string function, std::vector<NodeArg> args);
 };
 
 // [part, literal args...], the arguments of a partition function.

@@ -177,6 +177,16 @@ absl::StatusOr<std::vector<Value>> Client::get(const Graph& graph,
   return gather(futures);
 }
 
+absl::StatusOr<std::vector<Future<Value>>> Client::scatter(const ValueList& values,
+                                                           const ScatterOptions& options) {
+  WEFT_ASSIGN_OR_RETURN(auto handles,
+                        impl_->core->Scatter(values, options.workers, options.broadcast));
+  std::vector<Future<Value>> out;
+  out.reserve(handles.size());
+  for (auto& handle : handles) out.emplace_back(std::move(handle));
+  return out;
+}
+
 std::map<std::string, std::vector<std::string>> Client::WhoHas(
     const std::vector<std::string>& keys) {
   return impl_->core->WhoHas(keys);

@@ -27,6 +27,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/batched_writer.h"
@@ -77,6 +78,20 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // their state.
   std::vector<std::shared_ptr<KeyHandle>> Refuse(const std::vector<std::string>& wanted,
                                                  const absl::Status& why);
+
+  // Puts `values` straight into the workers' data stores (Worker.PutData, never through
+  // the scheduler), then announces them to the scheduler (ScatterData) and waits until it
+  // has taken them: one handle per value, in order, on the key
+  // `scatter-<hash of its encoding>` (MakeKey), so equal values share a key and are put
+  // once. `workers`: names or addresses of the workers to use; empty: every worker.
+  // Values go to those workers round robin weighted by their threads, in order (so
+  // consecutive values land on different workers); with `broadcast`, every value goes to
+  // every one of them. A key this process already holds in memory is not put again
+  // (broadcast: not again where it is). Errors: kInvalidArgument naming an unknown
+  // worker (and those there are), kUnavailable with no worker connected or when a
+  // worker's PutData fails (naming it: what reached the others is freed again).
+  absl::StatusOr<std::vector<std::shared_ptr<KeyHandle>>> Scatter(
+      const ValueList& values, const std::vector<std::string>& workers, bool broadcast);
 
   // Called by ~KeyHandle.
   void Release(const std::string& key);
@@ -130,6 +145,20 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // One attempt at fetching `keys` (all in memory) from their holders.
   absl::StatusOr<std::vector<Value>> FetchOnce(const std::vector<std::string>& keys);
   std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
+
+  // Scatter's pieces (scatter.cc). A worker that takes scattered values.
+  struct ScatterTarget {
+    std::string name;
+    std::string address;
+    int nthreads = 1;
+  };
+  // The workers `wanted` names (all when empty), in the scheduler's join order.
+  absl::StatusOr<std::vector<ScatterTarget>> ScatterTargets(const std::vector<std::string>& wanted);
+  // One PutData call: `keys` and their encodings to the worker at `address`. Returns the
+  // keys stored there, with their sizes.
+  absl::StatusOr<std::vector<proto::KeyLocation>> PutValues(
+      const std::string& address,
+      const std::vector<std::pair<std::string, const absl::Cord*>>& items);
 
   // Constant after construction.
   const std::string address_;

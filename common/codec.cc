@@ -11,6 +11,7 @@
 //   record     := varint(count) (varint(n) name:n bytes, value)*count
 //   json_lines := varint(n) text:n bytes, varint(m) offsets:m bytes (uint64 LE, m % 8 == 0)
 //   int64/double array := varint(m) m bytes (LE, m % 8 == 0)
+//   bool array := varint(m) m bytes (each 0 or 1)
 //
 // Varints are LEB128 (7 bits a byte, low bits first), at most 10 bytes.
 #include "codec.h"
@@ -119,6 +120,7 @@ void Encoder::Write(const Value& v) {
       return LengthPrefixed(v.as_json_lines().offsets);
     case ValueKind::kInt64Array: return LengthPrefixed(v.as_int64_array().data);
     case ValueKind::kDoubleArray: return LengthPrefixed(v.as_double_array().data);
+    case ValueKind::kBoolArray: return LengthPrefixed(v.as_bool_array().data);
   }
 }
 
@@ -172,6 +174,7 @@ class Decoder {
   }
   absl::StatusOr<Buffer> BufferField();
   absl::StatusOr<Buffer> ArrayField();
+  absl::StatusOr<Buffer> BoolArrayField();
 
   const Buffer& input_;
   size_t pos_ = 0;
@@ -208,6 +211,16 @@ absl::StatusOr<Buffer> Decoder::ArrayField() {
     return Corrupt(absl::StrCat("array of ", data.size(), " bytes, not a multiple of 8"),
                    start);
   }
+  return data;
+}
+
+absl::StatusOr<Buffer> Decoder::BoolArrayField() {
+  const size_t start = pos_;
+  WEFT_ASSIGN_OR_RETURN(Buffer data, BufferField());
+  // Kernels use the bytes as 0/1 numbers directly, so anything else is corrupt.
+  unsigned char seen = 0;
+  for (char c : data.view()) seen |= static_cast<unsigned char>(c);
+  if (seen > 1) return Corrupt("bool_array byte other than 0 or 1", start);
   return data;
 }
 
@@ -301,6 +314,10 @@ absl::StatusOr<Value> Decoder::ReadValue(int depth) {
     case ValueKind::kDoubleArray: {
       WEFT_ASSIGN_OR_RETURN(Buffer data, ArrayField());
       return Value(DoubleArray{std::move(data)});
+    }
+    case ValueKind::kBoolArray: {
+      WEFT_ASSIGN_OR_RETURN(Buffer data, BoolArrayField());
+      return Value(BoolArray{std::move(data)});
     }
   }
   return Corrupt(absl::StrCat("unknown kind byte ", kind), start);

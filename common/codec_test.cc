@@ -36,6 +36,7 @@ Value Sample() {
       {"lines", JsonLines::FromText(Buffer("{\"a\":1}\n\n[2]"))},
       {"i64", Int64Array{Pack<int64_t>({7, -7})}},
       {"f64", DoubleArray{Pack<double>({0.5})}},
+      {"bool", BoolArray{Buffer(std::string("\1\0\1", 3))}},
       {"nested", ValueList{ValueList{Record{{"k", ValueList{}}}}, Record{}}},
   });
 }
@@ -68,6 +69,8 @@ TEST_CASE("every kind round-trips") {
       Value(JsonLines::FromText(Buffer("1\n2\n"))),
       Value(Int64Array{}),
       Value(DoubleArray{Pack<double>({1.0, -0.0, 1e-310})}),
+      Value(BoolArray{}),
+      Value(BoolArray{Buffer(std::string("\0\1", 2))}),
       Sample(),
   };
   for (const Value& v : values) {
@@ -128,8 +131,9 @@ TEST_CASE("large JsonLines and arrays decode as slices, small ones as copies") {
   std::string text;
   for (int i = 0; i < 1000; ++i) text += "{\"i\":" + std::to_string(i) + "}\n";
   std::vector<int64_t> numbers(1000, 5);
+  std::string flags(5000, '\1');
   Value v(ValueList{JsonLines::FromText(Buffer(text)), Int64Array{Pack(numbers)},
-                    Value::Bytes(Buffer("tiny"))});
+                    Value::Bytes(Buffer("tiny")), BoolArray{Buffer(flags)}});
   Buffer input(EncodeValueToString(v));
   absl::StatusOr<Value> decoded = DecodeValue(input);
   REQUIRE(decoded.ok());
@@ -140,6 +144,8 @@ TEST_CASE("large JsonLines and arrays decode as slices, small ones as copies") {
   CHECK(items[1].as_int64_array().data.owner() == input.owner());
   CHECK(items[1].as_int64_array()[999] == 5);
   CHECK(items[2].as_bytes().owner() != input.owner());
+  CHECK(items[3].as_bool_array().data.owner() == input.owner());
+  CHECK(items[3].as_bool_array()[4999]);
 }
 
 TEST_CASE("every truncation of a valid encoding is rejected") {
@@ -193,6 +199,8 @@ TEST_CASE("corrupt payloads give clear errors") {
   // An int64 array of 7 bytes.
   CHECK_THAT(message_of(Header() + "\x09\x07" + std::string(7, '\0')),
              Catch::Contains("multiple of 8"));
+  // A bool array holding a 2.
+  CHECK_THAT(message_of(Header() + "\x0b\x02\x01\x02"), Catch::Contains("bool_array"));
   // JsonLines over "ab": offsets {0, 5} point past the text, {2, 1} decrease.
   auto json_lines = [](uint64_t a, uint64_t b) {
     std::string offsets(16, '\0');

@@ -82,6 +82,7 @@ const char* ValueKindName(ValueKind kind) {
     case ValueKind::kJsonLines: return "json_lines";
     case ValueKind::kInt64Array: return "int64_array";
     case ValueKind::kDoubleArray: return "double_array";
+    case ValueKind::kBoolArray: return "bool_array";
   }
   return "unknown";
 }
@@ -119,6 +120,7 @@ size_t Value::nbytes() const {
       break;
     case ValueKind::kInt64Array: total += as_int64_array().data.size(); break;
     case ValueKind::kDoubleArray: total += as_double_array().data.size(); break;
+    case ValueKind::kBoolArray: total += as_bool_array().data.size(); break;
     default: break;
   }
   return total;
@@ -207,6 +209,8 @@ void DebugWriter::WriteArray(const Array& array) {
     if (i) Append(",");
     if constexpr (std::is_same_v<Array, DoubleArray>) {
       WriteDouble(array[i]);
+    } else if constexpr (std::is_same_v<Array, BoolArray>) {
+      Append(array[i] ? "true" : "false");
     } else {
       Append(std::to_string(array[i]));
     }
@@ -259,6 +263,7 @@ void DebugWriter::Write(const Value& v) {
     }
     case ValueKind::kInt64Array: return WriteArray(v.as_int64_array());
     case ValueKind::kDoubleArray: return WriteArray(v.as_double_array());
+    case ValueKind::kBoolArray: return WriteArray(v.as_bool_array());
   }
 }
 
@@ -323,6 +328,7 @@ bool operator==(const Value& a, const Value& b) {
       return a.as_int64_array().data == b.as_int64_array().data;
     case ValueKind::kDoubleArray:
       return DoubleArraysEqual(a.as_double_array(), b.as_double_array());
+    case ValueKind::kBoolArray: return a.as_bool_array().data == b.as_bool_array().data;
   }
   return false;
 }

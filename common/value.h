@@ -3,7 +3,8 @@
 // A Value is null, bool, int64, double, string, bytes, list, record (string → Value, in
 // insertion order), or a bulk partition type kept as flat buffers:
 //   - JsonLines: raw NDJSON text plus the offset of each line, parsed on demand;
-//   - Int64Array / DoubleArray: packed numbers.
+//   - Int64Array / DoubleArray: packed numbers;
+//   - BoolArray: packed booleans, one byte (0 or 1) each.
 // Large payloads (bytes, JsonLines text, arrays) live in a Buffer: an immutable, shared,
 // reference-counted byte range. Copying a Value never copies a Buffer's bytes, and the
 // codec (codec.h) decodes them as slices of the received message, without a copy.
@@ -76,6 +77,12 @@ struct DoubleArray {
   double operator[](size_t i) const;
 };
 
+struct BoolArray {
+  Buffer data;  // uint8_t[size()], each 0 or 1
+  size_t size() const { return data.size(); }
+  bool operator[](size_t i) const { return data.data()[i] != 0; }
+};
+
 enum class ValueKind : uint8_t {
   kNull = 0,
   kBool = 1,
@@ -88,6 +95,7 @@ enum class ValueKind : uint8_t {
   kJsonLines = 8,
   kInt64Array = 9,
   kDoubleArray = 10,
+  kBoolArray = 11,
 };
 
 // "null", "bool", "int", "double", "string", "bytes", "list", "record", "json_lines", ...
@@ -109,6 +117,7 @@ class Value {
   Value(JsonLines lines) : rep_(std::move(lines)) {}
   Value(Int64Array a) : rep_(std::move(a)) {}
   Value(DoubleArray a) : rep_(std::move(a)) {}
+  Value(BoolArray a) : rep_(std::move(a)) {}
   static Value Bytes(Buffer b) { Value v; v.rep_ = std::move(b); return v; }
 
   ValueKind kind() const { return static_cast<ValueKind>(rep_.index()); }
@@ -135,6 +144,7 @@ class Value {
   const JsonLines& as_json_lines() const { return std::get<JsonLines>(rep_); }
   const Int64Array& as_int64_array() const { return std::get<Int64Array>(rep_); }
   const DoubleArray& as_double_array() const { return std::get<DoubleArray>(rep_); }
+  const BoolArray& as_bool_array() const { return std::get<BoolArray>(rep_); }
 
   // The field named `name` of a record, or nullptr (also when this is not a record).
   const Value* Find(std::string_view name) const;
@@ -154,7 +164,7 @@ class Value {
   // Alternative order must match ValueKind.
   std::variant<std::monostate, bool, int64_t, double, std::string, Buffer,
                std::shared_ptr<const ValueList>, std::shared_ptr<const Record>, JsonLines,
-               Int64Array, DoubleArray>
+               Int64Array, DoubleArray, BoolArray>
       rep_;
 };
 

@@ -118,6 +118,8 @@ TEST_CASE("kinds and their names") {
   CHECK(Value(JsonLines{}).is_json_lines());
   CHECK(Value(Int64Array{}).kind() == ValueKind::kInt64Array);
   CHECK(Value(DoubleArray{}).kind() == ValueKind::kDoubleArray);
+  CHECK(Value(BoolArray{}).kind() == ValueKind::kBoolArray);
+  CHECK(static_cast<int>(ValueKind::kBoolArray) == 11);
 
   CHECK(std::string(ValueKindName(ValueKind::kNull)) == "null");
   CHECK(std::string(Value(1.0).kind_name()) == "double");
@@ -125,6 +127,7 @@ TEST_CASE("kinds and their names") {
   CHECK(std::string(Value(JsonLines{}).kind_name()) == "json_lines");
   CHECK(std::string(Value(Int64Array{}).kind_name()) == "int64_array");
   CHECK(std::string(Value(DoubleArray{}).kind_name()) == "double_array");
+  CHECK(std::string(Value(BoolArray{}).kind_name()) == "bool_array");
   CHECK(std::string(ValueKindName(static_cast<ValueKind>(99))) == "unknown");
 }
 
@@ -170,6 +173,7 @@ TEST_CASE("DebugString is JSON-like") {
         R"([{"a":1},[2]])");
   CHECK(Value(Int64Array{Pack<int64_t>({1, -2})}).DebugString() == "[1,-2]");
   CHECK(Value(DoubleArray{Pack<double>({1, 0.5})}).DebugString() == "[1.0,0.5]");
+  CHECK(Value(BoolArray{Buffer(std::string("\1\0\1", 3))}).DebugString() == "[true,false,true]");
   CHECK(Value("héllo").DebugString() == "\"héllo\"");
 }
 
@@ -219,6 +223,21 @@ TEST_CASE("operator== is deep and typed") {
   CHECK(Value(Int64Array{Pack<int64_t>({1, 2})}) != Value(Int64Array{Pack<int64_t>({1, 3})}));
   CHECK(Value(DoubleArray{Pack<double>({0.0})}) == Value(DoubleArray{Pack<double>({-0.0})}));
   CHECK(Value(DoubleArray{Pack<double>({1.0})}) != Value(DoubleArray{Pack<double>({1.5})}));
+  const Value bools(BoolArray{Buffer(std::string("\1\0", 2))});
+  CHECK(bools == Value(BoolArray{Buffer(std::string("\1\0", 2))}));
+  CHECK(bools != Value(BoolArray{Buffer(std::string("\1\1", 2))}));
+  CHECK(bools != Value(BoolArray{Buffer(std::string("\1", 1))}));
+  CHECK(bools != Value(Int64Array{}));
+}
+
+TEST_CASE("bool arrays index their bytes and count them in nbytes") {
+  BoolArray a{Buffer(std::string("\0\1\1", 3))};
+  REQUIRE(a.size() == 3);
+  CHECK_FALSE(a[0]);
+  CHECK(a[1]);
+  CHECK(a[2]);
+  CHECK(Value(a).nbytes() == sizeof(Value) + 3);
+  CHECK(Value(BoolArray{}).DebugString() == "[]");
 }
 
 }  // namespace

@@ -409,6 +409,9 @@ void SchedulerService::HandleClientRequests(const std::shared_ptr<ClientConnecti
       case proto::ClientRequest::kCancelKeys:
         LogIfError(state_.CancelKeys(id, request->cancel_keys()), "cancel-keys");
         break;
+      case proto::ClientRequest::kScatterData:
+        LogIfError(state_.ScatterData(id, request->scatter_data()), "scatter-data");
+        break;
       case proto::ClientRequest::kInfo:
         LogIfError(state_.Info(id, request->info()), "info");
         break;

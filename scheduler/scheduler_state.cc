@@ -150,7 +150,12 @@ absl::Status SchedulerState::RemoveWorker(const std::string& worker_id, absl::st
   for (TaskState* ts : SortedByPriority(w->has_what)) {
     RemoveReplica(ts, w);
     if (ts->who_has.empty() && ts->status == S::kMemory) {
-      absl::Status status = Transition(ts, S::kReleased, {}, &recs);
+      absl::Status status =
+          ts->scattered ? LoseScattered(ts,
+                                        absl::StrCat("was lost with worker ", w->info.address(),
+                                                     " (", reason, "), its only holder"),
+                                        &recs)
+                        : Transition(ts, S::kReleased, {}, &recs);
       if (!status.ok() && first_error.ok()) first_error = status;
     }
   }
@@ -251,6 +256,11 @@ absl::Status SchedulerState::TaskFailed(const std::string& worker_id,
         SendFreeKey(holder, key);
         RemoveReplica(dep, holder);
       }
+      if (dep->scattered) {
+        WEFT_RETURN_IF_ERROR(LoseScattered(
+            dep, absl::StrCat("was missing from its holders (", msg.message(), ")"), &recs));
+        continue;
+      }
       WEFT_RETURN_IF_ERROR(Transition(dep, S::kReleased, {}, &recs));
     }
     Recommend(&recs, ts, S::kWaiting);
@@ -318,7 +328,7 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
     if (spec->key().empty() || tasks_.contains(spec->key())) continue;
     std::string key = std::move(*spec->mutable_key());
     spec->clear_key();
-    const std::string* function = &*functions_.insert(spec->function()).first;
+    std::string function = std::move(*spec->mutable_function());
     spec->clear_function();
     google::protobuf::RepeatedPtrField<std::string> dependency_keys;
     dependency_keys.Swap(spec->mutable_dependencies());
@@ -327,8 +337,7 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
     spec->SerializeToString(&rest);
     spec.reset();
 
-    auto owned = std::make_unique<TaskState>(std::move(key), function, std::move(rest));
-    TaskState* ts = owned.get();
+    TaskState* ts = AddTaskRecord(std::move(key), function, std::move(rest));
     ts->restrictions = std::move(options.restrictions);
     ts->retries = options.retries;
     if (options.user_priority != 0) {
@@ -336,12 +345,6 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
       user_priorities.push_back(options.user_priority);
     }
     if (!options.error.empty()) invalid_options.emplace_back(ts, std::move(options.error));
-    ts->prefix = PrefixFor(ts->key());
-    ts->serial = next_task_serial_++;
-    tasks_.insert(std::move(owned));
-    ++status_counts_[static_cast<int>(S::kReleased)];
-    ++ts->prefix->status_counts[static_cast<int>(S::kReleased)];
-    live_prefixes_.insert(ts->prefix);
     added.push_back(ts);
 
     deps.clear();
@@ -407,12 +410,34 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
     }
     if (ts->who_wants.insert(cs)) cs->wants.insert(ts);
     ReportWanted(cs, ts);
-    if (ts->status == S::kReleased) Recommend(&recs, ts, S::kWaiting);
+    if (ts->status != S::kReleased) continue;
+    if (!ts->scattered) {
+      Recommend(&recs, ts, S::kWaiting);
+      continue;
+    }
+    TransitionArgs args;  // its data is gone, and there is nothing to run again
+    args.error = ScatteredLost(*ts, "was released");
+    absl::Status status = Transition(ts, S::kErred, args, &recs);
+    if (!status.ok() && first_error.ok()) first_error = status;
   }
   // New tasks nobody needs (not wanted, nothing depends on them) are dropped at once.
   for (TaskState* ts : added) MaybeRelease(ts, &recs);
   absl::Status status = RunTransitions(&recs);
   return first_error.ok() ? status : first_error;
+}
+
+TaskState* SchedulerState::AddTaskRecord(std::string key, const std::string& function,
+                                         std::string rest) {
+  const std::string* interned = &*functions_.insert(function).first;
+  auto owned = std::make_unique<TaskState>(std::move(key), interned, std::move(rest));
+  TaskState* ts = owned.get();
+  ts->prefix = PrefixFor(ts->key());
+  ts->serial = next_task_serial_++;
+  tasks_.insert(std::move(owned));
+  ++status_counts_[static_cast<int>(S::kReleased)];
+  ++ts->prefix->status_counts[static_cast<int>(S::kReleased)];
+  live_prefixes_.insert(ts->prefix);
+  return ts;
 }
 
 void SchedulerState::ReportWanted(ClientState* cs, TaskState* ts) {

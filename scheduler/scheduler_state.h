@@ -207,6 +207,18 @@ class SchedulerState {
   // A worker's answer to AcquireReplicas for one key.
   absl::Status ReplicaAdded(const std::string& worker_id, const proto::ReplicaAdded& msg);
 
+  // A client put values straight into workers' data stores (Client::scatter; dask's
+  // update_data): each key is now in memory on the workers at its addresses, and wanted
+  // by the client. A key new to the scheduler (or released) becomes a scattered task in
+  // memory (released → memory); one in memory gains those holders as replicas; one erred
+  // because earlier scattered data of it was lost is in memory again (erred → memory).
+  // Every holder is answered with PutAccepted (then FreeKeys when the data is not kept:
+  // the client is unknown). Holders that left meanwhile are skipped; a key none of whose
+  // holders is left is erred as lost. Scattered data cannot be recomputed: when its last
+  // holder dies or loses it, the key is erred (memory → erred), and so is what depends
+  // on it. Unknown client: NotFound (the holders are still answered and told to free).
+  absl::Status ScatterData(const std::string& client_id, const proto::ScatterData& msg);
+
   // Every client's every wanted key is cancelled (wanters get CANCELLED with `reason`)
   // and released, so that nothing is left to compute or keep: what a cluster restart does
   // before the workers go.
@@ -314,6 +326,9 @@ class SchedulerState {
   void ProcessingToWaiting(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void ProcessingToReleased(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void MemoryToReleased(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void ReleasedToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void MemoryToErred(TaskState* ts, const TransitionArgs& args, Recs* recs);
+  void ErredToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void ErredToReleased(TaskState* ts, const TransitionArgs& args, Recs* recs);
   void ErredToForgotten(TaskState* ts, const TransitionArgs& args, Recs* recs);
 
@@ -351,6 +366,14 @@ class SchedulerState {
   void Balance();
   // Whether a steal may move `ts` to `thief` (its restrictions, resources free there).
   bool CanSteal(const WorkerState& thief, const TaskState& ts) const;
+
+  // ---- Scattered data (scatter.cc).
+  // Why `ts` (scattered) is not on the cluster any more: `how` says what happened.
+  static ErrorInfo ScatteredLost(const TaskState& ts, absl::string_view how);
+  // Its last holder died or lost it: the key errs (memory → erred), with `how`.
+  absl::Status LoseScattered(TaskState* ts, absl::string_view how, Recs* recs);
+  void SendPutAccepted(WorkerState* w, const std::string& key);
+  WorkerState* FindWorkerByAddress(const std::string& address) const;
 
   // ---- Retirement (retire.cc).
   // Asks for copies of what only retiring workers hold, and closes those that are done.
@@ -398,6 +421,8 @@ class SchedulerState {
   absl::Status ErrCycles(const std::vector<TaskState*>& added, Recs* recs);
 
   // ---- Events (scheduler_state.cc).
+  // A new record for `key`, released, counted in its prefix (not wired to dependencies).
+  TaskState* AddTaskRecord(std::string key, const std::string& function, std::string rest);
   // Starts handling an event: names it for stories, drops what the last one retired.
   void Begin(const char* stimulus);
   // A result from `w` that is not the one we asked for (a stale or duplicate finish, or a

@@ -12,14 +12,7 @@ namespace {
 
 using testing::Harness;
 using testing::Lines;
-
-std::vector<std::string> StoryOf(const SchedulerState& state, const std::string& key) {
-  std::vector<std::string> moves;
-  for (const StoryEntry& e : state.Story(key)) {
-    moves.push_back(std::string(TaskStatusName(e.from)) + "->" + TaskStatusName(e.to));
-  }
-  return moves;
-}
+using testing::StoryOf;
 
 TEST_CASE("a chain x -> y -> z runs in order and frees its intermediates") {
   Harness h;

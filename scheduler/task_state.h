@@ -157,7 +157,10 @@ struct TaskState {
   // Null for a task that may run anywhere (most tasks).
   std::unique_ptr<Restrictions> restrictions;
   TaskStatus status = TaskStatus::kReleased;
-  bool stealing = false;   // a StealRequest is in flight (steal_thief may be gone)
+  bool stealing = false;  // a StealRequest is in flight (steal_thief may be gone)
+  // Its data came from a client (SchedulerState::ScatterData), not from a run: it has no
+  // function to run again, so losing its last holder errs it instead of recomputing it.
+  bool scattered = false;
   int32_t suspicious = 0;  // workers that died while running this task
   int32_t retries = 0;     // failed runs it may still re-run (TaskSpec.retries)
 

@@ -19,6 +19,18 @@ namespace weft::scheduler::testing {
 
 using Lines = std::vector<std::string>;
 
+// A task's story as "from->to" lines, or "from->to (stimulus)" with_stimulus.
+inline Lines StoryOf(const SchedulerState& state, const std::string& key,
+                     bool with_stimulus = false) {
+  Lines moves;
+  for (const StoryEntry& e : state.Story(key)) {
+    std::string move = std::string(TaskStatusName(e.from)) + "->" + TaskStatusName(e.to);
+    if (with_stimulus) absl::StrAppend(&move, " (", e.stimulus, ")");
+    moves.push_back(std::move(move));
+  }
+  return moves;
+}
+
 inline std::string Describe(const WorkerMessage& m) {
   const proto::WorkerInstruction& in = m.instruction;
   std::string line = m.worker_id + ": ";
@@ -26,6 +38,7 @@ inline std::string Describe(const WorkerMessage& m) {
   if (in.has_free_keys()) return line + "free " + absl::StrJoin(in.free_keys().keys(), " ");
   if (in.has_steal()) return line + "steal " + in.steal().key();
   if (in.has_close()) return line + (in.close().restart() ? "restart" : "close");
+  if (in.has_put_accepted()) return line + "accept " + absl::StrJoin(in.put_accepted().keys(), " ");
   if (in.has_acquire_replicas()) {
     std::vector<std::string> locations;
     for (const proto::KeyLocation& kl : in.acquire_replicas().keys()) {
@@ -140,6 +153,19 @@ class Harness {
     msg.set_message(message);
     for (auto& m : missing) msg.add_missing_dependencies(m);
     absl::Status status = state.TaskFailed(worker, msg);
+    Check();
+    return status;
+  }
+
+  // The client put `key` (nbytes) on the workers at `addresses` (Client::scatter).
+  absl::Status Scatter(const std::string& client, const std::string& key,
+                       std::vector<std::string> addresses, int64_t nbytes = 8) {
+    proto::ScatterData msg;
+    proto::KeyLocation* location = msg.add_keys();
+    location->set_key(key);
+    location->set_nbytes(nbytes);
+    for (auto& a : addresses) location->add_addresses(a);
+    absl::Status status = state.ScatterData(client, msg);
     Check();
     return status;
   }

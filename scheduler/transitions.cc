@@ -69,6 +69,9 @@ SchedulerState::TransitionFn SchedulerState::LookupTransition(TaskStatus from, T
       {S::kProcessing, S::kWaiting, &SchedulerState::ProcessingToWaiting},
       {S::kProcessing, S::kReleased, &SchedulerState::ProcessingToReleased},
       {S::kMemory, S::kReleased, &SchedulerState::MemoryToReleased},
+      {S::kReleased, S::kMemory, &SchedulerState::ReleasedToMemory},
+      {S::kMemory, S::kErred, &SchedulerState::MemoryToErred},
+      {S::kErred, S::kMemory, &SchedulerState::ErredToMemory},
       {S::kErred, S::kForgotten, &SchedulerState::ErredToForgotten},
   };
   using Row = std::array<TransitionFn, kNumTaskStatuses>;
@@ -384,6 +387,30 @@ void SchedulerState::MemoryToReleased(TaskState* ts, const TransitionArgs&, Recs
   }
 }
 
+// released → memory: a client scattered data for this key (new, or known without data):
+// it is on args.worker now. (Only scattered keys: a task's result comes from a run.)
+void SchedulerState::ReleasedToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs) {
+  StoreResult(ts, args.worker, args.nbytes, recs);
+}
+
+// memory → erred: the last worker holding scattered data died or lost it. There is no
+// run to repeat: the key fails, and what waits for it with it (dask: the key is lost).
+void SchedulerState::MemoryToErred(TaskState* ts, const TransitionArgs& args, Recs* recs) {
+  std::vector<WorkerState*> holders(ts->who_has.begin(), ts->who_has.end());
+  for (WorkerState* w : holders) {
+    SendFreeKey(w, ts->key());
+    RemoveReplica(ts, w);
+  }
+  ts->nbytes = -1;
+  MarkErred(ts, args.error, recs);
+}
+
+// erred → memory: a key erred because its scattered data was lost is scattered again.
+void SchedulerState::ErredToMemory(TaskState* ts, const TransitionArgs& args, Recs* recs) {
+  ts->error.reset();
+  StoreResult(ts, args.worker, args.nbytes, recs);
+}
+
 // erred → forgotten: nobody wants the failed task and nothing depends on it.
 void SchedulerState::ErredToForgotten(TaskState* ts, const TransitionArgs&, Recs* recs) {
   Forget(ts, recs);
@@ -410,9 +437,11 @@ void SchedulerState::Unqueue(TaskState* ts) {
 void SchedulerState::EnterWaiting(TaskState* ts, Recs* recs) {
   ts->waiting_on.clear();
   for (TaskState* dep : ts->dependencies) {
-    if (dep->status == S::kErred) {
+    // Released scattered data is gone for good: nothing can bring it back.
+    const bool gone = dep->scattered && dep->status == S::kReleased;
+    if (dep->status == S::kErred || gone) {
       TransitionArgs args;
-      args.error = *dep->error;
+      args.error = gone ? ScatteredLost(*dep, "was released") : *dep->error;
       Recommend(recs, ts, S::kErred, std::move(args));
       return;
     }

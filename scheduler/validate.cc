@@ -79,6 +79,9 @@ absl::Status SchedulerState::ValidateTask(const TaskState& ts) const {
   }
   if (ts.prefix == nullptr) return Broken(ts, "no prefix");
   if ((st == S::kErred) != (ts.error != nullptr)) return Broken(ts, "error info");
+  if (ts.scattered && st != S::kReleased && st != S::kMemory && st != S::kErred) {
+    return Broken(ts, "scattered data is never run");
+  }
   if (!ts.needed() && st != S::kReleased && st != S::kErred) {
     return Broken(ts, "not needed but not released");
   }

@@ -271,8 +271,19 @@ TEST_CASE("the dashboard shows the cluster, its work and its metrics") {
     REQUIRE(
         weft::PollUntil([&] { return Count(HttpGet(url, "/api/workers").body, "\"id\":") == 1; },
                         absl::Now() + absl::Seconds(5), absl::Milliseconds(50)));
-    const std::string stream = HttpGet(url, "/api/tasks/stream").body;
-    const size_t runs_on_live = Count(stream, "\"worker\":\"" + live + "\"");
+    // ...and until the task stream has every recomputed run: two fetches a snapshot period
+    // apart agree.
+    std::string stream;
+    size_t runs_on_live = std::string::npos;
+    REQUIRE(weft::PollUntil(
+        [&] {
+          stream = HttpGet(url, "/api/tasks/stream").body;
+          const size_t now = Count(stream, "\"worker\":\"" + live + "\"");
+          const bool stable = now == runs_on_live;
+          runs_on_live = now;
+          return stable;
+        },
+        absl::Now() + absl::Seconds(10), absl::Milliseconds(300)));
     CHECK(Count(stream, "\"worker\":\"" + dead + "\"") > 0);  // its runs are still in the stream
     argv = ChromiumArgs(chromium, "after");
     argv.push_back("--dump-dom");

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -441,4 +443,64 @@ TEST_CASE("weft bag FILES --pairs --reduce-by-key count --sort-by-key: counts as
                        dir);
   CHECK(outer.out == absl::StrCat(large, "\n"));
   fs::remove_all(dir);
+}
+
+TEST_CASE("weft shell: chunked arrays — dask.array's first programs, slices, shape errors") {
+  TestCluster cluster(2);
+  // π at 10^7 samples (10 chunks) keeps the test quick: |π̂ - π| < 1e-2 there.
+  const std::string script =
+      "x = arange(15, chunks=5)\n"
+      "\"sum\"\n"
+      "(x + 100).sum()\n"
+      "\"shape\"\n"
+      "x.shape\n"
+      "\"dtype\"\n"
+      "x.dtype\n"
+      "\"chunks\"\n"
+      "x.chunks\n"
+      "\"slice\"\n"
+      "arange(10, chunks=3)[::-2].compute()\n"
+      "\"matrix\"\n"
+      "from_array([[1, 2.5], [3, 4]], chunks=1).T\n"
+      "\"broadcast\"\n"
+      "ones((3,4), chunks=2) + ones((3,), chunks=3)\n"
+      "\"after\"\n"
+      "(ones((3, 4), chunks=2) * 2).sum(axis=0)\n"
+      "n = 10000000\n"
+      "x = random.uniform(-1, 1, size=n, chunks=1000000, seed=1)\n"
+      "y = random.uniform(-1, 1, size=n, chunks=1000000, seed=2)\n"
+      "\"pi\"\n"
+      "4 * ((x**2 + y**2) < 1).sum() / n\n"
+      "\"big\"\n"
+      "x + 1\n"
+      "\"numbers\"\n"
+      "-2**2 + 7 // 2 + 7 / 2\n";
+  auto run = RunShell(script, cluster.address());
+  INFO(run.output);
+  CHECK(run.exit_code == 1);  // the broadcasting error
+
+  CHECK_THAT(TextAfter(run.output, "sum"), Catch::Matches("1605 +\\(\\d+\\.\\d+ m?s\\)"));
+  CHECK_THAT(TextAfter(run.output, "shape"), Catch::StartsWith("(15,) "));
+  CHECK_THAT(TextAfter(run.output, "dtype"), Catch::StartsWith("int64 "));
+  CHECK_THAT(TextAfter(run.output, "chunks"), Catch::StartsWith("((5, 5, 5),) "));
+  CHECK_THAT(TextAfter(run.output, "slice"), Catch::StartsWith("[9 7 5 3 1] "));
+  CHECK_THAT(TextAfter(run.output, "matrix"), Catch::StartsWith("[[1.  3. ]\n [2.5 4. ]]\n"));
+
+  // A build-time error naming the operation and both shapes, at the operator's column;
+  // the session goes on.
+  const std::string broadcast = TextAfter(run.output, "broadcast");
+  CHECK_THAT(broadcast, Catch::StartsWith("error: column 23: "));
+  CHECK_THAT(broadcast, Catch::Contains("(3, 4)"));
+  CHECK_THAT(broadcast, Catch::Contains("(3,)"));
+  CHECK(CountLinesStartingWith(run.output, "error: ") == 1);
+  CHECK_THAT(TextAfter(run.output, "after"), Catch::StartsWith("[6. 6. 6. 6.] "));
+
+  const std::string pi = TextAfter(run.output, "pi");
+  double estimate = 0;
+  REQUIRE(absl::SimpleAtod(pi.substr(0, pi.find(' ')), &estimate));
+  CHECK(std::abs(estimate - 3.14159) < 1e-2);
+  // Not computed: 10^7 elements print their summary.
+  CHECK_THAT(TextAfter(run.output, "big"), Catch::StartsWith("weft.Array<"));
+  CHECK_THAT(TextAfter(run.output, "big"), Catch::Contains("use .compute()"));
+  CHECK_THAT(TextAfter(run.output, "numbers"), Catch::StartsWith("2.5 "));  // -4 + 3 + 3.5
 }

@@ -188,6 +188,16 @@ TEST_CASE("Ctrl-C in weft shell cancels the running query and keeps the session"
     CHECK(WaitForInfo(
         *client, [](const ClusterInfo& i) { return Processing(i) == 0; }, absl::Seconds(10)));
   }
+  SECTION("an array reduction: its chunks stop on the workers") {
+    // 8e9 random numbers in 160 chunks: far more than the test waits for.
+    t.Type("random.uniform(0, 1, size=8000000000, chunks=50000000, seed=3).sum()\r");
+    REQUIRE(WaitForInfo(*client, [](const ClusterInfo& i) { return Processing(i) >= 2; }));
+    t.Type("\x03");
+    REQUIRE(t.Expect("interrupted: the query was cancelled", absl::Seconds(5)));
+    REQUIRE(t.Expect(kPrompt));
+    CHECK(WaitForInfo(
+        *client, [](const ClusterInfo& i) { return Processing(i) == 0; }, absl::Seconds(10)));
+  }
   SECTION("take(), which cannot be cancelled: the prompt comes back at once") {
     t.Type("from_sequence([60, 61], npartitions=2).map_function(\"sleep\").take(1)\r");
     REQUIRE(WaitForInfo(*client, [](const ClusterInfo& i) { return Processing(i) >= 1; }));

@@ -73,7 +73,7 @@ absl::StatusOr<Value> Neg(const Value& a) {
   return Value(-a.as_int());
 }
 
-// sum([numbers]); packed int64/double arrays count too.
+// sum([numbers]); packed int64/double/bool arrays count too.
 absl::StatusOr<Value> Sum(const Value& items) {
   if (items.kind() == ValueKind::kInt64Array) {
     const Int64Array& a = items.as_int64_array();
@@ -87,6 +87,12 @@ absl::StatusOr<Value> Sum(const Value& items) {
     const DoubleArray& a = items.as_double_array();
     double total = 0;
     for (size_t i = 0; i < a.size(); ++i) total += a[i];
+    return Value(total);
+  }
+  if (items.kind() == ValueKind::kBoolArray) {  // the number of trues, as NumPy
+    const BoolArray& a = items.as_bool_array();
+    int64_t total = 0;
+    for (size_t i = 0; i < a.size(); ++i) total += a[i] ? 1 : 0;
     return Value(total);
   }
   if (!items.is_list()) {
@@ -178,6 +184,8 @@ absl::StatusOr<int64_t> Len(const Value& v) {
       return static_cast<int64_t>(v.as_int64_array().size());
     case ValueKind::kDoubleArray:
       return static_cast<int64_t>(v.as_double_array().size());
+    case ValueKind::kBoolArray:
+      return static_cast<int64_t>(v.as_bool_array().size());
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("len(): argument 1 must be list, string or bytes, got ", v.kind_name()));

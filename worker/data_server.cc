@@ -200,4 +200,85 @@ grpc::Status DataService::StreamData(
   return grpc::Status::OK;
 }
 
+void DataService::SetPutListener(PutListener listener) {
+  absl::MutexLock lock(&listener_mu_);
+  listener_ = std::move(listener);
+}
+
+grpc::Status DataService::PutData(grpc::ServerContext* context,
+                                  grpc::ServerReader<proto::PutDataChunk>* reader,
+                                  proto::PutDataReply* reply) {
+  // One value at a time: its chunks are appended to `encoding`, reserved up front from
+  // total_bytes (capped: the client's word is not trusted with our memory).
+  constexpr int64_t kMaxReserve = int64_t{1} << 30;
+  proto::PutDataChunk chunk;
+  std::string key, requester, encoding;
+  int64_t total = 0;
+  bool open = false;
+  while (reader->Read(&chunk)) {
+    if (requester.empty()) requester = chunk.requester();
+    if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    if (chunk.key().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "PutData: a chunk without a key");
+    }
+    if (!open) {
+      key = chunk.key();
+      total = chunk.total_bytes();
+      if (total < 0) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            absl::StrCat("PutData: negative total_bytes for ", key));
+      }
+      encoding.clear();
+      encoding.reserve(static_cast<size_t>(std::min(total, kMaxReserve)));
+      open = true;
+    } else if (chunk.key() != key) {
+      return grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("PutData: chunks of ", key, " and ", chunk.key(), " are interleaved"));
+    }
+    if (static_cast<int64_t>(encoding.size() + chunk.data().size()) > total) {
+      return grpc::Status(
+          grpc::StatusCode::DATA_LOSS,
+          absl::StrCat("PutData: ", key, " is longer than its total_bytes ", total));
+    }
+    encoding.append(chunk.data());
+    if (!chunk.last()) continue;
+    open = false;
+    if (static_cast<int64_t>(encoding.size()) != total) {
+      return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                          absl::StrCat("PutData: ", key, " ended after ", encoding.size(), " of ",
+                                       total, " bytes"));
+    }
+    grpc::Status stored = StorePut(key, std::move(encoding), reply);
+    if (!stored.ok()) return stored;
+    encoding = std::string();
+  }
+  if (open) {
+    return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                        absl::StrCat("PutData: the stream ended inside ", key));
+  }
+  WEFT_LOG_DEBUG("PutData: {} keys from {}", reply->stored_size(), requester);
+  return grpc::Status::OK;
+}
+
+grpc::Status DataService::StorePut(const std::string& key, std::string encoding,
+                                   proto::PutDataReply* reply) {
+  absl::StatusOr<Value> value = DecodeValue(Buffer(std::move(encoding)));
+  if (!value.ok()) {
+    return grpc::Status(
+        grpc::StatusCode::DATA_LOSS,
+        absl::StrCat("PutData: cannot decode the value of ", key, ": ", value.status().message()));
+  }
+  const std::string type_name = value->kind_name();
+  const int64_t nbytes = store_.Put(key, *std::move(value));
+  {
+    absl::MutexLock lock(&listener_mu_);
+    if (listener_) listener_(key, nbytes, type_name);
+  }
+  proto::KeyLocation* stored = reply->add_stored();
+  stored->set_key(key);
+  stored->set_nbytes(nbytes);
+  return grpc::Status::OK;
+}
+
 }  // namespace weft

@@ -14,6 +14,16 @@
 // lends it (`memory`: where its encoding lies in this process) instead of its data; the
 // call then keeps those values alive until the requester ends it (worker/same_host.h).
 //
+// Worker.PutData (Client::scatter): a client streams values in as PutDataChunks; each
+// key's chunks are gathered into one buffer (sized from total_bytes), decoded without
+// copying its large buffers, stored in the DataStore (counted and spillable like any
+// result), and handed to the put listener (the Worker's state machine, which pins the
+// key until the scheduler accepts it). The reply lists every key stored, with its size.
+// Bad input (a key missing, interleaved keys, chunks that do not add up to total_bytes,
+// bytes that do not decode) fails the call with kInvalidArgument / kDataLoss; keys
+// completed before it stay stored, and are freed once the scheduler hears of nobody
+// wanting them (the client announces what the reply listed, or nothing).
+//
 // Threading: gRPC's sync server calls the handler from its own threads, concurrently;
 // the DataStore is thread-safe and values are immutable, so no lock is held while
 // sending. A spilled value is read back from disk by the store, in this RPC's thread. A
@@ -21,7 +31,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/sync_stream.h"
 #include "proto/weft.grpc.pb.h"
@@ -33,15 +48,32 @@ class DataService final : public proto::Worker::Service {
  public:
   static constexpr size_t kChunkBytes = size_t{1} << 20;
 
+  // Called after each key a client put is stored: its key, size and Value kind name.
+  using PutListener =
+      std::function<void(const std::string& key, int64_t nbytes, const std::string& type_name)>;
+
   // `store` must outlive the service.
   explicit DataService(DataStore& store);
+
+  // Where puts are reported from now on (null: nowhere; the Worker is made after the
+  // server starts). The listener must stay valid until the server has shut down.
+  void SetPutListener(PutListener listener);
+
+  grpc::Status PutData(grpc::ServerContext* context,
+                       grpc::ServerReader<proto::PutDataChunk>* reader,
+                       proto::PutDataReply* reply) override;
 
  private:
   grpc::Status StreamData(
       grpc::ServerContext* context,
       grpc::ServerSplitStreamer<proto::GetDataRequest, grpc::ByteBuffer>* stream);
 
+  // Stores one complete value put by a client, reports it, and lists it in *reply.
+  grpc::Status StorePut(const std::string& key, std::string encoding, proto::PutDataReply* reply);
+
   DataStore& store_;
+  absl::Mutex listener_mu_;
+  PutListener listener_ ABSL_GUARDED_BY(listener_mu_);
 };
 
 }  // namespace weft

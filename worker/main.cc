@@ -296,6 +296,10 @@ int RunWorker(const Flags& flags) {
   worker_options.memory_limit = *memory_limit;
   worker_options.pause_fraction = flags.memory_pause_fraction;
   Worker worker(worker_options, registry, store);
+  data_service.SetPutListener(
+      [&worker](const std::string& key, int64_t nbytes, const std::string& type_name) {
+        worker.HandleDataPut(key, nbytes, type_name);
+      });
 
   SessionOptions session_options;
   session_options.scheduler_address = *scheduler;

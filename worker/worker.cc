@@ -130,6 +130,11 @@ void Worker::HandleInstruction(const proto::WorkerInstruction& instruction) {
     case proto::WorkerInstruction::kAcquireReplicas:
       Apply(state_.HandleAcquire(instruction.acquire_replicas()));
       break;
+    case proto::WorkerInstruction::kPutAccepted: {
+      const auto& keys = instruction.put_accepted().keys();
+      Apply(state_.HandlePutAccepted(std::vector<std::string>(keys.begin(), keys.end())));
+      break;
+    }
     case proto::WorkerInstruction::kWelcome:     // handled by the session
     case proto::WorkerInstruction::kLoadPlugin:  // cluster commands: WorkerControl's
     case proto::WorkerInstruction::kRunFunction:
@@ -137,6 +142,12 @@ void Worker::HandleInstruction(const proto::WorkerInstruction& instruction) {
     case proto::WorkerInstruction::KIND_NOT_SET:
       break;
   }
+}
+
+void Worker::HandleDataPut(const std::string& key, int64_t nbytes, const std::string& type_name) {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return;
+  Apply(state_.HandleDataPut(key, nbytes, type_name));
 }
 
 void Worker::OnSessionLost() {

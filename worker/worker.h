@@ -74,6 +74,9 @@ class Worker {
   void SetSender(SendFn send);
 
   void HandleInstruction(const proto::WorkerInstruction& instruction);
+  // A client put `key` (nbytes, of kind type_name) into the DataStore with PutData; the
+  // scheduler will hear of it from that client (WorkerState::HandleDataPut).
+  void HandleDataPut(const std::string& key, int64_t nbytes, const std::string& type_name);
   // Sends `event` through the current sender (dropped while there is none): for the
   // answers of WorkerControl, which shares this session.
   void Send(const proto::WorkerEvent& event);

@@ -30,6 +30,7 @@ const std::set<std::pair<S, S>>& LegalTransitions() {
       {S::kFetch, S::kFlight},       {S::kFetch, S::kReleased},   {S::kFlight, S::kMemory},
       {S::kFlight, S::kFetch},       {S::kFlight, S::kReleased},  {S::kMemory, S::kReleased},
       {S::kErred, S::kReleased},     {S::kErred, S::kWaiting},    {S::kErred, S::kReady},
+      {S::kReleased, S::kMemory},    {S::kFetch, S::kMemory},  // put by a client
   };
   return *table;
 }
@@ -180,7 +181,7 @@ Instructions WorkerState::HandleFreeKeys(const std::vector<std::string>& keys) {
   Instructions out;
   for (const std::string& key : keys) {
     Task* task = Find(key);
-    if (task == nullptr) continue;
+    if (task == nullptr || task->pins > 0) continue;  // pinned: this frees an older copy
     task->reported = false;
     switch (task->state) {
       case S::kExecuting:
@@ -231,6 +232,39 @@ Instructions WorkerState::HandleSteal(const std::string& key) {
 }
 
 // Fires when a GetData request to one peer ends, successfully or not.
+// Fires when PutData stored a client's value under `key`.
+Instructions WorkerState::HandleDataPut(const std::string& key, int64_t nbytes,
+                                        const std::string& type_name) {
+  Instructions out;
+  Task& task = Ensure(key);
+  ++task.pins;
+  switch (task.state) {
+    case S::kFetch:
+    case S::kFlight:  // its fetch's late arrival is dropped by HandleFetchDone
+      to_fetch_.erase(key);
+      [[fallthrough]];
+    case S::kReleased:
+      OnMemory(task, nbytes, type_name, /*duration=*/0, &out);
+      task.reported = true;
+      break;
+    case S::kMemory:
+      task.reported = true;
+      break;
+    default:  // computed here under the same key: its run decides
+      break;
+  }
+  FillExecutors(&out);
+  return out;
+}
+
+// Fires when the scheduler answers puts with PutAccepted.
+Instructions WorkerState::HandlePutAccepted(const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) {
+    if (Task* task = Find(key); task != nullptr && task->pins > 0) --task->pins;
+  }
+  return {};
+}
+
 Instructions WorkerState::HandleFetchDone(const FetchOutcome& outcome) {
   Instructions out;
   for (const FetchedKey& received : outcome.received) {
@@ -306,6 +340,7 @@ Instructions WorkerState::HandleSessionLost() {
     Task& task = tasks_.at(key);
     task.dependents.clear();
     task.waiting_for.clear();
+    task.pins = 0;  // no PutAccepted will come on this session
     switch (task.state) {
       case S::kExecuting:
         task.rerun = false;

@@ -27,6 +27,13 @@
 // answered with ReplicaAdded (or its error once no holder can provide them) and kept, as
 // known to the scheduler, until FreeKeys.
 //
+// Puts: a client's value stored here with PutData (Client::scatter) enters memory as
+// known to the scheduler (released/fetch/flight → memory, or more puts of a key in
+// memory), pinned until the scheduler answers with PutAccepted: FreeKeys for a pinned
+// key are ignored, being older than the scheduler's knowledge of the put (see
+// proto PutAccepted). A lost session unpins everything (the new session's RegisterWorker
+// lists the keys; the scheduler keeps or frees them).
+//
 // Pause: each memory reading (HandleMemoryReading) is compared with `pause_bytes`; at or
 // above it the worker is paused — FillExecutors starts nothing new (running tasks finish,
 // fetches go on) — and the scheduler is told at once with a WorkerStatusChange; below it
@@ -129,6 +136,11 @@ class WorkerState {
   // Fetch these results and keep them as replicas the scheduler knows of; each key is
   // answered with a ReplicaAdded event (at once when it is in memory here already).
   Instructions HandleAcquire(const proto::AcquireReplicas& acquire);
+  // A client put `key` into the DataStore (PutData): see "Puts" above. A key being
+  // computed here (the same key as a task's, by hand) is left to its run.
+  Instructions HandleDataPut(const std::string& key, int64_t nbytes, const std::string& type_name);
+  // The scheduler took these puts into account (PutAccepted): one pin off each.
+  Instructions HandlePutAccepted(const std::vector<std::string>& keys);
   // Work stealing: give `key` back if it has not started; always answers with a
   // StealResponse (stolen = the scheduler may run it elsewhere; a key unknown here
   // counts as stolen, one running or done does not).
@@ -173,6 +185,7 @@ class WorkerState {
     bool replica = false;               // fetching because the scheduler asked (AcquireReplicas)
     bool cancelled = false;             // executing, but freed: discard the result
     bool rerun = false;                 // cancelled, then asked for again: run once more
+    int pins = 0;                       // puts the scheduler has not accepted yet
     int64_t nbytes = 0;
     std::string type_name;
   };

@@ -390,3 +390,29 @@ TEST_CASE("copies the scheduler asks for are fetched, answered and kept until fr
 }
 
 }  // namespace weft
+
+namespace weft {
+namespace {
+
+// PutData (Client::scatter): a put key is held as known to the scheduler, and a FreeKeys
+// that arrives before the scheduler's PutAccepted frees an older copy, not this one.
+TEST_CASE("a put key ignores FreeKeys until the scheduler accepts it") {
+  WorkerState ws("me:1", 1);
+  CHECK(Render(ws.HandleDataPut("scatter-1", 80, "int")).empty());
+  CHECK(ws.state("scatter-1") == TaskState::kMemory);
+  CHECK(ws.HeldKeys().size() == 1);
+  CHECK(Render(ws.HandleFreeKeys({"scatter-1"})).empty());  // stale: from before the put
+  CHECK(ws.state("scatter-1") == TaskState::kMemory);
+  CHECK(Render(ws.HandlePutAccepted({"scatter-1"})).empty());
+  CHECK(Render(ws.HandleFreeKeys({"scatter-1"})) == std::vector<std::string>{"release scatter-1"});
+  CHECK(ws.state("scatter-1") == TaskState::kReleased);
+
+  // A task here waiting to fetch the key from a peer gets it from the put instead.
+  Render(ws.HandleCompute(Compute("t", {{"scatter-2", {"peer:1"}}})));
+  CHECK(ws.state("scatter-2") == TaskState::kFlight);
+  CHECK(Render(ws.HandleDataPut("scatter-2", 8, "int")) == std::vector<std::string>{"execute t"});
+  CHECK(ws.state("scatter-2") == TaskState::kMemory);
+}
+
+}  // namespace
+}  // namespace weft

@@ -58,6 +58,17 @@ void AppendDouble(std::string* out, double d) {
   out->append(text);
 }
 
+// A packed array (Int64Array, DoubleArray, BoolArray) as a JSON array.
+template <typename Array, typename AppendItem>
+void AppendJsonArray(std::string* out, const Array& array, AppendItem append_item) {
+  out->push_back('[');
+  for (size_t i = 0; i < array.size(); ++i) {
+    if (i) out->push_back(',');
+    append_item(array[i]);
+  }
+  out->push_back(']');
+}
+
 void AppendJson(std::string* out, const Value& v) {
   switch (v.kind()) {
     case ValueKind::kNull:
@@ -109,6 +120,16 @@ void AppendJson(std::string* out, const Value& v) {
       out->push_back(']');
       break;
     }
+    case ValueKind::kInt64Array:
+      AppendJsonArray(out, v.as_int64_array(), [out](int64_t x) { absl::StrAppend(out, x); });
+      break;
+    case ValueKind::kDoubleArray:
+      AppendJsonArray(out, v.as_double_array(), [out](double x) { AppendDouble(out, x); });
+      break;
+    case ValueKind::kBoolArray:
+      AppendJsonArray(out, v.as_bool_array(),
+                      [out](bool x) { out->append(x ? "true" : "false"); });
+      break;
     default:
       AppendJsonString(out, v.DebugString());
   }

@@ -7,11 +7,14 @@
 #include <iterator>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "client/cli/output.h"
+#include "client/cli/shell_builtins.h"
+#include "client/cli/shell_scalar.h"
 #include "common/status_macros.h"
 
 namespace weft::cli::shell {
@@ -31,25 +34,35 @@ Object Object::Of(Item i) {
   return o;
 }
 
+Object Object::Of(Array a) {
+  Object o{Kind::kArray};
+  o.array = std::move(a);
+  return o;
+}
+
+Object Object::Of(LocalArray a) {
+  Object o{Kind::kLocalArray};
+  o.local = std::move(a);
+  return o;
+}
+
 const char* Object::type_name() const {
   switch (kind) {
     case Kind::kBag:
       return "bag";
     case Kind::kItem:
       return "item";
+    case Kind::kArray:
+      return "array";
+    case Kind::kLocalArray:
+      return "computed array";
+    case Kind::kSequence:
+      return "tuple";
     case Kind::kValue:
       return value.is_null() ? "null" : value.kind_name();
   }
   return "?";
 }
-
-namespace {
-
-absl::Status ErrorAt(int column, const std::string& message) {
-  return absl::InvalidArgumentError(absl::StrCat("column ", column, ": ", message));
-}
-
-enum class Type { kString, kInt, kBool, kList, kBag };
 
 const char* TypeName(Type t) {
   switch (t) {
@@ -63,23 +76,65 @@ const char* TypeName(Type t) {
       return "list";
     case Type::kBag:
       return "bag";
+    case Type::kNumber:
+      return "number";
+    case Type::kScalar:
+      return "scalar";
+    case Type::kArray:
+      return "array";
+    case Type::kShape:
+      return "shape";
+    case Type::kOptionalInt:
+      return "int or None";
+    case Type::kArrays:
+      return "list of arrays";
   }
   return "?";
 }
 
+namespace {
+
+bool IsIntList(const Value& v) {
+  if (!v.is_list()) return false;
+  for (const Value& item : v.as_list()) {
+    if (!item.is_int()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool Matches(Type t, const Object& o) {
   if (t == Type::kBag) return o.kind == Object::Kind::kBag;
+  if (t == Type::kArray && o.kind == Object::Kind::kArray) return true;
+  if (t == Type::kArrays) {
+    if (o.kind == Object::Kind::kValue) return o.value.is_list() && o.value.as_list().empty();
+    if (o.kind != Object::Kind::kSequence) return false;
+    return std::all_of(o.items.begin(), o.items.end(),
+                       [](const Object& item) { return Matches(Type::kArray, item); });
+  }
   if (o.kind != Object::Kind::kValue) return false;
+  const Value& v = o.value;
   switch (t) {
     case Type::kString:
-      return o.value.is_string();
+      return v.is_string();
     case Type::kInt:
-      return o.value.is_int();
+      return v.is_int();
     case Type::kBool:
-      return o.value.is_bool();
+      return v.is_bool();
     case Type::kList:
-      return o.value.is_list();
+      return v.is_list();
+    case Type::kNumber:
+      return v.is_int() || v.is_double();
+    case Type::kScalar:
+    case Type::kArray:
+      return v.is_int() || v.is_double() || v.is_bool();
+    case Type::kShape:
+      return v.is_int() || IsIntList(v);
+    case Type::kOptionalInt:
+      return v.is_int() || v.is_null();
     case Type::kBag:
+    case Type::kArrays:
       return false;
   }
   return false;
@@ -90,408 +145,13 @@ std::string WithArticle(const std::string& noun) {
   return absl::StrCat(std::string("aeiou").find(noun[0]) == std::string::npos ? "a " : "an ", noun);
 }
 
-struct Param {
-  const char* name;
-  Type type;
-  std::optional<Value> fallback = std::nullopt;  // none: required
-};
-
-}  // namespace
-
-// The functions and methods. A friend of Session, so the handlers can run work through it.
-struct Builtins {
-  using Args = std::vector<Object>;
-  using Handler = std::function<absl::StatusOr<Object>(Session&, const Object& self, Args&)>;
-  struct Entry {
-    const char* name;
-    std::vector<Param> params;
-    bool variadic;  // the last parameter repeats
-    const char* help;
-    Handler run;
-  };
-
-  static const std::vector<Entry>& Functions();
-  static const std::vector<Entry>& ItemMethods();
-  static std::string Signature(const Entry& e, const char* owner);
-  static absl::StatusOr<Args> Bind(const Entry& e, const Expr& call, Args given);
-
-  // A bag derived from `self`, keeping its column naming.
-  static Object Derived(const Object& self, Bag bag) {
-    Object o = Object::Of(std::move(bag));
-    o.path = self.path;
-    o.headers = self.headers;
-    return o;
-  }
-  // A bag of new items, its columns named anew.
-  static Object Reshaped(Bag bag, std::vector<std::string> headers) {
-    Object o = Object::Of(std::move(bag));
-    o.headers = std::move(headers);
-    return o;
-  }
-  // The key column's name: the key expression ("_": "key"), or what `self` called it.
-  static std::string KeyHeader(const std::string& expression) {
-    return expression == "_" ? "key" : expression;
-  }
-  static std::string KeyHeader(const Object& self) {
-    return self.headers.empty() ? "key" : self.headers.front();
-  }
-  static int Int(const Object& o) { return static_cast<int>(o.value.as_int()); }
-  static const std::string& Str(const Object& o) { return o.value.as_string(); }
-
-  // Every bag method: the core ones, then the element-wise maps and the by-key ones (the
-  // two groups of the help text).
-  static const std::vector<Entry>& BagMethods();
-  static const std::vector<Entry>& CoreBagMethods();
-  static const std::vector<Entry>& KeyValueMethods();
-};
-
-const std::vector<Builtins::Entry>& Builtins::Functions() {
-  static const auto* table = new std::vector<Entry>{
-      {"read_text",
-       {{"pattern", Type::kString}, {"compression", Type::kString, Value("infer")}},
-       false,
-       "one partition per file: a path or glob, http(s)://..., s3://bucket/prefix*",
-       [](Session& s, const Object&, Args& a) -> absl::StatusOr<Object> {
-         ReadTextOptions options;
-         options.compression = a[1].value.as_string();
-         // The listing runs on a worker, and an endpoint that stops answering makes it hang.
-         WEFT_ASSIGN_OR_RETURN(Bag bag,
-                               s.Run<Bag>([&client = s.client_, pattern = Str(a[0]), options] {
-                                 return Bag::read_text(client, pattern, options);
-                               }));
-         return Object::Of(std::move(bag));
-       }},
-      {"from_sequence",
-       {{"items", Type::kList}, {"npartitions", Type::kInt, Value(1)}},
-       false,
-       "a bag of the list's items",
-       [](Session& s, const Object&, Args& a) -> absl::StatusOr<Object> {
-         return Object::Of(Bag::from_sequence(s.client_, a[0].value.as_list(),
-                                              static_cast<int>(a[1].value.as_int())));
-       }},
-      {"persist",
-       {{"bag", Type::kBag}},
-       false,
-       "start computing the bag's partitions and keep them on the workers; returns at once",
-       [](Session&, const Object&, Args& a) -> absl::StatusOr<Object> {
-         Object o = Derived(a[0], a[0].bag->persist());
-         o.persisted = true;
-         return o;
-       }},
-      {"wait",
-       {{"bag", Type::kBag}},
-       false,
-       "wait until a persisted bag is computed",
-       [](Session& s, const Object&, Args& a) -> absl::StatusOr<Object> {
-         WEFT_RETURN_IF_ERROR(s.Wait(a[0]));
-         return Object::Of(Value());
-       }},
-      {"concat",
-       {{"bags", Type::kBag}},
-       true,
-       "the partitions of every bag, in order",
-       [](Session&, const Object&, Args& a) -> absl::StatusOr<Object> {
-         std::vector<Bag> bags;
-         for (const Object& o : a) bags.push_back(*o.bag);
-         return Object::Of(Bag::concat(bags));
-       }},
-  };
-  return *table;
-}
-
-const std::vector<Builtins::Entry>& Builtins::BagMethods() {
-  static const auto* table = [] {
-    auto* all = new std::vector<Entry>(CoreBagMethods());
-    all->insert(all->end(), KeyValueMethods().begin(), KeyValueMethods().end());
-    return all;
-  }();
-  return *table;
-}
-
-const std::vector<Builtins::Entry>& Builtins::CoreBagMethods() {
-  static const auto* table = new std::vector<Entry>{
-      {"parse_json",
-       {{"skip_malformed", Type::kBool, Value(false)}},
-       false,
-       "each line as a JSON record",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Derived(self, self.bag->parse_json(a[0].value.as_bool()));
-       }},
-      {"pluck",
-       {{"path", Type::kString}},
-       false,
-       "a field of each record (dotted path)",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         Object o = Object::Of(self.bag->pluck(a[0].value.as_string()));
-         o.path = a[0].value.as_string();
-         return o;
-       }},
-      {"filter",
-       {{"expression", Type::kString}},
-       false,
-       "the records where it holds: 'type == \"PushEvent\"', 'starts_with(repo.name, \"a/\")'",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Derived(self, self.bag->filter(a[0].value.as_string()));
-       }},
-      {"map_partitions",
-       {{"function", Type::kString}, {"args", Type::kList, Value(ValueList{})}},
-       false,
-       "a registered function on each partition",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         const ValueList& extra = a[1].value.as_list();
-         return Object::Of(self.bag->map_partitions(
-             a[0].value.as_string(), std::vector<Value>(extra.begin(), extra.end())));
-       }},
-      {"repartition",
-       {{"npartitions", Type::kInt}},
-       false,
-       "change the number of partitions",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Derived(self, self.bag->repartition(static_cast<int>(a[0].value.as_int())));
-       }},
-      {"count",
-       {},
-       false,
-       "the number of items",
-       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
-         return Object::Of(self.bag->count());
-       }},
-      {"frequencies",
-       {{"split_out", Type::kInt, Value(1)}},
-       false,
-       "[item, count] pairs, most frequent first; split_out > 1: shuffled into that many "
-       "partitions, each sorted by item",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Reshaped(self.bag->frequencies(Int(a[0])),
-                         {self.path.empty() ? "value" : self.path, "count"});
-       }},
-      {"topk",
-       {{"k", Type::kInt}, {"key", Type::kString, Value("")}},
-       false,
-       "the k largest items; key \"1\": by item[1] (frequencies' counts), or a record path",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Derived(
-             self, self.bag->topk(static_cast<int>(a[0].value.as_int()), a[1].value.as_string()));
-       }},
-      {"distinct",
-       {{"split_out", Type::kInt, Value(1)}},
-       false,
-       "the distinct items; split_out > 1: shuffled into that many partitions",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Reshaped(self.bag->distinct(Int(a[0])), {self.path.empty() ? "value" : self.path});
-       }},
-      {"foldby",
-       {{"key", Type::kString},
-        {"op", Type::kString, Value("count")},
-        {"field", Type::kString, Value("")},
-        {"split_out", Type::kInt, Value(1)}},
-       false,
-       "[key, accumulator] per value of key; op count, sum, min or max of field",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         const std::string& key = Str(a[0]);
-         const std::string& op = Str(a[1]);
-         const std::string& field = Str(a[2]);
-         return Reshaped(self.bag->foldby(key, op, field, Int(a[3])),
-                         {key, op == "count" ? op : absl::StrCat(op, "(", field, ")")});
-       }},
-      {"take",
-       {{"n", Type::kInt, Value(1)}},
-       false,
-       "the first n items, computed now",
-       [](Session& s, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         const int n = static_cast<int>(a[0].value.as_int());
-         WEFT_ASSIGN_OR_RETURN(Value v,
-                               s.Run<Value>([bag = *self.bag, n]() -> absl::StatusOr<Value> {
-                                 WEFT_ASSIGN_OR_RETURN(ValueList items, bag.take(n));
-                                 return Value(std::move(items));
-                               }));
-         return Object::Of(std::move(v));
-       }},
-      {"compute",
-       {},
-       false,
-       "every item, computed now",
-       [](Session& s, const Object& self, Args&) -> absl::StatusOr<Object> {
-         WEFT_ASSIGN_OR_RETURN(ValueList items, s.ComputeBag(*self.bag));
-         Object o = Object::Of(Value(std::move(items)));
-         o.headers = self.headers;
-         return o;
-       }},
-      {"persist",
-       {},
-       false,
-       "as persist(bag)",
-       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
-         Object o = Derived(self, self.bag->persist());
-         o.persisted = true;
-         return o;
-       }},
-      {"npartitions",
-       {},
-       false,
-       "the number of partitions",
-       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
-         return Object::Of(Value(int64_t{self.bag->npartitions()}));
-       }},
-      {"first",
-       {},
-       false,
-       "the first item, computed now (an error when the bag is empty)",
-       [](Session& s, const Object& self, Args&) -> absl::StatusOr<Object> {
-         WEFT_ASSIGN_OR_RETURN(Value v, s.Run<Value>([bag = *self.bag] { return bag.first(); }));
-         Object o = Object::Of(std::move(v));
-         o.as_json = true;
-         return o;
-       }},
-      {"num_partitions",
-       {},
-       false,
-       "the number of partitions (as npartitions())",
-       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
-         return Object::Of(Value(int64_t{self.bag->num_partitions()}));
-       }},
-      {"to_textfiles",
-       {{"pattern", Type::kString}},
-       false,
-       "write partition i as JSON lines to pattern with '*' replaced by i (.gz, .zst "
-       "compress; s3:// too), now; the number of items written",
-       [](Session& s, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         WEFT_ASSIGN_OR_RETURN(
-             Value v,
-             s.Run<Value>([bag = *self.bag, pattern = Str(a[0])]() -> absl::StatusOr<Value> {
-               WEFT_ASSIGN_OR_RETURN(int64_t n, bag.to_textfiles(pattern));
-               return Value(n);
-             }));
-         return Object::Of(std::move(v));
-       }},
-  };
-  return *table;
-}
-
-// Element-wise maps, then the shuffles (npartitions 0: as many output partitions as the
-// input has).
-const std::vector<Builtins::Entry>& Builtins::KeyValueMethods() {
-  static const auto* table = new std::vector<Entry>{
-      {"map",
-       {{"expression", Type::kString}},
-       false,
-       "a value expression on each item: 'split(_, \" \")', '[user, n * 2]'",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Reshaped(self.bag->map(Str(a[0])), {});
-       }},
-      {"map_function",
-       {{"function", Type::kString}, {"args", Type::kList, Value(ValueList{})}},
-       false,
-       "a registered function on each item: function(item, args...)",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         const ValueList& extra = a[1].value.as_list();
-         return Reshaped(self.bag->map_function(Str(a[0]), {extra.begin(), extra.end()}), {});
-       }},
-      {"flatten",
-       {},
-       false,
-       "items that are lists, spliced: [[1, 2], [3]] -> 1, 2, 3",
-       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
-         return Reshaped(self.bag->flatten(), {});
-       }},
-      {"to_pairs",
-       {{"key", Type::kString}, {"value", Type::kString, Value("1")}},
-       false,
-       "[key, value] for each item, both value expressions: to_pairs(\"user\", \"1\")",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Reshaped(self.bag->to_pairs(Str(a[0]), Str(a[1])),
-                         {KeyHeader(Str(a[0])), Str(a[1])});
-       }},
-      {"map_values",
-       {{"expression", Type::kString}},
-       false,
-       "[key, expression] for each pair, `_` the value: map_values(\"_ * 2\")",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Reshaped(self.bag->map_values(Str(a[0])), {KeyHeader(self), Str(a[0])});
-       }},
-      {"reduce_by_key",
-       {{"op", Type::kString}, {"npartitions", Type::kInt, Value(0)}},
-       false,
-       "[key, the key's values reduced] for pairs; op sum, count, min, max, mean, or a "
-       "registered function of two values",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Reshaped(self.bag->reduce_by_key(Str(a[0]), Int(a[1])),
-                         {KeyHeader(self), Str(a[0])});
-       }},
-      {"count_by_key",
-       {{"npartitions", Type::kInt, Value(0)}},
-       false,
-       "[key, number of pairs with that key]",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Reshaped(self.bag->count_by_key(Int(a[0])), {KeyHeader(self), "count"});
-       }},
-      {"group_by_key",
-       {{"npartitions", Type::kInt, Value(0)}},
-       false,
-       "[key, [value, ...]] for pairs",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Reshaped(self.bag->group_by_key(Int(a[0])), {KeyHeader(self), "values"});
-       }},
-      {"groupby",
-       {{"key", Type::kString}, {"npartitions", Type::kInt, Value(0)}},
-       false,
-       "[key, [item, ...]] grouping items by a key expression",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Reshaped(self.bag->groupby(Str(a[0]), Int(a[1])), {KeyHeader(Str(a[0])), "items"});
-       }},
-      {"sort_by_key",
-       {{"ascending", Type::kBool, Value(true)}, {"npartitions", Type::kInt, Value(0)}},
-       false,
-       "pairs sorted by key across partitions (strings bytewise, numbers by value)",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Derived(self, self.bag->sort_by_key(a[0].value.as_bool(), Int(a[1])));
-       }},
-      {"sort_by",
-       {{"key", Type::kString},
-        {"ascending", Type::kBool, Value(true)},
-        {"npartitions", Type::kInt, Value(0)}},
-       false,
-       "items sorted by a key expression across partitions: sort_by(\"_[1]\", false)",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Derived(self, self.bag->sort_by(Str(a[0]), a[1].value.as_bool(), Int(a[2])));
-       }},
-      {"join",
-       {{"other", Type::kBag}, {"npartitions", Type::kInt, Value(0)}},
-       false,
-       "[key, [value, other's value]] for each two pairs with equal keys (inner join)",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Reshaped(self.bag->join(*a[0].bag, Int(a[1])), {KeyHeader(self), "values"});
-       }},
-      {"repartition_by_key",
-       {{"npartitions", Type::kInt}},
-       false,
-       "pairs moved so that each key lives in exactly one of npartitions partitions",
-       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         return Derived(self, self.bag->repartition_by_key(Int(a[0])));
-       }},
-  };
-  return *table;
-}
-
-const std::vector<Builtins::Entry>& Builtins::ItemMethods() {
-  static const auto* table = new std::vector<Entry>{
-      {"compute",
-       {},
-       false,
-       "the value, computed now",
-       [](Session& s, const Object& self, Args&) -> absl::StatusOr<Object> {
-         WEFT_ASSIGN_OR_RETURN(Value v, s.ComputeItem(*self.item));
-         return Object::Of(std::move(v));
-       }},
-  };
-  return *table;
-}
-
 std::string Builtins::Signature(const Entry& e, const char* owner) {
   std::vector<std::string> params;
   for (const Param& p : e.params) {
     std::string text = absl::StrCat(p.name, ": ", TypeName(p.type), e.variadic ? "..." : "");
-    if (p.fallback) absl::StrAppend(&text, " = ", ToJson(*p.fallback));
+    if (p.fallback) {
+      absl::StrAppend(&text, " = ", p.fallback->is_null() ? "None" : ToJson(*p.fallback));
+    }
     params.push_back(std::move(text));
   }
   return absl::StrCat(owner, e.name, "(", absl::StrJoin(params, ", "), ")");
@@ -556,7 +216,7 @@ std::vector<std::string> EntryNames(const std::vector<Builtins::Entry>& table) {
 
 // The statements that are one word (shell_parser.h), and the literals that are words.
 constexpr const char* kCommands[] = {"help", "bags", "quit", "exit"};
-constexpr const char* kWordLiterals[] = {"true", "false", "null", "None"};
+constexpr const char* kWordLiterals[] = {"true", "false", "True", "False", "null", "None"};
 
 bool IsReserved(const std::string& name) {
   for (const char* w : kCommands) {
@@ -565,7 +225,10 @@ bool IsReserved(const std::string& name) {
   for (const char* w : kWordLiterals) {
     if (name == w) return true;
   }
-  auto names = EntryNames(Builtins::Functions());
+  for (const char* w : kNamespaces) {
+    if (name == w) return true;
+  }
+  auto names = FunctionNames();
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
@@ -620,16 +283,49 @@ absl::StatusOr<Object> Session::Evaluate(const Expr& e) {
       WEFT_ASSIGN_OR_RETURN(Object self, Evaluate(*e.receiver));
       return Call(e, &self);
     }
+    case Expr::Kind::kAttribute:
+      return Attribute(e);
+    case Expr::Kind::kSubscript:
+      return Subscript(e);
+    case Expr::Kind::kBinary:
+    case Expr::Kind::kUnary:
+      return Operator(e);
+    case Expr::Kind::kList:
+      return Sequence(e);
   }
   return absl::InternalError("unknown expression");
 }
 
-absl::StatusOr<Object> Session::Call(const Expr& e, const Object* self) {
+namespace {
+
+// The bag functions, then the array ones.
+const std::vector<Builtins::Entry>& AllFunctions() {
+  static const auto* table = [] {
+    auto* all = new std::vector<Builtins::Entry>(Builtins::Functions());
+    all->insert(all->end(), Builtins::ArrayFunctions().begin(), Builtins::ArrayFunctions().end());
+    return all;
+  }();
+  return *table;
+}
+
+const std::vector<Builtins::Entry>& MethodsOf(const Object& self) {
   static const std::vector<Builtins::Entry> kNone;
-  const auto& table = self == nullptr                     ? Builtins::Functions()
-                      : self->kind == Object::Kind::kBag  ? Builtins::BagMethods()
-                      : self->kind == Object::Kind::kItem ? Builtins::ItemMethods()
-                                                          : kNone;
+  switch (self.kind) {
+    case Object::Kind::kBag:
+      return Builtins::BagMethods();
+    case Object::Kind::kItem:
+      return Builtins::ItemMethods();
+    case Object::Kind::kArray:
+      return Builtins::ArrayMethods();
+    default:
+      return kNone;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<Object> Session::Call(const Expr& e, const Object* self) {
+  const auto& table = self == nullptr ? AllFunctions() : MethodsOf(*self);
   auto entry = std::find_if(table.begin(), table.end(),
                             [&](const Builtins::Entry& x) { return e.name == x.name; });
   if (entry == table.end()) {
@@ -640,8 +336,8 @@ absl::StatusOr<Object> Session::Call(const Expr& e, const Object* self) {
     std::string have = table.empty()
                            ? "it has no methods"
                            : absl::StrCat("methods: ", absl::StrJoin(EntryNames(table), ", "));
-    return ErrorAt(e.column, absl::StrCat("a ", self->type_name(), " has no method '", e.name,
-                                          "' (", have, ")"));
+    return ErrorAt(e.column, absl::StrCat(WithArticle(self->type_name()), " has no method '",
+                                          e.name, "' (", have, ")"));
   }
   Builtins::Args given;
   for (const Argument& a : e.args) {
@@ -650,14 +346,30 @@ absl::StatusOr<Object> Session::Call(const Expr& e, const Object* self) {
   }
   WEFT_ASSIGN_OR_RETURN(Builtins::Args args, Builtins::Bind(*entry, e, std::move(given)));
   static const Object kNoSelf;
-  return entry->run(*this, self == nullptr ? kNoSelf : *self, args);
+  absl::StatusOr<Object> result = entry->run(*this, self == nullptr ? kNoSelf : *self, args);
+  // An array's build-time errors (shapes, chunks, dtypes), and a bad argument a handler
+  // found, are the call's.
+  if (result.ok() && result->kind == Object::Kind::kArray) {
+    return Builtins::Checked(*result->array, e.column);
+  }
+  if (absl::IsInvalidArgument(result.status()) &&
+      !absl::StartsWith(result.status().message(), "column ")) {
+    return ErrorAt(e.column, std::string(result.status().message()));
+  }
+  return result;
 }
 
 absl::StatusOr<std::string> Session::Show(const Object& object) {
   switch (object.kind) {
     case Object::Kind::kValue:
       if (object.value.is_null()) return std::string();
-      if (object.value.is_list() && !object.as_json) return Table(object.value, object.headers);
+      if (object.display == Object::Display::kText && object.value.is_string()) {
+        return object.value.as_string();
+      }
+      if (object.display == Object::Display::kPython) return PythonRepr(object.value);
+      if (object.value.is_list() && object.display == Object::Display::kTable) {
+        return Table(object.value, object.headers);
+      }
       return ToJson(object.value);
     case Object::Kind::kItem: {
       WEFT_ASSIGN_OR_RETURN(Value v, ComputeItem(*object.item));
@@ -666,6 +378,20 @@ absl::StatusOr<std::string> Session::Show(const Object& object) {
     case Object::Kind::kBag: {
       WEFT_ASSIGN_OR_RETURN(ValueList items, ComputeBag(*object.bag));
       return Table(Value(std::move(items)), object.headers);
+    }
+    case Object::Kind::kArray:
+      return ShowArray(*object.array);
+    case Object::Kind::kLocalArray:
+      return FormatLocalArray(*object.local);
+    case Object::Kind::kSequence: {
+      std::vector<std::string> parts;
+      for (const Object& item : object.items) {
+        parts.push_back(item.kind == Object::Kind::kArray ? item.array->ToString()
+                        : item.kind == Object::Kind::kValue
+                            ? PythonRepr(item.value)
+                            : absl::StrCat("<", item.type_name(), ">"));
+      }
+      return absl::StrCat("(", absl::StrJoin(parts, ", "), parts.size() == 1 ? ",)" : ")");
     }
   }
   return std::string();
@@ -764,11 +490,17 @@ std::string Session::Format(const Reply& reply) {
 // ---------------------------------------------------------------------------
 // The words of the language
 
-std::vector<std::string> FunctionNames() { return EntryNames(Builtins::Functions()); }
+std::vector<std::string> FunctionNames() { return EntryNames(AllFunctions()); }
 
 std::vector<std::string> MethodNames(const std::string& owner) {
   if (owner == "bag") return EntryNames(Builtins::BagMethods());
   if (owner == "item") return EntryNames(Builtins::ItemMethods());
+  if (owner == "array") return EntryNames(Builtins::ArrayMethods());
+  return {};
+}
+
+std::vector<std::string> AttributeNames(const std::string& owner) {
+  if (owner == "array") return Builtins::ArrayAttributeNames();
   return {};
 }
 
@@ -783,11 +515,16 @@ absl::StatusOr<std::string> HelpText(const std::string& topic) {
     const char* owner;
     const std::vector<Builtins::Entry>* table;
   };
-  const Group groups[] = {{"Functions", "", &Builtins::Functions()},
-                          {"Bag methods", "bag.", &Builtins::CoreBagMethods()},
-                          {"Key/value bag methods (npartitions 0: as many as the input)", "bag.",
-                           &Builtins::KeyValueMethods()},
-                          {"Item methods (count())", "item.", &Builtins::ItemMethods()}};
+  const Group groups[] = {
+      {"Functions", "", &Builtins::Functions()},
+      {"Bag methods", "bag.", &Builtins::CoreBagMethods()},
+      {"Key/value bag methods (npartitions 0: as many as the input)", "bag.",
+       &Builtins::KeyValueMethods()},
+      {"Item methods (count())", "item.", &Builtins::ItemMethods()},
+      {"Array functions (chunks: a number or a tuple, -1 a whole axis; "
+       "None: about 8M elements a chunk)",
+       "", &Builtins::ArrayFunctions()},
+      {"Array methods (axis None: over every axis)", "array.", &Builtins::ArrayMethods()}};
   std::vector<std::string> lines;
   for (const Group& g : groups) {
     if (topic.empty()) lines.push_back(absl::StrCat(g.title, ":"));
@@ -812,6 +549,10 @@ absl::StatusOr<std::string> HelpText(const std::string& topic) {
        "_[0], + - * / %,",
        "  [a, b], lower upper substr split concat length date hour int float str; filter's "
        "comparisons and and/or/not.",
+       "Arrays (as dask.array): x = arange(15, chunks=5); (x + 100).sum(); x[::2]; "
+       "x.T @ x; operators + - * / // % ** @ < <= > >= == != & | ^ ~ with Python's precedence;",
+       "  attributes x.shape x.dtype x.chunks x.ndim x.size x.nbytes x.T. An array of at most "
+       "1000 elements is printed computed.",
        "Commands: help [NAME], bags (the names defined), quit (or Ctrl-D).",
        "Keys: TAB completes names, functions and methods; Ctrl-R searches the history; "
        "Ctrl-C stops the running query.",

@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "client/cli/shell_parser.h"
+#include "weft/array.h"
 #include "weft/bag.h"
 #include "weft/client.h"
 
@@ -54,23 +55,37 @@ int RunShell(const ShellFlags& flags);
 
 namespace shell {
 
-// What a name or an expression stands for: a lazy Bag, a lazy Item (count()), or a value
-// already computed (take(), literals).
+// What a name or an expression stands for: a lazy Bag, a lazy Item (count()), a lazy
+// Array, an array computed here (compute()), a tuple holding some of those ((a, b)), or a
+// value already computed (take(), literals, arithmetic on numbers).
 struct Object {
-  enum class Kind { kValue, kBag, kItem };
+  enum class Kind { kValue, kBag, kItem, kArray, kLocalArray, kSequence };
+  // How a value is printed: lists as a table, or as JSON (first()); or as Python prints
+  // it (numbers and their arithmetic: 3.5, True; lists as tuples: x.shape is (15,)); or
+  // a string as its text (x.graph(), x.dtype).
+  enum class Display { kTable, kJson, kPython, kText };
   Kind kind = Kind::kValue;
   Value value;
   std::optional<Bag> bag;
   std::optional<Item> item;
+  std::optional<Array> array;
+  std::optional<LocalArray> local;
+  std::vector<Object> items;         // kSequence
   std::vector<std::string> headers;  // column names when shown as a table
   std::string path;                  // the last pluck(), to name columns
   bool persisted = false;
-  bool as_json = false;  // a list shown as JSON, not as a table (first())
+  Display display = Display::kTable;
 
-  static Object Of(Value v) { return Object{Kind::kValue, std::move(v)}; }
+  static Object Of(Value v, Display display = Display::kTable) {
+    Object o{Kind::kValue, std::move(v)};
+    o.display = display;
+    return o;
+  }
   static Object Of(Bag b);
   static Object Of(Item i);
-  const char* type_name() const;  // "bag", "item", "list", "int", ...
+  static Object Of(Array a);
+  static Object Of(LocalArray a);
+  const char* type_name() const;  // "bag", "item", "array", "list", "int", ...
 };
 
 // The evaluator: names → objects, one statement at a time. No terminal I/O; progress bars
@@ -116,7 +131,16 @@ class Session {
  private:
   absl::StatusOr<Object> Evaluate(const Expr& expr);
   absl::StatusOr<Object> Call(const Expr& expr, const Object* self);
+  // shell_ops.cc: a op b, op a, x.name, x[...], (a, b).
+  absl::StatusOr<Object> Operator(const Expr& expr);
+  absl::StatusOr<Object> Attribute(const Expr& expr);
+  absl::StatusOr<Object> Subscript(const Expr& expr);
+  absl::StatusOr<Object> Sequence(const Expr& expr);
   absl::StatusOr<std::string> Show(const Object& object);
+  // An array printed: computed when it is small, else its summary (shell_array.cc).
+  absl::StatusOr<std::string> ShowArray(const Array& array);
+  // Every chunk of `array`, assembled here; given up on an interrupt.
+  absl::StatusOr<LocalArray> ComputeArray(const Array& array);
   // Runs `compute` (which must own what it uses: on an interrupt it is left running on
   // its thread and outlives this call), drawing progress bars meanwhile when there is a
   // progress_out_.
@@ -152,10 +176,12 @@ absl::StatusOr<std::string> HelpText(const std::string& topic = "");
 
 // The words of the language, from the tables the evaluator dispatches on (for
 // completion): the functions (read_text, ...), the methods of an object of type `owner`
-// ("bag", "item"; none for others), and the commands (help, bags, quit, exit).
+// ("bag", "item", "array"; none for others), and the commands (help, bags, quit, exit).
+// AttributeNames: those of an object of type `owner` (an array's shape, dtype, ...).
 std::vector<std::string> FunctionNames();
 std::vector<std::string> MethodNames(const std::string& owner);
 std::vector<std::string> CommandNames();
+std::vector<std::string> AttributeNames(const std::string& owner);
 
 }  // namespace shell
 }  // namespace weft::cli

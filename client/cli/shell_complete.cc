@@ -70,11 +70,24 @@ std::vector<std::string> MethodsFor(std::string_view before_dot, const TypeOfNam
   const std::string receiver(before_dot.substr(begin));
   const bool is_name = !receiver.empty() && !std::isdigit(static_cast<unsigned char>(receiver[0]));
   if (is_name && (begin == 0 || before_dot[begin - 1] != '.')) {
+    // random.uniform: the namespace's functions.
+    std::vector<std::string> in_namespace;
+    for (const std::string& f : FunctionNames()) {
+      if (f.rfind(receiver + ".", 0) == 0) in_namespace.push_back(f.substr(receiver.size() + 1));
+    }
+    if (!in_namespace.empty()) return in_namespace;
     const std::string type = type_of(receiver);
-    if (!type.empty()) return MethodNames(type);
+    if (!type.empty()) {
+      std::vector<std::string> words = MethodNames(type);
+      for (const std::string& a : AttributeNames(type)) words.push_back(a);
+      return words;
+    }
   }
-  std::vector<std::string> all = MethodNames("bag");
-  for (const std::string& m : MethodNames("item")) all.push_back(m);
+  std::vector<std::string> all;
+  for (const char* owner : {"bag", "item", "array"}) {
+    for (const std::string& m : MethodNames(owner)) all.push_back(m);
+    for (const std::string& a : AttributeNames(owner)) all.push_back(a);
+  }
   return all;
 }
 
@@ -109,10 +122,16 @@ Completion Complete(std::string_view line, const std::vector<std::string>& names
   if (before == '.') {
     const std::vector<std::string> methods = MethodsFor(line.substr(0, start - 1), type_of);
     out.candidates = Starting(word, {&methods});
-    out.callable = true;
+    // A '(' follows methods, not attributes (x.shape).
+    const std::vector<std::string> attributes = AttributeNames("array");
+    out.callable = std::none_of(out.candidates.begin(), out.candidates.end(), [&](const auto& c) {
+      return std::find(attributes.begin(), attributes.end(), c) != attributes.end();
+    });
     return out;
   }
-  const std::vector<std::string> functions = FunctionNames();
+  // A word has no '.': random.uniform is offered as its namespace, random.
+  std::vector<std::string> functions;
+  for (const std::string& f : FunctionNames()) functions.push_back(f.substr(0, f.find('.')));
   const std::string_view head = line.substr(0, start);
   const size_t first = head.find_first_not_of(" \t");
   if (first != std::string_view::npos && head.substr(first).rfind("help ", 0) == 0) {
@@ -123,10 +142,11 @@ Completion Complete(std::string_view line, const std::vector<std::string>& names
   const std::vector<std::string> commands =
       first == std::string_view::npos ? CommandNames() : std::vector<std::string>();
   out.candidates = Starting(word, {&names, &functions, &commands});
-  // Only functions: a call follows. (Names, and the commands, stand alone.)
+  // Only functions: a call follows. (Names, namespaces, and the commands stand alone.)
+  const std::vector<std::string> callables = FunctionNames();
   out.callable = !out.candidates.empty() &&
                  std::all_of(out.candidates.begin(), out.candidates.end(), [&](const auto& c) {
-                   return std::find(functions.begin(), functions.end(), c) != functions.end();
+                   return std::find(callables.begin(), callables.end(), c) != callables.end();
                  });
   return out;
 }

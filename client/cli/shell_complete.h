@@ -2,7 +2,8 @@
 //
 // The context is read from the text before the cursor:
 //   NAME.wo|         methods: those of NAME's type when NAME is defined (a bag's, an
-//                    item's), else every bag and item method (after `)`, say)
+//                    item's, an array's methods and attributes), a namespace's functions
+//                    (random.uni|), else every method and attribute (after `)`, say)
 //   "...wo|          inside a string: the functions of the filter and value-expression
 //                    languages (starts_with, lower, ...), which filter(), map(), to_pairs()
 //                    ... take as strings; nothing after a `.` (a field path) or inside a

@@ -15,11 +15,13 @@ using Words = std::vector<std::string>;
 
 namespace {
 
-// A session that defines `records` (a bag), `n` (an item) and `rows` (a list).
+// A session that defines `records` (a bag), `n` (an item), `rows` (a list) and `x` (an
+// array).
 Completion At(const std::string& line) {
-  const Words names = {"n", "records", "rows"};
+  const Words names = {"n", "records", "rows", "x"};
   return Complete(line, names, [](const std::string& name) -> std::string {
     if (name == "records") return "bag";
+    if (name == "x") return "array";
     if (name == "n") return "item";
     if (name == "rows") return "list";
     return "";
@@ -34,7 +36,7 @@ TEST_CASE("a defined name, and the functions and commands at the start of a line
   CHECK(CandidatesAt("rec") == Words{"records"});
   CHECK(At("rec").start == 0);
   CHECK_FALSE(At("rec").callable);
-  CHECK(CandidatesAt("r") == Words{"read_text", "records", "rows"});
+  CHECK(CandidatesAt("r") == Words{"random", "read_text", "records", "rows"});
   CHECK(CandidatesAt("read_t") == Words{"read_text"});
   CHECK(At("read_t").callable);
   CHECK(CandidatesAt("qu") == Words{"quit"});
@@ -59,7 +61,8 @@ TEST_CASE("methods after a dot: the receiver's type's when it is a defined name"
   CHECK(CandidatesAt("rows.").empty());           // a list has none
   // After a call the type is not known: every bag and item method.
   CHECK(CandidatesAt("records.pluck(\"type\").freq") == Words{"frequencies"});
-  CHECK(CandidatesAt("x = records.filter('type == \"A\"').cou") == Words{"count", "count_by_key"});
+  CHECK(CandidatesAt("x = records.filter('type == \"A\"').cou") ==
+        Words{"count", "count_by_key", "count_nonzero"});
   // Every method the evaluator dispatches is offered: the list is the evaluator's.
   Words bag_methods = MethodNames("bag");
   std::sort(bag_methods.begin(), bag_methods.end());
@@ -94,4 +97,21 @@ TEST_CASE("the expression functions offered are the workers' own") {
   REQUIRE(end != std::string::npos);
   const Words theirs = absl::StrSplit(message.substr(known + 8, end - known - 8), ", ");
   CHECK(theirs == ExpressionFunctionNames());
+}
+
+TEST_CASE("arrays: functions, namespaced functions, methods and attributes") {
+  CHECK(CandidatesAt("y = ara") == Words{"arange"});
+  CHECK(At("y = ara").callable);
+  CHECK(CandidatesAt("y = random.uni") == Words{"uniform"});
+  CHECK(CandidatesAt("random.") == Words{"normal", "uniform"});
+  CHECK(CandidatesAt("y = rand") == Words{"random"});
+  CHECK_FALSE(At("y = rand").callable);  // a '.' follows a namespace
+  CHECK(CandidatesAt("y = conc") == Words{"concat", "concatenate"});
+  CHECK(CandidatesAt("x.su") == Words{"sum"});
+  CHECK(At("x.su").callable);
+  CHECK(CandidatesAt("x.sh") == Words{"shape"});
+  CHECK_FALSE(At("x.sh").callable);  // an attribute: no '('
+  CHECK(CandidatesAt("x.count_") == Words{"count_nonzero"});
+  CHECK(CandidatesAt("(x + 1).as") == Words{"astype"});  // any receiver's
+  CHECK(CandidatesAt("help lins") == Words{"linspace"});
 }

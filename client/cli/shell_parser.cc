@@ -1,7 +1,10 @@
 #include "client/cli/shell_parser.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <string_view>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -101,7 +104,6 @@ absl::StatusOr<Token> LexNumber(const std::string& s, size_t* i) {
   Token t{Token::Kind::kNumber};
   t.column = static_cast<int>(*i) + 1;
   size_t begin = *i;
-  if (s[*i] == '-') ++*i;
   auto digits = [&] {
     while (*i < s.size() && std::isdigit(static_cast<unsigned char>(s[*i]))) ++*i;
   };
@@ -132,6 +134,15 @@ absl::StatusOr<Token> LexNumber(const std::string& s, size_t* i) {
   return t;
 }
 
+// The length of the punctuation or operator at s[i] (the longest that matches), or 0.
+size_t PunctLength(const std::string& s, size_t i) {
+  static constexpr const char* kTwo[] = {"**", "//", "<=", ">=", "==", "!="};
+  for (const char* p : kTwo) {
+    if (s.compare(i, 2, p) == 0) return 2;
+  }
+  return std::string_view("()[]{},.=:+-*/%@<>&|^~").find(s[i]) != std::string_view::npos ? 1 : 0;
+}
+
 absl::StatusOr<std::vector<Token>> Lex(const std::string& s) {
   std::vector<Token> out;
   size_t i = 0;
@@ -151,14 +162,13 @@ absl::StatusOr<std::vector<Token>> Lex(const std::string& s) {
     } else if (c == '"' || c == '\'') {
       WEFT_ASSIGN_OR_RETURN(Token t, LexString(s, &i));
       out.push_back(std::move(t));
-    } else if (std::isdigit(c) || (c == '-' && i + 1 < s.size() &&
-                                   std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
+    } else if (std::isdigit(c)) {
+      // A '-' before it is an operator; the parser folds -NUMBER into a literal.
       WEFT_ASSIGN_OR_RETURN(Token t, LexNumber(s, &i));
       out.push_back(std::move(t));
-    } else if (std::string("()[]{},.=:").find(static_cast<char>(c)) != std::string::npos) {
-      out.push_back(Token{Token::Kind::kPunct, std::string(1, static_cast<char>(c)), Value(),
-                          static_cast<int>(i) + 1});
-      ++i;
+    } else if (size_t n = PunctLength(s, i); n > 0) {
+      out.push_back(Token{Token::Kind::kPunct, s.substr(i, n), Value(), static_cast<int>(i) + 1});
+      i += n;
     } else {
       return ErrorAt(
           static_cast<int>(i) + 1,
@@ -169,7 +179,8 @@ absl::StatusOr<std::vector<Token>> Lex(const std::string& s) {
   return out;
 }
 
-// Recursive descent over the tokens of one line.
+// Recursive descent over the tokens of one line, one function per precedence level
+// (shell_parser.h's grammar).
 class Parser {
  public:
   explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
@@ -177,7 +188,7 @@ class Parser {
   // One literal filling the whole line.
   absl::StatusOr<Value> ParseOnlyLiteral() {
     const int column = Peek().column;
-    WEFT_ASSIGN_OR_RETURN(ExprPtr e, ParsePrimary());
+    WEFT_ASSIGN_OR_RETURN(ExprPtr e, ParseLiteralItem());
     if (e->kind != Expr::Kind::kLiteral) {
       return ErrorAt(column, "expected a literal (a JSON text), found a name or a call");
     }
@@ -191,8 +202,7 @@ class Parser {
     Statement st;
     if (Peek().kind == Token::Kind::kEnd) return st;
     if (Peek().kind == Token::Kind::kName && IsCommand()) return ParseCommand();
-    if (Peek().kind == Token::Kind::kName && Peek(1).kind == Token::Kind::kPunct &&
-        Peek(1).text == "=") {
+    if (Peek().kind == Token::Kind::kName && IsPunct("=", 1)) {
       st.kind = Statement::Kind::kAssign;
       st.target = Next().text;
       Next();  // '='
@@ -214,6 +224,15 @@ class Parser {
   bool IsPunct(const char* p, size_t ahead = 0) const {
     return Peek(ahead).kind == Token::Kind::kPunct && Peek(ahead).text == p;
   }
+  bool IsName(size_t ahead = 0) const { return Peek(ahead).kind == Token::Kind::kName; }
+  bool IsEnd(size_t ahead = 0) const { return Peek(ahead).kind == Token::Kind::kEnd; }
+  // The operator at the cursor when it is one of `ops`, else nullptr.
+  const char* PeekOperator(std::initializer_list<const char*> ops) const {
+    for (const char* op : ops) {
+      if (IsPunct(op)) return op;
+    }
+    return nullptr;
+  }
   absl::Status Expect(const char* p) {
     if (!IsPunct(p)) {
       return ErrorAt(Peek().column, absl::StrCat("expected '", p, "', found ", Describe(Peek())));
@@ -222,47 +241,186 @@ class Parser {
     return absl::OkStatus();
   }
 
-  // `help`, `help NAME`, `bags`, `quit`, `exit`, each alone on the line.
+  // `help`, `help NAME`, `help random.NAME`, `bags`, `quit`, `exit`, each alone on the line.
   bool IsCommand() const {
     const std::string& w = Peek().text;
     if (w == "help") {
-      return Peek(1).kind == Token::Kind::kEnd ||
-             (Peek(1).kind == Token::Kind::kName && Peek(2).kind == Token::Kind::kEnd);
+      return IsEnd(1) || (IsName(1) && IsEnd(2)) ||
+             (IsName(1) && IsPunct(".", 2) && IsName(3) && IsEnd(4));
     }
-    return (w == "bags" || w == "quit" || w == "exit") && Peek(1).kind == Token::Kind::kEnd;
+    return (w == "bags" || w == "quit" || w == "exit") && IsEnd(1);
   }
   Statement ParseCommand() {
     Statement st;
     const std::string w = Next().text;
     if (w == "help") {
       st.kind = Statement::Kind::kHelp;
-      if (Peek().kind == Token::Kind::kName) st.topic = Next().text;
+      while (!IsEnd()) st.topic += Next().text;
     } else {
       st.kind = w == "bags" ? Statement::Kind::kBags : Statement::Kind::kQuit;
     }
     return st;
   }
 
-  absl::StatusOr<ExprPtr> ParseExpr() {
+  static ExprPtr Binary(std::string op, int column, ExprPtr lhs, ExprPtr rhs) {
+    auto e = std::make_unique<Expr>();
+    e->kind = Expr::Kind::kBinary;
+    e->op = std::move(op);
+    e->column = column;
+    e->operands.push_back(std::move(lhs));
+    e->operands.push_back(std::move(rhs));
+    return e;
+  }
+
+  // A left-associative level: next (op next)*.
+  absl::StatusOr<ExprPtr> ParseLeft(std::initializer_list<const char*> ops,
+                                    absl::StatusOr<ExprPtr> (Parser::*next)()) {
+    WEFT_ASSIGN_OR_RETURN(ExprPtr e, (this->*next)());
+    while (const char* op = PeekOperator(ops)) {
+      const int column = Next().column;
+      WEFT_ASSIGN_OR_RETURN(ExprPtr rhs, (this->*next)());
+      e = Binary(op, column, std::move(e), std::move(rhs));
+    }
+    return e;
+  }
+
+  absl::StatusOr<ExprPtr> ParseExpr() { return ParseComparison(); }
+  absl::StatusOr<ExprPtr> ParseOr() { return ParseLeft({"|"}, &Parser::ParseXor); }
+  absl::StatusOr<ExprPtr> ParseXor() { return ParseLeft({"^"}, &Parser::ParseAnd); }
+  absl::StatusOr<ExprPtr> ParseAnd() { return ParseLeft({"&"}, &Parser::ParseSum); }
+  absl::StatusOr<ExprPtr> ParseSum() { return ParseLeft({"+", "-"}, &Parser::ParseTerm); }
+  absl::StatusOr<ExprPtr> ParseTerm() {
+    return ParseLeft({"*", "/", "//", "%", "@"}, &Parser::ParseUnary);
+  }
+
+  // Comparisons bind more loosely than | ^ &, as in Python: (x < 1) & (y < 1) needs its
+  // parentheses. Python chains comparisons (a < b < c means a < b and b < c); arrays
+  // cannot, so a chain is an error rather than a silent (a < b) < c — which also catches
+  // the classic x > 0 & x < 5.
+  absl::StatusOr<ExprPtr> ParseComparison() {
+    static constexpr std::initializer_list<const char*> kComparisons = {"<",  "<=", ">",
+                                                                        ">=", "==", "!="};
+    WEFT_ASSIGN_OR_RETURN(ExprPtr e, ParseOr());
+    if (const char* op = PeekOperator(kComparisons)) {
+      const int column = Next().column;
+      WEFT_ASSIGN_OR_RETURN(ExprPtr rhs, ParseOr());
+      e = Binary(op, column, std::move(e), std::move(rhs));
+      if (PeekOperator(kComparisons) != nullptr) {
+        return ErrorAt(Peek().column,
+                       "comparisons do not chain: write (a < b) & (b < c), not a < b < c");
+      }
+    }
+    return e;
+  }
+
+  // -NUMBER folds into the literal; -x, +x, ~x are kUnary.
+  absl::StatusOr<ExprPtr> ParseUnary() {
+    const char* op = PeekOperator({"-", "+", "~"});
+    if (op == nullptr) return ParsePower();
+    const int column = Next().column;
+    WEFT_ASSIGN_OR_RETURN(ExprPtr operand, ParseUnary());
+    if (std::string_view(op) != "~" && operand->kind == Expr::Kind::kLiteral &&
+        (operand->literal.is_int() || operand->literal.is_double())) {
+      if (*op == '-') operand->literal = Negated(operand->literal);
+      operand->column = column;
+      return operand;
+    }
+    auto e = std::make_unique<Expr>();
+    e->kind = Expr::Kind::kUnary;
+    e->op = op;
+    e->column = column;
+    e->operands.push_back(std::move(operand));
+    return e;
+  }
+  static Value Negated(const Value& v) {
+    if (v.is_double()) return Value(-v.as_double());
+    // -(-2^63) overflows: the double then, as Python's int would not.
+    if (v.as_int() == INT64_MIN) return Value(-static_cast<double>(v.as_int()));
+    return Value(-v.as_int());
+  }
+
+  // The exponent is a unary expression: 2**-1, and -2**2 is -(2**2).
+  absl::StatusOr<ExprPtr> ParsePower() {
+    WEFT_ASSIGN_OR_RETURN(ExprPtr e, ParsePostfix());
+    if (!IsPunct("**")) return e;
+    const int column = Next().column;
+    WEFT_ASSIGN_OR_RETURN(ExprPtr rhs, ParseUnary());
+    return Binary("**", column, std::move(e), std::move(rhs));
+  }
+
+  absl::StatusOr<ExprPtr> ParsePostfix() {
     WEFT_ASSIGN_OR_RETURN(ExprPtr e, ParsePrimary());
-    while (IsPunct(".")) {
-      Next();
-      if (Peek().kind != Token::Kind::kName) {
+    while (IsPunct(".") || IsPunct("[")) {
+      if (IsPunct("[")) {
+        WEFT_ASSIGN_OR_RETURN(e, ParseSubscripts(std::move(e)));
+        continue;
+      }
+      Next();  // '.'
+      if (!IsName()) {
         return ErrorAt(Peek().column,
                        absl::StrCat("expected a method name after '.', found ", Describe(Peek())));
       }
       auto m = std::make_unique<Expr>();
-      m->kind = Expr::Kind::kMethod;
+      m->kind = Expr::Kind::kAttribute;
       m->column = Peek().column;
       m->name = Next().text;
       m->receiver = std::move(e);
-      WEFT_ASSIGN_OR_RETURN(m->args, ParseArgs());
+      if (IsPunct("(")) {
+        m->kind = Expr::Kind::kMethod;
+        WEFT_ASSIGN_OR_RETURN(m->args, ParseArgs(""));
+      }
       e = std::move(m);
     }
     return e;
   }
 
+  // receiver '[' subscript (',' subscript)* ']'
+  absl::StatusOr<ExprPtr> ParseSubscripts(ExprPtr receiver) {
+    auto e = std::make_unique<Expr>();
+    e->kind = Expr::Kind::kSubscript;
+    e->column = Next().column;  // '['
+    e->receiver = std::move(receiver);
+    do {
+      if (!e->subscripts.empty()) Next();  // ','
+      WEFT_ASSIGN_OR_RETURN(Subscript item, ParseSubscript());
+      e->subscripts.push_back(std::move(item));
+    } while (IsPunct(","));
+    WEFT_RETURN_IF_ERROR(Expect("]"));
+    return e;
+  }
+
+  // expr | [expr] ':' [expr] [':' [expr]]
+  absl::StatusOr<Subscript> ParseSubscript() {
+    Subscript item;
+    item.column = Peek().column;
+    auto part_ends = [&] { return IsPunct(":") || IsPunct(",") || IsPunct("]"); };
+    ExprPtr first;
+    if (!IsPunct(":")) {
+      WEFT_ASSIGN_OR_RETURN(first, ParseExpr());
+    }
+    if (!IsPunct(":")) {
+      item.index = std::move(first);
+      return item;
+    }
+    item.is_slice = true;
+    item.start = std::move(first);
+    Next();  // ':'
+    if (!part_ends()) {
+      WEFT_ASSIGN_OR_RETURN(item.stop, ParseExpr());
+    }
+    if (IsPunct(":")) {
+      Next();
+      if (!part_ends()) {
+        WEFT_ASSIGN_OR_RETURN(item.step, ParseExpr());
+      }
+    }
+    return item;
+  }
+
   absl::StatusOr<ExprPtr> ParsePrimary() {
+    // Only the primary that starts an argument of concatenate() may be a list of
+    // expressions.
+    const bool expression_list = std::exchange(expression_list_allowed_, false);
     const Token& t = Peek();
     auto e = std::make_unique<Expr>();
     e->column = t.column;
@@ -271,36 +429,94 @@ class Parser {
       Next();
       return e;
     }
-    if (t.kind == Token::Kind::kName) {
-      e->name = Next().text;
-      if (e->name == "true" || e->name == "false") {
-        e->literal = Value(e->name == "true");
-        e->name.clear();
-      } else if (e->name == "null" || e->name == "None") {
-        e->name.clear();
-      } else if (IsPunct("(")) {
-        e->kind = Expr::Kind::kCall;
-        WEFT_ASSIGN_OR_RETURN(e->args, ParseArgs());
-      } else {
-        e->kind = Expr::Kind::kName;
-      }
-      return e;
-    }
-    if (IsPunct("[")) return ParseList();
+    if (t.kind == Token::Kind::kName) return ParseNamed();
+    if (IsPunct("[")) return expression_list ? ParseExpressionList() : ParseList();
     if (IsPunct("{")) return ParseRecord();
-    if (IsPunct("(")) {
-      Next();
-      WEFT_ASSIGN_OR_RETURN(e, ParseExpr());
-      WEFT_RETURN_IF_ERROR(Expect(")"));
+    if (IsPunct("(")) return ParseParenthesized();
+    return ErrorAt(t.column, absl::StrCat("expected a value, found ", Describe(t)));
+  }
+
+  // A name, a word literal, a call, or a namespace's call (random.uniform(...)).
+  absl::StatusOr<ExprPtr> ParseNamed() {
+    auto e = std::make_unique<Expr>();
+    e->column = Peek().column;
+    e->name = Next().text;
+    if (e->name == "true" || e->name == "false" || e->name == "True" || e->name == "False") {
+      e->literal = Value(e->name == "true" || e->name == "True");
+      e->name.clear();
+    } else if (e->name == "null" || e->name == "None") {
+      e->name.clear();
+    } else if (IsPunct("(")) {
+      e->kind = Expr::Kind::kCall;
+      WEFT_ASSIGN_OR_RETURN(e->args, ParseArgs(e->name));
+    } else if (IsNamespace(e->name) && IsPunct(".") && IsName(1) && IsPunct("(", 2)) {
+      Next();  // '.'
+      e->kind = Expr::Kind::kCall;
+      absl::StrAppend(&e->name, ".", Next().text);
+      WEFT_ASSIGN_OR_RETURN(e->args, ParseArgs(e->name));
+    } else {
+      e->kind = Expr::Kind::kName;
+    }
+    return e;
+  }
+  static bool IsNamespace(const std::string& name) {
+    for (const char* n : kNamespaces) {
+      if (name == n) return true;
+    }
+    return false;
+  }
+
+  // (expr), or a tuple: (), (a,), (a, b): a list literal when every item is a literal.
+  absl::StatusOr<ExprPtr> ParseParenthesized() {
+    const int column = Next().column;  // '('
+    std::vector<ExprPtr> items;
+    bool tuple = IsPunct(")");
+    while (!IsPunct(")")) {
+      WEFT_ASSIGN_OR_RETURN(ExprPtr item, ParseExpr());
+      items.push_back(std::move(item));
+      if (IsPunct(")")) break;
+      WEFT_RETURN_IF_ERROR(Expect(","));
+      tuple = true;
+    }
+    Next();  // ')'
+    if (!tuple) return std::move(items.front());
+    return Sequence(column, std::move(items), /*tuple=*/true);
+  }
+
+  // Items as a list literal when each is one, else a kList expression.
+  static ExprPtr Sequence(int column, std::vector<ExprPtr> items, bool tuple) {
+    auto e = std::make_unique<Expr>();
+    e->column = column;
+    if (std::all_of(items.begin(), items.end(),
+                    [](const ExprPtr& i) { return i->kind == Expr::Kind::kLiteral; })) {
+      ValueList values;
+      for (ExprPtr& item : items) values.push_back(std::move(item->literal));
+      e->literal = Value(std::move(values));
       return e;
     }
-    return ErrorAt(t.column, absl::StrCat("expected a value, found ", Describe(t)));
+    e->kind = Expr::Kind::kList;
+    e->tuple = tuple;
+    e->operands = std::move(items);
+    return e;
+  }
+
+  // A literal, or '-' and a number literal (the item of a list or record literal, or a
+  // whole JSON text).
+  absl::StatusOr<ExprPtr> ParseLiteralItem() {
+    if (IsPunct("-") && Peek(1).kind == Token::Kind::kNumber) {
+      const int column = Next().column;
+      WEFT_ASSIGN_OR_RETURN(ExprPtr e, ParsePrimary());
+      e->literal = Negated(e->literal);
+      e->column = column;
+      return e;
+    }
+    return ParsePrimary();
   }
 
   // An item of a list or record literal.
   absl::StatusOr<Value> ParseLiteralValue() {
     const int column = Peek().column;
-    WEFT_ASSIGN_OR_RETURN(ExprPtr item, ParsePrimary());
+    WEFT_ASSIGN_OR_RETURN(ExprPtr item, ParseLiteralItem());
     if (item->kind != Expr::Kind::kLiteral) {
       return ErrorAt(column,
                      "lists and records hold literals only (strings, numbers, true, false, "
@@ -321,6 +537,19 @@ class Parser {
     Next();  // ']'
     e->literal = Value(std::move(items));
     return e;
+  }
+
+  // [expr, ...]: concatenate's list of arrays.
+  absl::StatusOr<ExprPtr> ParseExpressionList() {
+    const int column = Next().column;  // '['
+    std::vector<ExprPtr> items;
+    while (!IsPunct("]")) {
+      if (!items.empty()) WEFT_RETURN_IF_ERROR(Expect(","));
+      WEFT_ASSIGN_OR_RETURN(ExprPtr item, ParseExpr());
+      items.push_back(std::move(item));
+    }
+    Next();  // ']'
+    return Sequence(column, std::move(items), /*tuple=*/false);
   }
 
   // {"name": literal, ...}: a record, its fields in the order written.
@@ -344,7 +573,8 @@ class Parser {
     return e;
   }
 
-  absl::StatusOr<std::vector<Argument>> ParseArgs() {
+  // The arguments of a call to `callee` (a function's name; empty for a method).
+  absl::StatusOr<std::vector<Argument>> ParseArgs(const std::string& callee) {
     WEFT_RETURN_IF_ERROR(Expect("("));
     std::vector<Argument> args;
     bool keywords = false;
@@ -352,13 +582,14 @@ class Parser {
       if (!args.empty()) WEFT_RETURN_IF_ERROR(Expect(","));
       Argument a;
       a.column = Peek().column;
-      if (Peek().kind == Token::Kind::kName && IsPunct("=", 1)) {
+      if (IsName() && IsPunct("=", 1)) {
         a.keyword = Next().text;
         Next();  // '='
         keywords = true;
       } else if (keywords) {
         return ErrorAt(a.column, "a positional argument after a keyword argument");
       }
+      expression_list_allowed_ = callee == kConcatenateLists;
       WEFT_ASSIGN_OR_RETURN(a.value, ParseExpr());
       args.push_back(std::move(a));
     }
@@ -368,7 +599,34 @@ class Parser {
 
   std::vector<Token> tokens_;
   size_t pos_ = 0;
+  bool expression_list_allowed_ = false;  // for the next ParsePrimary only
 };
+
+// How tightly an operator binds (shell_parser.h's grammar): operands that bind less
+// tightly are printed in parentheses.
+int Precedence(const Expr& e) {
+  if (e.kind == Expr::Kind::kUnary) return 7;
+  if (e.kind != Expr::Kind::kBinary) return 9;
+  static const auto* levels = new std::vector<std::pair<std::vector<std::string>, int>>{
+      {{"<", "<=", ">", ">=", "==", "!="}, 1}, {{"|"}, 2}, {{"^"}, 3}, {{"&"}, 4}, {{"+", "-"}, 5},
+      {{"*", "/", "//", "%", "@"}, 6},         {{"**"}, 8}};
+  for (const auto& [ops, level] : *levels) {
+    if (std::find(ops.begin(), ops.end(), e.op) != ops.end()) return level;
+  }
+  return 9;
+}
+
+std::string Operand(const Expr& e, bool parenthesize) {
+  return parenthesize ? absl::StrCat("(", e.ToString(), ")") : e.ToString();
+}
+
+std::string SubscriptToString(const Subscript& s) {
+  if (!s.is_slice) return s.index->ToString();
+  auto part = [](const ExprPtr& p) { return p ? p->ToString() : ""; };
+  std::string out = absl::StrCat(part(s.start), ":", part(s.stop));
+  if (s.step) absl::StrAppend(&out, ":", part(s.step));
+  return out;
+}
 
 }  // namespace
 
@@ -386,7 +644,35 @@ std::string Expr::ToString() const {
     case Kind::kCall:
       return absl::StrCat(name, "(", absl::StrJoin(parts, ", "), ")");
     case Kind::kMethod:
-      return absl::StrCat(receiver->ToString(), ".", name, "(", absl::StrJoin(parts, ", "), ")");
+      return absl::StrCat(Operand(*receiver, Precedence(*receiver) < 9), ".", name, "(",
+                          absl::StrJoin(parts, ", "), ")");
+    case Kind::kAttribute:
+      return absl::StrCat(Operand(*receiver, Precedence(*receiver) < 9), ".", name);
+    case Kind::kSubscript: {
+      std::vector<std::string> items;
+      for (const Subscript& s : subscripts) items.push_back(SubscriptToString(s));
+      return absl::StrCat(Operand(*receiver, Precedence(*receiver) < 9), "[",
+                          absl::StrJoin(items, ", "), "]");
+    }
+    case Kind::kBinary: {
+      const int level = Precedence(*this);
+      const bool right_assoc = op == "**";
+      const Expr& lhs = *operands[0];
+      const Expr& rhs = *operands[1];
+      return absl::StrCat(
+          Operand(lhs, Precedence(lhs) < level || (right_assoc && Precedence(lhs) == level) ||
+                           (right_assoc && lhs.kind == Kind::kUnary)),
+          " ", op, " ",
+          Operand(rhs, Precedence(rhs) < level || (!right_assoc && Precedence(rhs) == level)));
+    }
+    case Kind::kUnary:
+      return absl::StrCat(op, Operand(*operands[0], Precedence(*operands[0]) < 7));
+    case Kind::kList: {
+      std::vector<std::string> items;
+      for (const ExprPtr& item : operands) items.push_back(item->ToString());
+      if (!tuple) return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
+      return absl::StrCat("(", absl::StrJoin(items, ", "), items.size() == 1 ? ",)" : ")");
+    }
   }
   return "";
 }

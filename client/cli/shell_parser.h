@@ -9,14 +9,31 @@
 //   help   bags   quit   exit                                          commands
 //   # a comment (to the end of the line)
 //
-// Grammar:
-//   statement := COMMAND | NAME '=' expr | expr | (empty)
-//   expr      := primary ('.' NAME '(' args ')')*
-//   primary   := NAME | NAME '(' args ')' | literal | '(' expr ')'
-//   args      := [arg (',' arg)*]          arg := [NAME '='] expr
-//   literal   := STRING | NUMBER | true | false | null | None
-//              | '[' [literal (',' literal)*] ']'
-//              | '{' [STRING ':' literal (',' STRING ':' literal)*] '}'
+// Grammar (Python's expression operators, with Python's precedence, loosest first):
+//   statement  := COMMAND | NAME '=' expr | expr | (empty)
+//   expr       := or [('<' | '<=' | '>' | '>=' | '==' | '!=') or]   (no chains: a < b < c
+//                                                                   is an error)
+//   or         := xor ('|' xor)*
+//   xor        := and ('^' and)*
+//   and        := sum ('&' sum)*
+//   sum        := term (('+' | '-') term)*
+//   term       := unary (('*' | '/' | '//' | '%' | '@') unary)*
+//   unary      := ('-' | '+' | '~') unary | power
+//   power      := postfix ['**' unary]                (right-associative: -2**2 is -4)
+//   postfix    := primary ('.' NAME '(' args ')' | '.' NAME | '[' subscripts ']')*
+//   primary    := NAME | NAME '(' args ')' | NAMESPACE '.' NAME '(' args ')' | literal
+//               | '(' expr ')' | '(' ')' | '(' expr ',' [expr (',' expr)*] [','] ')'
+//   subscripts := subscript (',' subscript)*   subscript := expr | [expr] ':' [expr] [':' [expr]]
+//   args       := [arg (',' arg)*]          arg := [NAME '='] expr
+//   literal    := STRING | NUMBER | true | false | True | False | null | None
+//               | '[' [literal (',' literal)*] ']'
+//               | '{' [STRING ':' literal (',' STRING ':' literal)*] '}'
+// NAMESPACE is `random` (random.uniform(...), random.normal(...)): the call is one function
+// whose name has a dot. A tuple is a list: `(3, 4)` and `(3,)` of literals are list
+// literals; a tuple of other expressions is a kList expression. A list literal holds
+// literals only, except as an argument of concatenate() (kConcatenateLists), whose list
+// holds expressions (arrays): `concatenate([a, b], axis=0)`. `-` before a number literal
+// folds into it (-3 is a literal, as in lists and JSON).
 // Strings take "double" or 'single' quotes with backslash escapes (\" \' \\ \/ \b \f \n \r
 // \t, and \uXXXX with UTF-16 surrogate pairs, written as UTF-8); numbers are integers or
 // decimals, optionally negative. So every JSON text is a literal: objects become records
@@ -45,23 +62,47 @@ struct Argument {
   int column = 0;
 };
 
+// One item of a subscript `x[...]`: an index expression, or a slice whose parts are
+// each optional (null when left out: `x[::2]`).
+struct Subscript {
+  bool is_slice = false;
+  ExprPtr index;  // !is_slice
+  ExprPtr start, stop, step;
+  int column = 0;
+};
+
 struct Expr {
   enum class Kind {
-    kLiteral,  // literal (a list literal holds only literals, folded)
-    kName,     // name
-    kCall,     // name(args...)
-    kMethod,   // receiver.name(args...)
+    kLiteral,    // literal (a list literal holds only literals, folded)
+    kName,       // name
+    kCall,       // name(args...), namespace.name(args...)
+    kMethod,     // receiver.name(args...)
+    kAttribute,  // receiver.name
+    kSubscript,  // receiver[subscripts...]
+    kBinary,     // operands[0] op operands[1]
+    kUnary,      // op operands[0]
+    kList,       // (a, b) or concatenate's [a, b]: operands are the items
   };
   Kind kind = Kind::kLiteral;
-  int column = 0;  // where the literal, name, or method name starts (1-based)
+  // Where the literal, name, method or attribute name, operator or '[' starts (1-based).
+  int column = 0;
   Value literal;
   std::string name;
-  ExprPtr receiver;  // kMethod
+  ExprPtr receiver;  // kMethod, kAttribute, kSubscript
   std::vector<Argument> args;
+  std::string op;                     // kBinary, kUnary: "+", "**", "<=", ...
+  std::vector<ExprPtr> operands;      // kBinary (2), kUnary (1), kList (the items)
+  std::vector<Subscript> subscripts;  // kSubscript
+  bool tuple = false;                 // kList: written (a, b), not [a, b]
 
-  // The expression as the user would write it, normalised ("x.count()").
+  // The expression as the user would write it, normalised ("x.count()", "(a + 1) * b").
   std::string ToString() const;
 };
+
+// The calls whose list arguments hold expressions, not only literals (see the grammar).
+inline constexpr const char* kConcatenateLists = "concatenate";
+// The namespaces of dotted function names.
+inline constexpr const char* kNamespaces[] = {"random"};
 
 struct Statement {
   enum class Kind { kEmpty, kExpr, kAssign, kHelp, kBags, kQuit };

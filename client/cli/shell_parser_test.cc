@@ -179,3 +179,141 @@ TEST_CASE("ParseLiteral reads JSON texts: what weft bag --sequence takes") {
   CHECK(LiteralErrorOf("{\"a\": 1,}") == "column 9: expected a field name (a string), found '}'");
   CHECK(LiteralErrorOf("") == "column 1: expected a value, found the end of the line");
 }
+
+namespace {
+
+// The expression of `line`, fully parenthesised by ToString's rules.
+std::string Normalised(const std::string& line) {
+  auto st = Parse(line);
+  REQUIRE(st.ok());
+  return st->expr->ToString();
+}
+
+}  // namespace
+
+TEST_CASE("operators: Python's precedence and associativity") {
+  CHECK(Normalised("1 + 2 * 3") == "1 + 2 * 3");
+  CHECK(Normalised("(1 + 2) * 3") == "(1 + 2) * 3");
+  CHECK(Normalised("a - b - c") == "a - b - c");
+  CHECK(Normalised("a - (b - c)") == "a - (b - c)");
+  CHECK(Normalised("a ** b ** c") == "a ** b ** c");
+  CHECK(Normalised("(a ** b) ** c") == "(a ** b) ** c");
+  CHECK(Normalised("a | b ^ c & d + e * -f ** g < h") == "a | b ^ c & d + e * -f ** g < h");
+  CHECK(Normalised("(a | b) & c") == "(a | b) & c");
+  // As in Python (not C): comparisons bind more loosely than | ^ &.
+  CHECK(Normalised("(x < 1) & (y < 1)") == "(x < 1) & (y < 1)");
+  CHECK(Parse("x & 1 == 0")->expr->op == "==");
+  CHECK(Parse("x | y & z")->expr->op == "|");
+  CHECK(Normalised("a // b % c @ d / e") == "a // b % c @ d / e");
+
+  // The tree, not only its text: -2**2 is -(2**2); ** takes a unary exponent.
+  auto neg = Parse("-2**2");
+  REQUIRE(neg.ok());
+  CHECK(neg->expr->kind == Expr::Kind::kUnary);
+  CHECK(neg->expr->op == "-");
+  CHECK(neg->expr->operands[0]->op == "**");
+  auto exponent = Parse("2**-1");
+  REQUIRE(exponent.ok());
+  CHECK(exponent->expr->op == "**");
+  CHECK(exponent->expr->operands[1]->literal == Value(-1));  // -NUMBER folds
+  auto sum = Parse("(x + 100).sum()");
+  REQUIRE(sum.ok());
+  CHECK(sum->expr->kind == Expr::Kind::kMethod);
+  CHECK(sum->expr->receiver->kind == Expr::Kind::kBinary);
+  CHECK(sum->expr->receiver->column == 4);  // the operator's column
+  auto pi = Parse("4 * ((x**2 + y**2) < 1).sum() / n");
+  REQUIRE(pi.ok());
+  CHECK(pi->expr->op == "/");
+  CHECK(pi->expr->operands[0]->op == "*");
+  CHECK(pi->expr->ToString() == "4 * (x ** 2 + y ** 2 < 1).sum() / n");
+  // Without spaces: x-1 is a subtraction, not x and -1.
+  CHECK(Normalised("x-1") == "x - 1");
+  CHECK(Normalised("~x & (y != 2)") == "~x & (y != 2)");
+  CHECK(Normalised("-(x + 1)") == "-(x + 1)");
+  CHECK(Normalised("(-x) ** 2") == "(-x) ** 2");
+  // == is a comparison; a single = is still the keyword and the assignment.
+  auto eq = Parse("b = a == 1");
+  REQUIRE(eq.ok());
+  CHECK(eq->kind == Statement::Kind::kAssign);
+  CHECK(eq->expr->op == "==");
+}
+
+TEST_CASE("postfix: attributes, subscripts with slices, dotted function names, tuples") {
+  auto attr = Parse("x.T.sum(axis=0).shape");
+  REQUIRE(attr.ok());
+  CHECK(attr->expr->kind == Expr::Kind::kAttribute);
+  CHECK(attr->expr->name == "shape");
+  CHECK(attr->expr->receiver->kind == Expr::Kind::kMethod);
+  CHECK(attr->expr->receiver->receiver->kind == Expr::Kind::kAttribute);
+  CHECK(Normalised("x.T.sum(axis=0).shape") == "x.T.sum(axis=0).shape");
+
+  auto step = Parse("x[::2]");
+  REQUIRE(step.ok());
+  REQUIRE(step->expr->kind == Expr::Kind::kSubscript);
+  REQUIRE(step->expr->subscripts.size() == 1);
+  const auto& s = step->expr->subscripts[0];
+  CHECK(s.is_slice);
+  CHECK(s.start == nullptr);
+  CHECK(s.stop == nullptr);
+  CHECK(s.step->literal == Value(2));
+  CHECK(Normalised("x[1:-1, 0]") == "x[1:-1, 0]");
+  CHECK(Normalised("x[:, ::-1]") == "x[:, ::-1]");
+  CHECK(Normalised("x[a + 1:]") == "x[a + 1:]");
+  CHECK(Normalised("arange(10, chunks=3)[::-2].compute()") ==
+        "arange(10, chunks=3)[::-2].compute()");
+  auto two = Parse("x[1:-1, 0]");
+  REQUIRE(two.ok());
+  CHECK(two->expr->subscripts[1].index->literal == Value(0));
+  CHECK(two->expr->subscripts[0].stop->literal == Value(-1));
+
+  auto uniform = Parse("random.uniform(-1, 1, size=n, chunks=5000000, seed=1)");
+  REQUIRE(uniform.ok());
+  CHECK(uniform->expr->kind == Expr::Kind::kCall);
+  CHECK(uniform->expr->name == "random.uniform");
+  CHECK(uniform->expr->args[0].value->literal == Value(-1));
+  // Another name's dot is a method call.
+  CHECK(Parse("rand.uniform(1)")->expr->kind == Expr::Kind::kMethod);
+
+  // Tuples of literals are list literals; others list expressions.
+  auto ones = Parse("ones((3, 4), chunks=(2,))");
+  REQUIRE(ones.ok());
+  CHECK(ones->expr->args[0].value->literal == Value(ValueList{3, 4}));
+  CHECK(ones->expr->args[1].value->literal == Value(ValueList{2}));
+  auto shaped = Parse("ones((n, n))");
+  REQUIRE(shaped.ok());
+  CHECK(shaped->expr->args[0].value->kind == Expr::Kind::kList);
+  CHECK(shaped->expr->args[0].value->tuple);
+  CHECK(shaped->expr->ToString() == "ones((n, n))");
+  CHECK(Parse("()")->expr->literal == Value(ValueList{}));
+  CHECK(Parse("(1)")->expr->literal == Value(1));
+  CHECK(Parse("x.shape[0]")->expr->kind == Expr::Kind::kSubscript);
+
+  // concatenate's list holds expressions; other lists literals only.
+  auto cat = Parse("concatenate([a, b + 1], axis=0)");
+  REQUIRE(cat.ok());
+  CHECK(cat->expr->args[0].value->kind == Expr::Kind::kList);
+  CHECK(cat->expr->ToString() == "concatenate([a, b + 1], axis=0)");
+  CHECK(ErrorOf("from_array([a, b])") ==
+        "column 13: lists and records hold literals only (strings, numbers, true, false, null, "
+        "lists, records)");
+  CHECK(Parse("from_array([[1, -2.5], [3, 4]])")->expr->args[0].value->literal ==
+        Value(ValueList{Value(ValueList{1, -2.5}), Value(ValueList{3, 4})}));
+
+  CHECK(Parse("help random.uniform")->topic == "random.uniform");
+  CHECK(Parse("from_array([True, False])")->expr->args[0].value->literal ==
+        Value(ValueList{true, false}));
+}
+
+TEST_CASE("operator errors name the column") {
+  CHECK(ErrorOf("a < b < c") ==
+        "column 7: comparisons do not chain: write (a < b) & (b < c), not a < b < c");
+  CHECK(ErrorOf("x > 0 & x < 5") ==
+        "column 11: comparisons do not chain: write (a < b) & (b < c), not a < b < c");
+  CHECK(ErrorOf("1 +") == "column 4: expected a value, found the end of the line");
+  CHECK(ErrorOf("x[1:2") == "column 6: expected ']', found the end of the line");
+  CHECK(ErrorOf("x[]") == "column 3: expected a value, found ']'");
+  CHECK(ErrorOf("(1, 2") == "column 6: expected ',', found the end of the line");
+  CHECK(ErrorOf("x ! y") == "column 3: unexpected character '!'");
+  CHECK(ErrorOf("x.") == "column 3: expected a method name after '.', found the end of the line");
+  CHECK(ErrorOf("* 2") == "column 1: expected a value, found '*'");
+}

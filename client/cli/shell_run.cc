@@ -127,6 +127,28 @@ absl::StatusOr<Value> Session::ComputeItem(const Item& item) {
   return result;
 }
 
+// Persisted first, as a Bag query (ComputeBag): dropping the chunks on an interrupt
+// releases them, and the scheduler stops the tasks nobody else wants.
+absl::StatusOr<LocalArray> Session::ComputeArray(const Array& array) {
+  if (interrupted_ == nullptr) return Run<LocalArray>([array] { return array.compute(); });
+  absl::StatusOr<LocalArray> result;
+  absl::Status status = WithProgress([&] {
+    Array persisted = array.persist();
+    while (true) {
+      absl::Status waited = persisted.wait(kInterruptPoll);
+      if (!absl::IsDeadlineExceeded(waited)) {
+        WEFT_RETURN_IF_ERROR(waited);
+        break;
+      }
+      if (interrupt_requested()) return Interrupted("the query was cancelled");
+    }
+    result = persisted.compute();  // in memory already: the chunks are gathered
+    return result.status();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
 // Polled: a Bag offers no wait with a timeout. The interval grows from 0.1 ms, so that a
 // query on persisted data is not made slower than it is. A partition's status says
 // nothing of a lost connection: the scheduler is asked, once a second, whether it is there.
@@ -163,5 +185,8 @@ absl::Status Session::Wait(const Object& bag) {
 // The types the evaluator runs (shell.cc).
 template absl::StatusOr<Value> Session::Run<Value>(std::function<absl::StatusOr<Value>()>);
 template absl::StatusOr<Bag> Session::Run<Bag>(std::function<absl::StatusOr<Bag>()>);
+template absl::StatusOr<Array> Session::Run<Array>(std::function<absl::StatusOr<Array>()>);
+template absl::StatusOr<LocalArray> Session::Run<LocalArray>(
+    std::function<absl::StatusOr<LocalArray>()>);
 
 }  // namespace weft::cli::shell

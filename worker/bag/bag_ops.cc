@@ -111,6 +111,8 @@ absl::StatusOr<int64_t> Count(const Value& part) {
       return static_cast<int64_t>(part.as_int64_array().size());
     case ValueKind::kDoubleArray:
       return static_cast<int64_t>(part.as_double_array().size());
+    case ValueKind::kBoolArray:
+      return static_cast<int64_t>(part.as_bool_array().size());
     default:
       return absl::InvalidArgumentError(absl::StrCat(
           "bag.count(): the partition must be json_lines or a list, got ", part.kind_name()));

@@ -33,8 +33,10 @@ int KindRank(ValueKind kind) {
       return 8;
     case ValueKind::kDoubleArray:
       return 9;
+    case ValueKind::kBoolArray:
+      return 10;
   }
-  return 10;
+  return 11;
 }
 
 template <typename T>
@@ -79,6 +81,8 @@ std::string_view BulkBytes(const Value& v) {
       return v.as_int64_array().data.view();
     case ValueKind::kDoubleArray:
       return v.as_double_array().data.view();
+    case ValueKind::kBoolArray:
+      return v.as_bool_array().data.view();
     default:
       return {};
   }

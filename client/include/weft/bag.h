@@ -175,6 +175,7 @@ class Bag {
   int npartitions_done() const;
 
  private:
+  friend class Array;  // Array::from_bag reads the partitions
   using Node = std::shared_ptr<const internal::BagNode>;
   Bag(std::shared_ptr<internal::ClientCore> core, std::vector<Node> parts,
       std::string pluck_path = "")

@@ -31,6 +31,7 @@
 
 namespace weft {
 
+class Array;
 class Bag;
 namespace internal {
 class ClientCore;
@@ -96,6 +97,14 @@ struct SubmitOptions {
   // Higher runs first among tasks that are ready (as dask's priority; default 0), before
   // submission order and the graph's own depth-first order. Clamped to ±2^20.
   int64_t priority = 0;
+};
+
+// Where Client::scatter puts values (dask's scatter keywords).
+struct ScatterOptions {
+  // Workers by name (`weft-worker --name`) or address (host:port); empty: every worker.
+  std::vector<std::string> workers;
+  // Every value to every one of those workers, rather than each to one of them.
+  bool broadcast = false;
 };
 
 // One task of a hand-built graph: `function(args...)`, where Arg::Key("x") refers to the
@@ -219,6 +228,24 @@ class Client {
   absl::StatusOr<std::vector<Value>> get(const Graph& graph, const std::vector<std::string>& keys,
                                          const SubmitOptions& options = SubmitOptions());
 
+  // Puts local values on the workers and returns a finished future per value, in order
+  // (dask's client.scatter with hash=True). Each value goes from this process straight
+  // to a worker's data store, never through the scheduler; values are spread over the
+  // workers round robin in proportion to their threads, so consecutive values land on
+  // different workers (with options.broadcast: every value on every worker). A value's
+  // key is `scatter-<hash of its encoding>`: scattering an equal value again returns a
+  // future on the same key and does not store it again. The futures serve as task
+  // arguments (Arg(future)) like any other, keep the data alive on the workers, and the
+  // last one dropped frees it there; gather() fetches the values back.
+  // Scattered data has no task that made it: if every worker holding a key dies, the key
+  // is lost for good (as in dask) and its futures, and the tasks that need it, fail with
+  // an error saying that the scattered data was lost with the worker; scatter it again.
+  // Errors: kInvalidArgument for a worker in options.workers that is not connected
+  // (the message lists those that are), kUnavailable when there is no worker or a put
+  // failed (naming the worker; nothing is kept).
+  absl::StatusOr<std::vector<Future<Value>>> scatter(const ValueList& values,
+                                                     const ScatterOptions& options = {});
+
   // Blocks until every future is done (finished, erred or cancelled) or `timeout` passes.
   template <typename T>
   absl::Status wait(const std::vector<Future<T>>& futures,
@@ -294,6 +321,7 @@ class Client {
   const std::string& scheduler_address() const;
 
  private:
+  friend class Array;
   friend class Bag;
   struct Impl;
   std::shared_ptr<internal::ClientCore> core() const;
