@@ -291,8 +291,32 @@ absl::StatusOr<LocalArray> Array::compute() const {
   return out;
 }
 
+namespace {
+
+// An array larger than every worker's memory limit together cannot be held: refused before
+// anything runs (workers without a limit: no check).
+absl::Status CheckFitsInMemory(internal::ClientCore& core, const Array& array) {
+  WEFT_ASSIGN_OR_RETURN(proto::InfoReply info, core.Info(absl::Seconds(30)));
+  int64_t total = 0;
+  for (const proto::WorkerSummary& w : info.workers()) {
+    if (w.memory_limit() <= 0) return absl::OkStatus();
+    total += w.memory_limit();
+  }
+  if (info.workers_size() == 0 || array.nbytes() <= total) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "persist: the array ", internal::ShapeString(array.shape()), " of ", DTypeName(array.dtype()),
+      " holds ", array.nbytes(), " bytes, more than the memory limit of ", "the whole cluster (",
+      total, " bytes over ", info.workers_size(),
+      " workers); persist a reduction or a slice of it, or add workers"));
+}
+
+}  // namespace
+
 Array Array::persist() const {
   if (!ok()) return *this;
+  if (expr_->core != nullptr) {
+    if (absl::Status fits = CheckFitsInMemory(*expr_->core, *this); !fits.ok()) return Failed(fits);
+  }
   absl::StatusOr<ArrayExprPtr> blocks = internal::Materialize(expr_);
   if (!blocks.ok()) return Failed(blocks.status());
   const ArrayExprPtr& b = *blocks;

@@ -360,6 +360,23 @@ TEST_CASE("bad shapes, dtypes and indices are errors before anything runs") {
   CHECK(Compute(ints.sum()).item() == Value(int64_t{-2}));
 }
 
+TEST_CASE("an array larger than the cluster's memory is refused when persisted") {
+  TestCluster cluster(2, {"--memory-limit", "64MiB"});
+  auto client = cluster.Connect();
+  Array big = Array::ones(*client, {10'000'000, 2}, {1'000'000, 2});  // 160 MB
+  Array refused = big.persist();
+  CHECK(!refused.ok());
+  CHECK(std::string(refused.status().message()) ==
+        "persist: the array (10000000, 2) of float64 holds 160000000 bytes, more than the "
+        "memory limit of the whole cluster (134217728 bytes over 2 workers); persist a "
+        "reduction or a slice of it, or add workers");
+  // Reductions of it run, chunk by chunk, in constant memory.
+  CHECK(Compute(big.sum()).item() == Value(2e7));
+  Array fits = big[Index::Slice(0, 1'000'000)].persist();
+  CHECK(fits.ok());
+  CHECK(fits.wait().ok());
+}
+
 TEST_CASE("persisted arrays, from_bag and scattered chunks stay on the cluster") {
   TestCluster cluster(2);
   auto client = cluster.Connect();
