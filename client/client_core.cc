@@ -229,6 +229,9 @@ void ClientCore::Apply(const proto::ClientUpdate& update) {
     case proto::ClientUpdate::kCommandReply:
       command_replies_[update.command_reply().request_id()] = update.command_reply();
       break;
+    case proto::ClientUpdate::kPipelineStatus:
+      pipelines_[update.pipeline_status().pipeline_id()] = update.pipeline_status();
+      break;
     default:
       break;
   }

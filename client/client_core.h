@@ -114,6 +114,17 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   absl::StatusOr<proto::CommandReply> Command(proto::ClusterCommand command,
                                               absl::Duration timeout);
 
+  // Streaming pipelines (client/pipeline.cc): sends SubmitPipeline / StopPipeline, and
+  // the latest PipelineStatus the scheduler sent for `id` (SUBMITTED before any).
+  void SubmitPipeline(proto::SubmitPipeline submit);
+  void StopPipeline(const std::string& id);
+  proto::PipelineStatus PipelineStatusOf(const std::string& id) const;
+  // Waits until `done(status)` holds, the session closes (kUnavailable) or `timeout`
+  // passes (kDeadlineExceeded); returns the status then.
+  absl::StatusOr<proto::PipelineStatus> WaitPipeline(
+      const std::string& id, const std::function<bool(const proto::PipelineStatus&)>& done,
+      absl::Duration timeout) const;
+
   // Calls `callback` once `key` is done (finished, erred, cancelled), on the client's
   // callback thread — at once there if it is done already. `key` must be held (a
   // KeyHandle exists); the callback may call anything on the client.
@@ -183,6 +194,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   uint64_t next_info_id_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<uint64_t, proto::InfoReply> info_replies_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, proto::CommandReply> command_replies_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, proto::PipelineStatus> pipelines_ ABSL_GUARDED_BY(mu_);
   // Done callbacks waiting for their key, and those due to run (on callback_thread_).
   absl::flat_hash_map<std::string, std::vector<std::function<void()>>> done_callbacks_
       ABSL_GUARDED_BY(mu_);

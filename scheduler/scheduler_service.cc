@@ -137,6 +137,7 @@ void SchedulerService::Loop() {
     }
     Route(state_.TakeInstructions());
     Route(commands_.TakeInstructions());
+    Route(pipelines_.TakeInstructions());
     MaybePublishSnapshot(now);
   }
 }
@@ -155,13 +156,42 @@ void SchedulerService::CheckIdle(absl::Time now) {
   }
 }
 
+namespace {
+
+dashboard::PipelineRecord ToDashboard(const Pipelines::Summary& p) {
+  dashboard::PipelineRecord record;
+  record.id = p.id;
+  record.name = p.spec.name();
+  record.client_id = p.client_id;
+  record.state = PipelineStateName(p.state);
+  record.error = p.error;
+  record.function = p.spec.function();
+  record.source_address = p.spec.source_address();
+  record.sink_address = p.spec.sink_address();
+  record.source_worker = p.source_worker;
+  record.sink_worker = p.sink_worker;
+  record.parallel_workers = p.parallel_workers;
+  record.batches_in = p.batches_in;
+  record.batches_out = p.batches_out;
+  record.rows_out = p.rows_out;
+  return record;
+}
+
+}  // namespace
+
 void SchedulerService::MaybePublishSnapshot(absl::Time now) {
   if (options_.snapshot_interval <= absl::ZeroDuration() || now < next_snapshot_) return;
   next_snapshot_ = now + options_.snapshot_interval;
-  auto snapshot = std::make_shared<const dashboard::DashboardSnapshot>(
-      dashboard::MakeSnapshot(state_, task_stream_, tasks_failed_, started_, now));
+  dashboard::DashboardSnapshot snapshot =
+      dashboard::MakeSnapshot(state_, task_stream_, tasks_failed_, started_, now);
+  for (const Pipelines::Summary& p : pipelines_.Summaries()) {
+    snapshot.pipelines.push_back(ToDashboard(p));
+  }
+  // Only this thread publishes: the latest snapshot is the one before this.
+  dashboard::AddPipelineRates(Snapshot().get(), &snapshot);
+  auto published = std::make_shared<const dashboard::DashboardSnapshot>(std::move(snapshot));
   absl::MutexLock lock(&snapshot_mu_);
-  snapshot_ = std::move(snapshot);
+  snapshot_ = std::move(published);
 }
 
 absl::StatusOr<std::vector<std::string>> SchedulerService::WorkerLog(const std::string& worker,
@@ -254,6 +284,7 @@ void SchedulerService::Route(Instructions out) {
     it->second->Cancel();
     workers_.erase(it);
     commands_.WorkerLeft(id);
+    pipelines_.WorkerLeft(id);
   }
 }
 
@@ -284,6 +315,7 @@ grpc::Status SchedulerService::WorkerSession(
     for (WorkerMessage& message : out.to_workers) {
       if (message.worker_id == conn->id && message.instruction.has_welcome()) {
         commands_.WorkerJoined(conn->id, reg.info(), message.instruction.mutable_welcome());
+        pipelines_.WorkerJoined(conn->id, reg.info());
         break;
       }
     }
@@ -305,6 +337,7 @@ grpc::Status SchedulerService::WorkerSession(
     WEFT_LOG_INFO("worker {} left", conn->id);
     LogIfError(state_.RemoveWorker(conn->id, "its stream closed"), "remove-worker");
     commands_.WorkerLeft(conn->id);
+    pipelines_.WorkerLeft(conn->id);
   });
   conn->Finish();
   return grpc::Status::OK;
@@ -343,6 +376,9 @@ void SchedulerService::HandleWorkerEvents(const std::shared_ptr<WorkerConnection
         break;
       case proto::WorkerEvent::kReplicaAdded:
         LogIfError(state_.ReplicaAdded(id, event.replica_added()), "replica-added");
+        break;
+      case proto::WorkerEvent::kStageEvent:
+        LogIfError(pipelines_.StageEvent(id, event.stage_event()), "stage-event");
         break;
       case proto::WorkerEvent::kRegister:
         WEFT_LOG_WARN("worker {} registered twice on one stream; ignored", id);
@@ -387,6 +423,7 @@ grpc::Status SchedulerService::ClientSession(
     clients_.erase(conn->id);
     WEFT_LOG_INFO("client {} disconnected", conn->id);
     commands_.ClientLeft(conn->id);
+    pipelines_.ClientLeft(conn->id);
     LogIfError(state_.RemoveClient(conn->id), "remove-client");
   });
   conn->Finish();
@@ -433,6 +470,14 @@ void SchedulerService::HandleClientRequests(const std::shared_ptr<ClientConnecti
         }
         break;
       }
+      case proto::ClientRequest::kSubmitPipeline:
+        WEFT_LOG_INFO("client {} submits pipeline {}", id,
+                      request->submit_pipeline().pipeline_id());
+        LogIfError(pipelines_.Submit(id, request->submit_pipeline()), "submit-pipeline");
+        break;
+      case proto::ClientRequest::kStopPipeline:
+        LogIfError(pipelines_.Stop(id, request->stop_pipeline().pipeline_id()), "stop-pipeline");
+        break;
       case proto::ClientRequest::kHello:
         WEFT_LOG_WARN("client {} said hello twice on one stream; ignored", id);
         break;

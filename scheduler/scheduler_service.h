@@ -13,7 +13,8 @@
 //   ClientSession: the first item must be ClientHello; answered by ClientWelcome.
 //     Closing the stream releases every key the client wanted. ClusterCommands (upload,
 //     run, restart) go to the ClusterCommands next to the state; a restart first cancels
-//     every task (SchedulerState::CancelAll).
+//     every task (SchedulerState::CancelAll). Pipelines (submit, stop) go to the
+//     Pipelines next to the state, and the workers' StageEvents too.
 //
 // Lifecycle: construct, Start(), register with a grpc::Server; at the end call
 // server->Shutdown() first (ends the streams), then Stop().
@@ -45,6 +46,7 @@
 #include "scheduler/cluster_commands.h"
 #include "scheduler/dashboard/snapshot.h"
 #include "scheduler/idle_timer.h"
+#include "scheduler/pipelines.h"
 #include "scheduler/scheduler_state.h"
 
 namespace weft::scheduler {
@@ -125,6 +127,7 @@ class SchedulerService final : public proto::Scheduler::Service {
   // Owned by the loop thread (touched only by events and the loop).
   SchedulerState state_;
   ClusterCommands commands_;
+  Pipelines pipelines_;  // streaming pipelines (issue 13)
   // The connections are shared with their handler threads: either side may finish first.
   absl::flat_hash_map<std::string, std::shared_ptr<WorkerConnection>> workers_;
   absl::flat_hash_map<std::string, std::shared_ptr<ClientConnection>> clients_;

@@ -8,6 +8,7 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
@@ -26,6 +27,7 @@
 #include "common/poll.h"
 #include "tests/test_cluster.h"
 #include "weft/client.h"
+#include "weft/pipeline.h"
 
 namespace {
 
@@ -124,6 +126,28 @@ std::vector<std::string> ChromiumArgs(const std::string& chromium, const std::st
           "--disable-dev-shm-usage",
           "--user-data-dir=" + home + "/" + profile,
           "--virtual-time-budget=3000"};
+}
+
+// The number after `"name":` in a JSON text (first occurrence), or -1.
+double JsonDouble(const std::string& json, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"" + name + "\":(-?[0-9.eE+-]+)"))) return -1;
+  return std::atof(std::string(m[1]).c_str());
+}
+
+// A loopback port nobody listens on now (bound, then released).
+int FreePort() {
+  asio::io_context ioc;
+  asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+// One framed record: a 4-byte big-endian length, then the bytes.
+std::string Frame(const std::string& record) {
+  const uint32_t n = record.size();
+  std::string out = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                     static_cast<char>(n >> 8), static_cast<char>(n)};
+  return out + record;
 }
 
 constexpr int kTasks = 100;
@@ -240,6 +264,8 @@ TEST_CASE("the dashboard shows the cluster, its work and its metrics") {
     CHECK(Count(dom, "class=\"graph-prefix\"") == 2);
     CHECK(absl::StrContains(dom, "class=\"graph-prefix\" data-prefix=\"inc\""));
     CHECK(absl::StrContains(dom, absl::StrCat(kTasks, " memory<")));
+    // No pipeline: no Pipelines panel.
+    CHECK(absl::StrContains(dom, "<section id=\"pipelines-panel\" class=\"panel\" hidden=\"\">"));
 
     const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
     std::string png = absl::StrCat(outputs != nullptr ? outputs : ".", "/dashboard.png");
@@ -298,6 +324,100 @@ TEST_CASE("the dashboard shows the cluster, its work and its metrics") {
     CHECK(Count(after.output, ">w0 #") == 0);  // no lane label for the dead worker
     CHECK((runs_on_live == 0 || Count(after.output, ">w1 #0<") == 1));
   }
+}
+
+TEST_CASE("the dashboard lists a running pipeline, its stages, records/s and backlog") {
+  TestCluster cluster(2, {"--nthreads", "2"}, {"--dashboard-address", "127.0.0.1:0"});
+  const Url url = DashboardUrl(cluster.Logs());
+  REQUIRE(weft::PollUntil([&] { return HttpGet(url, "/api/pipelines").status == 200; },
+                          absl::Now() + absl::Seconds(10), absl::Milliseconds(50)));
+  CHECK(absl::StrContains(HttpGet(url, "/api/pipelines").body, "\"pipelines\":[]"));
+
+  // The sink connects to a socket that listens and never reads: the kernel accepts the
+  // connection and buffers the few kilobytes of rows.
+  asio::io_context ioc;
+  asio::ip::tcp::acceptor receiver(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+  const int source_port = FreePort();
+  weft::Pipeline pipeline("dash");
+  pipeline.source(weft::TcpSource{"127.0.0.1", source_port})
+      .to_stateful(weft::BatchRows{10, /*header=*/true})
+      .to_parallel("example.classify_csv")
+      .to_sink(weft::TcpSink{"127.0.0.1", receiver.local_endpoint().port()});
+  auto client = cluster.Connect();
+  auto handle = client->run_pipeline(pipeline);
+  REQUIRE(handle.ok());
+  REQUIRE(weft::PollUntil([&] { return handle->status().state != weft::PipelineState::kSubmitted; },
+                          absl::Now() + absl::Seconds(30)));
+  INFO(handle->status().error);
+  REQUIRE(handle->status().state == weft::PipelineState::kRunning);
+
+  // Rows flow (a batch of 10 every 50 ms, no EOT) until the dashboard shows a rate: rates
+  // are measured over windows of 2 s, from counters the stages report every 500 ms.
+  asio::ip::tcp::socket source(ioc);
+  source.connect({asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(source_port)});
+  asio::write(source, asio::buffer(Frame(",a,b")));
+  int rows = 0;
+  std::string json;
+  const bool rated = weft::PollUntil(
+      [&] {
+        std::string batch;
+        for (int i = 0; i < 10; ++i, ++rows) batch += Frame(absl::StrCat(rows, ",1.5,-0.5"));
+        asio::write(source, asio::buffer(batch));
+        json = HttpGet(url, "/api/pipelines").body;
+        return JsonDouble(json, "records_per_second") > 0;
+      },
+      absl::Now() + absl::Seconds(30), absl::Milliseconds(50));
+  INFO(json);
+  REQUIRE(rated);
+  CHECK(absl::StrContains(json, absl::StrCat("{\"id\":\"", handle->id(), "\",\"name\":\"dash\"")));
+  CHECK(absl::StrContains(json, "\"state\":\"running\",\"error\":\"\""));
+  CHECK(absl::StrContains(json, "\"function\":\"example.classify_csv\""));
+  CHECK(JsonInt(json, "batches_in") > 0);
+  CHECK(JsonInt(json, "batches_in") <= rows / 10);
+  CHECK(JsonInt(json, "rows_out") > 0);
+  CHECK(JsonInt(json, "rows_out") <= rows);
+  CHECK(JsonInt(json, "backlog") >= 0);
+  CHECK(JsonInt(json, "backlog") ==
+        std::max<int64_t>(0, JsonInt(json, "batches_in") - JsonInt(json, "batches_out")));
+  // Source on the first worker to join, sink on the second, parallel on both.
+  std::smatch m;
+  REQUIRE(std::regex_search(
+      json, m,
+      std::regex(R"re(\{"role":"source","workers":\["(w\d+)"\],"address":"127.0.0.1:\d+".*)re"
+                 R"re(\{"role":"parallel","workers":\["(w\d+)","(w\d+)"\].*)re"
+                 R"re(\{"role":"sink","workers":\["(w\d+)"\])re")));
+  CHECK(m[1] == m[2]);
+  CHECK(m[4] == m[3]);
+  CHECK(m[1] != m[4]);
+
+  {  // The page: a row per stage, the panel shown.
+    const std::string chromium = Chromium();
+    INFO("chromium is not installed (./setup.sh installs it: apt-get install chromium)");
+    REQUIRE_FALSE(chromium.empty());
+    std::vector<std::string> argv = ChromiumArgs(chromium, "pipelines");
+    argv.push_back("--dump-dom");
+    argv.push_back(url.base + "/");
+    weft::testing::CommandResult dump = RunCommand(argv, /*timeout_seconds=*/120);
+    const std::string& dom = dump.output;
+    INFO(dom);
+    REQUIRE(dump.exit_code == 0);
+    CHECK(absl::StrContains(dom, "<section id=\"pipelines-panel\" class=\"panel\">"));
+    const std::string row = absl::StrCat("<tr class=\"stage\" data-pipeline=\"", handle->id());
+    CHECK(Count(dom, row + "\" data-role=\"") == 3);
+    CHECK(absl::StrContains(dom, row + "\" data-role=\"sink\">"));
+    CHECK(Count(dom, "class=\"num rate\"") == 1);
+    CHECK(absl::StrContains(dom, "<td class=\"state-running\" rowspan=\"3\">running<"));
+  }
+
+  handle->stop();
+  CHECK(absl::IsCancelled(handle->wait(absl::Seconds(30))));
+  REQUIRE(weft::PollUntil(
+      [&] {
+        json = HttpGet(url, "/api/pipelines").body;
+        return absl::StrContains(json, "\"state\":\"stopped\"");
+      },
+      absl::Now() + absl::Seconds(10), absl::Milliseconds(50)));
+  CHECK(JsonDouble(json, "records_per_second") == 0);
 }
 
 TEST_CASE("--no-dashboard serves no dashboard") {

@@ -61,6 +61,7 @@
 #include "worker/function_registry.h"
 #include "worker/nanny.h"
 #include "worker/scheduler_session.h"
+#include "worker/stream/stage_host.h"
 #include "worker/worker.h"
 #include "worker/worker_config.h"
 #include "worker/worker_control.h"
@@ -270,6 +271,11 @@ int RunWorker(const Flags& flags) {
   if (!opened.ok()) return Fail(std::string(opened.status().message()));
   DataStore& store = **opened;
   DataService data_service(store);
+  // Pipeline stages report through the worker's session; the Worker comes after the server.
+  Worker* worker_for_stages = nullptr;
+  stream::StageHost stages(registry, [&worker_for_stages](const proto::WorkerEvent& event) {
+    if (worker_for_stages != nullptr) worker_for_stages->Send(event);
+  });
   int port = 0;
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(-1);
@@ -277,6 +283,7 @@ int RunWorker(const Flags& flags) {
   const std::string listen = absl::StrCat(flags.host, ":", flags.worker_port);
   builder.AddListeningPort(listen, *credentials, &port);
   builder.RegisterService(&data_service);
+  builder.RegisterService(&stages);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) return Fail(absl::StrCat("cannot listen on ", listen));
 
@@ -296,6 +303,7 @@ int RunWorker(const Flags& flags) {
   worker_options.memory_limit = *memory_limit;
   worker_options.pause_fraction = flags.memory_pause_fraction;
   Worker worker(worker_options, registry, store);
+  worker_for_stages = &worker;
   data_service.SetPutListener(
       [&worker](const std::string& key, int64_t nbytes, const std::string& type_name) {
         worker.HandleDataPut(key, nbytes, type_name);
@@ -325,7 +333,7 @@ int RunWorker(const Flags& flags) {
         exit_status.store(restart ? kExitRestart : kExitClosed);
         if (session_for_close != nullptr) session_for_close->Stop();
       });
-  SchedulerSession session(session_options, worker, &control);
+  SchedulerSession session(session_options, worker, &control, &stages);
   session_for_close = &session;
 
   const absl::Time close_at = LifetimeDeadline(flags);
@@ -352,6 +360,7 @@ int RunWorker(const Flags& flags) {
   absl::Status status = session.Run();
   done.store(true);
   signal_watcher.join();
+  stages.Shutdown();
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   if (!RunWithTimeout([&worker] { worker.Shutdown(); }, absl::Seconds(5))) {
     WEFT_LOG_WARN("running tasks did not stop within 5 s; exiting anyway");

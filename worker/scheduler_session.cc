@@ -51,10 +51,12 @@ class CpuMeter {
 
 }  // namespace
 
-SchedulerSession::SchedulerSession(SessionOptions options, Worker& worker, WorkerControl* control)
+SchedulerSession::SchedulerSession(SessionOptions options, Worker& worker, WorkerControl* control,
+                                   stream::StageHost* stages)
     : options_(std::move(options)),
       worker_(worker),
       control_(control),
+      stages_(stages),
       channel_(MakeWeftChannel(options_.scheduler_address, ChannelPeer::kScheduler)),
       stub_(proto::Scheduler::NewStub(channel_)) {}
 
@@ -185,6 +187,8 @@ absl::Status SchedulerSession::RunStream(bool* welcomed) {
         } else {
           WEFT_LOG_WARN("a cluster command arrived but this session has no WorkerControl");
         }
+      } else if (stream::StageHost::IsStageInstruction(instruction)) {
+        if (stages_ != nullptr) stages_->Handle(instruction);
       } else {
         worker_.HandleInstruction(instruction);
       }

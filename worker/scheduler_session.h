@@ -23,6 +23,7 @@
 #include "grpcpp/client_context.h"
 #include "proto/weft.grpc.pb.h"
 #include "worker/worker.h"
+#include "worker/stream/stage_host.h"
 #include "worker/worker_control.h"
 
 namespace weft {
@@ -39,8 +40,10 @@ class SchedulerSession {
  public:
   // `worker` (and `control`, optional: cluster commands are then ignored) must outlive
   // the session. The welcome's plugins go to control->LoadPlugins before any other
-  // instruction; cluster commands (WorkerControl::IsCommand) go to control->Handle.
-  SchedulerSession(SessionOptions options, Worker& worker, WorkerControl* control = nullptr);
+  // instruction; cluster commands (WorkerControl::IsCommand) go to control->Handle, and
+  // pipeline stages (StageHost::IsStageInstruction) to stages->Handle (optional too).
+  SchedulerSession(SessionOptions options, Worker& worker, WorkerControl* control = nullptr,
+                   stream::StageHost* stages = nullptr);
   SchedulerSession(const SchedulerSession&) = delete;
   SchedulerSession& operator=(const SchedulerSession&) = delete;
 
@@ -59,6 +62,7 @@ class SchedulerSession {
   const SessionOptions options_;
   Worker& worker_;
   WorkerControl* const control_;
+  stream::StageHost* const stages_;
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<proto::Scheduler::Stub> stub_;
 

@@ -17,6 +17,14 @@
 //   weft upload|run|restart|retire [--scheduler ADDR] ...
 //                                            ship plugins, run a function on every worker,
 //                                            restart the workers (workers_command.h)
+//   weft send FILE --to HOST:PORT            frame each line of FILE, then EOT
+//   weft receive --listen HOST:PORT --framed [--output FILE]
+//                                            write each framed record until EOT
+//   weft classify-file FILE [--threshold X]  the example classifier, serially
+//                                            (stream_tools.h)
+//   weft stream [--scheduler ADDR] --source tcp://HOST:PORT --batch-rows N [--header]
+//               --parallel FUNCTION [--arg NAME=VALUE ...] --sink tcp://HOST:PORT
+//                                            a streaming pipeline (stream_command.h)
 //
 // Without --scheduler, submit, map and get start a local cluster (as weft::Client() does).
 // TASK FLAGS are weft::SubmitOptions: --resources GPU=1, --workers NAME,
@@ -39,6 +47,8 @@
 #include "client/cli/output.h"
 #include "client/cli/run_flags.h"
 #include "client/cli/shell.h"
+#include "client/cli/stream_command.h"
+#include "client/cli/stream_tools.h"
 #include "client/cli/workers_command.h"
 #include "client/local_cluster.h"
 #include "common/security.h"
@@ -140,6 +150,15 @@ int main(int argc, char** argv) {
   CLI::App* restart = weft::cli::AddRestartCommand(app, &restart_flags);
   CLI::App* retire = weft::cli::AddRetireCommand(app, &retire_flags);
 
+  weft::cli::StreamFlags stream_flags;
+  CLI::App* stream = weft::cli::AddStreamCommand(app, &stream_flags);
+  weft::cli::SendFlags send_flags;
+  CLI::App* send = weft::cli::AddSendCommand(app, &send_flags);
+  weft::cli::ReceiveFlags receive_flags;
+  CLI::App* receive = weft::cli::AddReceiveCommand(app, &receive_flags);
+  weft::cli::ClassifyFileFlags classify_flags;
+  CLI::App* classify_file = weft::cli::AddClassifyFileCommand(app, &classify_flags);
+
   weft::cli::GharchiveFlags gh_flags;
   CLI::App* gh = app.add_subcommand("gharchive", "the GitHub Archive session on a cluster");
   gh->add_option("pattern", gh_flags.pattern,
@@ -165,9 +184,12 @@ int main(int argc, char** argv) {
                     "where the line history is kept (default: ~/.weft_history)");
 
   // The same security flags on every subcommand: --tls-ca-file, --tls-cert, --tls-key,
-  // --auth-token (as dask's CLI).
+  // --auth-token (as dask's CLI). Not on the plain-TCP stream tools, which would ignore them.
   weft::SecurityOptions security;
-  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+  const auto talks_grpc = [&](CLI::App* sub) {
+    return sub != send && sub != receive && sub != classify_file;
+  };
+  for (CLI::App* sub : app.get_subcommands(talks_grpc)) {
     weft::AddSecurityFlags(*sub, security);
   }
   try {
@@ -179,6 +201,7 @@ int main(int argc, char** argv) {
   }
   ExportSecurity(security);
   if (*shell) return weft::cli::RunShell(shell_flags);  // Ctrl-C is the shell's own
+  if (*stream) return weft::cli::RunStream(stream_flags);  // Ctrl-C stops the pipeline
   // SIGINT/SIGTERM end the command as before (status 128 + signal), after stopping the
   // local cluster it may have started, whose daemons and directory would outlive it.
   // Blocked here, before any thread starts, so that only the watcher takes them.
@@ -189,6 +212,9 @@ int main(int argc, char** argv) {
     weft::internal::StopAllLocalClusters();
     std::_Exit(128 + signal);
   }).detach();
+  if (*send) return weft::cli::RunSend(send_flags);
+  if (*receive) return weft::cli::RunReceive(receive_flags);
+  if (*classify_file) return weft::cli::RunClassifyFile(classify_flags);
   if (*bag) return weft::cli::RunBag(bag_flags);
   if (*gh) return weft::cli::RunGharchive(gh_flags);
 

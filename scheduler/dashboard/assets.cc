@@ -49,6 +49,17 @@ const char kIndexHtml[] = R"weft(<!DOCTYPE html>
     <h2>Task graph <span id="graph-info" class="hint"></span></h2>
     <div class="scroll"><svg id="task-graph" width="100%" height="30"></svg></div>
   </section>
+  <section id="pipelines-panel" class="panel" hidden>
+    <h2>Pipelines <span id="pipelines-info" class="hint"></span></h2>
+    <table id="pipelines-table">
+      <thead><tr>
+        <th>Pipeline</th><th>Client</th><th>State</th><th>Stage</th><th>Workers</th>
+        <th class="num">Batches in</th><th class="num">Batches out</th>
+        <th class="num">Rows out</th><th class="num">Backlog</th><th class="num">Records/s</th>
+      </tr></thead>
+      <tbody id="pipelines-body"></tbody>
+    </table>
+  </section>
   <section class="panel">
     <h2>Workers</h2>
     <table id="workers-table">
@@ -102,6 +113,9 @@ th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eaeef2; }
 th { font-size: 12px; color: #57606a; text-transform: uppercase; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 .paused { color: #b42318; font-weight: 600; }
+.state-failed, .pipeline-error td { color: #b42318; }
+.state-running { color: #1a7f37; font-weight: 600; }
+.pipeline-id { display: block; font-size: 11px; color: #57606a; }
 .legend { display: flex; flex-wrap: wrap; gap: 12px; font-size: 12px; margin-top: 4px; }
 .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
 #task-stream text { font-size: 11px; fill: #57606a; }
@@ -444,6 +458,51 @@ function renderGraph(g) {
           (g.truncated ? ' (partial: the first ' + g.tasks_seen + ' tasks)' : ''));
 }
 
+// A counter the stage does not report is null.
+function formatCount(n) { return n === null || n === undefined ? '—' : n.toLocaleString('en-US'); }
+
+function formatRate(r) { return r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toFixed(1); }
+
+// A row per stage (pipeline, client, state, backlog and rate span them), then the error
+// if it failed. The panel is hidden while there is no pipeline.
+function renderPipelines(pipelines) {
+  $('pipelines-panel').hidden = pipelines.length === 0;
+  const running = pipelines.filter(p => p.state === 'running').length;
+  setText('pipelines-info', pipelines.length === 0 ? '' : running + ' running of ' + pipelines.length);
+  const rows = [];
+  for (const p of pipelines) {
+    const span = { rowspan: p.stages.length };
+    p.stages.forEach((s, i) => {
+      const tr = el('tr', { class: 'stage', 'data-pipeline': p.id, 'data-role': s.role });
+      if (i === 0) {
+        const name = el('td', span, p.name);
+        name.append(el('span', { class: 'pipeline-id' }, p.id));
+        tr.append(name, el('td', span, p.client),
+                  el('td', Object.assign({ class: 'state-' + p.state }, span), p.state));
+      }
+      const workers = s.workers.map(w => workerNames[w] || w).join(', ') || '—';
+      tr.append(el('td', { title: s.address || (s.role === 'parallel' ? p.function : '') },
+                   s.role === 'parallel' ? 'parallel (' + p.function + ')' : s.role),
+                el('td', {}, workers),
+                el('td', { class: 'num' }, formatCount(s.batches_in)),
+                el('td', { class: 'num' }, formatCount(s.batches_out)),
+                el('td', { class: 'num' }, formatCount(s.rows_out)));
+      if (i === 0) {
+        tr.append(el('td', Object.assign({ class: 'num backlog' }, span), p.backlog),
+                  el('td', Object.assign({ class: 'num rate' }, span),
+                     p.state === 'running' ? formatRate(p.records_per_second) : '—'));
+      }
+      rows.push(tr);
+    });
+    if (p.error) {
+      const tr = el('tr', { class: 'pipeline-error', 'data-pipeline': p.id });
+      tr.append(el('td', { colspan: 10 }, p.error));
+      rows.push(tr);
+    }
+  }
+  $('pipelines-body').replaceChildren(...rows);
+}
+
 function setStatus(text, cls) {
   const s = $('status');
   s.textContent = text;
@@ -452,10 +511,10 @@ function setStatus(text, cls) {
 
 async function refresh() {
   try {
-    const [cluster, workers, progress, tasks, graph] = await Promise.all([
+    const [cluster, workers, progress, tasks, graph, pipelines] = await Promise.all([
       getJson('/api/cluster'), getJson('/api/workers'), getJson('/api/progress'),
       getJson('/api/tasks/stream?after=' + stream.lastSeq + '&limit=' + STREAM_KEEP),
-      getJson('/api/graph'),
+      getJson('/api/graph'), getJson('/api/pipelines'),
     ]);
     renderCluster(cluster);
     renderWorkers(workers.workers);
@@ -464,6 +523,7 @@ async function refresh() {
     mergeStream(tasks);
     renderStream();
     renderGraph(graph);
+    renderPipelines(pipelines.pipelines);
     setStatus('live', 'live');
   } catch (e) {
     setStatus('disconnected', 'down');

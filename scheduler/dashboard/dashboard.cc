@@ -80,7 +80,8 @@ HttpResponse ServeDashboard(const HttpRequest& request, const DashboardSnapshot*
 
   const bool data_route = path == "/api/cluster" || path == "/api/workers" ||
                           path == "/api/progress" || path == "/api/tasks/stream" ||
-                          path == "/api/graph" || path == "/graph.dot" || path == "/metrics";
+                          path == "/api/graph" || path == "/graph.dot" || path == "/metrics" ||
+                          path == "/api/pipelines";
   if (!data_route) return Respond(404, kText, "not found\n");
   if (snapshot == nullptr) return Respond(503, kText, "the scheduler is starting\n");
   const DashboardSnapshot& s = *snapshot;
@@ -88,6 +89,7 @@ HttpResponse ServeDashboard(const HttpRequest& request, const DashboardSnapshot*
   if (path == "/api/workers") return Respond(200, kJson, RenderWorkersJson(s));
   if (path == "/api/progress") return Respond(200, kJson, RenderProgressJson(s));
   if (path == "/api/graph") return Respond(200, kJson, RenderGraphJson(s));
+  if (path == "/api/pipelines") return Respond(200, kJson, RenderPipelinesJson(s));
   if (path == "/graph.dot")
     return Respond(200, "text/vnd.graphviz; charset=utf-8", RenderGraphDot(s));
   if (path == "/api/tasks/stream") {

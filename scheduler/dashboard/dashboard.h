@@ -6,6 +6,7 @@
 //   GET /api/cluster, /api/workers, /api/progress
 //   GET /api/tasks/stream[?after=SEQ][&limit=N]   finished runs with seq > SEQ (last N)
 //   GET /api/graph, /graph.dot   the live task graphs by key prefix (JSON, Graphviz DOT)
+//   GET /api/pipelines     streaming pipelines, their stages, records/s and backlog
 //   GET /worker-log?worker=ADDRESS[&n=N]   the last N (200) lines of that worker's log,
 //                          as text, asked of the worker when the page is opened
 //   GET /metrics           Prometheus text format

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -137,6 +138,64 @@ std::string DotQuote(const std::string& text) {
     out += c;
   }
   return out + "\"";
+}
+
+// A counter a stage reports, or null.
+std::string JsonCounter(std::optional<int64_t> value) {
+  return value.has_value() ? absl::StrCat(*value) : "null";
+}
+
+std::string JsonStrings(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const std::string& item : items) {
+    absl::StrAppend(&out, out.size() > 1 ? "," : "", JsonQuote(item));
+  }
+  return out + "]";
+}
+
+struct Stage {
+  const char* role;
+  std::vector<std::string> workers;
+  std::string address;  // source: where it listens; sink: where it writes; parallel: none
+  std::optional<int64_t> batches_in, batches_out, rows_in, rows_out;
+};
+
+// The stages of `p` with what each reports: the source the batches it made, the sink the
+// batches and records it wrote; the parallel stage nothing (null).
+std::vector<Stage> Stages(const PipelineRecord& p) {
+  auto workers = [](const std::string& id) {
+    return id.empty() ? std::vector<std::string>() : std::vector<std::string>{id};
+  };
+  return {
+      Stage{"source", workers(p.source_worker), p.source_address, std::nullopt, p.batches_in,
+            std::nullopt, std::nullopt},
+      Stage{"parallel", p.parallel_workers, "", std::nullopt, std::nullopt, std::nullopt,
+            std::nullopt},
+      Stage{"sink", workers(p.sink_worker), p.sink_address, std::nullopt, p.batches_out,
+            std::nullopt, p.rows_out},
+  };
+}
+
+std::string RenderPipeline(const PipelineRecord& p) {
+  std::string stages = "[";
+  for (const Stage& stage : Stages(p)) {
+    absl::StrAppend(&stages, stages.size() > 1 ? "," : "", "{\"role\":", JsonQuote(stage.role),
+                    ",\"workers\":", JsonStrings(stage.workers),
+                    ",\"address\":", JsonQuote(stage.address),
+                    ",\"batches_in\":", JsonCounter(stage.batches_in),
+                    ",\"batches_out\":", JsonCounter(stage.batches_out),
+                    ",\"rows_in\":", JsonCounter(stage.rows_in),
+                    ",\"rows_out\":", JsonCounter(stage.rows_out), "}");
+  }
+  stages += "]";
+  return absl::StrCat("{\"id\":", JsonQuote(p.id), ",\"name\":", JsonQuote(p.name),
+                      ",\"client\":", JsonQuote(p.client_id), ",\"state\":", JsonQuote(p.state),
+                      ",\"error\":", JsonQuote(p.error), ",\"function\":", JsonQuote(p.function),
+                      ",\"batches_in\":", p.batches_in, ",\"batches_out\":", p.batches_out,
+                      ",\"rows_out\":", p.rows_out, ",\"backlog\":", p.backlog(),
+                      ",\"records_per_second\":", JsonNumber(p.records_per_second),
+                      ",\"batches_per_second\":", JsonNumber(p.batches_per_second),
+                      ",\"stages\":", stages, "}");
 }
 
 }  // namespace
@@ -338,6 +397,14 @@ std::string RenderGraphDot(const DashboardSnapshot& s) {
     absl::StrAppend(&out, "  n", e.from, " -> n", e.to, " [label=\"", e.dependencies, "\"];\n");
   }
   return out + "}\n";
+}
+
+std::string RenderPipelinesJson(const DashboardSnapshot& s) {
+  std::string out = absl::StrCat("{\"time\":", JsonTime(s.time), ",\"pipelines\":[");
+  for (size_t i = 0; i < s.pipelines.size(); ++i) {
+    absl::StrAppend(&out, i > 0 ? "," : "", RenderPipeline(s.pipelines[i]));
+  }
+  return out + "]}";
 }
 
 std::string RenderMetrics(const DashboardSnapshot& s) {

@@ -19,6 +19,14 @@
 //                        "tasks_by_state": {state: n}}], "edges": [{"from", "to",
 //                        "dependencies"}]}   (from/to: indexes into nodes; layer: see below)
 //   /graph.dot          the same graph in Graphviz's DOT language
+//   /api/pipelines      {"time", "pipelines": [{"id", "name", "client", "state", "error",
+//                        "function", "batches_in", "batches_out", "rows_out", "backlog",
+//                        "records_per_second", "batches_per_second", "stages": [{"role",
+//                        "workers": [id], "address", "batches_in", "batches_out",
+//                        "rows_in", "rows_out"}]}]}
+//                        (by id; stages: source (with BatchRows), parallel, sink; a counter
+//                        the stage does not report is null; backlog: batches made by the
+//                        source and not yet written by the sink; rates: see PipelineRecord)
 //
 // Threading: free functions, no shared state.
 #pragma once
@@ -42,6 +50,7 @@ std::string RenderTaskStreamJson(const DashboardSnapshot& snapshot, int64_t afte
 // prefix graph may have one, though the task graph has none) go one past the deepest.
 std::string RenderGraphJson(const DashboardSnapshot& snapshot);
 std::string RenderGraphDot(const DashboardSnapshot& snapshot);
+std::string RenderPipelinesJson(const DashboardSnapshot& snapshot);
 // Prometheus text exposition format 0.0.4.
 std::string RenderMetrics(const DashboardSnapshot& snapshot);
 

@@ -111,4 +111,35 @@ DashboardSnapshot MakeSnapshot(const SchedulerState& state, const TaskStream& st
   return snapshot;
 }
 
+void AddPipelineRates(const DashboardSnapshot* previous, DashboardSnapshot* snapshot) {
+  const double now = snapshot->time;
+  for (PipelineRecord& p : snapshot->pipelines) {
+    p.rate_since = now;
+    p.rows_at_rate_since = p.rows_out;
+    p.batches_at_rate_since = p.batches_out;
+    if (previous == nullptr || p.state != "running") continue;
+    // Both lists are sorted by id.
+    auto it = std::lower_bound(
+        previous->pipelines.begin(), previous->pipelines.end(), p.id,
+        [](const PipelineRecord& record, const std::string& id) { return record.id < id; });
+    if (it == previous->pipelines.end() || it->id != p.id) continue;
+    const double elapsed = now - it->rate_since;
+    // Stages report every 500 ms and snapshots come every few hundred: a short window
+    // would see a burst, then nothing. Keep the last rate until the window is long enough.
+    if (elapsed < PipelineRecord::kRateWindowSeconds) {
+      p.rate_since = it->rate_since;
+      p.rows_at_rate_since = it->rows_at_rate_since;
+      p.batches_at_rate_since = it->batches_at_rate_since;
+      p.records_per_second = it->records_per_second;
+      p.batches_per_second = it->batches_per_second;
+      continue;
+    }
+    p.records_per_second =
+        static_cast<double>(std::max<int64_t>(0, p.rows_out - it->rows_at_rate_since)) / elapsed;
+    p.batches_per_second =
+        static_cast<double>(std::max<int64_t>(0, p.batches_out - it->batches_at_rate_since)) /
+        elapsed;
+  }
+}
+
 }  // namespace weft::scheduler::dashboard

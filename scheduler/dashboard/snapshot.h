@@ -73,6 +73,41 @@ struct PrefixGraph {
 // particular order). Call on the thread that owns `state`. O(max_tasks + their dependencies).
 PrefixGraph MakePrefixGraph(const SchedulerState& state, size_t max_tasks);
 
+// One streaming pipeline (issue 13), copied from the scheduler's Pipelines on the loop
+// thread. Counters are the largest the stages reported (every 500 ms at most): the source
+// counts the batches it made, the sink the batches and records (rows) it wrote; the
+// parallel stage reports none.
+struct PipelineRecord {
+  std::string id;
+  std::string name;
+  std::string client_id;
+  std::string state;           // "submitted", "running", "done", "failed", "stopped"
+  std::string error;           // failed: names the pipeline, the stage and the batch
+  std::string function;        // the parallel stage's
+  std::string source_address;  // host:port the source listens on
+  std::string sink_address;    // host:port the sink writes to
+  std::string source_worker;   // worker ids; empty before placement
+  std::string sink_worker;
+  std::vector<std::string> parallel_workers;  // the live ones
+  int64_t batches_in = 0;                     // made by the source
+  int64_t batches_out = 0;                    // written by the sink
+  int64_t rows_out = 0;                       // records written by the sink
+
+  // Filled by AddPipelineRates. Rates are of the sink's writes, averaged over a window of
+  // at least kRateWindowSeconds that starts where the last one ended; 0 in the first
+  // window and once the pipeline finished.
+  double records_per_second = 0;
+  double batches_per_second = 0;
+  double rate_since = 0;  // Unix seconds: where the current window starts
+  int64_t rows_at_rate_since = 0;
+  int64_t batches_at_rate_since = 0;
+
+  static constexpr double kRateWindowSeconds = 2;
+
+  // Batches in flight: made by the source and not yet written by the sink.
+  int64_t backlog() const { return batches_in > batches_out ? batches_in - batches_out : 0; }
+};
+
 struct DashboardSnapshot {
   double time = 0;            // Unix time, seconds, when taken
   double uptime_seconds = 0;  // since the scheduler started
@@ -80,10 +115,11 @@ struct DashboardSnapshot {
   // CLI's `info` sees them (SchedulerState::FillInfo).
   proto::InfoReply info;
   int64_t clients = 0;
-  int64_t tasks_finished_total = 0;     // TaskFinished messages received
-  int64_t tasks_failed_total = 0;       // TaskFailed messages received (not missing inputs)
-  std::vector<TaskRecord> task_stream;  // the most recent finished runs, oldest first
-  PrefixGraph graph;                    // the live graphs by prefix
+  int64_t tasks_finished_total = 0;       // TaskFinished messages received
+  int64_t tasks_failed_total = 0;         // TaskFailed messages received (not missing inputs)
+  std::vector<TaskRecord> task_stream;    // the most recent finished runs, oldest first
+  PrefixGraph graph;                      // the live graphs by prefix
+  std::vector<PipelineRecord> pipelines;  // by id, running and finished ones
 };
 
 // Builds a snapshot of `state`, the last `stream_limit` records of `stream` and the prefix
@@ -92,5 +128,10 @@ struct DashboardSnapshot {
 DashboardSnapshot MakeSnapshot(const SchedulerState& state, const TaskStream& stream,
                                int64_t tasks_failed_total, absl::Time started, absl::Time now,
                                size_t stream_limit = 2'000, size_t graph_task_limit = 20'000);
+
+// Fills the rates of `snapshot`'s pipelines (taken at snapshot->time) from those of
+// `previous` (the snapshot published before it; null for the first), matched by id.
+// REQUIRES: the pipelines of both are sorted by id.
+void AddPipelineRates(const DashboardSnapshot* previous, DashboardSnapshot* snapshot);
 
 }  // namespace weft::scheduler::dashboard

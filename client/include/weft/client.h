@@ -27,6 +27,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "weft/future.h"
+#include "weft/pipeline.h"
 #include "weft/value.h"
 
 namespace weft {
@@ -316,6 +317,13 @@ class Client {
 
   // Waits until at least `n` workers are connected: kDeadlineExceeded after `timeout`.
   absl::Status wait_for_workers(int n, absl::Duration timeout = absl::Seconds(60));
+
+  // ---- Streaming pipelines (weft/pipeline.h).
+
+  // Submits `pipeline` and returns at once with a handle to watch, wait for or stop it;
+  // kInvalidArgument (nothing sent) when pipeline.Validate() refuses it. Placement,
+  // start-up errors and the end come through the handle's status.
+  absl::StatusOr<PipelineHandle> run_pipeline(const Pipeline& pipeline);
 
   // The scheduler's address (for a local cluster, the one it was started on).
   const std::string& scheduler_address() const;

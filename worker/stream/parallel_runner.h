@@ -1,0 +1,55 @@
+// ParallelRunner: the parallel stage of a pipeline on this worker — runs the spec's
+// function on each batch the source sends, on a pool of `nthreads` threads of its own,
+// and sends each result, with its batch's sequence number, to the sink's worker.
+//
+// The function is called as function(batch string, args record) and must return a
+// string or bytes: the batch's output rows, each followed by '\n'. A function that fails
+// (returns an error or throws) on a batch is reported as FAILED naming the pipeline, the
+// stage, the function and the batch; the scheduler then stops the pipeline.
+//
+// Threading: Deliver queues work from gRPC's threads; the pool's threads run it; Stop
+// joins them (queued batches are dropped).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "proto/weft.pb.h"
+#include "weft/value.h"
+#include "worker/function_registry.h"
+#include "worker/stream/peer_stream.h"
+#include "worker/stream/stage_runner.h"
+#include "worker/thread_pool.h"
+
+namespace weft::stream {
+
+class ParallelRunner final : public StageRunner {
+ public:
+  // `registry` must outlive the runner.
+  ParallelRunner(proto::StartStage start, const FunctionRegistry& registry, EventFn send);
+  ~ParallelRunner() override;  // calls Stop()
+
+  void Start() override;
+  void Deliver(const proto::PipelineMessage& message) override;
+  void Stop() override;
+
+ private:
+  void Run(uint64_t seq, std::string batch);
+  std::string Where() const;  // "pipeline ID: parallel stage (FUNCTION)"
+
+  // Constant after construction.
+  const proto::StartStage start_;
+  const FunctionRegistry& registry_;
+  Reporter reporter_;
+  PeerStream sink_;
+  Value args_;  // decoded by Start
+
+  std::atomic<bool> stopping_{false};
+  absl::Mutex mu_;
+  std::unique_ptr<ThreadPool> pool_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace weft::stream

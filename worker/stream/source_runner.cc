@@ -1,0 +1,196 @@
+#include "worker/stream/source_runner.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/framing.h"
+#include "common/logging.h"
+#include "worker/stream/batch_rows.h"
+
+namespace weft::stream {
+namespace {
+
+std::vector<SourceLedger::Target> Targets(const proto::StartStage& start) {
+  std::vector<SourceLedger::Target> targets;
+  for (const proto::ParallelWorker& w : start.parallel()) {
+    targets.push_back({w.address(), 2 * std::max(1, w.nthreads())});
+  }
+  return targets;
+}
+
+}  // namespace
+
+SourceRunner::SourceRunner(proto::StartStage start, EventFn send)
+    : start_(std::move(start)),
+      reporter_(start_.pipeline_id(), proto::SOURCE, std::move(send)),
+      sink_(std::make_unique<PeerStream>(start_.sink_worker())),
+      ledger_(Targets(start_)) {
+  for (const proto::ParallelWorker& w : start_.parallel()) {
+    targets_.emplace(w.address(), std::make_unique<PeerStream>(w.address()));
+  }
+}
+
+SourceRunner::~SourceRunner() { Stop(); }
+
+std::string SourceRunner::Where() const {
+  return absl::StrCat("pipeline ", start_.pipeline_id(), ": source stage");
+}
+
+void SourceRunner::Fail(const std::string& what) {
+  reporter_.Failed(absl::StrCat(Where(), ": ", what));
+}
+
+void SourceRunner::Start() {
+  std::string bound;
+  absl::StatusOr<int> fd = ListenTcp(start_.spec().source_address(), &bound);
+  if (!fd.ok()) {
+    Fail(absl::StrCat("cannot listen on ", start_.spec().source_address(), ": ",
+                      fd.status().message()));
+    return;
+  }
+  listen_fd_ = *fd;
+  WEFT_LOG_INFO("{}: listening on {}", Where(), bound);
+  reporter_.Started();
+  thread_ = std::thread([this] { Run(); });
+}
+
+void SourceRunner::Stop() {
+  if (stopping_.exchange(true)) return;
+  const int fd = connection_fd_.load();
+  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);  // unblocks a read
+  for (auto& [address, stream] : targets_) stream->Cancel();
+  sink_->Cancel();
+  if (thread_.joinable()) thread_.join();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+}
+
+void SourceRunner::Run() {
+  absl::StatusOr<int> fd = AcceptTcp(listen_fd_, absl::InfiniteDuration(), &stopping_);
+  if (!fd.ok()) {
+    if (!stopping_.load()) Fail(absl::StrCat("accepting a connection: ", fd.status().message()));
+    return;
+  }
+  connection_fd_.store(*fd);
+  if (stopping_.load()) ::shutdown(*fd, SHUT_RDWR);  // Stop ran before the store
+  const bool ended = ReadInput(*fd);
+  connection_fd_.store(-1);
+  ::close(*fd);
+  if (!ended) return;
+  uint64_t count;
+  {
+    absl::MutexLock lock(&mu_);
+    count = next_seq_;
+  }
+  proto::PipelineMessage end;
+  end.set_pipeline_id(start_.pipeline_id());
+  end.set_kind(proto::PipelineMessage::END);
+  end.set_seq(count);
+  if (!sink_->Write(end)) {
+    Fail(absl::StrCat("after batch ", count, ": cannot reach the sink's worker at ",
+                      start_.sink_worker()));
+    return;
+  }
+  WEFT_LOG_INFO("{}: input ended after {} batches", Where(), count);
+  reporter_.Progress({static_cast<int64_t>(count), 0, 0});
+}
+
+bool SourceRunner::ReadInput(int fd) {
+  const size_t max_frame = start_.spec().max_frame() > 0
+                               ? static_cast<size_t>(start_.spec().max_frame())
+                               : kDefaultMaxFrame;
+  FrameReader reader(fd, max_frame);
+  BatchRows batcher(start_.spec().batch_rows(), start_.spec().header());
+  while (true) {
+    absl::StatusOr<std::string_view> frame = reader.ReadView();
+    if (!frame.ok()) {
+      if (stopping_.load()) return false;
+      if (absl::IsOutOfRange(frame.status())) break;  // closed cleanly: as EOT
+      uint64_t seq;
+      {
+        absl::MutexLock lock(&mu_);
+        seq = next_seq_;
+      }
+      Fail(absl::StrCat("batch ", seq, " (frame ", reader.frames_read() + 1,
+                        "): ", frame.status().message()));
+      return false;
+    }
+    if (IsEot(*frame)) break;
+    std::optional<std::string> batch = batcher.Add(*frame);
+    if (batch.has_value() && !SendBatch(*std::move(batch))) return false;
+  }
+  std::optional<std::string> last = batcher.Flush();
+  return !last.has_value() || SendBatch(*std::move(last));
+}
+
+bool SourceRunner::SendBatch(std::string data) {
+  auto shared = std::make_shared<const std::string>(std::move(data));
+  std::string target;
+  uint64_t seq;
+  {
+    absl::MutexLock lock(&mu_);
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_.load() || reporter_.failed() || ledger_.Pick().has_value() ||
+             !ledger_.has_live_targets();
+    };
+    // Stop() sets stopping_ without mu_: check it now and then.
+    while (!mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(100))) {
+    }
+    if (stopping_.load() || reporter_.failed()) return false;
+    if (!ledger_.has_live_targets()) {
+      Fail(absl::StrCat("batch ", next_seq_, ": no parallel worker is left"));
+      return false;
+    }
+    target = *ledger_.Pick();
+    seq = next_seq_++;
+    ledger_.Sent(seq, shared, target);
+  }
+  proto::PipelineMessage message;
+  message.set_pipeline_id(start_.pipeline_id());
+  message.set_kind(proto::PipelineMessage::BATCH);
+  message.set_seq(seq);
+  message.set_data(*shared);
+  if (!targets_.at(target)->Write(message)) LoseTarget(target);
+  reporter_.Progress({static_cast<int64_t>(seq + 1), 0, 0});
+  return true;
+}
+
+void SourceRunner::Deliver(const proto::PipelineMessage& message) {
+  if (message.kind() != proto::PipelineMessage::ACK) return;
+  absl::MutexLock lock(&mu_);
+  ledger_.Ack(message.seq());
+}
+
+void SourceRunner::Replay(const std::string& lost_worker) { LoseTarget(lost_worker); }
+
+void SourceRunner::LoseTarget(const std::string& address) {
+  std::vector<SourceLedger::Send> resend;
+  {
+    absl::MutexLock lock(&mu_);
+    resend = ledger_.Lose(address);
+    if (!ledger_.has_live_targets() && ledger_.unacked() > 0) {
+      Fail(absl::StrCat("batch ", ledger_.acked_below(), ": no parallel worker is left (", address,
+                        " was the last)"));
+      return;
+    }
+  }
+  if (!resend.empty()) {
+    WEFT_LOG_WARN("{}: parallel worker {} lost: sending its {} unacknowledged batches again",
+                  Where(), address, resend.size());
+  }
+  for (const SourceLedger::Send& send : resend) {
+    proto::PipelineMessage message;
+    message.set_pipeline_id(start_.pipeline_id());
+    message.set_kind(proto::PipelineMessage::BATCH);
+    message.set_seq(send.seq);
+    message.set_data(*send.data);
+    if (!targets_.at(send.address)->Write(message)) {
+      LoseTarget(send.address);  // its batches, this one included, move on again
+    }
+  }
+}
+
+}  // namespace weft::stream

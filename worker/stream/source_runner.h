@@ -1,0 +1,74 @@
+// SourceRunner: the source and stateful stages of a pipeline — listens on the spec's
+// source address (framed TCP, one connection), batches the rows it reads (BatchRows),
+// numbers each batch and sends it to a parallel worker chosen by credit (SourceLedger),
+// keeping it until the sink acknowledges it, so that a lost parallel worker's batches can
+// be sent again. On EOT it sends the last, partial batch, then tells the sink how many
+// batches there were (END).
+//
+// Backpressure: with no credit left, the reading thread waits, so the TCP connection is
+// not read and its sender blocks.
+//
+// Errors (a frame longer than the maximum, the connection dropped inside a frame, no
+// parallel worker left) are reported as FAILED naming the pipeline, the stage and the
+// batch being made; the scheduler then stops the pipeline. A connection closed cleanly
+// without EOT ends the input as EOT does.
+//
+// Threading: one reading thread (started by Start, joined by Stop); Deliver (ACK) and
+// Replay come from other threads; mu_ guards the ledger.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "proto/weft.pb.h"
+#include "worker/stream/peer_stream.h"
+#include "worker/stream/source_ledger.h"
+#include "worker/stream/stage_runner.h"
+
+namespace weft::stream {
+
+class SourceRunner final : public StageRunner {
+ public:
+  SourceRunner(proto::StartStage start, EventFn send);
+  ~SourceRunner() override;  // calls Stop()
+
+  void Start() override;
+  void Deliver(const proto::PipelineMessage& message) override;
+  void Replay(const std::string& lost_worker) override;
+  void Stop() override;
+
+ private:
+  void Run();
+  // Reads frames until EOT (or the end of the connection); false after a failure.
+  bool ReadInput(int fd);
+  // Waits for credit, then sends `data` as the next batch. False when stopping or failed.
+  bool SendBatch(std::string data);
+  // Sends the batches a lost target held to the others.
+  void LoseTarget(const std::string& address);
+  void Fail(const std::string& what);
+  std::string Where() const;  // "pipeline ID: source stage"
+
+  // Constant after construction.
+  const proto::StartStage start_;
+  Reporter reporter_;
+  // One stream per parallel worker, and one to the sink (constant after construction).
+  std::map<std::string, std::unique_ptr<PeerStream>> targets_;
+  std::unique_ptr<PeerStream> sink_;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> connection_fd_{-1};
+  int listen_fd_ = -1;  // set by Start, closed by Stop
+  std::thread thread_;
+
+  absl::Mutex mu_;
+  SourceLedger ledger_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace weft::stream
