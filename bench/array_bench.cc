@@ -103,5 +103,6 @@ int main(int argc, char** argv) {
     }
   }
   Timed("persisted_xyz_sum", [&] { return Item((x * y + z).sum()); });
+  Timed("persisted_y_sum", [&] { return Item(y.sum()); });
   return 0;
 }

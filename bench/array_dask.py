@@ -46,6 +46,7 @@ def main():
     z = (da.ones(persisted, chunks=chunk // 4) * 2).persist()
     wait([x, y, z])
     timed("persisted_xyz_sum", lambda: float((x * y + z).sum().compute()))
+    timed("persisted_y_sum", lambda: float(y.sum().compute()))
     client.close()
     cluster.close()
 

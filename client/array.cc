@@ -6,11 +6,13 @@
 #include <cstring>
 #include <random>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "client/array_expr.h"
 #include "client/client_core.h"
+#include "client/task_builder.h"
 #include "common/status_macros.h"
 #include "weft/bag.h"
 #include "weft/client.h"
@@ -295,8 +297,7 @@ namespace {
 
 // An array larger than every worker's memory limit together cannot be held: refused before
 // anything runs (workers without a limit: no check).
-absl::Status CheckFitsInMemory(internal::ClientCore& core, const Array& array) {
-  WEFT_ASSIGN_OR_RETURN(proto::InfoReply info, core.Info(absl::Seconds(30)));
+absl::Status CheckFitsInMemory(const proto::InfoReply& info, const Array& array) {
   int64_t total = 0;
   for (const proto::WorkerSummary& w : info.workers()) {
     if (w.memory_limit() <= 0) return absl::OkStatus();
@@ -310,19 +311,51 @@ absl::Status CheckFitsInMemory(internal::ClientCore& core, const Array& array) {
       " workers); persist a reduction or a slice of it, or add workers"));
 }
 
+// Where chunk k of n should live: contiguous runs of chunks, one per worker, in proportion
+// to their threads. Arrays of one chunking persisted apart so land chunk by chunk on the
+// same workers, and elementwise operations between them read their inputs in place (a
+// preference: the scheduler runs a chunk elsewhere while its worker is gone).
+std::vector<std::string> PreferredWorkers(const proto::InfoReply& info, size_t n) {
+  int64_t threads = 0;
+  for (const proto::WorkerSummary& w : info.workers()) threads += std::max(w.nthreads(), 1);
+  std::vector<std::string> out;
+  if (threads == 0) return out;
+  int64_t before = 0;
+  for (const proto::WorkerSummary& w : info.workers()) {
+    int64_t end = (before + std::max(w.nthreads(), 1)) * static_cast<int64_t>(n) / threads;
+    while (static_cast<int64_t>(out.size()) < end) out.push_back(w.address());
+    before += std::max(w.nthreads(), 1);
+  }
+  return out;
+}
+
 }  // namespace
 
 Array Array::persist() const {
   if (!ok()) return *this;
-  if (expr_->core != nullptr) {
-    if (absl::Status fits = CheckFitsInMemory(*expr_->core, *this); !fits.ok()) return Failed(fits);
-  }
   absl::StatusOr<ArrayExprPtr> blocks = internal::Materialize(expr_);
   if (!blocks.ok()) return Failed(blocks.status());
   const ArrayExprPtr& b = *blocks;
+  absl::StatusOr<proto::InfoReply> info = b->core->Info(absl::Seconds(30));
+  if (!info.ok()) return Failed(info.status());
+  if (absl::Status fits = CheckFitsInMemory(*info, *this); !fits.ok()) return Failed(fits);
   std::vector<std::string> keys;
   for (const auto& node : b->blocks) keys.push_back(node->key);
-  auto handles = b->core->SubmitGraph(internal::GraphTasks(b->blocks), keys);
+  std::vector<proto::TaskSpec> tasks = internal::GraphTasks(b->blocks);
+  std::vector<std::string> preferred = PreferredWorkers(*info, keys.size());
+  if (preferred.size() == keys.size()) {
+    absl::flat_hash_map<std::string, size_t> index;
+    for (size_t k = 0; k < keys.size(); ++k) index.emplace(keys[k], k);
+    for (proto::TaskSpec& task : tasks) {
+      auto it = index.find(task.key());
+      if (it == index.end()) continue;
+      SubmitOptions options;
+      options.workers = {preferred[it->second]};
+      options.allow_other_workers = true;
+      internal::ApplyOptions(options, &task);
+    }
+  }
+  auto handles = b->core->SubmitGraph(std::move(tasks), keys);
   std::vector<internal::BagNodePtr> leaves;
   for (auto& h : handles) leaves.push_back(internal::BagNode::Leaf(std::move(h)));
   return Array(
