@@ -227,10 +227,10 @@ TEST_CASE("1,000 rows through 2 workers x 2 threads equal the serial run; EOT en
   RunAndCompare(cluster, WriteRows("rows1000.csv", 1000), 100, 0);
 }
 
-TEST_CASE("20,000 rows in uneven batches, with a per-row cost, keep their order") {
+TEST_CASE("100,000 rows in uneven batches, with a per-row cost, keep their order") {
   TestCluster cluster(2, {"--nthreads", "2"});
-  // 77 rows per batch: the last batch is short; 20 us a row spreads batches over threads.
-  RunAndCompare(cluster, WriteRows("rows20000.csv", 20000), 77, 20);
+  // 77 rows per batch: the last batch is short; 5 us a row spreads batches over threads.
+  RunAndCompare(cluster, WriteRows("rows100000.csv", 100000), 77, 5);
 }
 
 TEST_CASE("a parallel-only worker killed mid-stream: its batches are replayed, output intact") {
