@@ -22,14 +22,8 @@ persisted="${PERSISTED:-100000000}"
 chunk="${CHUNK:-25000000}"
 bazel build //bench:array_bench //scheduler:weft-scheduler //worker:weft-worker >/dev/null 2>&1
 bin="$(bazel info bazel-bin 2>/dev/null)"
-scratch="$(mktemp -d /tmp/weft-arrays-XXXXXX)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
+source bench/lib.sh
+bench_scratch arrays
 
 triad=$("$bin/bench/array_bench" --triad 67108864 | awk '{print $3}')
 
@@ -43,9 +37,7 @@ pids+=($!)
 pids+=($!)
 weft_out=$("$bin/bench/array_bench" "$scratch/sched.json" "$samples" "$elements" "$persisted" \
   "$chunk")
-for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-wait 2>/dev/null || true
-pids=()
+stop_bench_processes
 
 # ---- dask
 dask_out=$(/usr/bin/python3 bench/array_dask.py "$samples" "$elements" "$persisted" "$chunk" \

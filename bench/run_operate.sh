@@ -16,14 +16,8 @@ rounds="${ROUNDS:-5}"
 bazel build //bench:operate_bench //scheduler:weft-scheduler //worker:weft-worker \
   //worker:libexample_plugin.so >/dev/null 2>&1
 bin="$(bazel info bazel-bin 2>/dev/null)"
-scratch="$(mktemp -d /tmp/weft-operate-XXXXXX)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
+source bench/lib.sh
+bench_scratch operate
 
 # ---- weft
 "$bin/scheduler/weft-scheduler" --host 127.0.0.1 --port 0 --no-dashboard \
@@ -34,9 +28,7 @@ pids+=($!)
 pids+=($!)
 weft_out=$("$bin/bench/operate_bench" "$scratch/sched.json" "$bin/worker/libexample_plugin.so" \
   "$rounds")
-for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-wait 2>/dev/null || true
-pids=()
+stop_bench_processes
 
 # ---- dask
 dask_out=$(/usr/bin/python3 bench/operate_dask.py "$rounds" "$scratch" 2>"$scratch/dask.log")

@@ -39,14 +39,8 @@ bazel build //bench:stream_latency //client:weft //scheduler:weft-scheduler \
   //worker:weft-worker >/dev/null 2>&1
 bin="$(bazel info bazel-bin 2>/dev/null)"
 weft="$bin/client/weft"
-scratch="$(mktemp -d /tmp/weft-stream-XXXXXX)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
+source bench/lib.sh
+bench_scratch stream
 
 now() { date +%s.%N; }
 free_port() {
@@ -77,11 +71,6 @@ start_cluster() {
   wait_for workers_are "$1"
 }
 workers_are() { [[ "$("$weft" info "$address" 2>/dev/null)" == *"workers=$1 "* ]]; }
-stop_cluster() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  pids=()
-}
 # CPU ticks used so far by the worker processes (the launcher's children).
 worker_ticks() {
   local total=0 pid
@@ -128,7 +117,7 @@ for workers in 1 2; do
     cmp "$out" "$scratch/serial$rows.out"
     if [[ "$workers" == 1 ]]; then one_s[$rows]=$seconds; else two_s[$rows]=$seconds; fi
   done
-  stop_cluster
+  stop_bench_processes
 done
 
 echo "(a) classifier: $burn_us us of CPU a row, batches of $batch_rows rows; workers x 1 thread;"
@@ -167,7 +156,7 @@ field() { awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}'
 start_cluster 1
 throughput=$(latency_run "$records" 0 "$throughput_batch")
 latency=$(latency_run "$latency_records" "$latency_rate" "$latency_batch")
-stop_cluster
+stop_bench_processes
 hz=$(getconf CLK_TCK)
 
 echo
