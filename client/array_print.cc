@@ -72,7 +72,16 @@ std::string Program(const BagNode& node) {
       size_t nparams = op == "linspace" ? 4 : op == "arange" ? 2 : 3;
       std::vector<std::string> params;
       for (size_t i = 2; i < 2 + nparams; ++i) params.push_back(Scalar(in[i]));
-      text = absl::StrCat(op, "(", absl::StrJoin(params, ", "), ")");
+      // The block of the generator's array this chunk covers (rank-2 terms: rows, cols).
+      const Value* shape = Field(node.args[0].literal, "shape");
+      int64_t r0 = in[3 + nparams].as_int(), c0 = in[4 + nparams].as_int();
+      bool brow = in[5 + nparams].as_int() != 0, bcol = in[6 + nparams].as_int() != 0;
+      int64_t rows = brow ? 1 : shape->as_list()[0].as_int();
+      int64_t cols = bcol ? 1 : shape->as_list()[1].as_int();
+      std::string block = absl::StrCat("[", c0, ":", c0 + cols, "]");
+      if (r0 != 0 || rows != 1)
+        block = absl::StrCat("[", r0, ":", r0 + rows, ", ", c0, ":", c0 + cols, "]");
+      text = absl::StrCat(op, "(", absl::StrJoin(params, ", "), ")", block);
     } else if (auto it = Infix().find(op); it != Infix().end() && in.size() == 4) {
       text = absl::StrCat("(", reg(2), " ", it->second, " ", reg(3), ")");
     } else if (op == "neg") {

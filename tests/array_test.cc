@@ -313,7 +313,10 @@ TEST_CASE("the graph of (arange(15, chunks=5) + 100).sum(): three fused chunks, 
   std::string graph = s.graph();
   INFO(graph);
   CHECK(std::count(graph.begin(), graph.end(), '\n') == 3);  // four tasks
-  CHECK(graph.find("fused(sum-partial((arange(0, 1) + 100)), block 1x5)") != std::string::npos);
+  CHECK(graph.find("', 0): fused(sum-partial((arange(0, 1)[0:5] + 100)), block 1x5)") !=
+        std::string::npos);
+  CHECK(graph.find("', 2): fused(sum-partial((arange(0, 1)[10:15] + 100)), block 1x5)") !=
+        std::string::npos);
   CHECK(graph.find("aggregate(sum, [('sum-") != std::string::npos);
   CHECK(graph.find("', 2)]") != std::string::npos);
   CHECK(Compute(s).item() == Value(int64_t{1605}));
