@@ -139,6 +139,9 @@ void Worker::HandleInstruction(const proto::WorkerInstruction& instruction) {
     case proto::WorkerInstruction::kLoadPlugin:  // cluster commands: WorkerControl's
     case proto::WorkerInstruction::kRunFunction:
     case proto::WorkerInstruction::kClose:
+    case proto::WorkerInstruction::kStartStage:  // pipeline stages: the StageHost's
+    case proto::WorkerInstruction::kStopStage:
+    case proto::WorkerInstruction::kReplayBatches:
     case proto::WorkerInstruction::KIND_NOT_SET:
       break;
   }
