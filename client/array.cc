@@ -441,8 +441,8 @@ Array Array::from_vector(Client& client, const std::vector<double>& data, const 
 
 Array Array::from_bag(const Bag& bag, const std::string& path, DType dtype) {
   Bag items = path.empty() ? bag : bag.pluck(path);
-  const char* dt = dtype == DType::kFloat64 ? "f64" : dtype == DType::kInt64 ? "i64" : "bool";
-  Bag converted = items.map_partitions("array.from_items", {Value(Record{{"dtype", Value(dt)}})});
+  Bag converted = items.map_partitions(
+      "array.from_items", {Value(Record{{"dtype", Value(internal::KernelDType(dtype))}})});
   std::vector<internal::BagNodePtr> parts = converted.Materialized();
   auto core = converted.core_;
   std::vector<internal::BagNodePtr> lengths;

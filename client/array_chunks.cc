@@ -84,6 +84,24 @@ absl::Status CheckChunks(const Shape& shape, const Chunks& chunks, const std::st
   return absl::OkStatus();
 }
 
+const char* KernelDType(DType dtype) {
+  switch (dtype) {
+    case DType::kBool:
+      return "bool";
+    case DType::kInt64:
+      return "i64";
+    case DType::kFloat64:
+      return "f64";
+  }
+  return "f64";
+}
+
+Value IntList(std::initializer_list<int64_t> values) {
+  ValueList list;
+  for (int64_t v : values) list.push_back(Value(v));
+  return Value(std::move(list));
+}
+
 std::vector<int64_t> ChunkStarts(const std::vector<int64_t>& sizes) {
   std::vector<int64_t> starts = {0};
   for (int64_t s : sizes) starts.push_back(starts.back() + s);

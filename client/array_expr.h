@@ -75,6 +75,12 @@ std::vector<int64_t> ChunkStarts(const std::vector<int64_t>& sizes);
 // The chunks whose boundaries are the union of `a`'s and `b`'s (same total).
 std::vector<int64_t> RefineChunks(const std::vector<int64_t>& a, const std::vector<int64_t>& b);
 int64_t NumElements(const Shape& shape);
+// The kernels' name of a dtype: "f64", "i64", "bool" (worker/array/array_functions.h).
+const char* KernelDType(DType dtype);
+// NumPy's promotion for two operands: bool < int64 < float64.
+inline DType Promote(DType a, DType b) { return a < b ? b : a; }
+// A list of int Values.
+Value IntList(std::initializer_list<int64_t> values);
 
 // ---- Building (array_expr.cc)
 

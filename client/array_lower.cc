@@ -17,24 +17,6 @@ namespace {
 
 constexpr int kDefaultSplitEvery = 16;
 
-const char* Dt(DType d) {
-  switch (d) {
-    case DType::kBool:
-      return "bool";
-    case DType::kInt64:
-      return "i64";
-    case DType::kFloat64:
-      return "f64";
-  }
-  return "f64";
-}
-
-Value Ints(std::initializer_list<int64_t> values) {
-  ValueList list;
-  for (int64_t v : values) list.push_back(Value(v));
-  return Value(std::move(list));
-}
-
 // The key of chunk `index` (grid coordinates) of an array named `name` whose identity is
 // `token`: "name-<hash>-i[-j]", no index for a 0-d array.
 std::string ChunkKey(const std::string& name, const std::string& token,
@@ -59,7 +41,7 @@ class ProgramBuilder {
     ValueList instr;
     switch (e->kind) {
       case ArrayExpr::Kind::kScalar:
-        instr = {Value("scalar"), Value(Dt(e->dtype)), e->scalar};
+        instr = {Value("scalar"), Value(KernelDType(e->dtype)), e->scalar};
         break;
       case ArrayExpr::Kind::kGenerator:
         instr = Generator(*e);
@@ -76,7 +58,7 @@ class ProgramBuilder {
         }
         bool compares = e->op == "lt" || e->op == "le" || e->op == "gt" || e->op == "ge" ||
                         e->op == "eq" || e->op == "ne";
-        instr = {Value(e->op), Value(Dt(compares ? e->operands[0]->dtype : e->dtype))};
+        instr = {Value(e->op), Value(KernelDType(compares ? e->operands[0]->dtype : e->dtype))};
         for (int r : regs) instr.push_back(Value(int64_t{r}));
         break;
       }
@@ -94,8 +76,8 @@ class ProgramBuilder {
   ValueList Generator(const ArrayExpr& e) {
     Dims2 shape = Pad2(e.shape);
     bool brow = shape[0] == 1, bcol = shape[1] == 1;
-    if (e.generator == "full") return {Value("scalar"), Value(Dt(e.dtype)), e.params[0]};
-    ValueList instr = {Value(e.generator), Value(Dt(e.dtype))};
+    if (e.generator == "full") return {Value("scalar"), Value(KernelDType(e.dtype)), e.params[0]};
+    ValueList instr = {Value(e.generator), Value(KernelDType(e.dtype))};
     for (const Value& p : e.params) instr.push_back(p);
     for (int64_t v : {shape[1], brow ? int64_t{0} : region_.r0, bcol ? int64_t{0} : region_.c0,
                       int64_t{brow}, int64_t{bcol}}) {
@@ -127,7 +109,7 @@ class ProgramBuilder {
     const BagNodePtr& node = e.blocks[index[0] * chunks[1].size() + index[1]];
     auto [it, inserted] = input_index_.emplace(node->key, static_cast<int>(inputs_.size()));
     if (inserted) inputs_.push_back(NodeArg::Of(node));
-    return ValueList{Value("input"), Value(Dt(e.dtype)), Value(int64_t{it->second}),
+    return ValueList{Value("input"), Value(KernelDType(e.dtype)), Value(int64_t{it->second}),
                      Value(int64_t{broadcast[0]}), Value(int64_t{broadcast[1]})};
   }
 
@@ -206,11 +188,11 @@ absl::StatusOr<std::vector<BagNodePtr>> FusedBlocks(const ArrayExprPtr& e, const
       Region region{row_starts[i], col_starts[j], chunks[0][i], chunks[1][j]};
       ProgramBuilder builder(region);
       WEFT_RETURN_IF_ERROR(builder.Emit(aligned).status());
-      Record spec = {{"shape", Ints({region.rows, region.cols})},
+      Record spec = {{"shape", IntList({region.rows, region.cols})},
                      {"code", Value(builder.TakeCode())}};
       if (reduce != nullptr) {
         Record r = *reduce;
-        r.push_back({"index_offset", Ints({region.r0, region.c0})});
+        r.push_back({"index_offset", IntList({region.r0, region.c0})});
         r.push_back({"index_cols", Value(shape[1])});
         spec.push_back({"reduce", Value(std::move(r))});
       }

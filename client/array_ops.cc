@@ -11,6 +11,7 @@ namespace weft {
 using internal::ArrayExpr;
 using internal::ArrayExprPtr;
 using internal::Cast;
+using internal::Promote;
 
 namespace {
 
@@ -26,8 +27,6 @@ absl::Status FirstError(std::initializer_list<const Array*> operands) {
   }
   return absl::OkStatus();
 }
-
-DType Promote(DType a, DType b) { return std::max(a, b); }
 
 Array Elementwise(const std::string& op, const std::string& symbol, DType operand_type,
                   DType result, std::vector<ArrayExprPtr> operands) {

@@ -25,12 +25,6 @@ std::array<std::vector<int64_t>, 2> PadChunks(const Chunks& chunks) {
 
 namespace {
 
-Value Ints(std::initializer_list<int64_t> values) {
-  ValueList list;
-  for (int64_t v : values) list.push_back(Value(v));
-  return Value(std::move(list));
-}
-
 // A run of output indices that read one source chunk.
 struct Segment {
   int64_t chunk = 0;      // source chunk index along the source axis
@@ -63,8 +57,6 @@ std::string Join(const std::vector<int64_t>& index) {
   for (int64_t i : index) absl::StrAppend(&s, "-", i);
   return s;
 }
-
-DType Promote(DType a, DType b) { return std::max(a, b); }
 
 }  // namespace
 
@@ -126,9 +118,9 @@ absl::StatusOr<ArrayExprPtr> ViewOf(const ArrayExprPtr& src_expr, const std::str
             source_keys.push_back(node->key);
             sources.push_back(NodeArg::Of(node));
           }
-          pieces.push_back(Ints({k, src_chunks[0][chunk[0]], src_chunks[1][chunk[1]], local[0],
-                                 step[0], local[1], step[1], rs.dst_start, cs.dst_start, rs.count,
-                                 cs.count, int64_t{transpose}}));
+          pieces.push_back(IntList({k, src_chunks[0][chunk[0]], src_chunks[1][chunk[1]], local[0],
+                                    step[0], local[1], step[1], rs.dst_start, cs.dst_start,
+                                    rs.count, cs.count, int64_t{transpose}}));
         }
       }
       // An output chunk that is exactly one source chunk, in order, is that chunk.
@@ -142,10 +134,8 @@ absl::StatusOr<ArrayExprPtr> ViewOf(const ArrayExprPtr& src_expr, const std::str
           continue;
         }
       }
-      Record spec = {{"dtype", Value(src->dtype == DType::kFloat64 ? "f64"
-                                     : src->dtype == DType::kInt64 ? "i64"
-                                                                   : "bool")},
-                     {"shape", Ints({n[0], n[1]})},
+      Record spec = {{"dtype", Value(KernelDType(src->dtype))},
+                     {"shape", IntList({n[0], n[1]})},
                      {"pieces", Value(std::move(pieces))}};
       std::vector<NodeArg> args = {NodeArg::Literal(Value(std::move(spec)))};
       for (NodeArg& s : sources) args.push_back(std::move(s));
@@ -326,7 +316,7 @@ absl::StatusOr<ArrayExprPtr> Matmul(const ArrayExprPtr& a_expr, const ArrayExprP
   std::vector<BagNodePtr> blocks;
   for (size_t i = 0; i < a->chunks[0].size(); ++i) {
     for (size_t j = 0; j < ncols; ++j) {
-      Record spec = {{"dtype", Value(dtype == DType::kFloat64 ? "f64" : "i64")},
+      Record spec = {{"dtype", Value(KernelDType(dtype))},
                      {"m", Value(a->chunks[0][i])},
                      {"n", Value(b->chunks[1][j])},
                      {"k", Value(k_sizes)}};

@@ -90,8 +90,10 @@ void Encoder::LengthPrefixed(const Buffer& buffer) {
 void Encoder::Write(const Value& v) {
   Byte(static_cast<uint8_t>(v.kind()));
   switch (v.kind()) {
-    case ValueKind::kNull: return;
-    case ValueKind::kBool: return Byte(v.as_bool() ? 1 : 0);
+    case ValueKind::kNull:
+      return;
+    case ValueKind::kBool:
+      return Byte(v.as_bool() ? 1 : 0);
     case ValueKind::kInt: {
       const auto u = static_cast<uint64_t>(v.as_int());
       return Varint((u << 1) ^ (v.as_int() < 0 ? ~uint64_t{0} : 0));
@@ -102,8 +104,10 @@ void Encoder::Write(const Value& v) {
       std::memcpy(&bits, &d, 8);
       return Fixed64(bits);
     }
-    case ValueKind::kString: return LengthPrefixed(std::string_view(v.as_string()));
-    case ValueKind::kBytes: return LengthPrefixed(v.as_bytes());
+    case ValueKind::kString:
+      return LengthPrefixed(std::string_view(v.as_string()));
+    case ValueKind::kBytes:
+      return LengthPrefixed(v.as_bytes());
     case ValueKind::kList:
       Varint(v.as_list().size());
       for (const Value& item : v.as_list()) Write(item);
@@ -118,9 +122,12 @@ void Encoder::Write(const Value& v) {
     case ValueKind::kJsonLines:
       LengthPrefixed(v.as_json_lines().text);
       return LengthPrefixed(v.as_json_lines().offsets);
-    case ValueKind::kInt64Array: return LengthPrefixed(v.as_int64_array().data);
-    case ValueKind::kDoubleArray: return LengthPrefixed(v.as_double_array().data);
-    case ValueKind::kBoolArray: return LengthPrefixed(v.as_bool_array().data);
+    case ValueKind::kInt64Array:
+      return LengthPrefixed(v.as_int64_array().data);
+    case ValueKind::kDoubleArray:
+      return LengthPrefixed(v.as_double_array().data);
+    case ValueKind::kBoolArray:
+      return LengthPrefixed(v.as_bool_array().data);
   }
 }
 
@@ -208,8 +215,7 @@ absl::StatusOr<Buffer> Decoder::ArrayField() {
   const size_t start = pos_;
   WEFT_ASSIGN_OR_RETURN(Buffer data, BufferField());
   if (data.size() % 8 != 0) {
-    return Corrupt(absl::StrCat("array of ", data.size(), " bytes, not a multiple of 8"),
-                   start);
+    return Corrupt(absl::StrCat("array of ", data.size(), " bytes, not a multiple of 8"), start);
   }
   return data;
 }
@@ -280,7 +286,8 @@ absl::StatusOr<Value> Decoder::ReadValue(int depth) {
   const size_t start = pos_;
   WEFT_ASSIGN_OR_RETURN(uint8_t kind, Byte());
   switch (static_cast<ValueKind>(kind)) {
-    case ValueKind::kNull: return Value();
+    case ValueKind::kNull:
+      return Value();
     case ValueKind::kBool: {
       WEFT_ASSIGN_OR_RETURN(uint8_t b, Byte());
       if (b > 1) return Corrupt(absl::StrCat("bool byte ", b), start);
@@ -304,9 +311,12 @@ absl::StatusOr<Value> Decoder::ReadValue(int depth) {
       WEFT_ASSIGN_OR_RETURN(Buffer b, BufferField());
       return Value::Bytes(std::move(b));
     }
-    case ValueKind::kList: return ReadList(depth);
-    case ValueKind::kRecord: return ReadRecord(depth);
-    case ValueKind::kJsonLines: return ReadJsonLines();
+    case ValueKind::kList:
+      return ReadList(depth);
+    case ValueKind::kRecord:
+      return ReadRecord(depth);
+    case ValueKind::kJsonLines:
+      return ReadJsonLines();
     case ValueKind::kInt64Array: {
       WEFT_ASSIGN_OR_RETURN(Buffer data, ArrayField());
       return Value(Int64Array{std::move(data)});
@@ -330,9 +340,9 @@ absl::StatusOr<Value> Decoder::Decode() {
   }
   const auto version = static_cast<uint8_t>(input_.data()[2]);
   if (version != kCodecVersion) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("weft value format version ", version, " is not supported (this build reads ",
-                     kCodecVersion, ")"));
+    return absl::InvalidArgumentError(absl::StrCat("weft value format version ", version,
+                                                   " is not supported (this build reads ",
+                                                   kCodecVersion, ")"));
   }
   pos_ = kHeaderSize;
   WEFT_ASSIGN_OR_RETURN(Value value, ReadValue(/*depth=*/0));
@@ -352,9 +362,7 @@ absl::Cord EncodeValue(const Value& value) {
   return std::move(encoder).Finish();
 }
 
-std::string EncodeValueToString(const Value& value) {
-  return std::string(EncodeValue(value));
-}
+std::string EncodeValueToString(const Value& value) { return std::string(EncodeValue(value)); }
 
 absl::StatusOr<Value> DecodeValue(const Buffer& bytes) { return Decoder(bytes).Decode(); }
 

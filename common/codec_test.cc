@@ -1,11 +1,10 @@
 #include "codec.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
-
-#include <catch2/catch.hpp>
 
 namespace weft {
 namespace {
@@ -265,7 +264,8 @@ TEST_CASE("random corruption never crashes") {
 }
 
 TEST_CASE("a Buffer without an owner is decoded into copies") {
-  static const std::string kEncoded = EncodeValueToString(Value::Bytes(Buffer(std::string(5000, 'q'))));
+  static const std::string kEncoded =
+      EncodeValueToString(Value::Bytes(Buffer(std::string(5000, 'q'))));
   Buffer unowned(nullptr, kEncoded);
   absl::StatusOr<Value> decoded = DecodeValue(unowned);
   REQUIRE(decoded.ok());

@@ -71,18 +71,30 @@ double DoubleArray::operator[](size_t i) const { return LoadAt<double>(data, i);
 
 const char* ValueKindName(ValueKind kind) {
   switch (kind) {
-    case ValueKind::kNull: return "null";
-    case ValueKind::kBool: return "bool";
-    case ValueKind::kInt: return "int";
-    case ValueKind::kDouble: return "double";
-    case ValueKind::kString: return "string";
-    case ValueKind::kBytes: return "bytes";
-    case ValueKind::kList: return "list";
-    case ValueKind::kRecord: return "record";
-    case ValueKind::kJsonLines: return "json_lines";
-    case ValueKind::kInt64Array: return "int64_array";
-    case ValueKind::kDoubleArray: return "double_array";
-    case ValueKind::kBoolArray: return "bool_array";
+    case ValueKind::kNull:
+      return "null";
+    case ValueKind::kBool:
+      return "bool";
+    case ValueKind::kInt:
+      return "int";
+    case ValueKind::kDouble:
+      return "double";
+    case ValueKind::kString:
+      return "string";
+    case ValueKind::kBytes:
+      return "bytes";
+    case ValueKind::kList:
+      return "list";
+    case ValueKind::kRecord:
+      return "record";
+    case ValueKind::kJsonLines:
+      return "json_lines";
+    case ValueKind::kInt64Array:
+      return "int64_array";
+    case ValueKind::kDoubleArray:
+      return "double_array";
+    case ValueKind::kBoolArray:
+      return "bool_array";
   }
   return "unknown";
 }
@@ -104,7 +116,9 @@ size_t Value::nbytes() const {
       if (s.capacity() > std::string().capacity()) total += s.capacity();
       break;
     }
-    case ValueKind::kBytes: total += as_bytes().size(); break;
+    case ValueKind::kBytes:
+      total += as_bytes().size();
+      break;
     case ValueKind::kList:
       total += sizeof(ValueList);
       for (const Value& item : as_list()) total += item.nbytes();
@@ -118,10 +132,17 @@ size_t Value::nbytes() const {
     case ValueKind::kJsonLines:
       total += as_json_lines().text.size() + as_json_lines().offsets.size();
       break;
-    case ValueKind::kInt64Array: total += as_int64_array().data.size(); break;
-    case ValueKind::kDoubleArray: total += as_double_array().data.size(); break;
-    case ValueKind::kBoolArray: total += as_bool_array().data.size(); break;
-    default: break;
+    case ValueKind::kInt64Array:
+      total += as_int64_array().data.size();
+      break;
+    case ValueKind::kDoubleArray:
+      total += as_double_array().data.size();
+      break;
+    case ValueKind::kBoolArray:
+      total += as_bool_array().data.size();
+      break;
+    default:
+      break;
   }
   return total;
 }
@@ -168,11 +189,21 @@ void DebugWriter::WriteQuoted(std::string_view s, char prefix) {
   for (char c : s) {
     if (full()) return;
     switch (c) {
-      case '"': out_.append("\\\""); break;
-      case '\\': out_.append("\\\\"); break;
-      case '\n': out_.append("\\n"); break;
-      case '\r': out_.append("\\r"); break;
-      case '\t': out_.append("\\t"); break;
+      case '"':
+        out_.append("\\\"");
+        break;
+      case '\\':
+        out_.append("\\\\");
+        break;
+      case '\n':
+        out_.append("\\n");
+        break;
+      case '\r':
+        out_.append("\\r");
+        break;
+      case '\t':
+        out_.append("\\t");
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 ||
             (prefix == 'b' && static_cast<unsigned char>(c) >= 0x7F)) {
@@ -221,12 +252,18 @@ void DebugWriter::WriteArray(const Array& array) {
 void DebugWriter::Write(const Value& v) {
   if (full()) return;
   switch (v.kind()) {
-    case ValueKind::kNull: return Append("null");
-    case ValueKind::kBool: return Append(v.as_bool() ? "true" : "false");
-    case ValueKind::kInt: return Append(std::to_string(v.as_int()));
-    case ValueKind::kDouble: return WriteDouble(v.as_double());
-    case ValueKind::kString: return WriteQuoted(v.as_string());
-    case ValueKind::kBytes: return WriteQuoted(v.as_bytes().view(), 'b');
+    case ValueKind::kNull:
+      return Append("null");
+    case ValueKind::kBool:
+      return Append(v.as_bool() ? "true" : "false");
+    case ValueKind::kInt:
+      return Append(std::to_string(v.as_int()));
+    case ValueKind::kDouble:
+      return WriteDouble(v.as_double());
+    case ValueKind::kString:
+      return WriteQuoted(v.as_string());
+    case ValueKind::kBytes:
+      return WriteQuoted(v.as_bytes().view(), 'b');
     case ValueKind::kList: {
       Append("[");
       bool first = true;
@@ -261,9 +298,12 @@ void DebugWriter::Write(const Value& v) {
       }
       return Append("]");
     }
-    case ValueKind::kInt64Array: return WriteArray(v.as_int64_array());
-    case ValueKind::kDoubleArray: return WriteArray(v.as_double_array());
-    case ValueKind::kBoolArray: return WriteArray(v.as_bool_array());
+    case ValueKind::kInt64Array:
+      return WriteArray(v.as_int64_array());
+    case ValueKind::kDoubleArray:
+      return WriteArray(v.as_double_array());
+    case ValueKind::kBoolArray:
+      return WriteArray(v.as_bool_array());
   }
 }
 
@@ -315,20 +355,30 @@ std::string Value::DebugString(size_t max_chars) const {
 bool operator==(const Value& a, const Value& b) {
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
-    case ValueKind::kNull: return true;
-    case ValueKind::kBool: return a.as_bool() == b.as_bool();
-    case ValueKind::kInt: return a.as_int() == b.as_int();
-    case ValueKind::kDouble: return a.as_double() == b.as_double();
-    case ValueKind::kString: return a.as_string() == b.as_string();
-    case ValueKind::kBytes: return a.as_bytes() == b.as_bytes();
-    case ValueKind::kList: return ListsEqual(a.as_list(), b.as_list());
-    case ValueKind::kRecord: return RecordsEqual(a.as_record(), b.as_record());
-    case ValueKind::kJsonLines: return JsonLinesEqual(a.as_json_lines(), b.as_json_lines());
+    case ValueKind::kNull:
+      return true;
+    case ValueKind::kBool:
+      return a.as_bool() == b.as_bool();
+    case ValueKind::kInt:
+      return a.as_int() == b.as_int();
+    case ValueKind::kDouble:
+      return a.as_double() == b.as_double();
+    case ValueKind::kString:
+      return a.as_string() == b.as_string();
+    case ValueKind::kBytes:
+      return a.as_bytes() == b.as_bytes();
+    case ValueKind::kList:
+      return ListsEqual(a.as_list(), b.as_list());
+    case ValueKind::kRecord:
+      return RecordsEqual(a.as_record(), b.as_record());
+    case ValueKind::kJsonLines:
+      return JsonLinesEqual(a.as_json_lines(), b.as_json_lines());
     case ValueKind::kInt64Array:
       return a.as_int64_array().data == b.as_int64_array().data;
     case ValueKind::kDoubleArray:
       return DoubleArraysEqual(a.as_double_array(), b.as_double_array());
-    case ValueKind::kBoolArray: return a.as_bool_array().data == b.as_bool_array().data;
+    case ValueKind::kBoolArray:
+      return a.as_bool_array().data == b.as_bool_array().data;
   }
   return false;
 }

@@ -118,7 +118,11 @@ class Value {
   Value(Int64Array a) : rep_(std::move(a)) {}
   Value(DoubleArray a) : rep_(std::move(a)) {}
   Value(BoolArray a) : rep_(std::move(a)) {}
-  static Value Bytes(Buffer b) { Value v; v.rep_ = std::move(b); return v; }
+  static Value Bytes(Buffer b) {
+    Value v;
+    v.rep_ = std::move(b);
+    return v;
+  }
 
   ValueKind kind() const { return static_cast<ValueKind>(rep_.index()); }
   const char* kind_name() const { return ValueKindName(kind()); }

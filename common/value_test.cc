@@ -1,10 +1,9 @@
 #include "weft/value.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <limits>
-
-#include <catch2/catch.hpp>
 
 namespace weft {
 namespace {
@@ -146,7 +145,8 @@ TEST_CASE("nbytes counts contents") {
   CHECK(Value(1).nbytes() == base);
   CHECK(Value::Bytes(Buffer(std::string(1 << 20, 'x'))).nbytes() >= (1u << 20));
   CHECK(Value(std::string(1000, 'x')).nbytes() >= 1000 + base);
-  Value list(ValueList{Value::Bytes(Buffer(std::string(5000, 'x'))), Value(std::string(3000, 'y'))});
+  Value list(
+      ValueList{Value::Bytes(Buffer(std::string(5000, 'x'))), Value(std::string(3000, 'y'))});
   CHECK(list.nbytes() >= 8000);
   Value record(Record{{"k", list}});
   CHECK(record.nbytes() > list.nbytes());
@@ -169,8 +169,7 @@ TEST_CASE("DebugString is JSON-like") {
   Value nested(Record{{"name", "x"}, {"items", ValueList{1, 2.5, nullptr, ValueList{}}}});
   CHECK(nested.DebugString() == R"({"name":"x","items":[1,2.5,null,[]]})");
   CHECK(Value(Record{}).DebugString() == "{}");
-  CHECK(Value(JsonLines::FromText(Buffer("{\"a\":1}\n[2]\n"))).DebugString() ==
-        R"([{"a":1},[2]])");
+  CHECK(Value(JsonLines::FromText(Buffer("{\"a\":1}\n[2]\n"))).DebugString() == R"([{"a":1},[2]])");
   CHECK(Value(Int64Array{Pack<int64_t>({1, -2})}).DebugString() == "[1,-2]");
   CHECK(Value(DoubleArray{Pack<double>({1, 0.5})}).DebugString() == "[1.0,0.5]");
   CHECK(Value(BoolArray{Buffer(std::string("\1\0\1", 3))}).DebugString() == "[true,false,true]");

@@ -22,8 +22,8 @@
 #include "absl/time/time.h"
 #include "grpcpp/client_context.h"
 #include "proto/weft.grpc.pb.h"
-#include "worker/worker.h"
 #include "worker/stream/stage_host.h"
+#include "worker/worker.h"
 #include "worker/worker_control.h"
 
 namespace weft {

@@ -127,8 +127,7 @@ void AppendJson(std::string* out, const Value& v) {
       AppendJsonArray(out, v.as_double_array(), [out](double x) { AppendDouble(out, x); });
       break;
     case ValueKind::kBoolArray:
-      AppendJsonArray(out, v.as_bool_array(),
-                      [out](bool x) { out->append(x ? "true" : "false"); });
+      AppendJsonArray(out, v.as_bool_array(), [out](bool x) { out->append(x ? "true" : "false"); });
       break;
     default:
       AppendJsonString(out, v.DebugString());

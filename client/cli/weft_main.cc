@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   ExportSecurity(security);
-  if (*shell) return weft::cli::RunShell(shell_flags);  // Ctrl-C is the shell's own
+  if (*shell) return weft::cli::RunShell(shell_flags);     // Ctrl-C is the shell's own
   if (*stream) return weft::cli::RunStream(stream_flags);  // Ctrl-C stops the pipeline
   // SIGINT/SIGTERM end the command as before (status 128 + signal), after stopping the
   // local cluster it may have started, whose daemons and directory would outlive it.

@@ -92,7 +92,7 @@ struct Instr {
   Op op = Op::kScalar;
   DType dtype = DType::kF64;          // of the result
   DType operand_dtype = DType::kF64;  // of a and b (binary, compare, cast, where)
-  int a = -1, b = -1, c = -1;  // operand registers (where: c ? a : b)
+  int a = -1, b = -1, c = -1;         // operand registers (where: c ? a : b)
   // Leaves: input k; broadcast flags (one row / one column stretched over the chunk).
   int input = -1;
   bool brow = false, bcol = false;
