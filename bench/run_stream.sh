@@ -19,6 +19,14 @@
 #     p50 / p99 from send to receive. Targets (printed beside, not checked): >= 200,000
 #     records/s per core, p99 <= 5 ms.
 #
+# dask.distributed runs the same work side by side (bench/stream_dask.py; dask has no
+# pipeline operator, so its client reads and batches the input, submits one task per batch
+# with a bounded number in flight and writes results in input order, on a LocalCluster of
+# as many worker processes x 1 thread): (a) on 1 and 2 workers, outputs cmp-equal to the
+# serial run, and the ratio dask/weft of the times; (b) the same records, the latency run
+# with DASK_LATENCY_RECORDS (2,000) records at the same rate, since dask's task per record
+# does not keep up with it.
+#
 # The machine's cores are shared by the workers, the scheduler, the sender and the
 # receiver: figures are noisy, and 2 workers on 2 cores compete with the load generator.
 #
@@ -35,6 +43,8 @@ throughput_batch="${THROUGHPUT_BATCH_ROWS:-100}"
 latency_records="${LATENCY_RECORDS:-10000}"
 latency_rate="${LATENCY_RATE:-1000}"
 latency_batch="${LATENCY_BATCH_ROWS:-1}"
+dask_latency_records="${DASK_LATENCY_RECORDS:-2000}"
+dask_python=/usr/bin/python3
 bazel build //bench:stream_latency //client:weft //scheduler:weft-scheduler \
   //worker:weft-worker >/dev/null 2>&1
 bin="$(bazel info bazel-bin 2>/dev/null)"
@@ -119,6 +129,16 @@ for workers in 1 2; do
   done
   stop_bench_processes
 done
+declare -A dask_one_s dask_two_s
+for workers in 1 2; do
+  for rows in $rows_list; do
+    out="$scratch/dask${workers}_$rows.out"
+    seconds=$("$dask_python" bench/stream_dask.py classify "$scratch/rows$rows.csv" "$out" \
+      "$workers" "$burn_us" "$batch_rows" 2>>"$scratch/dask.log" | awk '{print $2}')
+    cmp "$out" "$scratch/serial$rows.out"
+    if [[ "$workers" == 1 ]]; then dask_one_s[$rows]=$seconds; else dask_two_s[$rows]=$seconds; fi
+  done
+done
 
 echo "(a) classifier: $burn_us us of CPU a row, batches of $batch_rows rows; workers x 1 thread;"
 echo "    outputs cmp-equal to the serial run; $(nproc) cores shared with sender and receiver"
@@ -130,6 +150,13 @@ for rows in $rows_list; do
             n, s, a, b, n / s, n / a, n / b, a / b, s / b}'
 done
 echo "    target: 2 workers >= 1.8x one worker"
+echo "    dask.distributed, the same batches (one task each), outputs cmp-equal:"
+printf '%9s %9s %9s %11s %11s %9s\n' rows 1wkr_s 2wkr_s dask/weft1 dask/weft2 2wkr/1wkr
+for rows in $rows_list; do
+  awk -v n="$rows" -v a="${dask_one_s[$rows]}" -v b="${dask_two_s[$rows]}" \
+    -v wa="${one_s[$rows]}" -v wb="${two_s[$rows]}" \
+    'BEGIN {printf "%9d %9.3f %9.3f %10.2fx %10.2fx %8.2fx\n", n, a, b, a / wa, b / wb, a / b}'
+done
 
 # ---- (b) 64-byte records, no-op step, 1 worker x 1 thread
 # latency_run RECORDS RATE BATCH_ROWS: prints stream_latency's line and the worker's CPU ticks.
@@ -157,6 +184,10 @@ start_cluster 1
 throughput=$(latency_run "$records" 0 "$throughput_batch")
 latency=$(latency_run "$latency_records" "$latency_rate" "$latency_batch")
 stop_bench_processes
+dask_throughput=$("$dask_python" bench/stream_dask.py records "$records" 0 "$throughput_batch" \
+  2>>"$scratch/dask.log")
+dask_latency=$("$dask_python" bench/stream_dask.py records "$dask_latency_records" \
+  "$latency_rate" "$latency_batch" 2>>"$scratch/dask.log")
 hz=$(getconf CLK_TCK)
 
 echo
@@ -176,4 +207,17 @@ awk -v n="$(field records "$latency")" -v rate="$latency_rate" -v b="$latency_ba
   -v mx="$(field max_ms "$latency")" 'BEGIN {
     printf "    latency: %d records at %d/s, batches of %d: p50 %.3f ms, p99 %.3f ms, max %.3f ms", n, rate, b, p50, p99, mx
     printf "  (target p99 <= 5 ms)\n"
+  }'
+awk -v n="$(field records "$dask_throughput")" -v r="$(field records_per_s "$dask_throughput")" \
+  -v cpu="$(field cpu_s "$dask_throughput")" -v wr="$(field records_per_s "$throughput")" \
+  -v wt="$(field ticks "$throughput")" -v hz="$hz" -v wn="$(field records "$throughput")" \
+  -v ln="$(field records "$dask_latency")" -v lr="$(field records_per_s "$dask_latency")" \
+  -v p50="$(field p50_ms "$dask_latency")" -v p99="$(field p99_ms "$dask_latency")" \
+  -v wp99="$(field p99_ms "$latency")" -v rate="$latency_rate" 'BEGIN {
+    wcpu = (wt > 0 ? wn / (wt / hz) : 0)
+    dcpu = (cpu > 0 ? n / cpu : 0)
+    printf "    dask.distributed: %d records unpaced: %.0f records/s wall (weft %.1fx),", n, r, wr / r
+    printf " %.0f per CPU-second of its worker and client/scheduler (weft %.1fx)\n", dcpu, (dcpu > 0 ? wcpu / dcpu : 0)
+    printf "    dask.distributed: %d records at %d/s, one task each: kept up %.0f/s,", ln, rate, lr
+    printf " p50 %.1f ms, p99 %.1f ms (weft p99 %.1fx lower)\n", p50, p99, (wp99 > 0 ? p99 / wp99 : 0)
   }'

@@ -37,6 +37,8 @@ PipelineStatus FromProto(const proto::PipelineStatus& p) {
   status.batches_in = p.batches_in();
   status.batches_out = p.batches_out();
   status.rows_out = p.rows_out();
+  status.records_skipped = p.records_skipped();
+  status.first_skipped = p.first_skipped();
   return status;
 }
 
@@ -118,6 +120,7 @@ absl::StatusOr<PipelineHandle> Client::run_pipeline(const Pipeline& pipeline) {
   if (!has_header_arg) args.push_back({"header", Value(pipeline.batching().header)});
   spec->set_args(EncodeValueToString(Value(std::move(args))));
   spec->set_max_frame(pipeline.max_frame());
+  spec->set_skip_bad_records(pipeline.skip_bad_records());
   std::string id = submit.pipeline_id();
   core()->SubmitPipeline(std::move(submit));
   return PipelineHandle(core(), std::move(id));
@@ -143,7 +146,8 @@ PipelineStatus PipelineHandle::next_status(const PipelineStatus& seen,
   auto changed = [&seen](const proto::PipelineStatus& p) {
     const PipelineStatus now = FromProto(p);
     return now.state != seen.state || now.batches_in != seen.batches_in ||
-           now.batches_out != seen.batches_out || now.rows_out != seen.rows_out;
+           now.batches_out != seen.batches_out || now.rows_out != seen.rows_out ||
+           now.records_skipped != seen.records_skipped;
   };
   absl::StatusOr<proto::PipelineStatus> last = core_->WaitPipeline(id_, changed, timeout);
   return last.ok() ? FromProto(*last) : status();

@@ -334,6 +334,29 @@ absl::StatusOr<std::string_view> FrameReader::ReadView() {
   return frame;
 }
 
+absl::Status FrameReader::DiscardFrame() {
+  WEFT_RETURN_IF_ERROR(Fill(kLengthBytes, "length", kLengthBytes));
+  const size_t length = DecodeLength(buffer_.data() + begin_);
+  begin_ += kLengthBytes;
+  size_t left = length;
+  while (left > 0) {
+    if (begin_ == end_) {
+      begin_ = end_ = 0;
+      const ssize_t r = ::read(fd_, buffer_.data(), buffer_.size());
+      if (r == 0 || (r < 0 && errno != EINTR)) {
+        return EndedInFrame("payload", length - left, length, r == 0 ? 0 : errno);
+      }
+      if (r > 0) end_ = static_cast<size_t>(r);
+      continue;
+    }
+    const size_t take = std::min(left, end_ - begin_);
+    begin_ += take;
+    left -= take;
+  }
+  ++frames_read_;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> FrameReader::Read() {
   WEFT_ASSIGN_OR_RETURN(std::string_view frame, ReadView());
   return std::string(frame);

@@ -92,6 +92,10 @@ class FrameReader {
   absl::StatusOr<std::string> Read();
   // The next frame as a view into the reader's buffer: valid until the next call.
   absl::StatusOr<std::string_view> ReadView();
+  // After a read that found a frame longer than max_frame (kInvalidArgument): reads that
+  // frame's bytes and drops them, so that the next read returns the frame after it
+  // (counted in frames_read). Errors as ReadFrame's for a connection that ends inside it.
+  absl::Status DiscardFrame();
 
   // Frames read so far (EOT included), for messages ("after 1234 frames").
   int64_t frames_read() const { return frames_read_; }

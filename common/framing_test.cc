@@ -111,6 +111,32 @@ TEST_CASE("a frame longer than the maximum is kInvalidArgument naming both sizes
         "a frame of 100 bytes is longer than the maximum of 99 bytes");
 }
 
+TEST_CASE("FrameReader::DiscardFrame drops a frame longer than the maximum, then reads on") {
+  SocketPair pair;
+  // Larger than the reader's 16-byte buffer: the discard reads past what is buffered.
+  const std::string bytes = Framed("ok") + Framed(std::string(100, 'a')) + Framed("next");
+  pair.WriteRaw(bytes);  // fits in the socket's buffer
+  FrameReader reader(pair.reader(), /*max_frame=*/10, /*buffer_size=*/16);
+  auto first = reader.Read();
+  REQUIRE(first.ok());
+  CHECK(*first == "ok");
+  CHECK(reader.Read().status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(reader.DiscardFrame().ok());
+  CHECK(reader.frames_read() == 2);
+  auto next = reader.Read();
+  REQUIRE(next.ok());
+  CHECK(*next == "next");
+
+  SocketPair cut;
+  cut.WriteRaw(Framed(std::string(100, 'a')).substr(0, 4 + 30));
+  cut.CloseWriter();
+  FrameReader cut_reader(cut.reader(), /*max_frame=*/10, /*buffer_size=*/16);
+  CHECK(cut_reader.Read().status().code() == absl::StatusCode::kInvalidArgument);
+  absl::Status dropped = cut_reader.DiscardFrame();
+  CHECK(dropped.code() == absl::StatusCode::kDataLoss);
+  CHECK(dropped.message() == "the connection closed after 30 of 100 payload bytes");
+}
+
 TEST_CASE("a connection that drops mid-frame is kDataLoss saying where") {
   for (bool buffered : {false, true}) {
     SECTION(buffered ? "FrameReader" : "ReadFrame") {

@@ -234,12 +234,18 @@ absl::Status Pipelines::StageEvent(const std::string& worker_id, const proto::St
   }
   Pipeline& p = it->second;
   if (Terminal(p.state)) return absl::OkStatus();
+  int64_t& skipped = event.role() == proto::SOURCE ? p.skipped_at_source : p.skipped_at_sink;
   const bool counters_changed = event.batches_in() > p.batches_in ||
                                 event.batches_out() > p.batches_out ||
-                                event.rows_out() > p.rows_out;
+                                event.rows_out() > p.rows_out || event.records_skipped() > skipped;
   p.batches_in = std::max(p.batches_in, event.batches_in());
   p.batches_out = std::max(p.batches_out, event.batches_out());
   p.rows_out = std::max(p.rows_out, event.rows_out());
+  skipped = std::max(skipped, event.records_skipped());
+  if (event.role() == proto::SINK && event.kind() == proto::StageEvent::DONE) {
+    p.skipped_at_source = 0;  // the sink's final count has the source's in it
+  }
+  if (p.first_skipped.empty()) p.first_skipped = event.first_skipped();
   switch (event.kind()) {
     case proto::StageEvent::STARTED:
       if (--p.starts_pending == 0 && p.state == P::kSubmitted) {
@@ -287,7 +293,7 @@ std::vector<Pipelines::Summary> Pipelines::Summaries() const {
   for (const auto& [id, p] : pipelines_) {
     out.push_back(Summary{p.id, p.client_id, p.spec, p.state, p.error, p.source_worker,
                           p.sink_worker, p.parallel_workers, p.batches_in, p.batches_out,
-                          p.rows_out});
+                          p.rows_out, p.records_skipped(), p.first_skipped});
   }
   return out;
 }
@@ -354,6 +360,8 @@ void Pipelines::SendStatus(const Pipeline& p) {
   status->set_batches_in(p.batches_in);
   status->set_batches_out(p.batches_out);
   status->set_rows_out(p.rows_out);
+  status->set_records_skipped(p.records_skipped());
+  status->set_first_skipped(p.first_skipped);
   out_.to_clients.push_back({p.client_id, std::move(update)});
 }
 

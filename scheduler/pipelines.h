@@ -71,7 +71,8 @@ class Pipelines {
 
   // A copy of what is known of one pipeline, for the dashboard. Counters are the largest
   // the stages reported: batches_in the source's batches made, batches_out and rows_out
-  // the sink's batches and records written.
+  // the sink's batches and records written; records_skipped the source's and the sink's
+  // skipped records together (skip_bad_records), first_skipped the first one reported.
   struct Summary {
     std::string id;
     std::string client_id;
@@ -84,6 +85,8 @@ class Pipelines {
     int64_t batches_in = 0;
     int64_t batches_out = 0;
     int64_t rows_out = 0;
+    int64_t records_skipped = 0;
+    std::string first_skipped;
   };
   // Every pipeline kept (running or finished, until its client leaves), by id.
   std::vector<Summary> Summaries() const;
@@ -107,6 +110,12 @@ class Pipelines {
     int64_t batches_in = 0;
     int64_t batches_out = 0;
     int64_t rows_out = 0;
+    // The largest each role reported; the sink's DONE counts the source's too, and then
+    // skipped_at_source is 0.
+    int64_t skipped_at_source = 0;
+    int64_t skipped_at_sink = 0;
+    std::string first_skipped;
+    int64_t records_skipped() const { return skipped_at_source + skipped_at_sink; }
     std::vector<std::string> story;
   };
   using TransitionFn = void (Pipelines::*)(Pipeline* p, const std::string& why);

@@ -114,6 +114,29 @@ TEST_CASE("every stage started: running; the sink done: done, and every worker t
   CHECK(r.pipelines.Story("p").back() == "running -> done: the sink on w2 wrote EOT");
 }
 
+TEST_CASE("skipped records: the source's and the sink's add up; the sink's DONE has them all") {
+  Running r;
+  proto::StageEvent source = Event("p", proto::SOURCE, proto::StageEvent::PROGRESS);
+  source.set_records_skipped(1);
+  source.set_first_skipped("source stage: frame 7");
+  REQUIRE(r.pipelines.StageEvent("w1", source).ok());
+  proto::StageEvent sink = Event("p", proto::SINK, proto::StageEvent::PROGRESS);
+  sink.set_records_skipped(2);
+  sink.set_first_skipped("parallel stage: batch 3, row 4");
+  REQUIRE(r.pipelines.StageEvent("w2", sink).ok());
+  proto::PipelineStatus status = LastStatus(r.pipelines.TakeInstructions(), "c1");
+  CHECK(status.records_skipped() == 3);
+  CHECK(status.first_skipped() == "source stage: frame 7");
+
+  // The sink's final count includes the source's (sent with END): not counted twice.
+  proto::StageEvent done = Event("p", proto::SINK, proto::StageEvent::DONE);
+  done.set_records_skipped(3);
+  REQUIRE(r.pipelines.StageEvent("w2", done).ok());
+  status = LastStatus(r.pipelines.TakeInstructions(), "c1");
+  CHECK(status.state() == proto::PipelineStatus::DONE);
+  CHECK(status.records_skipped() == 3);
+}
+
 TEST_CASE("a failing stage fails the pipeline with its error") {
   Running r;
   r.pipelines.TakeInstructions();

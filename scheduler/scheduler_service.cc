@@ -174,6 +174,8 @@ dashboard::PipelineRecord ToDashboard(const Pipelines::Summary& p) {
   record.batches_in = p.batches_in;
   record.batches_out = p.batches_out;
   record.rows_out = p.rows_out;
+  record.records_skipped = p.records_skipped;
+  record.first_skipped = p.first_skipped;
   return record;
 }
 

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <future>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -303,6 +304,64 @@ TEST_CASE("a frame longer than the maximum fails the source naming the batch and
   CHECK(absl::IsAborted(handle->wait(absl::Seconds(60))));
   const std::string error = handle->status().error;
   CHECK(error.find("pipeline " + handle->id() + ": source stage: batch 0 (frame 2): ") == 0);
+}
+
+TEST_CASE("skip_bad_records: a bad row and a too-long frame are skipped and counted") {
+  TestCluster cluster(2, {"--nthreads", "2"});
+  auto client = cluster.Connect();
+  const std::string good = WriteRows("rows_skip.csv", 1000);
+  // The input: the same rows, with data row 250 a field short and, after data row 600, a
+  // line longer than the maximum frame.
+  std::string bad_input;
+  {
+    std::istringstream in(ReadFileBytes(WriteRows("rows_skip_input.csv", 1000, 250)));
+    std::ostringstream out;
+    int line = 0;
+    for (std::string row; std::getline(in, row); ++line) {
+      out << row << "\n";
+      if (line == 600) out << "600.5" << std::string(300, '9') << "\n";
+    }
+    bad_input = TempDir() + "/rows_skip_bad.csv";
+    std::ofstream(bad_input) << out.str();
+  }
+  // The serial run over the input without those two lines.
+  std::string expected_input;
+  {
+    std::istringstream in(ReadFileBytes(bad_input));
+    std::ostringstream out;
+    int line = 0;
+    for (std::string row; std::getline(in, row); ++line) {
+      if (line != 250 && line != 601) out << row << "\n";
+    }
+    expected_input = TempDir() + "/rows_skip_expected.csv";
+    std::ofstream(expected_input) << out.str();
+  }
+  const std::string reference = Reference(expected_input);
+  REQUIRE(reference.size() > ReadFileBytes(good).size() / 2);
+
+  Receiver receiver(bad_input + ".out");
+  const int source_port = FreePort();
+  weft::Pipeline pipeline = Classifier(source_port, receiver.port, 100, 0);
+  pipeline.max_frame(200).skip_bad_records();
+  auto handle = client->run_pipeline(pipeline);
+  REQUIRE(handle.ok());
+  REQUIRE(Send(bad_input, source_port) == 0);
+  absl::Status done = handle->wait(absl::Seconds(120));
+  INFO(cluster.Logs());
+  REQUIRE(done.ok());
+  CHECK(receiver.Wait() == 0);
+  CHECK(ReadFileBytes(receiver.output) == reference);
+  const PipelineStatus status = handle->status();
+  CHECK(status.records_skipped == 2);
+  CHECK(status.rows_out == 999);
+  // Whichever was reported first names its stage, batch and why.
+  const std::string& first = status.first_skipped;
+  INFO(first);
+  const std::string prefix = "pipeline " + handle->id() + ": ";
+  CHECK((first == prefix + "parallel stage (example.classify_csv): batch 2, row 50 of it: skipped: "
+                           "example.classify_csv(): row 2 has 10 fields, the header has 11" ||
+         first == prefix + "source stage: batch 6 (frame 603): a frame of 305 bytes is longer than "
+                           "the maximum of 200 bytes"));
 }
 
 TEST_CASE("a sink that stops reading stalls the source; the output is complete once it reads") {

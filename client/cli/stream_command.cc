@@ -55,7 +55,8 @@ absl::StatusOr<Pipeline> BuildPipeline(const StreamFlags& flags) {
       .to_stateful(BatchRows{flags.batch_rows, flags.header})
       .to_parallel(flags.function, std::move(args))
       .to_sink(TcpSink{sink->first, sink->second})
-      .max_frame(flags.max_frame);
+      .max_frame(flags.max_frame)
+      .skip_bad_records(flags.skip_bad_records);
   absl::Status valid = pipeline.Validate();
   if (!valid.ok()) return valid;
   return pipeline;
@@ -64,7 +65,11 @@ absl::StatusOr<Pipeline> BuildPipeline(const StreamFlags& flags) {
 std::string Progress(const PipelineHandle& handle, const PipelineStatus& status) {
   return absl::StrCat("pipeline ", handle.id(), ": ", PipelineStateName(status.state), "; ",
                       status.batches_in, " batches in, ", status.batches_out, " written (",
-                      status.rows_out, " rows)");
+                      status.rows_out, " rows)",
+                      status.records_skipped > 0
+                          ? absl::StrCat("; ", status.records_skipped,
+                                         " bad records skipped, the first: ", status.first_skipped)
+                          : "");
 }
 
 }  // namespace
@@ -88,6 +93,9 @@ CLI::App* AddStreamCommand(CLI::App& app, StreamFlags* flags) {
   cmd->add_option("--max-frame", flags->max_frame,
                   "the longest record accepted, in bytes (0: 64 MiB)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--skip-bad-records", flags->skip_bad_records,
+                "skip and count records the function fails on (each failing batch is run "
+                "again row by row) and frames longer than --max-frame, instead of failing");
   return cmd;
 }
 
@@ -120,7 +128,8 @@ int RunStream(const StreamFlags& flags) {
   while (!status.finished()) {
     PipelineStatus next = handle->next_status(status, absl::Seconds(2));
     const bool state_changed = next.state != status.state;
-    const bool moved = next.batches_in != status.batches_in || next.rows_out != status.rows_out;
+    const bool moved = next.batches_in != status.batches_in || next.rows_out != status.rows_out ||
+                       next.records_skipped != status.records_skipped;
     status = next;
     if (state_changed || (moved && absl::Now() - last_line >= absl::Seconds(2))) {
       std::fprintf(stderr, "%s\n", Progress(*handle, status).c_str());

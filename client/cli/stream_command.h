@@ -34,6 +34,7 @@ struct StreamFlags {
   std::vector<std::string> args;  // NAME=VALUE
   std::string sink;               // tcp://HOST:PORT
   int64_t max_frame = 0;
+  bool skip_bad_records = false;
 };
 
 CLI::App* AddStreamCommand(CLI::App& app, StreamFlags* flags);

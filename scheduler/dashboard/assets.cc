@@ -478,7 +478,9 @@ function renderPipelines(pipelines) {
         const name = el('td', span, p.name);
         name.append(el('span', { class: 'pipeline-id' }, p.id));
         tr.append(name, el('td', span, p.client),
-                  el('td', Object.assign({ class: 'state-' + p.state }, span), p.state));
+                  el('td', Object.assign({ class: 'state-' + p.state }, span,
+                                   p.first_skipped ? { title: p.first_skipped } : {}),
+                     p.records_skipped > 0 ? p.state + ' (' + formatCount(p.records_skipped) + ' skipped)' : p.state));
       }
       const workers = s.workers.map(w => workerNames[w] || w).join(', ') || '—';
       tr.append(el('td', { title: s.address || (s.role === 'parallel' ? p.function : '') },

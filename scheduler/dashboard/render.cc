@@ -193,6 +193,8 @@ std::string RenderPipeline(const PipelineRecord& p) {
                       ",\"error\":", JsonQuote(p.error), ",\"function\":", JsonQuote(p.function),
                       ",\"batches_in\":", p.batches_in, ",\"batches_out\":", p.batches_out,
                       ",\"rows_out\":", p.rows_out, ",\"backlog\":", p.backlog(),
+                      ",\"records_skipped\":", p.records_skipped,
+                      ",\"first_skipped\":", JsonQuote(p.first_skipped),
                       ",\"records_per_second\":", JsonNumber(p.records_per_second),
                       ",\"batches_per_second\":", JsonNumber(p.batches_per_second),
                       ",\"stages\":", stages, "}");

@@ -21,6 +21,7 @@
 //   /graph.dot          the same graph in Graphviz's DOT language
 //   /api/pipelines      {"time", "pipelines": [{"id", "name", "client", "state", "error",
 //                        "function", "batches_in", "batches_out", "rows_out", "backlog",
+//                        "records_skipped", "first_skipped",
 //                        "records_per_second", "batches_per_second", "stages": [{"role",
 //                        "workers": [id], "address", "batches_in", "batches_out",
 //                        "rows_in", "rows_out"}]}]}

@@ -108,11 +108,14 @@ TEST_CASE("/api/pipelines lists each pipeline with its stages, backlog and rate"
   DashboardSnapshot first = At(0, nullptr, 0, 0, 0);
   DashboardSnapshot s = At(2, &first, 12, 9, 900);
   CHECK(s.pipelines[0].backlog() == 3);
+  s.pipelines[0].records_skipped = 2;
+  s.pipelines[0].first_skipped = "parallel stage: batch 1, row 2 of it";
   CHECK(RenderPipelinesJson(s) ==
         "{\"time\":1700000002.000000,\"pipelines\":[{\"id\":\"classifier-1\","
         "\"name\":\"classifier\",\"client\":\"c1\",\"state\":\"running\",\"error\":\"\","
         "\"function\":\"example.classify_csv\",\"batches_in\":12,\"batches_out\":9,"
-        "\"rows_out\":900,\"backlog\":3,\"records_per_second\":450,"
+        "\"rows_out\":900,\"backlog\":3,\"records_skipped\":2,"
+        "\"first_skipped\":\"parallel stage: batch 1, row 2 of it\",\"records_per_second\":450,"
         "\"batches_per_second\":4.5,\"stages\":["
         "{\"role\":\"source\",\"workers\":[\"w1\"],\"address\":\"127.0.0.1:7000\","
         "\"batches_in\":null,\"batches_out\":12,\"rows_in\":null,\"rows_out\":null},"

@@ -92,6 +92,8 @@ struct PipelineRecord {
   int64_t batches_in = 0;                     // made by the source
   int64_t batches_out = 0;                    // written by the sink
   int64_t rows_out = 0;                       // records written by the sink
+  int64_t records_skipped = 0;                // bad records skipped (skip_bad_records)
+  std::string first_skipped;                  // the first of them: where and why
 
   // Filled by AddPipelineRates. Rates are of the sink's writes, averaged over a window of
   // at least kRateWindowSeconds that starts where the last one ended; 0 in the first

@@ -1,5 +1,6 @@
 #include "worker/stream/parallel_runner.h"
 
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -65,28 +66,65 @@ void ParallelRunner::Deliver(const proto::PipelineMessage& message) {
   });
 }
 
-void ParallelRunner::Run(uint64_t seq, std::string batch) {
-  if (stopping_.load() || reporter_.failed()) return;
+absl::StatusOr<std::string> ParallelRunner::Call(uint64_t seq, std::string batch) const {
   const std::string& function = start_.spec().function();
   ValueList args{Value(std::move(batch)), args_};
   absl::StatusOr<Value> result = registry_.Call(
       function, args, TaskContext(absl::StrCat(start_.pipeline_id(), "-batch-", seq), function));
-  if (stopping_.load()) return;
-  if (!result.ok()) {
-    reporter_.Failed(absl::StrCat(Where(), ": batch ", seq, ": ", result.status().message()));
-    return;
+  if (!result.ok()) return result.status();
+  if (result->is_string()) return result->as_string();
+  if (result->is_bytes()) return std::string(result->as_bytes().view());
+  return absl::InvalidArgumentError(
+      absl::StrCat("returned ", result->kind_name(), ", not a string or bytes"));
+}
+
+std::string ParallelRunner::RunRowByRow(uint64_t seq, std::string_view batch,
+                                        proto::PipelineMessage* message) const {
+  std::string_view header;
+  if (start_.spec().header()) {
+    const size_t newline = batch.find('\n');
+    header = batch.substr(0, newline == std::string_view::npos ? batch.size() : newline + 1);
+    batch.remove_prefix(header.size());
   }
+  std::string output;
+  int64_t row = 0;
+  while (!batch.empty() && !stopping_.load()) {
+    const size_t newline = batch.find('\n');
+    const std::string_view line =
+        batch.substr(0, newline == std::string_view::npos ? batch.size() : newline + 1);
+    batch.remove_prefix(line.size());
+    ++row;
+    absl::StatusOr<std::string> one = Call(seq, std::string(header).append(line));
+    if (one.ok()) {
+      output += *one;
+      continue;
+    }
+    message->set_skipped(message->skipped() + 1);
+    const std::string what = absl::StrCat(Where(), ": batch ", seq, ", row ", row,
+                                          " of it: skipped: ", one.status().message());
+    WEFT_LOG_WARN("{}", what);
+    if (message->first_skipped().empty()) message->set_first_skipped(what);
+  }
+  return output;
+}
+
+void ParallelRunner::Run(uint64_t seq, std::string batch) {
+  if (stopping_.load() || reporter_.failed()) return;
   proto::PipelineMessage message;
   message.set_pipeline_id(start_.pipeline_id());
   message.set_kind(proto::PipelineMessage::RESULT);
   message.set_seq(seq);
-  if (result->is_string()) {
-    message.set_data(result->as_string());
-  } else if (result->is_bytes()) {
-    message.set_data(std::string(result->as_bytes().view()));
+  const bool skip = start_.spec().skip_bad_records();
+  absl::StatusOr<std::string> result = Call(seq, skip ? batch : std::move(batch));
+  if (stopping_.load()) return;
+  if (result.ok()) {
+    message.set_data(*std::move(result));
+  } else if (skip) {
+    // Which rows failed? Each alone, with the header: the others' output is kept.
+    message.set_data(RunRowByRow(seq, batch, &message));
+    if (stopping_.load()) return;
   } else {
-    reporter_.Failed(absl::StrCat(Where(), ": batch ", seq, ": returned ", result->kind_name(),
-                                  ", not a string or bytes"));
+    reporter_.Failed(absl::StrCat(Where(), ": batch ", seq, ": ", result.status().message()));
     return;
   }
   if (!sink_.Write(message) && !stopping_.load()) {

@@ -5,7 +5,11 @@
 // The function is called as function(batch string, args record) and must return a
 // string or bytes: the batch's output rows, each followed by '\n'. A function that fails
 // (returns an error or throws) on a batch is reported as FAILED naming the pipeline, the
-// stage, the function and the batch; the scheduler then stops the pipeline.
+// stage, the function and the batch; the scheduler then stops the pipeline. With the
+// spec's skip_bad_records, a batch the function fails on is run again row by row (each
+// data row alone, after the header when there is one): the rows that succeed keep their
+// output, in order; the others are left out, counted in the RESULT (`skipped`, and the
+// first one's error naming the batch and the row) and logged.
 //
 // Threading: Deliver queues work from gRPC's threads; the pool's threads run it; Stop
 // joins them (queued batches are dropped).
@@ -38,6 +42,12 @@ class ParallelRunner final : public StageRunner {
 
  private:
   void Run(uint64_t seq, std::string batch);
+  // The function on one batch; its output as a string.
+  absl::StatusOr<std::string> Call(uint64_t seq, std::string batch) const;
+  // skip_bad_records: the output of the rows of `batch` that succeed alone; counts the
+  // others into message->skipped and first_skipped.
+  std::string RunRowByRow(uint64_t seq, std::string_view batch,
+                          proto::PipelineMessage* message) const;
   std::string Where() const;  // "pipeline ID: parallel stage (FUNCTION)"
 
   // Constant after construction.

@@ -59,9 +59,16 @@ void SinkRunner::Stop() {
 void SinkRunner::Deliver(const proto::PipelineMessage& message) {
   absl::MutexLock lock(&mu_);
   if (message.kind() == proto::PipelineMessage::RESULT) {
-    if (!buffer_.Offer(message.seq(), message.data())) ++duplicates_;
+    if (!buffer_.Offer(message.seq(), message.data())) {
+      ++duplicates_;
+    } else if (message.skipped() > 0) {
+      records_skipped_ += message.skipped();
+      if (first_skipped_.empty()) first_skipped_ = message.first_skipped();
+    }
   } else if (message.kind() == proto::PipelineMessage::END) {
     buffer_.SetEnd(message.seq());
+    skipped_at_source_ = message.skipped();
+    first_skipped_at_source_ = message.first_skipped();
   }
 }
 
@@ -87,6 +94,11 @@ void SinkRunner::Run() {
   WEFT_LOG_INFO("pipeline {}: sink stage wrote {} batches ({} rows) and EOT to {}",
                 start_.pipeline_id(), counters.batches_out, counters.rows_out, address);
   counters.batches_in = counters.batches_out;  // the source made as many
+  {
+    absl::MutexLock lock(&mu_);
+    counters.records_skipped += skipped_at_source_;
+    if (counters.first_skipped.empty()) counters.first_skipped = first_skipped_at_source_;
+  }
   reporter_.Done(counters);
 }
 
@@ -107,6 +119,8 @@ bool SinkRunner::WriteAll(int fd, Reporter::Counters* total) {
       if (stopping_.load()) return false;
       ready = buffer_.TakeReady();
       complete = buffer_.complete();
+      counters.records_skipped = records_skipped_;
+      counters.first_skipped = first_skipped_;
     }
     for (const auto& [seq, output] : ready) {
       absl::StatusOr<int64_t> rows = WriteRows(writer, output);

@@ -7,6 +7,11 @@
 // source's END has said how many batches there are and all of them are written, it
 // writes EOT, closes the connection and reports DONE.
 //
+// Skipped rows (skip_bad_records): each RESULT says how many rows of its batch the
+// function failed on; the sink adds them up (once per batch) and reports them; its DONE
+// adds the frames the source dropped (the source's END says how many), so that the final
+// count does not depend on which stage's report reaches the scheduler first.
+//
 // Errors: nobody listening on the sink address (within 5 s) fails the stage at start;
 // a write to the connection that fails names the batch.
 //
@@ -55,6 +60,12 @@ class SinkRunner final : public StageRunner {
   absl::Mutex mu_;
   ReorderBuffer buffer_ ABSL_GUARDED_BY(mu_);
   int64_t duplicates_ ABSL_GUARDED_BY(mu_) = 0;
+  // Rows the parallel stage skipped in the batches received (duplicates not counted).
+  int64_t records_skipped_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string first_skipped_ ABSL_GUARDED_BY(mu_);
+  // The frames the source dropped, from its END: added in the DONE report.
+  int64_t skipped_at_source_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string first_skipped_at_source_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace weft::stream

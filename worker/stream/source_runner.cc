@@ -89,13 +89,23 @@ void SourceRunner::Run() {
   end.set_pipeline_id(start_.pipeline_id());
   end.set_kind(proto::PipelineMessage::END);
   end.set_seq(count);
+  end.set_skipped(skipped_);
+  end.set_first_skipped(first_skipped_);
   if (!sink_->Write(end)) {
     Fail(absl::StrCat("after batch ", count, ": cannot reach the sink's worker at ",
                       start_.sink_worker()));
     return;
   }
   WEFT_LOG_INFO("{}: input ended after {} batches", Where(), count);
-  reporter_.Progress({static_cast<int64_t>(count), 0, 0});
+  reporter_.Progress(Counters(count));
+}
+
+Reporter::Counters SourceRunner::Counters(uint64_t batches) const {
+  Reporter::Counters counters;
+  counters.batches_in = static_cast<int64_t>(batches);
+  counters.records_skipped = skipped_;
+  counters.first_skipped = first_skipped_;
+  return counters;
 }
 
 bool SourceRunner::ReadInput(int fd) {
@@ -114,9 +124,23 @@ bool SourceRunner::ReadInput(int fd) {
         absl::MutexLock lock(&mu_);
         seq = next_seq_;
       }
-      Fail(absl::StrCat("batch ", seq, " (frame ", reader.frames_read() + 1,
-                        "): ", frame.status().message()));
-      return false;
+      const std::string what = absl::StrCat("batch ", seq, " (frame ", reader.frames_read() + 1,
+                                            "): ", frame.status().message());
+      absl::Status discarded =
+          absl::IsInvalidArgument(frame.status()) && start_.spec().skip_bad_records()
+              ? reader.DiscardFrame()
+              : frame.status();
+      if (!discarded.ok()) {
+        Fail(discarded.code() == frame.status().code()
+                 ? what
+                 : absl::StrCat(what, "; skipping it: ", discarded.message()));
+        return false;
+      }
+      ++skipped_;
+      if (first_skipped_.empty()) first_skipped_ = absl::StrCat(Where(), ": ", what);
+      WEFT_LOG_WARN("{}: {}: skipped", Where(), what);
+      reporter_.Progress(Counters(seq));
+      continue;
     }
     if (IsEot(*frame)) break;
     std::optional<std::string> batch = batcher.Add(*frame);
@@ -154,7 +178,7 @@ bool SourceRunner::SendBatch(std::string data) {
   message.set_seq(seq);
   message.set_data(*shared);
   if (!targets_.at(target)->Write(message)) LoseTarget(target);
-  reporter_.Progress({static_cast<int64_t>(seq + 1), 0, 0});
+  reporter_.Progress(Counters(seq + 1));
   return true;
 }
 

@@ -10,8 +10,10 @@
 //
 // Errors (a frame longer than the maximum, the connection dropped inside a frame, no
 // parallel worker left) are reported as FAILED naming the pipeline, the stage and the
-// batch being made; the scheduler then stops the pipeline. A connection closed cleanly
-// without EOT ends the input as EOT does.
+// batch being made; the scheduler then stops the pipeline. With the spec's
+// skip_bad_records, a frame longer than the maximum is read, dropped, counted and logged
+// instead (the rest still fail: the stream cannot go on after them). A connection closed
+// cleanly without EOT ends the input as EOT does.
 //
 // Threading: one reading thread (started by Start, joined by Stop); Deliver (ACK) and
 // Replay come from other threads; mu_ guards the ledger.
@@ -52,6 +54,8 @@ class SourceRunner final : public StageRunner {
   // Sends the batches a lost target held to the others.
   void LoseTarget(const std::string& address);
   void Fail(const std::string& what);
+  // What goes in PROGRESS events: `batches` made, the records skipped.
+  Reporter::Counters Counters(uint64_t batches) const;
   std::string Where() const;  // "pipeline ID: source stage"
 
   // Constant after construction.
@@ -65,6 +69,9 @@ class SourceRunner final : public StageRunner {
   std::atomic<int> connection_fd_{-1};
   int listen_fd_ = -1;  // set by Start, closed by Stop
   std::thread thread_;
+  // Frames dropped (skip_bad_records): the reading thread's.
+  int64_t skipped_ = 0;
+  std::string first_skipped_;
 
   absl::Mutex mu_;
   SourceLedger ledger_ ABSL_GUARDED_BY(mu_);

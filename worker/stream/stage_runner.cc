@@ -16,6 +16,8 @@ void Reporter::Send(proto::StageEvent::Kind kind, const Counters& counters,
   stage->set_batches_in(counters.batches_in);
   stage->set_batches_out(counters.batches_out);
   stage->set_rows_out(counters.rows_out);
+  stage->set_records_skipped(counters.records_skipped);
+  stage->set_first_skipped(counters.first_skipped);
   send_(event);
 }
 

@@ -43,6 +43,8 @@ class Reporter {
     int64_t batches_in = 0;
     int64_t batches_out = 0;
     int64_t rows_out = 0;
+    int64_t records_skipped = 0;  // skip_bad_records: bad records dropped so far
+    std::string first_skipped;    // the first of them: where and why
   };
   void Started();
   void Done(const Counters& counters);

@@ -25,6 +25,13 @@
 // '\n'), then EOT when the input's EOT has gone through. Records never pass through the
 // scheduler or this client.
 //
+// Bad records: by default the first one fails the pipeline (below). With
+// skip_bad_records(), a frame longer than the maximum is dropped at the source, and a
+// batch the function fails on is run again row by row (each row alone, after the header)
+// so that only the rows it fails on are dropped: both are counted in the status
+// (records_skipped, first_skipped naming the stage, batch and row) and logged by the
+// worker; the output is what the serial run gives for the input without those records.
+//
 // Failures: a parallel-only worker that dies has its unacknowledged batches replayed to
 // the others (the sink drops duplicates): the output is complete and ordered all the
 // same. A dead source or sink worker, a frame longer than the maximum, a connection that
@@ -99,6 +106,12 @@ class Pipeline {
     return *this;
   }
 
+  // Skip and count bad records instead of failing (see above); off by default.
+  Pipeline& skip_bad_records(bool skip = true) {
+    skip_bad_records_ = skip;
+    return *this;
+  }
+
   const std::string& name() const { return name_; }
   const TcpSource& source() const { return source_; }
   const BatchRows& batching() const { return batch_; }
@@ -106,6 +119,7 @@ class Pipeline {
   const Record& args() const { return args_; }
   const TcpSink& sink() const { return sink_; }
   int64_t max_frame() const { return max_frame_; }
+  bool skip_bad_records() const { return skip_bad_records_; }
 
   // kInvalidArgument naming what is missing or out of range.
   absl::Status Validate() const;
@@ -118,6 +132,7 @@ class Pipeline {
   Record args_;
   TcpSink sink_;
   int64_t max_frame_ = 0;
+  bool skip_bad_records_ = false;
 };
 
 enum class PipelineState { kSubmitted, kRunning, kDone, kFailed, kStopped };
@@ -126,10 +141,12 @@ const char* PipelineStateName(PipelineState state);
 
 struct PipelineStatus {
   PipelineState state = PipelineState::kSubmitted;
-  std::string error;        // kFailed: names the pipeline, the stage and the batch
-  int64_t batches_in = 0;   // batches the source made
-  int64_t batches_out = 0;  // batches the sink wrote
-  int64_t rows_out = 0;     // records the sink wrote
+  std::string error;            // kFailed: names the pipeline, the stage and the batch
+  int64_t batches_in = 0;       // batches the source made
+  int64_t batches_out = 0;      // batches the sink wrote
+  int64_t rows_out = 0;         // records the sink wrote
+  int64_t records_skipped = 0;  // skip_bad_records: input records dropped
+  std::string first_skipped;    // the first of them: stage, batch, row and why
   // Done, failed or stopped: nothing changes any more.
   bool finished() const {
     return state == PipelineState::kDone || state == PipelineState::kFailed ||
