@@ -1,11 +1,17 @@
 #include "common/security.h"
 
 #include <grpc/grpc_security.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -31,8 +37,7 @@ std::string EnvOr(const std::string& value, const char* name) {
 
 // The file's contents; kInvalidArgument naming `flag` when it cannot be read or does not
 // hold a PEM block whose label contains `label`.
-absl::StatusOr<std::string> ReadPem(const char* flag, const std::string& path,
-                                    const char* label) {
+absl::StatusOr<std::string> ReadPem(const char* flag, const std::string& path, const char* label) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(
@@ -47,6 +52,73 @@ absl::StatusOr<std::string> ReadPem(const char* flag, const std::string& path,
         absl::StrCat(flag, " ", path, ": holds no PEM ", absl::AsciiStrToLower(label)));
   }
   return pem;
+}
+
+// The reason of OpenSSL's earliest queued error ("unknown" when there is none); empties
+// the thread's error queue.
+std::string TakeOpenSslError() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown";
+  const char* reason = ERR_reason_error_string(code);
+  return reason != nullptr ? reason : absl::StrCat("OpenSSL error ", code);
+}
+
+// OpenSSL asks this for the passphrase of an encrypted key: there is none, so it fails
+// rather than prompting on the terminal.
+int NoPassphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*user*/) { return -1; }
+
+struct BioFree {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+struct X509Free {
+  void operator()(X509* cert) const { X509_free(cert); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+
+std::unique_ptr<BIO, BioFree> MemoryBio(const std::string& pem) {
+  return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+// The first certificate of `pem`; kInvalidArgument naming `flag` and `path` when OpenSSL
+// cannot parse it.
+absl::StatusOr<std::unique_ptr<X509, X509Free>> ParseCertificate(const char* flag,
+                                                                 const std::string& path,
+                                                                 const std::string& pem) {
+  std::unique_ptr<X509, X509Free> cert(
+      PEM_read_bio_X509(MemoryBio(pem).get(), nullptr, &NoPassphrase, nullptr));
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, " ", path, ": cannot parse its PEM certificate (", TakeOpenSslError(), ")"));
+  }
+  return cert;
+}
+
+// kInvalidArgument naming both files unless the key of `key_pem` is the private key of
+// the (first) certificate of `cert_pem`. Checked here because gRPC, given a pair that does
+// not belong together, logs raw lines of its own and fails every listener and channel
+// with unhelpful words ("empty address list").
+absl::Status CheckKeyPair(const SecurityOptions& options, const std::string& cert_pem,
+                          const std::string& key_pem) {
+  auto cert = ParseCertificate("--tls-cert", options.cert_file, cert_pem);
+  if (!cert.ok()) return cert.status();
+  std::unique_ptr<EVP_PKEY, PkeyFree> key(
+      PEM_read_bio_PrivateKey(MemoryBio(key_pem).get(), nullptr, &NoPassphrase, nullptr));
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls-key ", options.key_file, ": cannot parse its PEM private key (",
+                     TakeOpenSslError(), "; a key encrypted with a passphrase is not supported)"));
+  }
+  if (X509_check_private_key(cert->get(), key.get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls-cert ", options.cert_file, " and --tls-key ", options.key_file,
+                     " do not belong together: that key is not the private key of that certificate "
+                     "(give the key the certificate was issued for)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CheckToken(const std::string& token) {
@@ -149,8 +221,7 @@ class TokenInterceptor final : public grpc::experimental::Interceptor {
   const std::string header_;
 };
 
-class TokenInterceptorFactory final
-    : public grpc::experimental::ClientInterceptorFactoryInterface {
+class TokenInterceptorFactory final : public grpc::experimental::ClientInterceptorFactoryInterface {
  public:
   explicit TokenInterceptorFactory(std::string token)
       : header_(absl::StrCat(kBearerPrefix, token)) {}
@@ -189,6 +260,9 @@ absl::StatusOr<Security> LoadSecurity(const SecurityOptions& options) {
   if (!options.ca_file.empty()) {
     auto pem = ReadPem("--tls-ca-file", options.ca_file, "CERTIFICATE");
     if (!pem.ok()) return pem.status();
+    if (auto ca = ParseCertificate("--tls-ca-file", options.ca_file, *pem); !ca.ok()) {
+      return ca.status();
+    }
     security.ca_pem = *std::move(pem);
   }
   if (!options.cert_file.empty()) {
@@ -196,6 +270,7 @@ absl::StatusOr<Security> LoadSecurity(const SecurityOptions& options) {
     if (!cert.ok()) return cert.status();
     auto key = ReadPem("--tls-key", options.key_file, "PRIVATE KEY");
     if (!key.ok()) return key.status();
+    if (absl::Status pair = CheckKeyPair(options, *cert, *key); !pair.ok()) return pair;
     security.cert_pem = *std::move(cert);
     security.key_pem = *std::move(key);
   }
@@ -261,6 +336,21 @@ bool IsCredentialsError(const absl::Status& status, const Security& mine) {
   return MentionsTls(status.message()) || (mine.tls() && ClosedWhileConnecting(status.message()));
 }
 
+std::string UnnamedPeerHost(const absl::Status& status) {
+  // As the call fails with the subchannel's last error, e.g. "UNAVAILABLE: failed to
+  // connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:PORT: Peer name
+  // 127.0.0.1 is not in peer certificate".
+  constexpr absl::string_view kPrefix = "Peer name ";
+  constexpr absl::string_view kSuffix = " is not in peer certificate";
+  if (!absl::IsUnavailable(status)) return "";
+  const absl::string_view message = status.message();
+  const size_t suffix = message.find(kSuffix);
+  if (suffix == absl::string_view::npos) return "";
+  const size_t prefix = message.rfind(kPrefix, suffix);
+  if (prefix == absl::string_view::npos) return "";
+  return std::string(message.substr(prefix + kPrefix.size(), suffix - prefix - kPrefix.size()));
+}
+
 absl::Status ExplainRefusal(const absl::Status& status, absl::string_view peer,
                             absl::string_view self, const Security& mine) {
   if (!IsCredentialsError(status, mine)) return status;
@@ -272,9 +362,8 @@ absl::Status ExplainRefusal(const absl::Status& status, absl::string_view peer,
   } else {
     why = absl::StrCat("TLS handshake failed: the connection was closed during it, so ", peer,
                        " does not accept this ", self, "'s certificate",
-                       mine.cert_pem.empty()
-                           ? " (it presents none: give --tls-cert and --tls-key)"
-                           : " (is it signed by the server's --tls-ca-file?)",
+                       mine.cert_pem.empty() ? " (it presents none: give --tls-cert and --tls-key)"
+                                             : " (is it signed by the server's --tls-ca-file?)",
                        " (", status.message(), ")");
   }
   return absl::UnauthenticatedError(absl::StrCat(peer, " refused this ", self, ": ", why));

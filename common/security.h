@@ -60,8 +60,10 @@ struct Security {
 
 // Reads the files of `options` (as given: apply WithEnvironmentDefaults first if wanted).
 // kInvalidArgument, naming the flag and the path: a file that cannot be read or holds no
-// PEM certificate / private key, a certificate without its key or the reverse, a token
-// with characters that cannot travel in a header (only printable ASCII, no spaces).
+// PEM certificate / private key that OpenSSL can parse (an encrypted key included), a
+// certificate without its key or the reverse, a key that is not the certificate's (naming
+// both files), a token with characters that cannot travel in a header (only printable
+// ASCII, no spaces).
 absl::StatusOr<Security> LoadSecurity(const SecurityOptions& options);
 
 // Credentials for a server that listens for weft calls: TLS when `security` has a
@@ -82,6 +84,12 @@ std::shared_ptr<grpc::Channel> MakeSecureChannel(const std::string& address,
 // channel (`mine.tls()`), a connection closed before it was up: with TLS 1.3 a server
 // that rejects the client's certificate just closes the connection after the handshake.
 bool IsCredentialsError(const absl::Status& status, const Security& mine);
+
+// The host of a failed call's "Peer name HOST is not in peer certificate": gRPC's words
+// (1.51) when the TLS certificate of the server does not name the host the channel dialled,
+// so that no retry can succeed until that server has another certificate or is dialled by
+// another name. Empty when `status` says nothing of the kind.
+std::string UnnamedPeerHost(const absl::Status& status);
 
 // For a credentials error: kUnauthenticated "`peer` refused this `self`: TLS handshake
 // failed (...)" or "...: UNAUTHENTICATED: invalid token (...)", with a hint at the flag to

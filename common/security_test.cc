@@ -130,6 +130,37 @@ TEST_CASE("LoadSecurity names the flag and the file it cannot use") {
   CHECK(MakeServerCredentials(ca_only).status().code() == absl::StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("LoadSecurity refuses a certificate and a key that do not belong together") {
+  testing::TestCerts certs = testing::MakeTestCerts();
+  SecurityOptions mismatched{certs.ca, certs.server_cert, certs.client_key, ""};
+  absl::Status status = LoadSecurity(mismatched).status();
+  CHECK(status.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(status.message()) ==
+        absl::StrCat("--tls-cert ", certs.server_cert, " and --tls-key ", certs.client_key,
+                     " do not belong together: that key is not the private key of that "
+                     "certificate (give the key the certificate was issued for)"));
+
+  SecurityOptions garbled_key{"", certs.server_cert,
+                              TempFile("garbled.key",
+                                       "-----BEGIN PRIVATE KEY-----\nnot base64\n"
+                                       "-----END PRIVATE KEY-----\n"),
+                              ""};
+  status = LoadSecurity(garbled_key).status();
+  CHECK(status.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StartsWith(status.message(), absl::StrCat("--tls-key ", garbled_key.key_file,
+                                                        ": cannot parse its PEM private key (")));
+
+  SecurityOptions garbled_ca{TempFile("garbled_ca.pem",
+                                      "-----BEGIN CERTIFICATE-----\nAAAA\n"
+                                      "-----END CERTIFICATE-----\n"),
+                             "", "", ""};
+  CHECK(absl::StartsWith(
+      LoadSecurity(garbled_ca).status().message(),
+      absl::StrCat("--tls-ca-file ", garbled_ca.ca_file, ": cannot parse its PEM certificate (")));
+
+  CHECK(LoadSecurity({certs.ca, certs.server_cert, certs.server_key, ""}).ok());
+}
+
 TEST_CASE("ExplainRefusal says who refused whom, and leaves other errors alone") {
   absl::Status token = ExplainRefusal(absl::UnauthenticatedError("invalid token"),
                                       "the scheduler at 1.2.3.4:8786", "client", Security());
@@ -140,8 +171,10 @@ TEST_CASE("ExplainRefusal says who refused whom, and leaves other errors alone")
       absl::UnavailableError("failed to connect to all addresses; last error: UNKNOWN: "
                              "ipv4:127.0.0.1:1: Ssl handshake failed: SSL_ERROR_SSL"),
       "the worker at w", "worker", Security());
-  CHECK(absl::StartsWith(tls.message(), "the worker at w refused this worker: TLS handshake failed ("));
-  absl::Status down = absl::UnavailableError("failed to connect to all addresses; Connection refused");
+  CHECK(absl::StartsWith(tls.message(),
+                         "the worker at w refused this worker: TLS handshake failed ("));
+  absl::Status down =
+      absl::UnavailableError("failed to connect to all addresses; Connection refused");
   CHECK(ExplainRefusal(down, "x", "y", Security()) == down);
   absl::Status cancelled = absl::UnavailableError(
       "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:1: tcp "
@@ -211,6 +244,19 @@ TEST_CASE("mutual TLS: servers require a client certificate signed by the CA") {
   CHECK(!plain.ok());
   CHECK(!IsCredentialsError(plain, Security()));  // plain TCP cannot tell
   CHECK(server.service.calls == 1);
+}
+
+TEST_CASE("UnnamedPeerHost finds the host a server's certificate does not name") {
+  testing::TestCerts certs = testing::MakeTestCerts();
+  // Trusted, but for DNS:weft-elsewhere.invalid only, and dialled at 127.0.0.1.
+  TestServer server(Load({certs.ca, certs.misnamed_cert, certs.misnamed_key, ""}));
+  absl::Status refused = Call(server, Load({certs.ca, certs.client_cert, certs.client_key, ""}));
+  INFO(refused.ToString());
+  CHECK(UnnamedPeerHost(refused) == "127.0.0.1");
+  CHECK(server.service.calls == 0);
+
+  CHECK(UnnamedPeerHost(absl::UnavailableError("Connection refused")).empty());
+  CHECK(UnnamedPeerHost(absl::InternalError("Peer name x is not in peer certificate")).empty());
 }
 
 TEST_CASE("TLS and token together") {

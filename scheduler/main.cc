@@ -8,7 +8,9 @@
 //
 // Security (common/security.h): with a certificate, workers and clients must speak TLS,
 // and with a CA as well present a certificate it signed; with a token (better given as
-// WEFT_AUTH_TOKEN) every call must carry it. Refused calls never reach the service.
+// WEFT_AUTH_TOKEN) every call must carry it. Refused calls never reach the service. With
+// TLS, a worker that registers is called back at its advertised address, as its peers will
+// call it, and refused if its certificate does not name that address (worker_probe.h).
 //
 // The web dashboard (scheduler/dashboard/) listens on :8787 unless told otherwise (port 0:
 // a free one; the default port, when taken, falls back to a free one with a warning) and
@@ -57,6 +59,7 @@
 #include "scheduler/dashboard/dashboard.h"
 #include "scheduler/dashboard/http_server.h"
 #include "scheduler/scheduler_service.h"
+#include "scheduler/worker_probe.h"
 
 namespace weft::scheduler {
 namespace {
@@ -215,6 +218,13 @@ int Run(int argc, char** argv) {
       std::min(absl::Seconds(1), absl::Seconds(worker_timeout) / 4);
   if (!no_dashboard) options.snapshot_interval = absl::Milliseconds(200);
   options.idle_timeout = absl::Seconds(idle_timeout);
+  if (security->tls()) {
+    // Peers will refuse a worker whose certificate does not name its address: so does
+    // the scheduler, at once, rather than let every transfer from it fail.
+    options.admit_worker = [security = *security](const proto::WorkerInfo& info) {
+      return CheckWorkerReachable(info.address(), security);
+    };
+  }
   for (const std::string& path : preload) {
     proto::Plugin& plugin = options.plugins.emplace_back();
     plugin.set_name(std::filesystem::path(path).filename().string());

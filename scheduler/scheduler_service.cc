@@ -304,6 +304,16 @@ grpc::Status SchedulerService::WorkerSession(
                         "the first item on a WorkerSession must be RegisterWorker");
   }
   FixWorkerAddress(context->peer(), first.mutable_events(0)->mutable_register_()->mutable_info());
+  if (options_.admit_worker) {
+    const proto::WorkerInfo& info = first.events(0).register_().info();
+    const absl::Status admitted = options_.admit_worker(info);
+    if (!admitted.ok()) {
+      WEFT_LOG_ERROR("refused worker {} at {}: {}", info.name(), info.address(),
+                     std::string(admitted.message()));
+      return grpc::Status(static_cast<grpc::StatusCode>(admitted.code()),
+                          std::string(admitted.message()));
+    }
+  }
   auto conn = std::make_shared<WorkerConnection>(
       context,
       [stream](const proto::WorkerInstructionBatch& batch) { return stream->Write(batch); });

@@ -7,8 +7,9 @@
 // loop (ServiceOptions::tick) feeds SchedulerState::Tick (timeouts, work stealing).
 //
 //   WorkerSession: the first item must be RegisterWorker (else INVALID_ARGUMENT); the
-//     scheduler answers WorkerWelcome. Closing the stream removes the worker; a worker the
-//     scheduler drops (heartbeat timeout, or a new worker registered under its name) has
+//     scheduler answers WorkerWelcome, unless ServiceOptions::admit_worker refuses the
+//     worker (the stream then ends with its status). Closing the stream removes the worker; a
+//     worker the scheduler drops (heartbeat timeout, or a new worker registered under its name) has
 //     its stream cancelled.
 //   ClientSession: the first item must be ClientHello; answered by ClientWelcome.
 //     Closing the stream releases every key the client wanted. ClusterCommands (upload,
@@ -64,6 +65,12 @@ struct ServiceOptions {
   // waiting, queued, in no-worker or processing, IdleTimedOut() turns true (checked at
   // every tick). Zero: never.
   absl::Duration idle_timeout = absl::ZeroDuration();
+  // Asked about each worker that registers (its address as peers will see it), on that
+  // WorkerSession's handler thread, before the state hears of it: a non-OK status refuses
+  // the registration, and the stream ends with that status (the worker prints it and
+  // exits). Null: every worker is admitted. weft-scheduler of a TLS cluster checks that
+  // peers can reach the worker (scheduler/worker_probe.h).
+  std::function<absl::Status(const proto::WorkerInfo&)> admit_worker;
 };
 
 class SchedulerService final : public proto::Scheduler::Service {

@@ -155,6 +155,35 @@ TEST_CASE("a worker stream must start with RegisterWorker, a client one with Cli
   CHECK(client->Finish().error_code() == grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_CASE("a worker that admit_worker refuses gets its status and never joins") {
+  ServiceOptions options;
+  std::string asked_about;
+  options.admit_worker = [&asked_about](const proto::WorkerInfo& info) {
+    asked_about = info.address();  // the address as peers will see it
+    return info.address() == "127.0.0.1:1" ? absl::FailedPreconditionError("not reachable")
+                                           : absl::OkStatus();
+  };
+  TestServer server(options);
+  grpc::ClientContext refused_context;
+  SetDeadline(&refused_context);
+  auto refused = server.stub().WorkerSession(&refused_context);
+  REQUIRE(refused->Write(Register("0.0.0.0:1")));
+  proto::WorkerInstructionBatch batch;
+  CHECK_FALSE(refused->Read(&batch));  // no welcome
+  grpc::Status status = refused->Finish();
+  CHECK(status.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(status.error_message() == "not reachable");
+  CHECK(asked_about == "127.0.0.1:1");
+
+  grpc::ClientContext admitted_context;
+  SetDeadline(&admitted_context);
+  auto admitted = server.stub().WorkerSession(&admitted_context);
+  REQUIRE(admitted->Write(Register("127.0.0.1:2")));
+  proto::WorkerInstruction welcome = ReadInstruction(admitted.get());
+  REQUIRE(welcome.has_welcome());
+  CHECK(welcome.welcome().worker_id() == "w1");  // the refused one never took an id
+}
+
 TEST_CASE("a silent worker is timed out and its stream closed") {
   ServiceOptions options;
   options.scheduler.worker_timeout = absl::Milliseconds(300);

@@ -20,6 +20,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/testing/test_certs.h"
 #include "tests/test_cluster.h"
@@ -191,41 +192,58 @@ TEST_CASE("mutual TLS on the scheduler, the workers and every client channel") {
   CHECK((*client)->submit<int64_t>("inc", {int64_t{41}}).result() == 42);
 }
 
-TEST_CASE("a peer whose certificate does not name its address fails the task that needs it") {
+TEST_CASE("a TLS worker whose certificate does not name its address is refused at registration") {
   MutualTls tls;
   const TestCerts& certs = tls.certs;
-  const std::vector<std::string>& node_tls = tls.node_flags;
-  TestCluster cluster(/*n_workers=*/0, {}, node_tls);
-  cluster.AddWorker(node_tls);  // w0
-  // Signed by the trusted CA, so the scheduler admits it, but it names another host: its
-  // peers, which reach it at 127.0.0.1, refuse its certificate.
-  cluster.AddWorker({"--tls-ca-file", certs.ca, "--tls-cert", certs.misnamed_cert, "--tls-key",
-                     certs.misnamed_key});  // w1
-  if (!cluster.WaitForWorkers(2)) FAIL("the workers did not join: " << cluster.Logs());
+  TestCluster cluster(/*n_workers=*/0, {}, tls.node_flags);
+  cluster.AddWorker(tls.node_flags);  // w0
+  if (!cluster.WaitForWorkers(1)) FAIL("the worker did not join: " << cluster.Logs());
+  // Signed by the trusted CA, so its credentials pass, but it names another host: its
+  // peers, which reach it at 127.0.0.1, would refuse its certificate. It exits at once,
+  // not after the (default, 60 s) --death-timeout.
+  int misnamed = cluster.AddWorker({"--tls-ca-file", certs.ca, "--tls-cert", certs.misnamed_cert,
+                                    "--tls-key", certs.misnamed_key});
+  const int exit_code = WaitForExit(cluster.worker_pid(misnamed), absl::Seconds(30));
+  INFO(cluster.Logs());
+  CHECK(exit_code == 1);
+  CHECK_THAT(
+      cluster.Logs(),
+      Catch::Contains(absl::StrCat("weft-worker: error: the scheduler at ", cluster.address(),
+                                   " refused this worker: the scheduler could not reach "
+                                   "this worker at 127.0.0.1:")) &&
+          Catch::Contains("over TLS: Peer name 127.0.0.1 is not in peer certificate") &&
+          Catch::Contains("a --contact-address that its certificate names"));
+  CHECK(WorkerCount(cluster) == 1);
+
+  // The cluster still runs work, with results that cross to the client over TLS.
   auto client = cluster.Connect();
+  CHECK(client->submit<int64_t>("inc", {int64_t{41}}).result() == 42);
+}
 
-  SubmitOptions on_misnamed;
-  on_misnamed.workers = {"w1"};
-  SubmitOptions on_good;
-  on_good.workers = {"w0"};
-  Future<int64_t> held = client->submit<int64_t>("inc", {int64_t{7}}, on_misnamed);
-  Future<int64_t> needs_peer = client->submit<int64_t>("inc", {Arg(held)}, on_good);
-  if (!needs_peer.wait(absl::Seconds(30)).ok()) {  // done, not retried forever
-    FAIL("the task that needs the misnamed peer's result is still pending: " << cluster.Logs());
-  }
-  absl::StatusOr<int64_t> got = needs_peer.get();
-  REQUIRE(!got.ok());
-  INFO(got.status().ToString() << cluster.Logs());
-  CHECK_THAT(std::string(got.status().message()),
-             Catch::Contains("its TLS certificate does not name the address 127.0.0.1"));
-  CHECK(held.status() == FutureStatus::kFinished);
-
-  // The cluster still runs work, on either worker (results of the misnamed one cannot be
-  // gathered: the client refuses its certificate too).
-  CHECK(client->submit<int64_t>("inc", {int64_t{41}}, on_good).result() == 42);
-  Future<int64_t> there = client->submit<int64_t>("inc", {int64_t{1}}, on_misnamed);
-  REQUIRE(there.wait(absl::Seconds(30)).ok());
-  CHECK(there.status() == FutureStatus::kFinished);
+TEST_CASE("a TLS certificate and a key that do not belong together: one clear error") {
+  TestCerts certs = testing::MakeTestCerts();
+  ScopedEnv env({{"WEFT_AUTH_TOKEN", ""},
+                 {"WEFT_TLS_CA_FILE", ""},
+                 {"WEFT_TLS_CERT", ""},
+                 {"WEFT_TLS_KEY", ""}});
+  const std::vector<std::string> mismatched = {"--tls-ca-file",   certs.ca,    "--tls-cert",
+                                               certs.server_cert, "--tls-key", certs.client_key};
+  const std::string expected = absl::StrCat("--tls-cert ", certs.server_cert, " and --tls-key ",
+                                            certs.client_key, " do not belong together");
+  auto run = [&](std::vector<std::string> argv) {
+    argv.insert(argv.end(), mismatched.begin(), mismatched.end());
+    CommandResult result = RunCommand(argv);
+    INFO(absl::StrJoin(argv, " ") << "\n" << result.output);
+    CHECK(result.exit_code != 0);
+    CHECK_THAT(result.output, Catch::Contains(expected));
+    // Nothing from gRPC's own logging ("E1128 12:00:00.000 ... ssl_transport_security.cc"),
+    // nor its "empty address list".
+    CHECK_THAT(result.output, !Catch::Contains("empty address list") && !Catch::Contains(".cc:") &&
+                                  !Catch::Contains("SSL_CTX"));
+  };
+  run({Runfile("scheduler/weft-scheduler"), "--port", "0", "--no-dashboard"});
+  run({Runfile("worker/weft-worker"), "127.0.0.1:1", "--no-nanny", "--death-timeout", "1"});
+  run({Runfile("client/weft"), "info", "127.0.0.1:1"});
 }
 
 TEST_CASE("a shared token on every call, from the environment or --auth-token") {

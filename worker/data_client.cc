@@ -367,24 +367,15 @@ absl::StatusOr<KeyValues> FetchValues(grpc::Channel& channel, const std::vector<
 }
 
 absl::Status ClassifyFetchError(const absl::Status& status, const std::string& address) {
-  // gRPC (1.51) fails the call with the subchannel's last error, e.g. "UNAVAILABLE: failed
-  // to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:PORT: Peer name
-  // 127.0.0.1 is not in peer certificate". Calls on the channel fail at once while it
-  // backs off, so retrying them, or recomputing the value on the same worker, would spin.
-  constexpr absl::string_view kPrefix = "Peer name ";
-  constexpr absl::string_view kSuffix = " is not in peer certificate";
-  if (!absl::IsUnavailable(status)) return status;
-  const absl::string_view message = status.message();
-  const size_t suffix = message.find(kSuffix);
-  const size_t prefix = message.rfind(kPrefix, suffix);
-  if (suffix == absl::string_view::npos || prefix == absl::string_view::npos) return status;
-  const absl::string_view host =
-      message.substr(prefix + kPrefix.size(), suffix - prefix - kPrefix.size());
+  // Calls on the channel fail at once while it backs off, so retrying them, or
+  // recomputing the value on the same worker, would spin.
+  const std::string host = UnnamedPeerHost(status);
+  if (host.empty()) return status;
   return absl::FailedPreconditionError(absl::StrCat(
       "worker ", address, ": its TLS certificate does not name the address ", host,
       " its peers reach it at, so they refuse it (give that worker a certificate whose "
       "subjectAltName includes ",
-      host, ", or a --contact-address its certificate names): ", message));
+      host, ", or a --contact-address its certificate names): ", status.message()));
 }
 
 absl::StatusOr<KeyValues> FetchValues(const std::string& address,

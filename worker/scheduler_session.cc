@@ -85,6 +85,12 @@ absl::Status SchedulerSession::Run() {
       worker_.OnSessionLost();
       unreachable_since = absl::Now();
       attempt = 0;
+    } else if (absl::IsFailedPrecondition(status)) {
+      // The scheduler refused this registration (e.g. peers could not reach this worker):
+      // only another configuration can change its answer.
+      return absl::FailedPreconditionError(
+          absl::StrCat("the scheduler at ", options_.scheduler_address,
+                       " refused this worker: ", status.message()));
     } else {
       status = ExplainRefusal(status, absl::StrCat("the scheduler at ", options_.scheduler_address),
                               "worker", security);

@@ -48,7 +48,9 @@ class SchedulerSession {
   SchedulerSession& operator=(const SchedulerSession&) = delete;
 
   // OK after Stop(); kUnavailable past the death timeout (kUnauthenticated when the
-  // scheduler refused this worker's credentials, common/security.h).
+  // scheduler refused this worker's credentials, common/security.h); kFailedPrecondition
+  // at once when the scheduler refused the registration itself (its reason in the
+  // message), which no retry would change.
   absl::Status Run();
   void Stop();
 

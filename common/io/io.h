@@ -15,7 +15,8 @@
 //   kPermissionDenied  HTTP 403 / S3 AccessDenied, bad signature, unknown access key;
 //                      a local file or directory we may not create
 //   kUnavailable       the server is down or keeps failing (5xx, connection refused,
-//                      time-out) after IoOptions::max_retries retries; names the endpoint
+//                      time-out) after IoOptions::max_retries retries or
+//                      IoOptions::retry_time_limit; names the endpoint and the url
 //   kDataLoss          truncated or corrupt compressed data; names the url and the offset
 //   kInvalidArgument   malformed url / pattern; writing to http(s)://
 //   kFailedPrecondition writing where a file is in the way of a directory or the other way
@@ -60,11 +61,22 @@ struct IoOptions {
   bool path_style = false;
   // Retries of one request on 5xx, connection failures and time-outs, with exponential
   // backoff starting at initial_backoff (100 ms, 200 ms, 400 ms, ...). A stream that
-  // fails mid-object resumes with a ranged GET from the byte it had reached.
+  // fails mid-object resumes with a ranged GET from the byte it had reached. Retries
+  // stop after max_retries, or once retry_time_limit has passed since the start of the
+  // first failed attempt, whichever comes first (bytes received start the count anew):
+  // a request that keeps failing is an error within about retry_time_limit, plus at most
+  // one attempt's time-out. With the defaults, a server that accepts connections and
+  // never answers is kUnavailable after ~30 s (three attempts of response_timeout).
   int max_retries = 4;
+  absl::Duration retry_time_limit = absl::Seconds(30);
   absl::Duration initial_backoff = absl::Milliseconds(100);
+  // Connecting (name lookup, TCP and TLS handshakes) longer than this is a time-out.
   absl::Duration connect_timeout = absl::Seconds(10);
-  // A transfer slower than low_speed_limit bytes/s for low_speed_time is a time-out.
+  // No answer (status line) this long after the request was sent (connected, and a PUT's
+  // body uploaded) is a time-out.
+  absl::Duration response_timeout = absl::Seconds(10);
+  // Once answered, a transfer slower than low_speed_limit bytes/s for low_speed_time is
+  // a time-out.
   int64_t low_speed_limit = 1;
   absl::Duration low_speed_time = absl::Seconds(30);
   // Page size of S3 ListObjectsV2 (S3's own maximum is 1000). Tests set it small.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -53,6 +54,20 @@ absl::Duration Backoff(const IoOptions& options, int failures) {
   return options.initial_backoff * (1 << std::min(failures - 1, 16));
 }
 
+// Whether a request gets no further attempt after `failures` failed ones in a row, the
+// first of which started at `failing_since` (io.h: max_retries, retry_time_limit).
+bool OutOfRetries(const IoOptions& options, int failures, absl::Time failing_since) {
+  return failures > options.max_retries || absl::Now() - failing_since >= options.retry_time_limit;
+}
+
+// "3 attempts to GET URL in 30.2s", for the final error.
+std::string Attempts(int failures, std::string_view verb, std::string_view url,
+                     absl::Time failing_since) {
+  return absl::StrCat(
+      failures, failures == 1 ? " attempt to " : " attempts to ", Sv(verb), " ", Sv(url), " in ",
+      absl::FormatDuration(absl::Trunc(absl::Now() - failing_since, absl::Milliseconds(100))));
+}
+
 // How often a GET waiting for a server asks IoOptions::cancelled (io.h says ~100 ms);
 // without a hook, how long it waits on its sockets at a time.
 constexpr int kCancelPollMs = 100;
@@ -66,11 +81,70 @@ absl::Status CancelledError(std::string_view verb, std::string_view url) {
   return absl::CancelledError(absl::StrCat(Sv(verb), " ", Sv(url), " was cancelled"));
 }
 
-// CURLOPT_XFERINFOFUNCTION: non-zero aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
-// libcurl calls it often while bytes flow, and about once a second when none do.
-int AbortIfCancelled(void* options, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return IsCancelled(*static_cast<const IoOptions*>(options)) ? 1 : 0;
-}
+// Watches one attempt (one curl transfer) from its progress callback: aborts it when the
+// options' cancel hook says so, or when the server has not answered response_timeout
+// after the request went out, which curl has no option for (its low-speed limit counts
+// from the start, and is meant for stalls in the middle of a body).
+//
+// Threading: touched only by the thread that drives the transfer (curl calls back on it).
+class AttemptWatch {
+ public:
+  // `options` must outlive the watch; the watch must outlive the transfer of `easy`.
+  AttemptWatch(const IoOptions& options, CURL* easy) : options_(options), easy_(easy) {}
+
+  // Installs OnProgress on `easy`.
+  void Install() {
+    curl_easy_setopt(easy_, CURLOPT_XFERINFOFUNCTION, &AttemptWatch::OnProgress);
+    curl_easy_setopt(easy_, CURLOPT_XFERINFODATA, this);
+    curl_easy_setopt(easy_, CURLOPT_NOPROGRESS, 0L);
+  }
+
+  // After CURLE_ABORTED_BY_CALLBACK: the time-out aborted the attempt, not the hook.
+  bool timed_out() const { return timed_out_; }
+  // Why, for messages.
+  std::string TimeoutReason() const {
+    return absl::StrCat("no response within ", absl::FormatDuration(options_.response_timeout),
+                        " of sending the request");
+  }
+
+ private:
+  // CURLOPT_XFERINFOFUNCTION: non-zero aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+  // libcurl calls it often while bytes flow, and about once a second when none do.
+  static int OnProgress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t uploaded) {
+    auto* watch = static_cast<AttemptWatch*>(self);
+    if (IsCancelled(watch->options_)) return 1;
+    return watch->WaitedTooLong(uploaded) ? 1 : 0;
+  }
+
+  bool WaitedTooLong(curl_off_t uploaded) {
+    if (answered_) return false;
+    long http_code = 0;
+    curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &http_code);
+    if (http_code != 0) {
+      answered_ = true;
+      return false;
+    }
+    const absl::Time now = absl::Now();
+    // Still connecting (connect_timeout's business), or still sending the request body.
+    curl_off_t pretransfer_us = 0;
+    curl_easy_getinfo(easy_, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us);
+    if (pretransfer_us == 0 || uploaded != uploaded_) {
+      uploaded_ = uploaded;
+      sent_at_ = now;
+      return false;
+    }
+    if (now - sent_at_ < options_.response_timeout) return false;
+    timed_out_ = true;
+    return true;
+  }
+
+  const IoOptions& options_;
+  CURL* const easy_;
+  bool answered_ = false;
+  bool timed_out_ = false;
+  curl_off_t uploaded_ = -1;
+  absl::Time sent_at_ = absl::InfiniteFuture();
+};
 
 // Sleeps `delay` before a retry, in slices, unless cancelled first (then false).
 bool BackOffUnlessCancelled(const IoOptions& options, absl::Duration delay) {
@@ -86,10 +160,11 @@ bool BackOffUnlessCancelled(const IoOptions& options, absl::Duration delay) {
   return !IsCancelled(options);
 }
 
-// What every transfer sets, GET or PUT: url, headers, time-outs, signing and the cancel
-// hook. `options`, `headers` and `error_buffer` must outlive the transfer.
+// What every transfer sets, GET or PUT: url, headers, time-outs, signing, and `watch`
+// (the cancel hook and the response time-out). `options`, `headers`, `error_buffer` and
+// `watch` must outlive the transfer.
 void SetCommonOptions(CURL* easy, const HttpRequest& request, const IoOptions& options,
-                      curl_slist* headers, char* error_buffer) {
+                      curl_slist* headers, char* error_buffer, AttemptWatch& watch) {
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
@@ -105,11 +180,7 @@ void SetCommonOptions(CURL* easy, const HttpRequest& request, const IoOptions& o
     curl_easy_setopt(easy, CURLOPT_AWS_SIGV4, request.aws_sigv4.c_str());
     curl_easy_setopt(easy, CURLOPT_USERPWD, request.user_pwd.c_str());
   }
-  if (options.cancelled != nullptr) {
-    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &AbortIfCancelled);
-    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, const_cast<IoOptions*>(&options));
-    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
-  }
+  watch.Install();
 }
 
 // One GET, possibly spread over several curl transfers (attempts): a failed attempt is
@@ -172,6 +243,7 @@ class HttpStream final : public InputStream {
   CURLM* multi_ = nullptr;
   // The current attempt; null between attempts.
   CURL* easy_ = nullptr;
+  std::unique_ptr<AttemptWatch> watch_;
   curl_slist* header_list_ = nullptr;
   char error_buffer_[CURL_ERROR_SIZE] = {0};
 
@@ -189,12 +261,16 @@ class HttpStream final : public InputStream {
   size_t buffer_pos_ = 0;
   uint64_t delivered_ = 0;  // bytes appended to buffer_ since offset_
   int failures_ = 0;        // consecutive failed attempts without progress
+  absl::Time attempt_started_;
+  absl::Time failing_since_;  // when the first of those failures_ started
   bool eof_ = false;
 };
 
 absl::Status HttpStream::StartAttempt() {
   easy_ = curl_easy_init();
   if (easy_ == nullptr) return absl::InternalError("curl_easy_init failed");
+  watch_ = std::make_unique<AttemptWatch>(options_, easy_);
+  attempt_started_ = absl::Now();
   range_start_ = offset_ + delivered_;
   status_checked_ = error_response_ = paused_ = reached_length_ = false;
   error_body_.clear();
@@ -209,7 +285,7 @@ absl::Status HttpStream::StartAttempt() {
     if (length_.has_value()) absl::StrAppend(&range, offset_ + *length_ - 1);
     header_list_ = curl_slist_append(header_list_, range.c_str());
   }
-  SetCommonOptions(easy_, request_, options_, header_list_, error_buffer_);
+  SetCommonOptions(easy_, request_, options_, header_list_, error_buffer_, *watch_);
   curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &HttpStream::WriteThunk);
   curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
   if (curl_multi_add_handle(multi_, easy_) != CURLM_OK) {
@@ -224,6 +300,7 @@ void HttpStream::EndAttempt() {
     curl_easy_cleanup(easy_);
     easy_ = nullptr;
   }
+  watch_.reset();
   curl_slist_free_all(header_list_);
   header_list_ = nullptr;
 }
@@ -263,9 +340,12 @@ absl::Status HttpStream::Fill() {
 absl::Status HttpStream::OnAttemptDone(CURLcode rc) {
   long http_code = 0;
   curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &http_code);
-  const std::string curl_error =
-      error_buffer_[0] != '\0' ? std::string(error_buffer_) : curl_easy_strerror(rc);
+  const bool timed_out = rc == CURLE_ABORTED_BY_CALLBACK && watch_->timed_out();
+  const std::string curl_error = timed_out                  ? watch_->TimeoutReason()
+                                 : error_buffer_[0] != '\0' ? std::string(error_buffer_)
+                                                            : curl_easy_strerror(rc);
   EndAttempt();
+  if (timed_out) rc = CURLE_OPERATION_TIMEDOUT;
   if (rc == CURLE_ABORTED_BY_CALLBACK) return CancelledError("reading", url());
   if (reached_length_ || http_code == 416) {  // 416: the range starts past the end
     eof_ = true;
@@ -288,9 +368,11 @@ absl::Status HttpStream::OnAttemptDone(CURLcode rc) {
     return absl::UnavailableError(
         absl::StrCat(endpoint_, " failed in the middle of ", url(), ": ", why));
   }
-  if (++failures_ > options_.max_retries) {
-    return absl::UnavailableError(absl::StrCat(endpoint_, " unavailable after ", failures_,
-                                               " attempts to GET ", url(), ": ", why));
+  if (failures_++ == 0) failing_since_ = attempt_started_;
+  if (OutOfRetries(options_, failures_, failing_since_)) {
+    return absl::UnavailableError(absl::StrCat(endpoint_, " unavailable after ",
+                                               Attempts(failures_, "GET", url(), failing_since_),
+                                               ": ", why));
   }
   if (!BackOffUnlessCancelled(options_, Backoff(options_, failures_))) {
     return CancelledError("reading", url());
@@ -388,7 +470,8 @@ PutOutcome PutOnce(const HttpRequest& request, std::string_view body, const IoOp
   }
   char error_buffer[CURL_ERROR_SIZE] = {0};
   UploadSource source{body};
-  SetCommonOptions(easy, request, options, headers, error_buffer);
+  AttemptWatch watch(options, easy);
+  SetCommonOptions(easy, request, options, headers, error_buffer, watch);
   curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);  // PUT
   curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
   curl_easy_setopt(easy, CURLOPT_READFUNCTION, &UploadSource::Read);
@@ -401,6 +484,10 @@ PutOutcome PutOnce(const HttpRequest& request, std::string_view body, const IoOp
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &outcome.http_code);
   outcome.curl_error =
       error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(outcome.rc);
+  if (outcome.rc == CURLE_ABORTED_BY_CALLBACK && watch.timed_out()) {
+    outcome.rc = CURLE_OPERATION_TIMEDOUT;
+    outcome.curl_error = watch.TimeoutReason();
+  }
   curl_easy_cleanup(easy);
   curl_slist_free_all(headers);
   return outcome;
@@ -443,6 +530,7 @@ absl::StatusOr<std::unique_ptr<InputStream>> OpenHttp(HttpRequest request, const
 absl::Status HttpPut(const HttpRequest& request, std::string_view body, const IoOptions& options) {
   InitCurlOnce();
   const std::string endpoint = EndpointOf(request.url);
+  const absl::Time failing_since = absl::Now();  // no bytes count as progress for a PUT
   for (int failures = 1;; ++failures) {
     if (IsCancelled(options)) return CancelledError("writing", request.display_url);
     const PutOutcome outcome = PutOnce(request, body, options);
@@ -460,10 +548,10 @@ absl::Status HttpPut(const HttpRequest& request, std::string_view body, const Io
     }
     const std::string why =
         outcome.rc != CURLE_OK ? outcome.curl_error : absl::StrCat("HTTP ", outcome.http_code);
-    if (failures > options.max_retries) {
-      return absl::UnavailableError(absl::StrCat(endpoint, " unavailable after ", failures,
-                                                 " attempts to PUT ", request.display_url, ": ",
-                                                 why));
+    if (OutOfRetries(options, failures, failing_since)) {
+      return absl::UnavailableError(
+          absl::StrCat(endpoint, " unavailable after ",
+                       Attempts(failures, "PUT", request.display_url, failing_since), ": ", why));
     }
     if (!BackOffUnlessCancelled(options, Backoff(options, failures))) {
       return CancelledError("writing", request.display_url);
