@@ -2,8 +2,15 @@
 // what unlocks the release of inputs finishes before new inputs are produced.
 //
 // Between graphs, first come first served: every task of a graph gets a priority above
-// all tasks of earlier graphs. Within a graph, the priority is the task's index in a
-// depth-first post-order walk from its outputs (tasks nothing in the graph depends on),
+// all tasks of earlier graphs — except a task that needs tasks of earlier graphs (an `add`
+// submitted after the two `slowinc`s it adds, a `sum` of earlier futures): it is placed
+// right after the latest of those inputs (and after its inputs in its own graph), as
+// dask.order would place it had everything been one graph, so it runs as soon as its
+// inputs exist, before roots submitted in between, and frees them early. Graph orders are
+// spaced kOrderGap apart to leave room for such tasks; two placed after the same input
+// take the next free places, up to kOrderGap - 1 of them, and then share the last one
+// (ties are fine: the queues break them by task). Within a graph, the order is the task's
+// index in a depth-first post-order walk from its outputs (tasks nothing in the graph depends on),
 // each task's dependencies visited in spec order. The outputs are walked in the order of
 // the earliest submitted task each one needs (then their own submission order), so the
 // graph starts where the client's submission starts, and finishes what one root unlocks
@@ -15,12 +22,14 @@
 // before all of that: TaskState::priority = order - user_priority * kUserPriorityStride,
 // so every sort by priority — the scheduler's queues, stealing, the workers' ready
 // queues (ComputeTask.priority) — honours them without a second field. User priorities
-// are clamped to ±kMaxUserPriority; the order stays below the stride (2^40 tasks).
+// are clamped to ±kMaxUserPriority; the order stays below the stride (2^40 tasks at
+// kOrderGap apart).
 #include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "scheduler/scheduler_state.h"
 
 namespace weft::scheduler {
@@ -28,8 +37,9 @@ namespace {
 
 enum class Mark : uint8_t { kNew, kOnStack, kDone };
 
-constexpr int64_t kUserPriorityStride = int64_t{1} << 40;
-constexpr int64_t kMaxUserPriority = int64_t{1} << 20;
+constexpr int64_t kOrderGap = int64_t{1} << 10;
+constexpr int64_t kUserPriorityStride = int64_t{1} << 50;
+constexpr int64_t kMaxUserPriority = int64_t{1} << 12;
 
 // Post-order depth-first walks over the new tasks of one graph. While it runs, a new
 // task's priority is base + its index in `added` (old tasks are all below base).
@@ -83,6 +93,8 @@ class GraphWalk {
 // wired; user_priorities is empty or one per task of `added`.
 void SchedulerState::AssignPriorities(const std::vector<TaskState*>& added,
                                       const std::vector<int64_t>& user_priorities) {
+  // While walking, a new task's priority is base + its index in `added` (GraphWalk's
+  // mark); the final ones are set at the end, from the order.
   const int64_t base = next_priority_;
   for (size_t i = 0; i < added.size(); ++i) added[i]->priority = base + static_cast<int64_t>(i);
   GraphWalk walk(added, base);
@@ -112,14 +124,41 @@ void SchedulerState::AssignPriorities(const std::vector<TaskState*>& added,
   auto append = [&order](TaskState* ts) { order.push_back(ts); };
   for (TaskState* ts : outputs) walk.From(ts, append);
   for (TaskState* ts : added) walk.From(ts, append);  // only tasks on a dependency cycle
+
+  // Each task's order (user priorities aside), in walk order so that a task's new
+  // dependencies have theirs first. A task with inputs from earlier graphs goes right
+  // after the latest of all its inputs, if that is earlier than its place in this graph.
+  std::vector<int64_t> orders(added.size());
+  absl::flat_hash_map<int64_t, int64_t> placed_after;  // an anchor → tasks placed after it
   for (size_t i = 0; i < order.size(); ++i) {
+    TaskState* ts = order[i];
+    int64_t own = base + static_cast<int64_t>(i) * kOrderGap;
+    int64_t latest_input = -1;
+    bool has_old_input = false;
+    for (const TaskState* dep : ts->dependencies) {
+      if (walk.IsNew(dep)) {
+        latest_input = std::max(latest_input, orders[walk.Index(dep)]);
+      } else {
+        has_old_input = true;
+        latest_input = std::max(latest_input, dep->order);
+      }
+    }
+    if (has_old_input && latest_input + 1 < own) {
+      const int64_t slot = std::min(++placed_after[latest_input], kOrderGap - 1);
+      own = std::min(own, latest_input + slot);
+    }
+    orders[walk.Index(ts)] = own;
+  }
+  for (TaskState* ts : order) {
+    const size_t index = walk.Index(ts);
     int64_t user = 0;
     if (!user_priorities.empty()) {
-      user = std::clamp(user_priorities[walk.Index(order[i])], -kMaxUserPriority, kMaxUserPriority);
+      user = std::clamp(user_priorities[index], -kMaxUserPriority, kMaxUserPriority);
     }
-    order[i]->priority = base + static_cast<int64_t>(i) - user * kUserPriorityStride;
+    ts->order = orders[index];
+    ts->priority = orders[index] - user * kUserPriorityStride;
   }
-  next_priority_ = base + static_cast<int64_t>(order.size());
+  next_priority_ = base + static_cast<int64_t>(order.size()) * kOrderGap;
 }
 
 }  // namespace weft::scheduler

@@ -26,7 +26,8 @@ TEST_CASE("placement weighs moving input bytes against waiting on a busy holder"
   SECTION("1 MB moves in 10 ms: cheaper than waiting 0.5 s behind a task on the holder") {
     REQUIRE(h.Finish(a, "x", 1'000'000).ok());
     h.Take();
-    h.Submit(c, {Harness::Task("y1", {"x"}), Harness::Task("y2", {"x"}), Harness::Task("y3", {"x"})},
+    h.Submit(c,
+             {Harness::Task("y1", {"x"}), Harness::Task("y2", {"x"}), Harness::Task("y3", {"x"})},
              {"y1", "y2", "y3"});
     CHECK(h.Take() ==
           Lines{"w1: compute y1 (x@a)", "w2: compute y2 (x@a)", "w1: compute y3 (x@a)"});
@@ -34,7 +35,8 @@ TEST_CASE("placement weighs moving input bytes against waiting on a busy holder"
   SECTION("1 GB takes 10 s to move: everything waits on the holder") {
     REQUIRE(h.Finish(a, "x", 1'000'000'000).ok());
     h.Take();
-    h.Submit(c, {Harness::Task("y1", {"x"}), Harness::Task("y2", {"x"}), Harness::Task("y3", {"x"})},
+    h.Submit(c,
+             {Harness::Task("y1", {"x"}), Harness::Task("y2", {"x"}), Harness::Task("y3", {"x"})},
              {"y1", "y2", "y3"});
     CHECK(h.Take() ==
           Lines{"w1: compute y1 (x@a)", "w1: compute y2 (x@a)", "w1: compute y3 (x@a)"});
@@ -46,8 +48,9 @@ TEST_CASE("root tasks beyond a worker's cap wait in queued and go out as it free
   Harness h;
   std::string a = h.AddWorker("a");  // 1 thread: room for max(ceil(1.1), 2) = 2
   std::string c = h.AddClient();
-  h.Submit(c, {Harness::Task("r0"), Harness::Task("r1"), Harness::Task("r2"), Harness::Task("r3"),
-               Harness::Task("r4")},
+  h.Submit(c,
+           {Harness::Task("r0"), Harness::Task("r1"), Harness::Task("r2"), Harness::Task("r3"),
+            Harness::Task("r4")},
            {"r0", "r1", "r2", "r3", "r4"});
   CHECK(h.Take() == Lines{"w1: compute r0", "w1: compute r1"});
   CHECK(h.state.CountInStatus(TaskStatus::kQueued) == 3);
@@ -111,6 +114,37 @@ TEST_CASE("priorities are depth-first: a chain finishes before new roots start")
   REQUIRE(h.Finish(a, "m1").ok());
   CHECK(h.Take() == Lines{"w1: compute s1 (m1@a)", "w1: free r1"});
   CHECK(h.Status("r3") == "queued");
+}
+
+TEST_CASE("a later graph's task that needs earlier tasks goes right after its inputs") {
+  Harness h;
+  std::string a = h.AddWorker("a");  // 1 thread: room for 2 root tasks
+  std::string c = h.AddClient();
+  // As dask users submit: one graph per call, the inputs first, then what combines them.
+  for (int i = 0; i < 6; ++i) {
+    const std::string s = "s" + std::to_string(i);
+    h.Submit(c, {Harness::Task(s)}, {s});
+  }
+  h.Submit(c, {Harness::Task("add01", {"s0", "s1"})}, {"add01"});
+  h.Submit(c, {Harness::Task("add23", {"s2", "s3"})}, {"add23"});
+  h.Submit(c, {Harness::Task("total", {"add01", "add23"})}, {"total"});
+  h.Submit(c, {Harness::Task("add45", {"s4", "s5"})}, {"add45"});
+  CHECK(h.Priority("s1") < h.Priority("add01"));
+  CHECK(h.Priority("add01") < h.Priority("s2"));
+  CHECK(h.Priority("s3") < h.Priority("add23"));
+  CHECK(h.Priority("add23") < h.Priority("total"));
+  CHECK(h.Priority("total") < h.Priority("s4"));
+  CHECK(h.Priority("s5") < h.Priority("add45"));
+
+  CHECK(h.Take() == Lines{"w1: compute s0", "w1: compute s1"});
+  REQUIRE(h.Finish(a, "s0").ok());
+  CHECK(h.Take() == Lines{"w1: compute s2", "c1: memory s0 @a"});
+  REQUIRE(h.Finish(a, "s1").ok());
+  // add01 goes at once, and with s2 it fills the worker: s3 waits (it would not, and add01
+  // would wait behind s2..s5, were add01 ordered by submission).
+  CHECK(h.Take() == Lines{"w1: compute add01 (s0@a s1@a)", "c1: memory s1 @a"});
+  REQUIRE(h.Finish(a, "add01").ok());
+  CHECK(h.Take() == Lines{"w1: compute s3", "c1: memory add01 @a"});
 }
 
 TEST_CASE("a reduction tree is ordered pair by pair") {

@@ -200,7 +200,8 @@ TEST_CASE("a map-reduce frees each input once the reduction has it") {
   h.Submit(c, {Harness::Task("late")}, {"late"});
   Instructions out = h.state.TakeInstructions();
   REQUIRE(out.to_workers.size() == 1);
-  CHECK(out.to_workers[0].instruction.compute().priority() == 4);
+  CHECK(out.to_workers[0].instruction.compute().priority() == h.Priority("late"));
+  CHECK(h.Priority("late") > h.Priority("sum"));
 }
 
 TEST_CASE("keys wanted again: same key is same work, reported at once when known") {

@@ -133,9 +133,12 @@ struct TaskState {
   // field the spec gains later).
   std::string rest;
   // Lower runs first: the user's priority (TaskSpec.priority, higher first), then graphs
-  // first come first served, within a graph depth-first (see ordering.cc). Unique per
-  // task.
+  // first come first served, within a graph depth-first, a task needing earlier graphs'
+  // tasks right after them (see ordering.cc). Ties are rare and broken by the queues.
   int64_t priority = 0;
+  // The graph order alone (priority without the user's priority): what a later graph's
+  // task that needs this one is placed after.
+  int64_t order = 0;
   TaskPrefix* prefix = nullptr;  // owned by the SchedulerState; never null once added
   uint64_t serial = 0;           // unique per task record: finds its transitions in the log
 

@@ -134,6 +134,33 @@ TEST_CASE("stealing moves queued tasks to a worker that joins idle") {
   for (const auto& f : futures) CHECK(f.result() == 2);
 }
 
+TEST_CASE("an add submitted after its slowincs runs as soon as they exist, as dask's does") {
+  // Issue 12's case: 40 slowincs, then 20 adds each of two of them, one submit per task.
+  // Ordered by submission alone, every slowinc would run before any add, holding all 40
+  // results; each add is placed right after its inputs instead, and frees them early.
+  TestCluster cluster(1, {"--nthreads", "1"});
+  auto client = cluster.Connect();
+  // Both functions measured: a task of unknown duration counts as 0.5 s of work, which
+  // alone would keep further slowincs from the worker.
+  REQUIRE(client->submit<int64_t>("add", {1, 2}).result() == 3);
+  REQUIRE(client->submit<int64_t>("slowinc", {-1, 0.05}).result() == 0);
+  std::vector<Future<int64_t>> slow;
+  for (int i = 0; i < 40; ++i) slow.push_back(client->submit<int64_t>("slowinc", {i, 0.05}));
+  // The adds come in a later graph (the client sends submits made together as one).
+  REQUIRE(slow[0].wait(absl::Seconds(60)).ok());
+  std::vector<Future<int64_t>> adds;
+  for (int i = 0; i < 20; ++i) {
+    adds.push_back(client->submit<int64_t>("add", {Arg(slow[2 * i]), Arg(slow[2 * i + 1])}));
+  }
+  REQUIRE(adds[0].wait(absl::Seconds(60)).ok());
+  int slow_done = 0;
+  for (const auto& f : slow) slow_done += f.done() ? 1 : 0;
+  INFO(slow_done << " of 40 slowincs were done when the first add was");
+  CHECK(slow_done < 20);
+  REQUIRE(client->wait(adds, absl::Seconds(60)).ok());
+  for (int i = 0; i < 20; ++i) CHECK(adds[i].result() == (2 * i + 1) + (2 * i + 2));
+}
+
 TEST_CASE("spill and unspill under a small memory limit give correct results") {
   TestCluster cluster(2, {"--memory-limit", "200MB", "--memory-pause-fraction", "0.98"});
   auto client = cluster.Connect();

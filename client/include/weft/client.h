@@ -96,7 +96,7 @@ struct SubmitOptions {
   // the task is reported erred, with the last run's error. Lost workers are counted apart.
   int retries = 0;
   // Higher runs first among tasks that are ready (as dask's priority; default 0), before
-  // submission order and the graph's own depth-first order. Clamped to ±2^20.
+  // submission order and the graph's own depth-first order. Clamped to ±4096.
   int64_t priority = 0;
 };
 
