@@ -279,6 +279,7 @@ absl::StatusOr<ClusterInfo> Client::info(absl::Duration timeout) {
     d.memory_limit = w.memory_limit();
     d.memory_bytes = w.memory_bytes();
     d.spilled_bytes = w.spilled_bytes();
+    d.peak_held_bytes = w.peak_held_bytes();
     d.bytes_fetched = w.bytes_fetched();
     d.paused = w.paused();
     d.processing = w.processing();

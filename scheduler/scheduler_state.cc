@@ -554,6 +554,7 @@ void SchedulerState::FillInfo(proto::InfoReply* reply) const {
     summary->set_processing(static_cast<int32_t>(w->processing.size()));
     summary->set_keys_in_memory(static_cast<int64_t>(w->has_what.size()));
     summary->set_spilled_bytes(w->last_heartbeat.spilled_bytes());
+    summary->set_peak_held_bytes(w->last_heartbeat.peak_held_bytes());
     summary->set_bytes_fetched(w->last_heartbeat.bytes_fetched());
     summary->set_paused(w->paused);
     summary->set_cpu_percent(w->last_heartbeat.cpu_percent());

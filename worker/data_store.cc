@@ -79,6 +79,7 @@ int64_t DataStore::Put(const std::string& key, Value value) {
     entry.nbytes = nbytes;
     entry.id = next_id_++;
     memory_bytes_ += nbytes;
+    peak_held_bytes_ = std::max(peak_held_bytes_, memory_bytes_ + spilled_bytes_);
     if (target_bytes_ > 0) {
       entry.lru = lru_.insert(lru_.end(), key);
       entry.in_lru = true;
@@ -332,6 +333,11 @@ int64_t DataStore::memory_bytes() const {
 int64_t DataStore::spilled_bytes() const {
   absl::MutexLock lock(&mu_);
   return spilled_bytes_;
+}
+
+int64_t DataStore::peak_held_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return peak_held_bytes_;
 }
 
 int64_t DataStore::size() const {

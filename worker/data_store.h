@@ -87,7 +87,10 @@ class DataStore {
 
   int64_t memory_bytes() const;   // bytes of the values held in memory
   int64_t spilled_bytes() const;  // bytes (as in memory) of the values on disk
-  int64_t size() const;           // keys held, in memory or on disk
+  // The most memory_bytes() + spilled_bytes() has been since the store was made: what
+  // the worker held at once, wherever it was.
+  int64_t peak_held_bytes() const;
+  int64_t size() const;  // keys held, in memory or on disk
   std::vector<std::string> Keys() const;
   // Spill when memory_bytes() exceeds this; 0 when the store never spills.
   int64_t target_bytes() const { return target_bytes_; }
@@ -139,6 +142,7 @@ class DataStore {
   int64_t memory_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t spilling_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // part of memory_bytes_ being written
   int64_t spilled_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t peak_held_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status last_spill_error_ ABSL_GUARDED_BY(mu_);
 };

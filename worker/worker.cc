@@ -248,6 +248,7 @@ proto::Heartbeat Worker::Metrics() const {
   proto::Heartbeat heartbeat;
   heartbeat.set_memory_bytes(store_.memory_bytes());
   heartbeat.set_spilled_bytes(store_.spilled_bytes());
+  heartbeat.set_peak_held_bytes(store_.peak_held_bytes());
   heartbeat.set_stored_keys(store_.size());
   heartbeat.set_bytes_fetched(bytes_fetched_.load(std::memory_order_relaxed));
   absl::MutexLock lock(&mu_);

@@ -137,7 +137,8 @@ struct WorkerInfo {
   int threads = 0;
   int64_t memory_limit = 0;
   int64_t memory_bytes = 0;   // held in memory by its data store
-  int64_t spilled_bytes = 0;  // spilled to its --local-directory
+  int64_t spilled_bytes = 0;    // spilled to its --local-directory
+  int64_t peak_held_bytes = 0;  // the most its data store held at once (memory + spilled)
   int64_t bytes_fetched = 0;  // received from peers since it started
   bool paused = false;
   int processing = 0;
