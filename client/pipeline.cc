@@ -89,6 +89,9 @@ absl::Status Pipeline::Validate() const {
     return prefixed(s);
   }
   if (absl::Status s = CheckAddress("sink", sink_.host, sink_.port); !s.ok()) return prefixed(s);
+  if (stateful_.has_value() && stateful_->function.empty()) {
+    return absl::InvalidArgumentError(where + "the StatefulFunction needs a function name");
+  }
   if (batch_.rows <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, "BatchRows needs rows > 0, got ", batch_.rows));
@@ -121,6 +124,12 @@ absl::StatusOr<PipelineHandle> Client::run_pipeline(const Pipeline& pipeline) {
   spec->set_args(EncodeValueToString(Value(std::move(args))));
   spec->set_max_frame(pipeline.max_frame());
   spec->set_skip_bad_records(pipeline.skip_bad_records());
+  if (const auto& step = pipeline.stateful_function(); step.has_value()) {
+    spec->set_stateful_function(step->function);
+    if (!step->initial_state.is_null()) {
+      spec->set_stateful_state(EncodeValueToString(step->initial_state));
+    }
+  }
   std::string id = submit.pipeline_id();
   core()->SubmitPipeline(std::move(submit));
   return PipelineHandle(core(), std::move(id));

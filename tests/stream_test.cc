@@ -364,6 +364,69 @@ TEST_CASE("skip_bad_records: a bad row and a too-long frame are skipped and coun
                            "the maximum of 200 bytes"));
 }
 
+// Runs source → `step` → stream.identity → sink over `lines` on `cluster`; the output.
+std::string RunStateful(TestCluster& cluster, const std::string& name,
+                        const std::vector<std::string>& lines, weft::StatefulFunction step,
+                        bool skip, PipelineStatus* status) {
+  auto client = cluster.Connect();
+  const std::string input = TempDir() + "/" + name;
+  {
+    std::ofstream out(input);
+    for (const std::string& line : lines) out << line << "\n";
+  }
+  Receiver receiver(input + ".out");
+  const int source_port = FreePort();
+  weft::Pipeline pipeline(name);
+  pipeline.source(weft::TcpSource{"127.0.0.1", source_port})
+      .to_stateful(std::move(step))
+      .to_parallel("stream.identity")
+      .to_sink(weft::TcpSink{"127.0.0.1", receiver.port})
+      .skip_bad_records(skip);
+  auto handle = client->run_pipeline(pipeline);
+  REQUIRE(handle.ok());
+  Send(input, source_port);
+  absl::Status done = handle->wait(absl::Seconds(60));
+  *status = handle->status();
+  if (!done.ok()) return "";
+  CHECK(receiver.Wait() == 0);
+  return ReadFileBytes(receiver.output);
+}
+
+TEST_CASE("a plugin's stateful function makes the batches, its state spanning rows") {
+  TestCluster cluster(2, {"--preload", Runfile("worker/libexample_plugin.so")});
+  PipelineStatus status;
+  // pair_rows: batches of two rows, the unpaired row held as state, flushed at EOT.
+  const std::vector<std::string> rows = {"r0", "r1", "r2", "r3", "r4", "r5", "r6"};
+  CHECK(RunStateful(cluster, "pairs", rows, {"pair_rows", weft::Value()}, false, &status) ==
+        "r0\nr1\nr2\nr3\nr4\nr5\nr6\n");
+  CHECK(status.state == PipelineState::kDone);
+  CHECK(status.batches_in == 4);
+
+  // A row the function fails on: the pipeline fails naming the step and the row ...
+  const std::vector<std::string> with_bad = {"r0", "r1", "bad", "r3"};
+  RunStateful(cluster, "pairs-bad", with_bad, {"pair_rows", weft::Value()}, false, &status);
+  CHECK(status.state == PipelineState::kFailed);
+  CHECK(status.error.find("source stage: stateful step (pair_rows): row 3: pair_rows(): "
+                          "pair_rows: row 'bad'") != std::string::npos);
+  // ... or, when asked, is skipped and counted, the state kept across it.
+  CHECK(RunStateful(cluster, "pairs-skip", with_bad, {"pair_rows", weft::Value()}, true, &status) ==
+        "r0\nr1\nr3\n");
+  CHECK(status.records_skipped == 1);
+
+  // A function the workers do not have: the pipeline fails at start.
+  auto client = cluster.Connect();
+  weft::Pipeline nope("nope");
+  nope.source(weft::TcpSource{"127.0.0.1", FreePort()})
+      .to_stateful(weft::StatefulFunction{"no_such_step", weft::Value()})
+      .to_parallel("stream.identity")
+      .to_sink(weft::TcpSink{"127.0.0.1", FreePort()});
+  auto handle = client->run_pipeline(nope);
+  REQUIRE(handle.ok());
+  CHECK(absl::IsAborted(handle->wait(absl::Seconds(60))));
+  CHECK(handle->status().error.find("stateful step: no function no_such_step is registered") !=
+        std::string::npos);
+}
+
 TEST_CASE("a sink that stops reading stalls the source; the output is complete once it reads") {
   TestCluster cluster(1, {"--nthreads", "2"});
   auto client = cluster.Connect();

@@ -52,8 +52,20 @@ absl::StatusOr<Pipeline> BuildPipeline(const StreamFlags& flags) {
   }
   Pipeline pipeline(flags.function.substr(flags.function.rfind('.') + 1));
   pipeline.source(TcpSource{source->first, source->second})
-      .to_stateful(BatchRows{flags.batch_rows, flags.header})
-      .to_parallel(flags.function, std::move(args))
+      .to_stateful(BatchRows{flags.batch_rows, flags.header});
+  if (!flags.stateful.empty()) {
+    Value state;
+    if (!flags.stateful_state.empty()) {
+      auto value = CommandLineValue(flags.stateful_state);
+      if (!value.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--stateful-state: ", value.status().message()));
+      }
+      state = *std::move(value);
+    }
+    pipeline.to_stateful(StatefulFunction{flags.stateful, std::move(state)});
+  }
+  pipeline.to_parallel(flags.function, std::move(args))
       .to_sink(TcpSink{sink->first, sink->second})
       .max_frame(flags.max_frame)
       .skip_bad_records(flags.skip_bad_records);
@@ -79,11 +91,11 @@ CLI::App* AddStreamCommand(CLI::App& app, StreamFlags* flags) {
       "stream", "run a streaming pipeline: framed TCP source, batches, parallel step, sink");
   AddClusterFlags(cmd, &flags->cluster);
   cmd->add_option("--source", flags->source, "tcp://HOST:PORT the source listens on")->required();
-  cmd->add_option("--batch-rows", flags->batch_rows, "data rows per batch")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_flag("--header", flags->header,
-                "the first record is a CSV header, prepended to every batch");
+  auto* batch_rows = cmd->add_option("--batch-rows", flags->batch_rows, "data rows per batch")
+                         ->capture_default_str()
+                         ->check(CLI::PositiveNumber);
+  auto* header = cmd->add_flag("--header", flags->header,
+                               "the first record is a CSV header, prepended to every batch");
   cmd->add_option("--parallel", flags->function,
                   "the function run on each batch, on every worker thread")
       ->required();
@@ -93,6 +105,14 @@ CLI::App* AddStreamCommand(CLI::App& app, StreamFlags* flags) {
   cmd->add_option("--max-frame", flags->max_frame,
                   "the longest record accepted, in bytes (0: 64 MiB)")
       ->check(CLI::NonNegativeNumber);
+  auto* stateful = cmd->add_option(
+      "--stateful", flags->stateful,
+      "a function(row, state) -> [state, [batch, ...]] as the stateful step, instead of "
+      "--batch-rows (called with a null row at the end of input)");
+  cmd->add_option("--stateful-state", flags->stateful_state,
+                  "the stateful function's initial state (JSON, a number, or a string)")
+      ->needs(stateful);
+  stateful->excludes(batch_rows)->excludes(header);
   cmd->add_flag("--skip-bad-records", flags->skip_bad_records,
                 "skip and count records the function fails on (each failing batch is run "
                 "again row by row) and frames longer than --max-frame, instead of failing");

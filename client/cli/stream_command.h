@@ -35,6 +35,8 @@ struct StreamFlags {
   std::string sink;               // tcp://HOST:PORT
   int64_t max_frame = 0;
   bool skip_bad_records = false;
+  std::string stateful;        // --stateful FUNCTION instead of --batch-rows
+  std::string stateful_state;  // --stateful-state VALUE (as --arg values are read)
 };
 
 CLI::App* AddStreamCommand(CLI::App& app, StreamFlags* flags);

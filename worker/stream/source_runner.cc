@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/codec.h"
 #include "common/framing.h"
 #include "common/logging.h"
 #include "worker/stream/batch_rows.h"
@@ -24,8 +25,9 @@ std::vector<SourceLedger::Target> Targets(const proto::StartStage& start) {
 
 }  // namespace
 
-SourceRunner::SourceRunner(proto::StartStage start, EventFn send)
+SourceRunner::SourceRunner(proto::StartStage start, const FunctionRegistry& registry, EventFn send)
     : start_(std::move(start)),
+      registry_(registry),
       reporter_(start_.pipeline_id(), proto::SOURCE, std::move(send)),
       sink_(std::make_unique<PeerStream>(start_.sink_worker())),
       ledger_(Targets(start_)) {
@@ -45,6 +47,29 @@ void SourceRunner::Fail(const std::string& what) {
 }
 
 void SourceRunner::Start() {
+  const proto::PipelineSpec& spec = start_.spec();
+  if (spec.stateful_function().empty()) {
+    batcher_ = std::make_unique<BatchRows>(spec.batch_rows(), spec.header());
+  } else {
+    const std::string& function = spec.stateful_function();
+    if (!registry_.Contains(function)) {
+      Fail(absl::StrCat("stateful step: no function ", function,
+                        " is registered on this worker (--preload its plugin)"));
+      return;
+    }
+    Value state;
+    if (!spec.stateful_state().empty()) {
+      absl::StatusOr<Value> decoded = DecodeValue(spec.stateful_state());
+      if (!decoded.ok()) {
+        Fail(absl::StrCat("stateful step (", function,
+                          "): bad initial state: ", decoded.status().message()));
+        return;
+      }
+      state = *std::move(decoded);
+    }
+    step_ = std::make_unique<FunctionStep>(registry_, function, std::move(state),
+                                           absl::StrCat(start_.pipeline_id(), "-state"));
+  }
   std::string bound;
   absl::StatusOr<int> fd = ListenTcp(start_.spec().source_address(), &bound);
   if (!fd.ok()) {
@@ -113,7 +138,6 @@ bool SourceRunner::ReadInput(int fd) {
                                ? static_cast<size_t>(start_.spec().max_frame())
                                : kDefaultMaxFrame;
   FrameReader reader(fd, max_frame);
-  BatchRows batcher(start_.spec().batch_rows(), start_.spec().header());
   while (true) {
     absl::StatusOr<std::string_view> frame = reader.ReadView();
     if (!frame.ok()) {
@@ -143,11 +167,34 @@ bool SourceRunner::ReadInput(int fd) {
       continue;
     }
     if (IsEot(*frame)) break;
-    std::optional<std::string> batch = batcher.Add(*frame);
-    if (batch.has_value() && !SendBatch(*std::move(batch))) return false;
+    if (!Batch(*frame)) return false;
   }
-  std::optional<std::string> last = batcher.Flush();
-  return !last.has_value() || SendBatch(*std::move(last));
+  return Batch(std::nullopt);
+}
+
+bool SourceRunner::Batch(std::optional<std::string_view> row) {
+  if (batcher_ != nullptr) {
+    std::optional<std::string> batch = row.has_value() ? batcher_->Add(*row) : batcher_->Flush();
+    return !batch.has_value() || SendBatch(*std::move(batch));
+  }
+  absl::StatusOr<std::vector<std::string>> batches =
+      row.has_value() ? step_->Add(*row) : step_->Finish();
+  if (!batches.ok()) {
+    const std::string what = absl::StrCat("stateful step (", start_.spec().stateful_function(),
+                                          "): ", batches.status().message());
+    if (!row.has_value() || !start_.spec().skip_bad_records()) {
+      Fail(what);
+      return false;
+    }
+    ++skipped_;  // the row is dropped; the state stays as it was
+    if (first_skipped_.empty()) first_skipped_ = absl::StrCat(Where(), ": ", what, ": skipped");
+    WEFT_LOG_WARN("{}: {}: skipped", Where(), what);
+    return true;
+  }
+  for (std::string& batch : *batches) {
+    if (!SendBatch(std::move(batch))) return false;
+  }
+  return true;
 }
 
 bool SourceRunner::SendBatch(std::string data) {

@@ -1,5 +1,6 @@
 // SourceRunner: the source and stateful stages of a pipeline — listens on the spec's
-// source address (framed TCP, one connection), batches the rows it reads (BatchRows),
+// source address (framed TCP, one connection), batches the rows it reads (BatchRows, or
+// the spec's stateful function: FunctionStep),
 // numbers each batch and sends it to a parallel worker chosen by credit (SourceLedger),
 // keeping it until the sink acknowledges it, so that a lost parallel worker's batches can
 // be sent again. On EOT it sends the last, partial batch, then tells the sink how many
@@ -22,13 +23,18 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "proto/weft.pb.h"
+#include "worker/function_registry.h"
+#include "worker/stream/batch_rows.h"
+#include "worker/stream/function_step.h"
 #include "worker/stream/peer_stream.h"
 #include "worker/stream/source_ledger.h"
 #include "worker/stream/stage_runner.h"
@@ -37,7 +43,8 @@ namespace weft::stream {
 
 class SourceRunner final : public StageRunner {
  public:
-  SourceRunner(proto::StartStage start, EventFn send);
+  // `registry` (for a stateful function) must outlive the runner.
+  SourceRunner(proto::StartStage start, const FunctionRegistry& registry, EventFn send);
   ~SourceRunner() override;  // calls Stop()
 
   void Start() override;
@@ -49,6 +56,9 @@ class SourceRunner final : public StageRunner {
   void Run();
   // Reads frames until EOT (or the end of the connection); false after a failure.
   bool ReadInput(int fd);
+  // The rows (frames) through the stateful stage: the batches `row` completes, or (row
+  // nullopt: the end of input) those left. False after a failure.
+  bool Batch(std::optional<std::string_view> row);
   // Waits for credit, then sends `data` as the next batch. False when stopping or failed.
   bool SendBatch(std::string data);
   // Sends the batches a lost target held to the others.
@@ -60,6 +70,7 @@ class SourceRunner final : public StageRunner {
 
   // Constant after construction.
   const proto::StartStage start_;
+  const FunctionRegistry& registry_;
   Reporter reporter_;
   // One stream per parallel worker, and one to the sink (constant after construction).
   std::map<std::string, std::unique_ptr<PeerStream>> targets_;
@@ -69,6 +80,9 @@ class SourceRunner final : public StageRunner {
   std::atomic<int> connection_fd_{-1};
   int listen_fd_ = -1;  // set by Start, closed by Stop
   std::thread thread_;
+  // The stateful stage, one of the two (set by Start); the reading thread's.
+  std::unique_ptr<BatchRows> batcher_;
+  std::unique_ptr<FunctionStep> step_;
   // Frames dropped (skip_bad_records): the reading thread's.
   int64_t skipped_ = 0;
   std::string first_skipped_;

@@ -47,7 +47,7 @@ void StageHost::Start(const proto::StartStage& start) {
   std::shared_ptr<StageRunner> runner;
   switch (start.role()) {
     case proto::SOURCE:
-      runner = std::make_shared<SourceRunner>(start, send_);
+      runner = std::make_shared<SourceRunner>(start, registry_, send_);
       break;
     case proto::PARALLEL:
       runner = std::make_shared<ParallelRunner>(start, registry_, send_);

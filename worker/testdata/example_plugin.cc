@@ -33,8 +33,8 @@ absl::StatusOr<weft::Value> LineLengths(const weft::Value& partition) {
       out.emplace_back(static_cast<int64_t>(v.as_string().size()));
     }
   } else {
-    return absl::InvalidArgumentError(
-        std::string("line_lengths: expected a partition, got ") + partition.kind_name());
+    return absl::InvalidArgumentError(std::string("line_lengths: expected a partition, got ") +
+                                      partition.kind_name());
   }
   return weft::Value(std::move(out));
 }
@@ -45,3 +45,27 @@ WEFT_FUNCTION("square", example::Square);
 WEFT_FUNCTION("greet", example::Greet);
 WEFT_FUNCTION("checked_div", example::CheckedDiv);
 WEFT_FUNCTION("line_lengths", example::LineLengths);
+
+namespace example {
+
+// A stateful step for a streaming pipeline (weft::StatefulFunction): pairs rows into
+// batches of two, "a\nb\n", the state holding the unpaired row (null when none); the end
+// of input (row null) flushes it alone. A row "bad" fails, naming itself.
+absl::StatusOr<weft::Value> PairRows(const weft::Value& row, const weft::Value& pending) {
+  weft::ValueList batches;
+  if (row.is_null()) {
+    if (pending.is_string()) batches.emplace_back(pending.as_string() + "\n");
+    return weft::Value(weft::ValueList{weft::Value(), weft::Value(std::move(batches))});
+  }
+  if (!row.is_string()) return absl::InvalidArgumentError("pair_rows: a row must be a string");
+  if (row.as_string() == "bad") return absl::InvalidArgumentError("pair_rows: row 'bad'");
+  if (!pending.is_string()) {
+    return weft::Value(weft::ValueList{row, weft::Value(std::move(batches))});
+  }
+  batches.emplace_back(pending.as_string() + "\n" + row.as_string() + "\n");
+  return weft::Value(weft::ValueList{weft::Value(), weft::Value(std::move(batches))});
+}
+
+}  // namespace example
+
+WEFT_FUNCTION("pair_rows", example::PairRows);

@@ -15,7 +15,8 @@
 // LISTENS on its address (on the first worker) and reads one connection; the sink
 // CONNECTS to its address (from one worker) and must find a listener within 5 s.
 //
-// What runs: each input record is a row. BatchRows collects `rows` data rows per batch
+// What runs: each input record is a row. A StatefulFunction (below) turns rows into
+// batches as it likes; BatchRows collects `rows` data rows per batch
 // (with `header`, the first row received is the header, kept and prepended to every
 // batch: the function sees "header\nrow\n...\n"); each batch, numbered in input order,
 // goes to a worker with credit (at most 2 × its threads batches in flight: a slow step or
@@ -44,6 +45,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -75,6 +77,17 @@ struct BatchRows {
   bool header = false;
 };
 
+// A stateful stage of your own (Wallaroo's state computation): a registered or plugin
+// function called once per input row as
+//   function(row string, state) -> [new state, [batch string, ...]]
+// and once at the end of input with a null row to flush; each batch it returns goes to the
+// parallel step in order. `initial_state` is the state of the first call (null unless
+// given). It runs where the source does (that worker needs its plugin: --preload).
+struct StatefulFunction {
+  std::string function;
+  Value initial_state;
+};
+
 class Pipeline {
  public:
   explicit Pipeline(std::string name) : name_(std::move(name)) {}
@@ -85,6 +98,13 @@ class Pipeline {
   }
   Pipeline& to_stateful(BatchRows batch) {
     batch_ = batch;
+    stateful_.reset();
+    return *this;
+  }
+  // The stateful stage as a function (above); the parallel function's `header` is false.
+  Pipeline& to_stateful(StatefulFunction step) {
+    batch_ = BatchRows{};
+    stateful_ = std::move(step);
     return *this;
   }
   // `function`: a registered (or plugin) function of (batch string, args record) that
@@ -115,6 +135,8 @@ class Pipeline {
   const std::string& name() const { return name_; }
   const TcpSource& source() const { return source_; }
   const BatchRows& batching() const { return batch_; }
+  // Set when the stateful stage is a function rather than BatchRows.
+  const std::optional<StatefulFunction>& stateful_function() const { return stateful_; }
   const std::string& function() const { return function_; }
   const Record& args() const { return args_; }
   const TcpSink& sink() const { return sink_; }
@@ -128,6 +150,7 @@ class Pipeline {
   std::string name_;
   TcpSource source_;
   BatchRows batch_;
+  std::optional<StatefulFunction> stateful_;
   std::string function_;
   Record args_;
   TcpSink sink_;
