@@ -10,7 +10,7 @@
 //          no scheduler, whose part in a transfer is only the ComputeTask.
 //   gather a local cluster of real binaries (weft-scheduler, one weft-worker) makes the
 //          value with make_bytes; this process gathers it with the client library.
-// Same-host transfers (worker/same_host.h) are used unless WEFT_SAME_HOST_TRANSFERS=0.
+// Same-host transfers (common/same_host.h) are used unless WEFT_SAME_HOST_TRANSFERS=0.
 //
 // Every fetched value is checked (size, and one byte of each 4 KiB page). Prints one line
 // per round, then `fetch <seconds> <GB/s>`, `weft <seconds> <GB/s>` (the task path) and
@@ -34,11 +34,11 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "weft/client.h"
-#include "worker/data_client.h"
+#include "common/data_client.h"
 #include "worker/data_server.h"
 #include "worker/data_store.h"
 #include "worker/function_registry.h"
-#include "worker/same_host.h"
+#include "common/same_host.h"
 #include "worker/worker.h"
 
 extern char** environ;

@@ -1,6 +1,7 @@
 #include "weft/client.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <utility>
 
@@ -107,6 +108,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
     address = impl->cluster->scheduler_address();
   }
   impl->core = std::make_shared<internal::ClientCore>(address, options.name, std::move(security));
+  impl->core->SetNoticeHandler(options.on_notice ? options.on_notice : [](const std::string& m) {
+    std::fprintf(stderr, "weft: %s\n", m.c_str());
+  });
   WEFT_RETURN_IF_ERROR(impl->core->Start(options.connect_timeout));
   if (impl->cluster != nullptr) {
     WEFT_RETURN_IF_ERROR(WaitForWorkers(*impl->core, options.n_workers, options.connect_timeout,
@@ -264,8 +268,9 @@ absl::Status Client::restart(absl::Duration timeout) {
                         "restarted workers");
 }
 
-absl::StatusOr<ClusterInfo> Client::info(absl::Duration timeout) {
-  WEFT_ASSIGN_OR_RETURN(proto::InfoReply reply, impl_->core->Info(timeout));
+absl::StatusOr<ClusterInfo> Client::info(absl::Duration timeout, TaskScope prefixes) {
+  WEFT_ASSIGN_OR_RETURN(proto::InfoReply reply,
+                        impl_->core->Info(timeout, prefixes == TaskScope::kThisClient));
   ClusterInfo info;
   info.scheduler_address = impl_->core->address();
   info.dashboard_address = reply.dashboard_address();
@@ -281,7 +286,9 @@ absl::StatusOr<ClusterInfo> Client::info(absl::Duration timeout) {
     d.spilled_bytes = w.spilled_bytes();
     d.peak_held_bytes = w.peak_held_bytes();
     d.bytes_fetched = w.bytes_fetched();
+    d.process_bytes = w.process_bytes();
     d.paused = w.paused();
+    d.stuck = w.stuck();
     d.processing = w.processing();
     d.keys_in_memory = w.keys_in_memory();
     d.resources.insert(w.resources().begin(), w.resources().end());

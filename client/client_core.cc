@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "worker/data_client.h"
+#include "common/data_client.h"
 
 namespace weft::internal {
 namespace {
@@ -143,6 +143,11 @@ void ClientCore::CallbackLoop() {
   }
 }
 
+void ClientCore::SetNoticeHandler(std::function<void(const std::string&)> handler) {
+  absl::MutexLock lock(&mu_);
+  notice_handler_ = std::move(handler);
+}
+
 void ClientCore::OnDone(const std::string& key, std::function<void()> callback) {
   absl::MutexLock lock(&mu_);
   if (callbacks_stopping_) return;
@@ -231,6 +236,17 @@ void ClientCore::Apply(const proto::ClientUpdate& update) {
       break;
     case proto::ClientUpdate::kPipelineStatus:
       pipelines_[update.pipeline_status().pipeline_id()] = update.pipeline_status();
+      break;
+    case proto::ClientUpdate::kWorkNotice:
+      if (notice_handler_ && !callbacks_stopping_) {
+        if (!callback_thread_.joinable()) {
+          callback_thread_ = std::thread([this] { CallbackLoop(); });
+        }
+        due_callbacks_.push_back(
+            [handler = notice_handler_, message = update.work_notice().message()] {
+              handler(message);
+            });
+      }
       break;
     default:
       break;
@@ -490,14 +506,16 @@ void ClientCore::Cancel(const std::vector<std::string>& keys) {
   writer_->Flush();
 }
 
-absl::StatusOr<proto::InfoReply> ClientCore::Info(absl::Duration timeout) {
+absl::StatusOr<proto::InfoReply> ClientCore::Info(absl::Duration timeout, bool own_prefixes) {
   uint64_t id;
   {
     absl::MutexLock lock(&mu_);
     id = next_info_id_++;
   }
-  writer_->Add([id](proto::ClientRequestBatch* b) {
-    b->add_requests()->mutable_info()->set_request_id(id);
+  writer_->Add([id, own_prefixes](proto::ClientRequestBatch* b) {
+    proto::InfoRequest* info = b->add_requests()->mutable_info();
+    info->set_request_id(id);
+    info->set_own_prefixes(own_prefixes);
   });
   writer_->Flush();
   absl::MutexLock lock(&mu_);

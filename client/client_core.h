@@ -107,7 +107,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // Waits for every key, then fetches them from the workers.
   absl::StatusOr<std::vector<Value>> Gather(const std::vector<std::string>& keys);
   void Cancel(const std::vector<std::string>& keys);
-  absl::StatusOr<proto::InfoReply> Info(absl::Duration timeout);
+  // With own_prefixes, the reply's prefixes count only this client's tasks
+  // (InfoRequest.own_prefixes).
+  absl::StatusOr<proto::InfoReply> Info(absl::Duration timeout, bool own_prefixes = false);
   // Sends a ClusterCommand (its request_id is set here) and waits for the CommandReply:
   // kDeadlineExceeded after `timeout`; a command the scheduler refused as a whole comes
   // back as a reply with `error` set.
@@ -129,6 +131,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // callback thread — at once there if it is done already. `key` must be held (a
   // KeyHandle exists); the callback may call anything on the client.
   void OnDone(const std::string& key, std::function<void()> callback);
+
+  // Where the scheduler's WorkNotices go (their messages, on the callback thread); null:
+  // nowhere. Set before Start().
+  void SetNoticeHandler(std::function<void(const std::string&)> handler);
 
  private:
   struct KeyEntry {
@@ -199,8 +205,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   absl::flat_hash_map<std::string, std::vector<std::function<void()>>> done_callbacks_
       ABSL_GUARDED_BY(mu_);
   std::deque<std::function<void()>> due_callbacks_ ABSL_GUARDED_BY(mu_);
+  std::function<void(const std::string&)> notice_handler_ ABSL_GUARDED_BY(mu_);
   bool callbacks_stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread callback_thread_;  // started by the first OnDone
+  std::thread callback_thread_;  // started by the first OnDone or notice
   absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -1,5 +1,6 @@
 #include "client/local_cluster.h"
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -24,6 +25,19 @@ namespace {
 
 bool IsExecutable(const fs::path& p) {
   return ::access(p.c_str(), X_OK) == 0 && fs::is_regular_file(p);
+}
+
+// The file this code was loaded from: libweft.so for a program linked with it (wherever
+// the dynamic linker found it), else the executable. Empty when unknown.
+fs::path ThisObjectFile() {
+  Dl_info info;
+  if (::dladdr(reinterpret_cast<void*>(&IsExecutable), &info) == 0 || info.dli_fname == nullptr ||
+      info.dli_fname[0] == '\0') {
+    return {};
+  }
+  std::error_code ec;
+  fs::path path = fs::canonical(info.dli_fname, ec);
+  return ec ? fs::path() : path;
 }
 
 // The TLS flags of `security` (its token goes through the environment: see TokenEnv).
@@ -70,6 +84,13 @@ absl::StatusOr<std::string> FindWeftBinary(const std::string& name, const std::s
         candidates.push_back(dir / sub / name);
         if (dir == dir.parent_path()) break;
       }
+    }
+    // An installed libweft.so (PREFIX/lib) finds the daemons installed with it (PREFIX/bin),
+    // whatever program loaded it and whatever $PATH says.
+    fs::path object = ThisObjectFile();
+    if (!object.empty()) {
+      candidates.push_back(object.parent_path() / name);
+      candidates.push_back(object.parent_path().parent_path() / "bin" / name);
     }
     if (const char* path = std::getenv("PATH")) {
       for (auto dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {

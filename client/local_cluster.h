@@ -66,7 +66,9 @@ void StopAllLocalClusters();
 
 // The path of a weft executable (`weft-scheduler`, `weft-worker`): in `bin_dir` if given,
 // else $WEFT_BIN_DIR, the directory of the running executable, the Bazel output tree
-// around it (bazel-bin/scheduler/, bazel-bin/worker/), then $PATH.
+// around it (bazel-bin/scheduler/, bazel-bin/worker/), the directory of the library
+// holding this code and ../bin beside it (an installed PREFIX/lib/libweft.so finds
+// PREFIX/bin/), then $PATH.
 absl::StatusOr<std::string> FindWeftBinary(const std::string& name, const std::string& bin_dir);
 
 }  // namespace weft::internal

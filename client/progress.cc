@@ -24,8 +24,7 @@ int64_t Count(const PrefixInfo& p, const char* state) {
 }
 
 int64_t Pending(const PrefixInfo& p) {
-  return Count(p, "waiting") + Count(p, "queued") + Count(p, "no-worker") +
-         Count(p, "processing");
+  return Count(p, "waiting") + Count(p, "queued") + Count(p, "no-worker") + Count(p, "processing");
 }
 
 int64_t Live(const PrefixInfo& p) {
@@ -93,8 +92,8 @@ void ProgressBars::Update(const std::vector<PrefixInfo>& prefixes) {
     auto bar = std::find_if(shown_.begin(), shown_.end(),
                             [&](const Bar& b) { return b.prefix == p.prefix; });
     if (bar == shown_.end()) {
-      bool own = std::find(own_prefixes_.begin(), own_prefixes_.end(), p.prefix) !=
-                 own_prefixes_.end();
+      bool own =
+          std::find(own_prefixes_.begin(), own_prefixes_.end(), p.prefix) != own_prefixes_.end();
       if (!own && Pending(p) == 0) continue;
       // The scheduler sorts prefixes by name, so new bars of one update come in that order.
       bar = shown_.insert(shown_.end(), Bar{p.prefix});
@@ -116,10 +115,9 @@ std::vector<std::string> ProgressBars::Render(absl::Duration elapsed, int bar_wi
   std::vector<std::string> lines;
   for (const Bar& b : shown_) {
     int filled = b.total > 0 ? static_cast<int>(bar_width * b.done() / b.total) : bar_width;
-    std::string line = absl::StrCat(b.prefix, std::string(name_width - b.prefix.size(), ' '),
-                                    " [", std::string(filled, '#'),
-                                    std::string(bar_width - filled, ' '), "] ", b.done(), "/",
-                                    b.total, " done");
+    std::string line = absl::StrCat(b.prefix, std::string(name_width - b.prefix.size(), ' '), " [",
+                                    std::string(filled, '#'), std::string(bar_width - filled, ' '),
+                                    "] ", b.done(), "/", b.total, " done");
     if (b.erred > 0) absl::StrAppend(&line, ", ", b.erred, " erred");
     absl::StrAppend(&line, " | ", Elapsed(elapsed));
     lines.push_back(std::move(line));
@@ -141,7 +139,8 @@ absl::Status progress_during(Client& client, const std::function<absl::Status()>
 
   ProgressBars bars(std::move(own_prefixes));
   auto poll = [&] {
-    absl::StatusOr<ClusterInfo> info = client.info(absl::Seconds(5));
+    absl::StatusOr<ClusterInfo> info =
+        client.info(absl::Seconds(5), Client::TaskScope::kThisClient);
     if (info.ok()) bars.Update(info->prefixes);  // no bars this time; the work reports errors
   };
   InPlace screen(out);
@@ -171,7 +170,8 @@ absl::Status progress_during(Client& client, const std::function<absl::Status()>
 
 absl::Status progress(Client& client, const Bag& bag, std::ostream& out,
                       const ProgressOptions& options) {
-  return progress_during(client, [&bag] { return bag.wait(); }, out, options);
+  return progress_during(
+      client, [&bag] { return bag.wait(); }, out, options);
 }
 
 namespace internal {

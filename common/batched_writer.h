@@ -9,6 +9,9 @@
 // gRPC stream's Write() directly. When `write` returns false (the stream broke) the
 // writer stops and later Add() calls return false.
 //
+// Time: the batching interval is measured on `clock` (the real one unless a test passes a
+// FakeClock, common/testing/fake_clock.h); it must outlive the writer.
+//
 // Threading: Add, Flush and Close are thread-safe. Close (also run by the destructor)
 // sends what is pending, then joins the writer thread; call it before the stream dies.
 #pragma once
@@ -19,8 +22,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 
 namespace weft {
 
@@ -34,8 +37,11 @@ class BatchedWriter {
   // latency for interactive queries), and items that arrive while a write is in flight go
   // together in the next one (batching under load, with no timer).
   explicit BatchedWriter(WriteFn write, absl::Duration flush_interval = absl::ZeroDuration(),
-                         int max_items = 1024)
-      : write_(std::move(write)), flush_interval_(flush_interval), max_items_(max_items) {
+                         int max_items = 1024, Clock* clock = Clock::Real())
+      : write_(std::move(write)),
+        flush_interval_(flush_interval),
+        max_items_(max_items),
+        clock_(clock) {
     absl::MutexLock lock(&join_mu_);
     thread_ = std::thread([this] { Run(); });
   }
@@ -49,7 +55,7 @@ class BatchedWriter {
   bool Add(Fill&& fill) {
     absl::MutexLock lock(&mu_);
     if (closed_ || broken_) return false;
-    if (pending_items_ == 0) first_item_at_ = absl::Now();
+    if (pending_items_ == 0) first_item_at_ = clock_->Now();
     fill(&pending_);
     ++pending_items_;
     return true;
@@ -94,7 +100,8 @@ class BatchedWriter {
         auto send_now = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           return closed_ || flush_requested_ || pending_items_ >= max_items_;
         };
-        mu_.AwaitWithDeadline(absl::Condition(&send_now), first_item_at_ + flush_interval_);
+        clock_->AwaitWithDeadline(&mu_, absl::Condition(&send_now),
+                                  first_item_at_ + flush_interval_);
         batch.Swap(&pending_);
         pending_items_ = 0;
         flush_requested_ = false;
@@ -111,6 +118,7 @@ class BatchedWriter {
   const WriteFn write_;
   const absl::Duration flush_interval_;
   const int max_items_;
+  Clock* const clock_;
 
   mutable absl::Mutex mu_;
   Batch pending_ ABSL_GUARDED_BY(mu_);

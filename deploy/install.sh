@@ -88,7 +88,9 @@ version="${version:-0}"
 # Requires: what the public headers include (absl status, time, strings). grpc++ and
 # protobuf only in Requires.private: libweft.so links them itself (NEEDED entries) and no
 # header mentions them; their cflags still apply (`pkg-config --cflags` includes private
-# requirements), and `--static` users get their libraries.
+# requirements), and `--static` users get their libraries. Libs carries an rpath to libdir,
+# so that a program linked with `pkg-config --libs weft` runs from any prefix without
+# LD_LIBRARY_PATH; libweft.so in turn finds the daemons in ../bin beside itself.
 cat > "$prefix/lib/pkgconfig/weft.pc" <<EOF
 prefix=$prefix
 exec_prefix=\${prefix}
@@ -101,7 +103,7 @@ Description: Weft client library: submit tasks to a weft cluster, futures, Bag
 Version: $version
 Requires: absl_status absl_statusor absl_time absl_strings
 Requires.private: grpc++ protobuf
-Libs: -L\${libdir} -lweft
+Libs: -L\${libdir} -Wl,-rpath,\${libdir} -lweft
 Cflags: -I\${includedir}
 EOF
 

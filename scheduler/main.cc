@@ -98,12 +98,10 @@ std::string AdvertisedHost(const std::string& host) {
 absl::StatusOr<std::unique_ptr<dashboard::HttpServer>> StartDashboard(
     const std::string& address, const std::string& scheduler_host, bool fallback,
     const Security& security, SchedulerService* service) {
-  size_t colon = address.rfind(':');
-  std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
-  std::string port_text = colon == std::string::npos ? address : address.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  // "HOST:PORT", ":PORT" or "PORT"; port 0: any free one.
+  const size_t colon = address.rfind(':');
+  std::string host(colon == std::string::npos ? "" : HostOf(address));
+  const std::string port_text = colon == std::string::npos ? address : address.substr(colon + 1);
   if (host.empty()) host = scheduler_host;
   int port = 0;
   if (!absl::SimpleAtoi(port_text, &port) || port < 0 || port > 65535) {

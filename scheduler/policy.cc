@@ -230,6 +230,7 @@ void SchedulerState::Balance() {
 
 void SchedulerState::Tick(absl::Time now) {
   CheckTimeouts(now);
+  CheckStall(now);
   if (!retiring_.empty()) {
     Begin("retire");
     AdvanceRetirements();
@@ -245,6 +246,8 @@ absl::Status SchedulerState::WorkerStatusChange(const std::string& worker_id,
   Begin(msg.paused() ? "worker-paused" : "worker-resumed");
   WorkerState* w = FindWorker(worker_id);
   if (w == nullptr) return absl::NotFoundError(absl::StrCat("unknown worker ", worker_id));
+  w->last_heartbeat.set_process_bytes(msg.process_bytes());
+  w->stuck = msg.stuck();
   Recs recs;
   SetPaused(w, msg.paused() || w->retiring, &recs);  // a retiring worker stays paused
   return RunTransitions(&recs);

@@ -3,9 +3,11 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/batched_writer.h"
 #include "common/codec.h"
+#include "common/host_port.h"
 #include "common/logging.h"
 
 namespace weft::scheduler {
@@ -13,28 +15,23 @@ namespace {
 
 // "ipv4:10.0.0.5:43210" / "ipv6:[::1]:43210" → "10.0.0.5" / "::1"; "" if unknown.
 std::string PeerHost(const std::string& peer) {
-  size_t first = peer.find(':');
-  size_t last = peer.rfind(':');
-  if (first == std::string::npos || last <= first) return "";
-  std::string host = peer.substr(first + 1, last - first - 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return host;
+  const size_t first = peer.find(':');
+  if (first == std::string::npos || peer.rfind(':') <= first) return "";
+  return std::string(HostOf(absl::string_view(peer).substr(first + 1)));
 }
 
 // A worker listening on every interface reports 0.0.0.0:PORT; peers need a host they
 // can reach, so the address the worker connected from stands in for it.
 void FixWorkerAddress(const std::string& peer, proto::WorkerInfo* info) {
   const std::string& address = info->address();
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return;
-  std::string host = address.substr(0, colon);
-  if (host != "0.0.0.0" && host != "[::]" && host != "::" && !host.empty()) return;
-  std::string peer_host = PeerHost(peer);
+  const size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port)) return;
+  const absl::string_view host = HostOf(address);
+  if (host != "0.0.0.0" && host != "::" && !host.empty()) return;
+  const std::string peer_host = PeerHost(peer);
   if (peer_host.empty()) return;
-  if (absl::StrContains(peer_host, ':')) peer_host = absl::StrCat("[", peer_host, "]");
-  info->set_address(absl::StrCat(peer_host, address.substr(colon)));
+  info->set_address(JoinHostPort(peer_host, port));
 }
 
 void LogIfError(const absl::Status& status, absl::string_view what) {
@@ -89,7 +86,10 @@ class SchedulerService::Connection {
 };
 
 SchedulerService::SchedulerService(ServiceOptions options)
-    : options_(std::move(options)), state_(options_.scheduler), idle_timer_(options_.idle_timeout) {
+    : options_(std::move(options)),
+      state_(options_.scheduler),
+      started_(options_.clock->Now()),
+      idle_timer_(options_.idle_timeout) {
   for (const proto::Plugin& plugin : options_.plugins) commands_.Preload(plugin);
 }
 
@@ -114,22 +114,23 @@ void SchedulerService::Enqueue(Event event) {
 }
 
 void SchedulerService::Loop() {
-  absl::Time next_tick = absl::Now() + options_.tick;
-  MaybePublishSnapshot(absl::Now());
+  Clock& clock = *options_.clock;
+  absl::Time next_tick = clock.Now() + options_.tick;
+  MaybePublishSnapshot(clock.Now());
   while (true) {
     std::deque<Event> events;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]()
                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stopping_; };
-      mu_.AwaitWithDeadline(absl::Condition(&ready), next_tick);
+      clock.AwaitWithDeadline(&mu_, absl::Condition(&ready), next_tick);
       if (stopping_) return;
       events.swap(queue_);
     }
     for (Event& event : events) event();
     // The tick runs after the queued events, so heartbeats that waited in the queue
     // count before anyone is timed out.
-    absl::Time now = absl::Now();
+    absl::Time now = clock.Now();
     if (now >= next_tick) {
       state_.Tick(now);
       CheckIdle(now);
@@ -319,7 +320,7 @@ grpc::Status SchedulerService::WorkerSession(
       [stream](const proto::WorkerInstructionBatch& batch) { return stream->Write(batch); });
   Enqueue([this, conn, first = std::move(first)] {
     const proto::RegisterWorker& reg = first.events(0).register_();
-    conn->id = state_.AddWorker(reg, absl::Now());
+    conn->id = state_.AddWorker(reg, options_.clock->Now());
     workers_[conn->id] = conn;
     // The welcome carries the plugins uploaded so far, so that the worker has them
     // before its first task.
@@ -358,7 +359,7 @@ grpc::Status SchedulerService::WorkerSession(
 void SchedulerService::HandleWorkerEvents(const std::shared_ptr<WorkerConnection>& conn,
                                           const proto::WorkerEventBatch& batch, int first) {
   const std::string& id = conn->id;
-  absl::Time now = absl::Now();
+  absl::Time now = options_.clock->Now();
   state_.Touch(id, now);
   for (int i = first; i < batch.events_size(); ++i) {
     const proto::WorkerEvent& event = batch.events(i);

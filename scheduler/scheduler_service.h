@@ -4,7 +4,8 @@
 // reads its stream and only enqueues events; one event-loop thread owns the
 // SchedulerState, runs the events in arrival order, and hands the instructions they
 // return to the BatchedWriter of the connection they are addressed to. A timer in the
-// loop (ServiceOptions::tick) feeds SchedulerState::Tick (timeouts, work stealing).
+// loop (ServiceOptions::tick, on ServiceOptions::clock) feeds SchedulerState::Tick
+// (timeouts, work stealing).
 //
 //   WorkerSession: the first item must be RegisterWorker (else INVALID_ARGUMENT); the
 //     scheduler answers WorkerWelcome, unless ServiceOptions::admit_worker refuses the
@@ -43,6 +44,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "proto/weft.grpc.pb.h"
 #include "scheduler/cluster_commands.h"
 #include "scheduler/dashboard/snapshot.h"
@@ -71,6 +73,9 @@ struct ServiceOptions {
   // exits). Null: every worker is admitted. weft-scheduler of a TLS cluster checks that
   // peers can reach the worker (scheduler/worker_probe.h).
   std::function<absl::Status(const proto::WorkerInfo&)> admit_worker;
+  // Where the loop reads the time and waits for its tick (timeouts, snapshots, the idle
+  // timer); tests pass a testing::FakeClock. Must outlive the service.
+  Clock* clock = Clock::Real();
 };
 
 class SchedulerService final : public proto::Scheduler::Service {
@@ -139,7 +144,7 @@ class SchedulerService final : public proto::Scheduler::Service {
   absl::flat_hash_map<std::string, std::shared_ptr<WorkerConnection>> workers_;
   absl::flat_hash_map<std::string, std::shared_ptr<ClientConnection>> clients_;
   // The dashboard's records (loop thread only).
-  const absl::Time started_ = absl::Now();
+  const absl::Time started_;
   dashboard::TaskStream task_stream_;
   int64_t tasks_failed_ = 0;
   std::string dashboard_address_;  // InfoReply.dashboard_address (loop thread only)

@@ -172,6 +172,7 @@ absl::Status SchedulerState::Heartbeat(const std::string& worker_id, const proto
   if (w == nullptr) return absl::NotFoundError(absl::StrCat("unknown worker ", worker_id));
   w->last_seen = now;
   w->last_heartbeat = msg;
+  w->stuck = msg.stuck();
   const bool paused = msg.paused() || w->retiring;  // a retiring worker stays paused
   if (paused == w->paused) return absl::OkStatus();
   Begin(paused ? "worker-paused" : "worker-resumed");
@@ -536,8 +537,45 @@ absl::Status SchedulerState::Info(const std::string& client_id, const proto::Inf
   message.client_id = cs->id;
   proto::InfoReply* reply = message.update.mutable_info();
   FillInfo(reply);
+  if (msg.own_prefixes()) {
+    reply->clear_prefixes();
+    FillClientPrefixes(*cs, reply);
+  }
   reply->set_request_id(msg.request_id());
   return absl::OkStatus();
+}
+
+// Counts the client's wanted tasks and, below the unfinished ones, their dependencies:
+// what a progress bar for this client's work shows. A finished task's dependencies are
+// finished too (or forgotten), so the walk stops there and costs O(unfinished tasks) plus
+// the wanted ones, however large the finished part of the graph is. Iterative, so a
+// deep chain cannot overflow the stack.
+void SchedulerState::FillClientPrefixes(const ClientState& cs, proto::InfoReply* reply) const {
+  absl::flat_hash_set<const TaskState*> seen;
+  std::vector<const TaskState*> stack(cs.wants.begin(), cs.wants.end());
+  absl::flat_hash_map<const TaskPrefix*, std::array<int64_t, kNumTaskStatuses>> counts;
+  while (!stack.empty()) {
+    const TaskState* ts = stack.back();
+    stack.pop_back();
+    if (!seen.insert(ts).second) continue;
+    ++counts[ts->prefix][static_cast<int>(ts->status)];
+    if (ts->status == S::kMemory || ts->status == S::kErred) continue;
+    for (const TaskState* dep : ts->dependencies) stack.push_back(dep);
+  }
+  std::vector<const TaskPrefix*> prefixes;
+  for (const auto& [prefix, unused] : counts) prefixes.push_back(prefix);
+  std::sort(prefixes.begin(), prefixes.end(),
+            [](const TaskPrefix* a, const TaskPrefix* b) { return a->name < b->name; });
+  for (const TaskPrefix* prefix : prefixes) {
+    proto::PrefixProgress* progress = reply->add_prefixes();
+    progress->set_prefix(prefix->name);
+    progress->set_average_duration_seconds(std::max(prefix->duration_average, 0.0));
+    const auto& by_status = counts[prefix];
+    for (int i = 0; i < kNumTaskStatuses; ++i) {
+      if (static_cast<S>(i) == S::kForgotten) continue;
+      (*progress->mutable_tasks_by_state())[TaskStatusName(static_cast<S>(i))] = by_status[i];
+    }
+  }
 }
 
 void SchedulerState::FillInfo(proto::InfoReply* reply) const {
@@ -557,6 +595,8 @@ void SchedulerState::FillInfo(proto::InfoReply* reply) const {
     summary->set_peak_held_bytes(w->last_heartbeat.peak_held_bytes());
     summary->set_bytes_fetched(w->last_heartbeat.bytes_fetched());
     summary->set_paused(w->paused);
+    summary->set_process_bytes(w->last_heartbeat.process_bytes());
+    summary->set_stuck(w->stuck);
     summary->set_cpu_percent(w->last_heartbeat.cpu_percent());
     summary->set_occupancy_seconds(w->occupancy);
     for (const auto& [name, amount] : w->resources) (*summary->mutable_resources())[name] = amount;

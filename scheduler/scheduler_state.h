@@ -118,6 +118,10 @@ struct SchedulerOptions {
   // (shorter ones finish before a steal pays off, as dask's 5 ms).
   double steal_cost_ratio = 0.5;
   double steal_min_seconds = 0.005;
+
+  // Clients waiting for work that no worker can run (CheckStall) are told after this
+  // long: short pauses are the normal course of a worker near its memory limit.
+  absl::Duration stall_notice_delay = absl::Seconds(5);
 };
 
 struct WorkerMessage {
@@ -167,9 +171,18 @@ class SchedulerState {
   absl::Status Heartbeat(const std::string& worker_id, const proto::Heartbeat& msg, absl::Time now);
   // Removes the workers not heard from for longer than options.worker_timeout.
   void CheckTimeouts(absl::Time now);
-  // The periodic tick (the service calls it every ~100 ms): CheckTimeouts, then work
-  // stealing if options.steal_interval has passed since the last round.
+  // The periodic tick (the service calls it every ~100 ms): CheckTimeouts, stall notices
+  // (CheckStall), then work stealing if options.steal_interval has passed since the last
+  // round.
   void Tick(absl::Time now);
+  // Stall notices (stall.cc): when no worker can run tasks — every worker paused
+  // (memory) or retiring, or none connected — while tasks wait, for
+  // options.stall_notice_delay, each client waiting for unfinished work is told why
+  // (WorkNotice, stalled): the workers, their memory, which are stuck. Told again when a
+  // worker becomes stuck or no longer is, or one joins or leaves; told once more
+  // (stalled false) when a worker can run tasks again or nothing waits any more. The
+  // tasks wait meanwhile, as dask's do.
+  void CheckStall(absl::Time now);
   // The worker paused (no new tasks go there; queued root tasks wait for others) or
   // resumed (it gets work again). Heartbeat.paused has the same effect.
   absl::Status WorkerStatusChange(const std::string& worker_id,
@@ -223,7 +236,8 @@ class SchedulerState {
   // and released, so that nothing is left to compute or keep: what a cluster restart does
   // before the workers go.
   absl::Status CancelAll(absl::string_view reason);
-  // Answers with an InfoReply (see FillInfo).
+  // Answers with an InfoReply (see FillInfo); with msg.own_prefixes, its prefixes count
+  // only the tasks this client wants and, through unfinished ones, what they need.
   absl::Status Info(const std::string& client_id, const proto::InfoRequest& msg);
 
   // Everything queued since the last call.
@@ -255,6 +269,9 @@ class SchedulerState {
   // (forgotten left out), and per key prefix with a live task, sorted by name, its counts
   // by state and average duration (0 while unmeasured). O(workers + live prefixes).
   void FillInfo(proto::InfoReply* reply) const;
+  // Per key prefix, sorted by name: the tasks `cs` wants and, below each unfinished one,
+  // its dependencies, by state. O(wanted + unfinished tasks reached).
+  void FillClientPrefixes(const ClientState& cs, proto::InfoReply* reply) const;
   // Calls `visit(const TaskState&)` for each task it knows, in no particular order, until
   // `visit` returns false (for the dashboard's task graph, which stops at a cap).
   template <typename Visit>
@@ -444,6 +461,15 @@ class SchedulerState {
   proto::KeyStatus MemoryStatus(const TaskState& ts) const;
   proto::KeyStatus ErredStatus(const TaskState& ts) const;
 
+  // ---- Stall notices (stall.cc).
+  void EndStall();
+  // Identifies what a stall notice says: the workers, and which of them are stuck.
+  std::string StallSignature() const;
+  std::string StallMessage(int64_t waiting) const;
+  // Whether `cs` wants a task that has not finished.
+  static bool WaitsForWork(const ClientState& cs);
+  void SendWorkNotice(const std::string& client_id, bool stalled, const std::string& message);
+
   // Constant after construction.
   const SchedulerOptions options_;
   const std::unique_ptr<PlacementPolicy> placement_;
@@ -487,6 +513,11 @@ class SchedulerState {
   // The prefixes with a task not forgotten (prefixes_ keeps every prefix ever seen).
   absl::flat_hash_set<TaskPrefix*> live_prefixes_;
   absl::Time last_balance_ = absl::InfinitePast();
+  // CheckStall: since when no worker can run the tasks that wait (InfiniteFuture: they
+  // can), when clients were last looked at, and the clients told (id → StallSignature).
+  absl::Time stalled_since_ = absl::InfiniteFuture();
+  absl::Time stall_checked_ = absl::InfinitePast();
+  absl::flat_hash_map<std::string, std::string> stall_told_;
   int64_t steals_requested_ = 0;
   int64_t steals_done_ = 0;
   std::array<int64_t, kNumTaskStatuses> status_counts_{};

@@ -2,6 +2,7 @@
 // (Failures, worker loss and cancellation: scheduler_failure_test.cc.)
 #include "scheduler/scheduler_state.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 
@@ -413,6 +414,41 @@ TEST_CASE("info summarizes workers and task states") {
   CHECK(info.tasks_by_state().at("waiting") == 1);
   CHECK(info.tasks_by_state().at("memory") == 0);
   CHECK_FALSE(h.state.Info("c99", request).ok());
+}
+
+TEST_CASE("info for a client's progress counts only its own tasks and what they need") {
+  Harness h;
+  h.AddWorker("a", 1);
+  std::string mine = h.AddClient();
+  std::string other = h.AddClient();
+  h.Submit(mine, {Harness::Task("x"), Harness::Task("y", {"x"})}, {"y"});
+  h.Submit(other, {Harness::Task("x"), Harness::Task("z", {"x"})}, {"z"});
+  proto::InfoRequest request;
+  request.set_own_prefixes(true);
+  auto prefixes = [&](const std::string& client) {
+    REQUIRE(h.state.Info(client, request).ok());
+    Instructions out = h.state.TakeInstructions();
+    std::map<std::string, std::string> by_prefix;
+    for (const ClientMessage& m : out.to_clients) {
+      if (!m.update.has_info()) continue;
+      for (const proto::PrefixProgress& p : m.update.info().prefixes()) {
+        std::vector<std::string> states;
+        for (const auto& [state, n] : p.tasks_by_state()) {
+          if (n > 0) states.push_back(absl::StrCat(state, "=", n));
+        }
+        std::sort(states.begin(), states.end());
+        by_prefix[p.prefix()] = absl::StrJoin(states, ",");
+      }
+    }
+    return by_prefix;
+  };
+  // The shared dependency counts for both; the other client's z does not count for mine.
+  using Map = std::map<std::string, std::string>;
+  CHECK(prefixes(mine) == Map{{"x", "processing=1"}, {"y", "waiting=1"}});
+  CHECK(prefixes(other) == Map{{"x", "processing=1"}, {"z", "waiting=1"}});
+  // Without own_prefixes: every task the scheduler knows.
+  request.set_own_prefixes(false);
+  CHECK(prefixes(mine) == Map{{"x", "processing=1"}, {"y", "waiting=1"}, {"z", "waiting=1"}});
 }
 
 TEST_CASE("a rejoining worker's results are used when needed, else freed") {

@@ -197,7 +197,8 @@ struct WorkerState {
   int64_t nbytes = 0;                           // sum of has_what's nbytes
 
   absl::Time last_seen;
-  proto::Heartbeat last_heartbeat;
+  proto::Heartbeat last_heartbeat;  // process_bytes also from its latest status change
+  std::string stuck;  // WorkerStatusChange.stuck / Heartbeat.stuck: paused for good
 };
 
 struct ClientState {

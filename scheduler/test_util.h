@@ -63,6 +63,10 @@ inline std::string Describe(const ClientMessage& m) {
   std::string line = m.client_id + ": ";
   if (up.has_welcome()) return line + "welcome";
   if (up.has_info()) return line + "info";
+  if (up.has_work_notice()) {
+    return line + (up.work_notice().stalled() ? "stalled: " : "unstalled: ") +
+           up.work_notice().message();
+  }
   const proto::KeyStatus& ks = up.key_status();
   switch (ks.state()) {
     case proto::KeyStatus::MEMORY:

@@ -8,10 +8,12 @@
 #   2. systemd-analyze verify on the installed units (ExecStart points at the installed
 #      binaries, so a clean unit verifies without a word); the checker must reject broken
 #      copies of them, or it proves nothing.
-#   3. builds deploy/example with make against the prefix (PKG_CONFIG_PATH only).
+#   3. builds deploy/example with make against the prefix (PKG_CONFIG_PATH only; the rpath
+#      that lets it run without LD_LIBRARY_PATH comes from `pkg-config --libs weft`).
 #   4. starts the installed weft-scheduler and a weft-worker preloading the example's
 #      plugin, runs the example against them, then again on a local cluster that finds the
-#      installed binaries on $PATH; checks the printed results.
+#      installed binaries beside libweft.so, with neither them on $PATH nor
+#      LD_LIBRARY_PATH set; checks the printed results.
 set -euo pipefail
 
 runfiles="${TEST_SRCDIR:?run under bazel test}/${TEST_WORKSPACE:-weft}"
@@ -121,8 +123,11 @@ cp -rL "$runfiles/deploy/example" "$tmp/example"
 chmod -R u+w "$tmp/example"
 make -C "$tmp/example" -j2 PKG_CONFIG_PATH="$prefix/lib/pkgconfig" ||
   fail "the example does not build against the installed weft"
-grep -q 'NEEDED.*\[libweft\.so\]' <<<"$(readelf -d "$tmp/example/weft_example")" ||
+example_dynamic="$(readelf -d "$tmp/example/weft_example")"
+grep -q 'NEEDED.*\[libweft\.so\]' <<<"$example_dynamic" ||
   fail "weft_example does not link libweft.so"
+grep -E 'RUNPATH|RPATH' <<<"$example_dynamic" | grep -qF "[$prefix/lib]" ||
+  fail "weft_example has no rpath to $prefix/lib: weft.pc's Libs lack -Wl,-rpath"
 
 expected="$tmp/expected.txt"
 cat > "$expected" <<'EOF'
@@ -165,12 +170,16 @@ cat "$tmp/remote.txt"
 check_output "$tmp/remote.txt" 1
 
 # ---------------------------------------------------------------------------------------
-step "the example on a local cluster of the installed binaries (found on PATH)"
+step "the example on a local cluster of the installed binaries (beside libweft.so, not on PATH)"
 (
   cd "$tmp"
-  unset WEFT_BIN_DIR
-  PATH="$prefix/bin:/usr/bin:/bin" timeout 60 "$tmp/example/weft_example" > "$tmp/local.txt"
-) || { cat "$tmp/local.txt" >&2; fail "weft_example on a local cluster failed"; }
+  unset WEFT_BIN_DIR LD_LIBRARY_PATH
+  export PATH=/usr/bin:/bin
+  if command -v weft-scheduler >/dev/null || command -v weft-worker >/dev/null; then
+    fail "weft-scheduler or weft-worker on PATH=$PATH: this step would prove nothing"
+  fi
+  timeout 60 "$tmp/example/weft_example" > "$tmp/local.txt" 2> "$tmp/local.err"
+) || { cat "$tmp/local.txt" "$tmp/local.err" >&2; fail "weft_example on a local cluster failed"; }
 cat "$tmp/local.txt"
 check_output "$tmp/local.txt" 2
 

@@ -25,7 +25,7 @@
 #include "common/testing/test_certs.h"
 #include "tests/test_cluster.h"
 #include "weft/client.h"
-#include "worker/data_client.h"
+#include "common/data_client.h"
 
 namespace weft {
 namespace {

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/poll.h"
 #include "tests/test_cluster.h"
 #include "weft/bag.h"
 #include "weft/progress.h"
@@ -253,6 +254,40 @@ TEST_CASE("weft::progress draws a bar per prefix and returns the first error") {
   CHECK_THAT(summary.str(),
              Catch::Contains("slowinc [#########################     ] 6/7 done | "));
   CHECK(summary.str().find("\x1b[") == std::string::npos);
+}
+
+TEST_CASE("weft::progress counts only the calling client's tasks, not another client's") {
+  TestCluster cluster(2);
+  auto other = cluster.Connect();
+  auto mine = cluster.Connect();
+  // The other client's work never finishes here: no worker has a GPU, so it waits in
+  // no-worker, under the same prefixes as mine (and one more).
+  weft::SubmitOptions gpu;
+  gpu.resources = {{"GPU", 1}};
+  std::vector<weft::Future<int64_t>> theirs;
+  for (int i = 0; i < 5; ++i) {
+    theirs.push_back(other->submit<int64_t>("inc", {int64_t{100 + i}}, gpu));
+    theirs.push_back(other->submit<int64_t>("slowinc", {int64_t{i}, 0.01}, gpu));
+  }
+  REQUIRE(weft::PollUntil(
+      [&] {
+        auto info = other->info();
+        return info.ok() && info->tasks_by_state["no-worker"] == 10;
+      },
+      absl::Now() + absl::Seconds(30)));
+
+  std::vector<weft::Future<int64_t>> futures;
+  for (int i = 0; i < 3; ++i) futures.push_back(mine->submit<int64_t>("inc", {int64_t{i}}));
+  std::ostringstream summary;
+  weft::ProgressOptions options;
+  options.mode = weft::ProgressOptions::Mode::kSummary;
+  REQUIRE(weft::progress(*mine, futures, summary, options).ok());
+  INFO(summary.str());
+  CHECK_THAT(summary.str(), Catch::Matches("inc \\[#{30}\\] 3/3 done \\| [0-9.]+ m?s\n"));
+  // The whole cluster's view still has the other client's tasks.
+  auto info = mine->info();
+  REQUIRE(info.ok());
+  CHECK(info->tasks_by_state["no-worker"] == 10);
 }
 
 TEST_CASE("weft shell: the word count and the visits with key/value methods") {

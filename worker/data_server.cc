@@ -15,7 +15,7 @@
 #include "common/logging.h"
 #include "grpcpp/support/method_handler.h"
 #include "grpcpp/support/slice.h"
-#include "worker/same_host.h"
+#include "common/same_host.h"
 
 namespace weft {
 namespace {
@@ -102,7 +102,7 @@ grpc::ByteBuffer ErrorChunk(const std::string& key, const std::string& error) {
   return Serialized(chunk);
 }
 
-// The one chunk of a key lent to a same-host requester (worker/same_host.h).
+// The one chunk of a key lent to a same-host requester (common/same_host.h).
 grpc::ByteBuffer MemoryChunk(const std::string& key, int64_t total_bytes,
                              proto::HolderMemory memory) {
   proto::DataChunk chunk;
@@ -166,7 +166,8 @@ grpc::Status DataService::StreamData(
   std::optional<MemoryLease> lease;  // values the requester copies out of our memory
   for (const std::string& key : request.keys()) {
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    absl::StatusOr<Value> value = store_.Get(key);
+    bool from_disk = false;
+    absl::StatusOr<Value> value = store_.Peek(key, &from_disk);
     std::string base;
     int64_t index;
     if (absl::IsNotFound(value.status()) && ParseSliceKey(key, &base, &index)) {
@@ -182,7 +183,9 @@ grpc::Status DataService::StreamData(
       continue;
     }
     absl::Cord encoding = EncodeValue(*value);
-    if (same_host && encoding.size() >= kSameHostMinBytes) {
+    // A value read from disk is this call's own copy: lent, it would stay alive until the
+    // call ends, with every other one read back meanwhile. Streamed, one at a time is.
+    if (same_host && !from_disk && encoding.size() >= kSameHostMinBytes) {
       if (!lease.has_value()) lease.emplace(request.same_host_lease());
       const int64_t total = static_cast<int64_t>(encoding.size());
       if (!stream->Write(MemoryChunk(key, total, lease->Lend(encoding)))) {

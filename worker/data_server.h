@@ -12,7 +12,10 @@
 // A requester on the same host (GetDataRequest.same_host equal to this process's
 // SameHostIdentity()) gets each value of at least kSameHostMinBytes as one chunk that
 // lends it (`memory`: where its encoding lies in this process) instead of its data; the
-// call then keeps those values alive until the requester ends it (worker/same_host.h).
+// call then keeps those values alive until the requester ends it (common/same_host.h).
+// Spilled values are read from disk without going back into the store's memory
+// (DataStore::Peek) and are always streamed, never lent: a call holds at most one of
+// them at a time, so serving spilled data does not raise the worker's memory by more.
 //
 // Worker.PutData (Client::scatter): a client streams values in as PutDataChunks; each
 // key's chunks are gathered into one buffer (sized from total_bytes), decoded without
@@ -26,7 +29,7 @@
 //
 // Threading: gRPC's sync server calls the handler from its own threads, concurrently;
 // the DataStore is thread-safe and values are immutable, so no lock is held while
-// sending. A spilled value is read back from disk by the store, in this RPC's thread. A
+// sending. A spilled value is read from disk by the store, in this RPC's thread. A
 // call that lent values holds its thread until the requester is done copying them.
 #pragma once
 

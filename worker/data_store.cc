@@ -180,6 +180,15 @@ bool DataStore::SpillOne(bool force) {
 }
 
 absl::StatusOr<Value> DataStore::Get(const std::string& key) {
+  return Read(key, /*bring_back=*/true, /*from_disk=*/nullptr);
+}
+
+absl::StatusOr<Value> DataStore::Peek(const std::string& key, bool* from_disk) {
+  return Read(key, /*bring_back=*/false, from_disk);
+}
+
+absl::StatusOr<Value> DataStore::Read(const std::string& key, bool bring_back, bool* from_disk) {
+  if (from_disk != nullptr) *from_disk = false;
   // Normally one pass; another pass when the key was re-spilled to a new file while we
   // read the old one.
   for (int attempt = 0;; ++attempt) {
@@ -227,7 +236,9 @@ absl::StatusOr<Value> DataStore::Get(const std::string& key) {
                             absl::StrCat("cannot read back the value of ", key,
                                          " from disk: ", value.status().message()));
       }
-      if (entry.nbytes <= target_bytes_) {  // back to memory; larger values stay on disk
+      if (from_disk != nullptr) *from_disk = true;
+      // Back to memory; larger values stay on disk, and so do those read for others.
+      if (bring_back && entry.nbytes <= target_bytes_) {
         entry.value = *value;
         entry.where = Where::kMemory;
         entry.lru = lru_.insert(lru_.end(), key);

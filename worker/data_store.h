@@ -15,7 +15,8 @@
 //
 // Get() of a spilled value reads it back transparently: the value returns to memory
 // (most recently used; its file is deleted), except a value larger than the whole target,
-// which stays on disk and is read again at each Get. Erase() and replacing Put()s delete
+// which stays on disk and is read again at each Get. Peek() (serving a value to peers and
+// clients) reads a spilled value without bringing it back. Erase() and replacing Put()s delete
 // the key's file. A value larger than the target is still stored (then spilled at once).
 // When writing a spill file fails, the value simply stays in memory (never lost), is not
 // tried again, and last_spill_error() names the file; a file that cannot be read back is
@@ -69,6 +70,12 @@ class DataStore {
   // does not hold it; kDataLoss / kInternal (naming the file) when its spill file is
   // corrupt or unreadable.
   absl::StatusOr<Value> Get(const std::string& key);
+  // For serving `key` to another process (GetData): Get()'s value and errors, except that
+  // a spilled value is read from disk and stays there — it is wanted elsewhere, and
+  // bringing it back would push other values out, or raise a paused worker's memory.
+  // *from_disk (if given) says whether it was read from disk: a copy the caller alone
+  // holds, not counted by the store.
+  absl::StatusOr<Value> Peek(const std::string& key, bool* from_disk = nullptr);
   // Item `index` of the list value under `key` (a shuffle split's bucket), with Get's
   // errors; kInvalidArgument when that value is not a list or has no such item. A spilled
   // list is not brought back: its spill file holds each item apart, and only this one is
@@ -118,6 +125,9 @@ class DataStore {
   };
 
   DataStore(int64_t target_bytes, std::string spill_directory);
+
+  // Get and Peek: `bring_back` a spilled value into memory or not.
+  absl::StatusOr<Value> Read(const std::string& key, bool bring_back, bool* from_disk);
 
   std::string SpillPath(uint64_t file_id) const;
   // Unaccounts `entry` (about to be dropped or replaced). Its value moves to *doomed and

@@ -168,6 +168,30 @@ TEST_CASE("SpillOldest spills below the target, oldest first, while there is any
   CHECK_FALSE(plain.SpillOldest());
 }
 
+TEST_CASE("Peek reads a spilled value for others and leaves it on disk") {
+  auto store = SpillingStore(1 << 20, TempDir());
+  store->Put("spilled", Blob(1000, 's'));
+  store->Put("kept", Blob(1000, 'k'));
+  REQUIRE(store->SpillOldest());
+  REQUIRE(store->TEST_IsSpilled("spilled"));
+  const int64_t in_memory = store->memory_bytes();
+  bool from_disk = false;
+  auto value = store->Peek("spilled", &from_disk);
+  REQUIRE(value.ok());
+  CHECK(*value == Blob(1000, 's'));
+  CHECK(from_disk);
+  CHECK(store->TEST_IsSpilled("spilled"));  // not brought back: memory unchanged
+  CHECK(store->memory_bytes() == in_memory);
+  value = store->Peek("kept", &from_disk);
+  REQUIRE(value.ok());
+  CHECK(*value == Blob(1000, 'k'));
+  CHECK_FALSE(from_disk);
+  CHECK(absl::IsNotFound(store->Peek("nothing").status()));
+  // Get brings it back, as always.
+  REQUIRE(store->Get("spilled").ok());
+  CHECK_FALSE(store->TEST_IsSpilled("spilled"));
+}
+
 TEST_CASE("one item of a spilled list is read alone; the list stays on disk") {
   auto store = SpillingStore(1 << 20, TempDir());
   ValueList buckets = {Blob(3000, 'a'), Value(ValueList{Value(1), Value("two")}), Blob(5, 'c')};

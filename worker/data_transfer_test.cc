@@ -14,10 +14,10 @@
 #include "common/testing/test_certs.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
-#include "worker/data_client.h"
+#include "common/data_client.h"
 #include "worker/data_server.h"
 #include "worker/data_store.h"
-#include "worker/same_host.h"
+#include "common/same_host.h"
 
 namespace weft {
 namespace {

@@ -21,9 +21,10 @@
 //
 // Exit status (worker/exit_codes.h): 0 after SIGINT/SIGTERM, 1 on a start-up error or when
 // the scheduler stays unreachable past --death-timeout (also when it refuses this worker's
-// credentials), 75 when --lifetime ran out. The nanny exits 0 after SIGINT/SIGTERM or once
-// every worker closed, 1 when it gave up on a worker that kept failing at start-up.
-#include <malloc.h>
+// credentials), and at once when the scheduler refuses to admit it (with TLS: its
+// certificate does not name the address its peers would reach it at), 75 when --lifetime
+// ran out. The nanny exits 0 after SIGINT/SIGTERM or once every worker closed, 1 when it
+// gave up on a worker that kept failing at start-up.
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -54,12 +55,13 @@
 #include "common/version.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
-#include "worker/data_client.h"
+#include "common/data_client.h"
 #include "worker/data_server.h"
 #include "worker/data_store.h"
 #include "worker/exit_codes.h"
 #include "worker/function_registry.h"
 #include "worker/nanny.h"
+#include "worker/process_memory.h"
 #include "worker/scheduler_session.h"
 #include "worker/stream/stage_host.h"
 #include "worker/worker.h"
@@ -292,9 +294,18 @@ int RunWorker(const Flags& flags) {
   std::fprintf(stderr, "Worker at: %s\n", address->c_str());
   WEFT_LOG_INFO(
       "{} threads, memory limit {} bytes (spill above {}), local directory {}, {} "
-      "functions, {}",
+      "functions, {}, {}",
       nthreads, *memory_limit, store.target_bytes(), *local_directory, registry.Signatures().size(),
-      security->Describe());
+      security->Describe(), AllocatorDescription());
+
+  // A close (a cluster command, a stuck pause) ends the session and exits with the status
+  // that tells a nanny whether to start a fresh worker.
+  std::atomic<SchedulerSession*> session_for_close{nullptr};
+  std::atomic<int> exit_status{kExitClosed};
+  auto close = [&](bool restart) {
+    exit_status.store(restart ? kExitRestart : kExitClosed);
+    if (SchedulerSession* session = session_for_close.load()) session->Stop();
+  };
 
   WorkerOptions worker_options;
   worker_options.address = *address;
@@ -302,6 +313,9 @@ int RunWorker(const Flags& flags) {
   worker_options.fetch_threads = flags.transfer_concurrency;
   worker_options.memory_limit = *memory_limit;
   worker_options.pause_fraction = flags.memory_pause_fraction;
+  if (RunByNanny()) {  // a stuck pause (worker.h): a fresh process is the way out
+    worker_options.on_stuck = [&close](const std::string&) { close(/*restart=*/true); };
+  }
   Worker worker(worker_options, registry, store);
   worker_for_stages = &worker;
   data_service.SetPutListener(
@@ -322,19 +336,13 @@ int RunWorker(const Flags& flags) {
   info.set_pid(static_cast<int32_t>(::getpid()));
   info.set_nanny(RunByNanny());
   info.set_version(kVersion);
-  // Cluster commands: plugins land next to spilled data; a close ends the session and
-  // exits with the status that tells a nanny whether to start a fresh worker.
-  SchedulerSession* session_for_close = nullptr;
-  std::atomic<int> exit_status{kExitClosed};
+  // Cluster commands: plugins land next to spilled data.
   WorkerControl control(
       registry, store, (std::filesystem::path(*local_directory) / "plugins").string(),
       [&worker](const proto::WorkerEvent& event) { worker.Send(event); },
-      [&](bool restart, const std::string& reason) {
-        exit_status.store(restart ? kExitRestart : kExitClosed);
-        if (session_for_close != nullptr) session_for_close->Stop();
-      });
+      [&close](bool restart, const std::string& reason) { close(restart); });
   SchedulerSession session(session_options, worker, &control, &stages);
-  session_for_close = &session;
+  session_for_close.store(&session);
 
   const absl::Time close_at = LifetimeDeadline(flags);
   std::atomic<bool> done{false};
@@ -393,12 +401,6 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace weft
 
-int main(int argc, char** argv) {
-  // Partitions are tens of MB each. By default glibc maps every such block fresh and
-  // unmaps it on free, so each file read faults in new zeroed pages; keeping freed blocks
-  // in the heap for reuse makes streaming reads 15-20% faster. (The pause logic still
-  // calls malloc_trim to hand memory back when the worker nears its limit.)
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  return weft::Main(argc, argv);
-}
+// The allocator is jemalloc, set up in worker/process_memory.cc: freed partitions are
+// reused for a moment, then handed back to the system.
+int main(int argc, char** argv) { return weft::Main(argc, argv); }

@@ -11,7 +11,7 @@
 #include "common/batched_writer.h"
 #include "common/logging.h"
 #include "common/security.h"
-#include "worker/data_client.h"
+#include "common/data_client.h"
 
 namespace weft {
 namespace {

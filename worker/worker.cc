@@ -1,16 +1,14 @@
 #include "worker/worker.h"
 
-#include <malloc.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdio>
 #include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/format_bytes.h"
 #include "common/logging.h"
-#include "worker/data_client.h"
+#include "common/data_client.h"
+#include "worker/process_memory.h"
 #include "worker/task_runner.h"
 
 namespace weft {
@@ -25,23 +23,18 @@ int64_t PauseBytes(const WorkerOptions& options) {
 
 }  // namespace
 
-int64_t ProcessRssBytes() {
-  std::FILE* statm = std::fopen("/proc/self/statm", "r");
-  if (statm == nullptr) return 0;
-  long long size = 0, resident = 0;
-  int fields = std::fscanf(statm, "%lld %lld", &size, &resident);
-  std::fclose(statm);
-  return fields == 2 ? static_cast<int64_t>(resident) * ::sysconf(_SC_PAGESIZE) : 0;
-}
-
 Worker::Worker(const WorkerOptions& options, const FunctionRegistry& registry, DataStore& store)
     : options_(options),
       registry_(registry),
       store_(store),
       state_(options.address, options.nthreads, /*max_keys_per_fetch=*/64, PauseBytes(options)),
+      pause_watch_(options.stuck_pause_timeout),
       fetcher_(std::make_unique<ThreadPool>(std::max(1, options.fetch_threads))),
       executor_(std::make_unique<ThreadPool>(options.nthreads)) {
-  if (PauseBytes(options) > 0) monitor_ = std::thread([this] { MonitorMemory(); });
+  // Without a limit the monitor still hands freed memory back when the worker goes idle.
+  if (PauseBytes(options) > 0 || !options.memory_reader) {
+    monitor_ = std::thread([this] { MonitorMemory(); });
+  }
 }
 
 Worker::~Worker() { Shutdown(); }
@@ -62,43 +55,117 @@ void Worker::Shutdown() {
 void Worker::SetSender(SendFn send) {
   absl::MutexLock lock(&mu_);
   send_ = std::move(send);
-  if (send_ && state_.paused()) {  // a new scheduler session must know at once
-    proto::WorkerEvent event;
-    event.mutable_status_change()->set_paused(true);
-    send_(event);
+  if (send_ && state_.paused()) SendStatusLocked(ReadMemory());  // a new session must know
+}
+
+void Worker::SendStatusLocked(int64_t process_bytes) {
+  if (!send_) return;
+  proto::WorkerEvent event;
+  proto::WorkerStatusChange* change = event.mutable_status_change();
+  change->set_paused(state_.paused());
+  change->set_process_bytes(process_bytes);
+  change->set_stuck(stuck_);
+  send_(event);
+}
+
+int64_t Worker::ReadMemory() const {
+  return options_.memory_reader ? options_.memory_reader() : ProcessRssBytes();
+}
+
+void Worker::ReleaseMemory() const {
+  if (options_.release_memory) {
+    options_.release_memory();
+  } else if (!options_.memory_reader) {
+    ReleaseFreeMemory();
   }
 }
 
 void Worker::CheckMemory() {
-  if (PauseBytes(options_) == 0) return;
-  const int64_t bytes = options_.memory_reader ? options_.memory_reader() : ProcessRssBytes();
+  const int64_t pause_bytes = PauseBytes(options_);
+  if (pause_bytes == 0) return;
+  int64_t bytes = ReadMemory();
+  if (bytes >= pause_bytes) {  // over, unless much of it is memory we freed and still hold
+    ReleaseMemory();
+    bytes = ReadMemory();
+  }
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;
   const bool was_paused = state_.paused();
   Apply(state_.HandleMemoryReading(bytes));
   if (state_.paused() != was_paused) {
-    WEFT_LOG_INFO("{} at {} bytes of memory (pause at {}; {} in the store, {} spilled)",
-                  state_.paused() ? "paused" : "resumed", bytes, PauseBytes(options_),
-                  store_.memory_bytes(), store_.spilled_bytes());
+    stuck_.clear();  // a new spell; the status change just sent has no `stuck`
+    WEFT_LOG_INFO("{} at {} of memory (pause at {}; {} in the store, {} spilled)",
+                  state_.paused() ? "paused" : "resumed", FormatBytes(bytes),
+                  FormatBytes(pause_bytes), FormatBytes(store_.memory_bytes()),
+                  FormatBytes(store_.spilled_bytes()));
   }
 }
 
 void Worker::MonitorMemory() {
+  uint64_t last_activity = 0;
+  uint64_t released_at = 0;  // activity_ when freed memory was last handed back idle
   while (true) {
+    bool paused, running;
     {
       absl::MutexLock lock(&mu_);
       if (mu_.AwaitWithTimeout(absl::Condition(&shut_down_), options_.memory_monitor_interval)) {
         return;
       }
+      paused = state_.paused();
+      running = state_.executing() > 0;
     }
-    // While paused, as dask's worker: spill the oldest value each tick (the process may
-    // be above the pause threshold with the store under its spill target), and give
-    // freed memory lingering in malloc's arenas back to the system.
-    if (paused()) {
+    const uint64_t activity = activity_.load();
+    if (paused) {
+      // As dask's worker: spill the oldest value each tick (the process may be above the
+      // pause threshold with the store under its spill target), and hand freed memory back.
       store_.SpillOldest();
-      if (!options_.memory_reader) ::malloc_trim(0);
+      ReleaseMemory();
+    } else if (!running && activity == last_activity && activity != released_at) {
+      // Idle (a whole tick with nothing running, finished or freed) after some work: what
+      // it freed goes back, so that an idle worker holds what its data needs.
+      ReleaseMemory();
+      released_at = activity;
     }
+    last_activity = activity;
     CheckMemory();
+    WatchPause();
+  }
+}
+
+void Worker::WatchPause() {
+  bool paused, running;
+  {
+    absl::MutexLock lock(&mu_);
+    paused = state_.paused();
+    running = state_.executing() > 0;
+  }
+  const bool was_stuck = pause_watch_.stuck();
+  const bool can_shed = running || store_.memory_bytes() > 0;
+  if (pause_watch_.Observe(paused, can_shed, absl::Now())) {
+    const int64_t bytes = ReadMemory();
+    const std::string why = absl::StrCat(
+        "paused for ", absl::FormatDuration(options_.stuck_pause_timeout), " at ",
+        FormatBytes(bytes), " of memory (pause at ", FormatBytes(PauseBytes(options_)),
+        ", limit ", FormatBytes(options_.memory_limit),
+        ") with no task running and no data in memory (", store_.size(),
+        " keys held, all on disk): the process holds memory that none of its data accounts "
+        "for; ",
+        options_.on_stuck ? "restarting: its nanny starts a fresh worker"
+                          : "it stays paused: it has no nanny to restart it (--no-nanny)");
+    WEFT_LOG_WARN("{}", why);
+    {
+      absl::MutexLock lock(&mu_);
+      if (shut_down_) return;
+      stuck_ = why;
+      SendStatusLocked(bytes);
+    }
+    if (options_.on_stuck) options_.on_stuck(why);
+  } else if (was_stuck && !pause_watch_.stuck()) {
+    absl::MutexLock lock(&mu_);
+    if (!stuck_.empty() && state_.paused()) {  // paused still, but it can shed memory again
+      stuck_.clear();
+      SendStatusLocked(ReadMemory());
+    }
   }
 }
 
@@ -177,6 +244,7 @@ void Worker::Apply(Instructions instructions) {
             if (it != cancel_flags_.end()) it->second->store(true);
           } else if constexpr (std::is_same_v<T, ReleaseInstruction>) {
             store_.Erase(i.key);
+            activity_.fetch_add(1);
           } else if constexpr (std::is_same_v<T, SendInstruction>) {
             if (send_) send_(i.event);
           }
@@ -189,6 +257,7 @@ void Worker::Execute(std::shared_ptr<const proto::TaskSpec> spec,
                      std::shared_ptr<std::atomic<bool>> cancel_flag) {
   ExecuteOutcome outcome = RunTask(spec, registry_, store_, cancel_flag);
   if (!outcome.ok) WEFT_LOG_DEBUG("task {} failed: {}", outcome.key, outcome.error);
+  activity_.fetch_add(1);
   CheckMemory();  // a new result: pause before starting the next task if need be
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;  // the pools are being joined: start nothing new
@@ -226,6 +295,7 @@ void Worker::Fetch(const FetchInstruction& fetch) {
     }
     outcome.error = absl::StrCat(fetch.address, " does not hold it");
   }
+  activity_.fetch_add(1);
   CheckMemory();
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;
@@ -251,7 +321,9 @@ proto::Heartbeat Worker::Metrics() const {
   heartbeat.set_peak_held_bytes(store_.peak_held_bytes());
   heartbeat.set_stored_keys(store_.size());
   heartbeat.set_bytes_fetched(bytes_fetched_.load(std::memory_order_relaxed));
+  heartbeat.set_process_bytes(ReadMemory());
   absl::MutexLock lock(&mu_);
+  heartbeat.set_stuck(stuck_);
   heartbeat.set_executing(state_.executing());
   heartbeat.set_ready(state_.ready());
   heartbeat.set_paused(state_.paused());

@@ -12,8 +12,16 @@
 // WorkerOptions::memory_reader) every `memory_monitor_interval`, and again after each
 // task and fetch, and feeds it to WorkerState, which pauses the worker at
 // `pause_fraction` × `memory_limit` (WorkerStatusChange sent at once) and resumes it
-// below; while paused it also spills the oldest value in memory at each tick (the rest
-// of spilling is the DataStore's own business, data_store.h). The fetch pool has
+// below; a paused worker starts no task and fetches nothing. A reading at or above the
+// threshold is believed only after the memory the process freed was handed back to the
+// system (`release_memory`, worker/process_memory.h), so the worker pauses for memory it
+// holds. While paused, the monitor spills the oldest value in memory and hands freed
+// memory back at each tick (the rest of spilling is the DataStore's own business,
+// data_store.h); freed memory is also handed back once the worker goes idle (a tick with
+// no task running and nothing finished or freed). A worker paused for `stuck_pause_timeout` with
+// no task running and no data in memory is stuck (worker/pause_watch.h): it says so in
+// its log and to the scheduler (WorkerStatusChange.stuck, Heartbeat.stuck), and calls
+// `on_stuck` (weft-worker under a nanny: exit for a fresh process). The fetch pool has
 // `fetch_threads` threads: at most that many GetData transfers come in at once
 // (--transfer-concurrency).
 //
@@ -39,6 +47,7 @@
 #include "proto/weft.pb.h"
 #include "worker/data_store.h"
 #include "worker/function_registry.h"
+#include "worker/pause_watch.h"
 #include "worker/thread_pool.h"
 #include "worker/worker_state.h"
 
@@ -53,11 +62,16 @@ struct WorkerOptions {
   double pause_fraction = 0.8;  // of memory_limit; 0: never pause
   // Bytes of memory in use; null: the process's resident set size.
   std::function<int64_t()> memory_reader;
+  // Hands memory the process freed back to the system; null: ReleaseFreeMemory(), or
+  // nothing when memory_reader is set.
+  std::function<void()> release_memory;
   absl::Duration memory_monitor_interval = absl::Milliseconds(100);
+  // Paused this long with no task running and no data in memory: stuck (see above).
+  absl::Duration stuck_pause_timeout = absl::Seconds(30);
+  // Called once per stuck spell, on the monitor thread, with the log's message; null when
+  // nobody can restart this worker (the message then says it stays paused).
+  std::function<void(const std::string& why)> on_stuck;
 };
-
-// The resident set size of this process, in bytes (0 if /proc cannot be read).
-int64_t ProcessRssBytes();
 
 class Worker {
  public:
@@ -70,7 +84,7 @@ class Worker {
   ~Worker();
 
   // Where TaskFinished/TaskFailed/WorkerStatusChange go; null drops them. A new sender
-  // of a paused worker is told at once that it is paused.
+  // of a paused worker is told at once that it is paused (and whether it is stuck).
   void SetSender(SendFn send);
 
   void HandleInstruction(const proto::WorkerInstruction& instruction);
@@ -102,6 +116,11 @@ class Worker {
   void Fetch(const FetchInstruction& fetch);
   std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
   void MonitorMemory();
+  int64_t ReadMemory() const;
+  void ReleaseMemory() const;
+  // The monitor's look for a stuck pause (PauseWatch), and what follows from it.
+  void WatchPause();
+  void SendStatusLocked(int64_t process_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Constant after construction.
   const WorkerOptions options_;
@@ -114,6 +133,10 @@ class Worker {
       ABSL_GUARDED_BY(mu_);
   SendFn send_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::string stuck_ ABSL_GUARDED_BY(mu_);  // WorkerStatusChange.stuck; empty: not stuck
+  PauseWatch pause_watch_;                  // the monitor thread's
+  // Tasks and fetches finished and keys freed, for the monitor's idea of idle.
+  std::atomic<uint64_t> activity_{0};
   // Sum of Value::nbytes() of the values fetched from peers (Heartbeat.bytes_fetched).
   std::atomic<int64_t> bytes_fetched_{0};
 

@@ -1,8 +1,7 @@
 #include "worker/worker_state.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
+#include <array>
 #include <limits>
 #include <map>
 #include <set>
@@ -11,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/key.h"
+#include "common/logging.h"
 
 namespace weft {
 namespace {
@@ -18,22 +18,6 @@ namespace {
 using S = TaskState;
 
 constexpr size_t kMaxStory = 10000;
-
-// Every legal (from, to) pair. Anything else is a bug in this file: it aborts loudly
-// rather than leaving a task silently stuck.
-const std::set<std::pair<S, S>>& LegalTransitions() {
-  static const auto* table = new std::set<std::pair<S, S>>{
-      {S::kReleased, S::kWaiting},   {S::kReleased, S::kReady},   {S::kReleased, S::kFetch},
-      {S::kWaiting, S::kReady},      {S::kWaiting, S::kReleased}, {S::kReady, S::kExecuting},
-      {S::kReady, S::kReleased},     {S::kExecuting, S::kMemory}, {S::kExecuting, S::kErred},
-      {S::kExecuting, S::kReleased}, {S::kExecuting, S::kReady},  // cancelled, then asked for again
-      {S::kFetch, S::kFlight},       {S::kFetch, S::kReleased},   {S::kFlight, S::kMemory},
-      {S::kFlight, S::kFetch},       {S::kFlight, S::kReleased},  {S::kMemory, S::kReleased},
-      {S::kErred, S::kReleased},     {S::kErred, S::kWaiting},    {S::kErred, S::kReady},
-      {S::kReleased, S::kMemory},    {S::kFetch, S::kMemory},  // put by a client
-  };
-  return *table;
-}
 
 proto::WorkerEvent Finished(const std::string& key, int64_t nbytes, const std::string& type_name,
                             double duration) {
@@ -241,8 +225,6 @@ Instructions WorkerState::HandleDataPut(const std::string& key, int64_t nbytes,
   switch (task.state) {
     case S::kFetch:
     case S::kFlight:  // its fetch's late arrival is dropped by HandleFetchDone
-      to_fetch_.erase(key);
-      [[fallthrough]];
     case S::kReleased:
       OnMemory(task, nbytes, type_name, /*duration=*/0, &out);
       task.reported = true;
@@ -284,8 +266,8 @@ Instructions WorkerState::HandleFetchDone(const FetchOutcome& outcome) {
     task->last_fetch_error = outcome.error;
     if (outcome.permanent) task->permanent_fetch_error = outcome.error;
     if (!task->holders.empty()) {
-      Transition(*task, S::kFetch, absl::StrCat("not obtained from ", outcome.address));
-      to_fetch_.insert(key);
+      Transition(*task, S::kFetch, absl::StrCat("not obtained from ", outcome.address))
+          .IgnoreError();
     } else {
       OnDependencyLost(key, &out);
     }
@@ -303,14 +285,12 @@ Instructions WorkerState::HandleExecuteDone(const ExecuteOutcome& outcome) {
     if (outcome.ok && task == nullptr) out.push_back(ReleaseInstruction{outcome.key});
     return out;
   }
-  --executing_;
   const std::string& function = task->spec->function();
   if (task->cancelled) {
     if (outcome.ok) out.push_back(ReleaseInstruction{outcome.key});
     if (task->rerun) {  // the result may be cut short by the cancellation: run again
       task->cancelled = task->rerun = false;
-      Transition(*task, S::kReady, "cancelled, then asked for again");
-      PushReady(*task);
+      Transition(*task, S::kReady, "cancelled, then asked for again").IgnoreError();
     } else {
       ReleaseInputs(*task, &out);
       Forget(outcome.key, "cancelled while executing", &out);
@@ -321,7 +301,7 @@ Instructions WorkerState::HandleExecuteDone(const ExecuteOutcome& outcome) {
   } else if (!outcome.missing_dependencies.empty()) {
     FailMissing(outcome.key, outcome.missing_dependencies, outcome.error, &out);
   } else {
-    Transition(*task, S::kErred, outcome.error);
+    Transition(*task, S::kErred, outcome.error).IgnoreError();
     out.push_back(SendInstruction{Failed(outcome.key, function, outcome.error, {})});
     ReleaseInputs(*task, &out);
     FailDependents(outcome.key, "it erred", &out);
@@ -372,8 +352,10 @@ Instructions WorkerState::HandleMemoryReading(int64_t bytes) {
   paused_ = over;
   proto::WorkerEvent event;
   event.mutable_status_change()->set_paused(paused_);
+  event.mutable_status_change()->set_process_bytes(bytes);
   out.push_back(SendInstruction{std::move(event)});
-  FillExecutors(&out);  // resumed: start what waited
+  IssueFetches(&out);  // resumed: fetch and start what waited
+  FillExecutors(&out);
   return out;
 }
 
@@ -391,24 +373,114 @@ WorkerState::Task& WorkerState::Ensure(const std::string& key) {
   return task;
 }
 
-void WorkerState::Transition(Task& task, TaskState to, const std::string& reason) {
-  if (!LegalTransitions().count({task.state, to})) {
-    std::fprintf(stderr, "weft worker: illegal transition of %s: %s -> %s (%s)\n", task.key.c_str(),
-                 TaskStateName(task.state), TaskStateName(to), reason.c_str());
-    std::abort();
+// ---------------------------------------------------------------------------
+// The transition table: every legal (from, to) pair and its handler, which keeps the
+// bookkeeping of the states it leaves and enters (the ready queue, the keys to fetch, the
+// count of executing tasks). Anything else is a bug in this file: it is logged, counted
+// and refused.
+
+WorkerState::TransitionFn WorkerState::LookupTransition(TaskState from, TaskState to) {
+  struct Rule {
+    S from, to;
+    TransitionFn fn;
+  };
+  static constexpr Rule kRules[] = {
+      // A task asked for waits for inputs, or has them all (or none).
+      {S::kReleased, S::kWaiting, &WorkerState::Plain},
+      {S::kReleased, S::kReady, &WorkerState::EnterReady},
+      // Asked for again after it erred.
+      {S::kErred, S::kWaiting, &WorkerState::Plain},
+      {S::kErred, S::kReady, &WorkerState::EnterReady},
+      // Its last input arrived.
+      {S::kWaiting, S::kReady, &WorkerState::EnterReady},
+      // An executor is free.
+      {S::kReady, S::kExecuting, &WorkerState::ReadyToExecuting},
+      // The run ended: a result, an error, or cancelled (freed, or its inputs missing).
+      {S::kExecuting, S::kMemory, &WorkerState::LeaveExecuting},
+      {S::kExecuting, S::kErred, &WorkerState::LeaveExecuting},
+      {S::kExecuting, S::kReleased, &WorkerState::LeaveExecuting},
+      // Cancelled while running, then asked for again: run once more.
+      {S::kExecuting, S::kReady, &WorkerState::ExecutingToReady},
+      // A dependency or replica to fetch, from a holder; that holder failed, try the next.
+      {S::kReleased, S::kFetch, &WorkerState::EnterFetch},
+      {S::kFlight, S::kFetch, &WorkerState::EnterFetch},
+      // The fetch is requested; it arrives.
+      {S::kFetch, S::kFlight, &WorkerState::LeaveFetch},
+      {S::kFlight, S::kMemory, &WorkerState::Plain},
+      // A client put it here (PutData).
+      {S::kReleased, S::kMemory, &WorkerState::Plain},
+      {S::kFetch, S::kMemory, &WorkerState::LeaveFetch},
+      // Forgotten: freed, stolen, lost, no longer needed.
+      {S::kWaiting, S::kReleased, &WorkerState::Plain},
+      {S::kReady, S::kReleased, &WorkerState::ReadyToReleased},
+      {S::kFetch, S::kReleased, &WorkerState::LeaveFetch},
+      {S::kFlight, S::kReleased, &WorkerState::Plain},
+      {S::kMemory, S::kReleased, &WorkerState::Plain},
+      {S::kErred, S::kReleased, &WorkerState::Plain},
+  };
+  constexpr int kStates = static_cast<int>(S::kFlight) + 1;
+  using Row = std::array<TransitionFn, kStates>;
+  static const std::array<Row, kStates> kTable = [] {
+    std::array<Row, kStates> table{};
+    for (const Rule& rule : kRules) {
+      table[static_cast<int>(rule.from)][static_cast<int>(rule.to)] = rule.fn;
+    }
+    return table;
+  }();
+  return kTable[static_cast<int>(from)][static_cast<int>(to)];
+}
+
+absl::Status WorkerState::Transition(Task& task, TaskState to, const std::string& reason) {
+  const TransitionFn fn = LookupTransition(task.state, to);
+  if (fn == nullptr) {
+    ++illegal_transitions_;
+    std::string message =
+        absl::StrCat("illegal transition of ", task.key, ": ", TaskStateName(task.state), " -> ",
+                     TaskStateName(to), " (", reason, "); refused");
+    WEFT_LOG_ERROR("{}", message);
+    return absl::InternalError(std::move(message));
   }
   story_.push_back(StoryEntry{task.key, task.state, to, reason});
   if (story_.size() > kMaxStory) story_.pop_front();
+  (this->*fn)(task);
   task.state = to;
+  return absl::OkStatus();
 }
+
+absl::Status WorkerState::TEST_ForceTransition(const std::string& key, TaskState to) {
+  Task* task = Find(key);
+  if (task == nullptr) return absl::NotFoundError(absl::StrCat("no task ", key));
+  return Transition(*task, to, "forced by a test");
+}
+
+// Fires for pairs whose states keep no bookkeeping beyond the task's own fields.
+void WorkerState::Plain(Task&) {}
+
+void WorkerState::EnterReady(Task& task) { PushReady(task); }
+
+void WorkerState::ReadyToExecuting(Task& task) {
+  RemoveFromReady(task);
+  ++executing_;
+}
+
+void WorkerState::ReadyToReleased(Task& task) { RemoveFromReady(task); }
+
+void WorkerState::LeaveExecuting(Task&) { --executing_; }
+
+void WorkerState::ExecutingToReady(Task& task) {
+  --executing_;
+  PushReady(task);
+}
+
+void WorkerState::EnterFetch(Task& task) { to_fetch_.insert(task.key); }
+
+void WorkerState::LeaveFetch(Task& task) { to_fetch_.erase(task.key); }
 
 // Removes the record (any state → released).
 void WorkerState::Forget(const std::string& key, const std::string& reason, Instructions*) {
   Task* task = Find(key);
   if (task == nullptr) return;
-  if (task->state == S::kReady) RemoveFromReady(*task);
-  if (task->state == S::kFetch) to_fetch_.erase(key);
-  if (task->state != S::kReleased) Transition(*task, S::kReleased, reason);
+  if (task->state != S::kReleased) Transition(*task, S::kReleased, reason).IgnoreError();
   tasks_.erase(key);
 }
 
@@ -481,8 +553,7 @@ Instructions WorkerState::HandleAcquire(const proto::AcquireReplicas& acquire) {
           break;
         }
         task.replica = true;
-        Transition(task, S::kFetch, "a copy for the scheduler");
-        to_fetch_.insert(key);
+        Transition(task, S::kFetch, "a copy for the scheduler").IgnoreError();
         break;
       case S::kFetch:
       case S::kFlight:
@@ -517,8 +588,7 @@ void WorkerState::AddDependency(Task& task, const std::string& dep,
         missing->push_back(dep);
         return;
       }
-      Transition(input, S::kFetch, absl::StrCat("needed by ", task.key));
-      to_fetch_.insert(dep);
+      Transition(input, S::kFetch, absl::StrCat("needed by ", task.key)).IgnoreError();
       break;
     case S::kFetch:
     case S::kFlight:
@@ -537,10 +607,10 @@ void WorkerState::AddDependency(Task& task, const std::string& dep,
 
 void WorkerState::MakeReadyOrWait(Task& task) {
   if (task.waiting_for.empty()) {
-    Transition(task, S::kReady, "inputs in memory");
-    PushReady(task);
+    Transition(task, S::kReady, "inputs in memory").IgnoreError();
   } else {
-    Transition(task, S::kWaiting, absl::StrCat("waiting for ", task.waiting_for.size(), " inputs"));
+    Transition(task, S::kWaiting, absl::StrCat("waiting for ", task.waiting_for.size(), " inputs"))
+        .IgnoreError();
   }
 }
 
@@ -555,7 +625,7 @@ void WorkerState::RemoveFromReady(const Task& task) {
 // executing/flight → memory. Wakes the local tasks that were waiting for this key.
 void WorkerState::OnMemory(Task& task, int64_t nbytes, const std::string& type_name,
                            double duration, Instructions* out) {
-  Transition(task, S::kMemory, duration > 0 || task.spec ? "computed" : "fetched");
+  Transition(task, S::kMemory, duration > 0 || task.spec ? "computed" : "fetched").IgnoreError();
   task.nbytes = nbytes;
   task.type_name = type_name;
   if (task.spec != nullptr) {
@@ -570,8 +640,7 @@ void WorkerState::OnMemory(Task& task, int64_t nbytes, const std::string& type_n
     Task* dependent = Find(dependent_key);
     if (dependent == nullptr || dependent->state != S::kWaiting) continue;
     if (dependent->waiting_for.erase(task.key) && dependent->waiting_for.empty()) {
-      Transition(*dependent, S::kReady, absl::StrCat(task.key, " arrived"));
-      PushReady(*dependent);
+      Transition(*dependent, S::kReady, absl::StrCat(task.key, " arrived")).IgnoreError();
     }
   }
 }
@@ -667,18 +736,25 @@ void WorkerState::DropIfUnneeded(const std::string& key, Instructions* out) {
   }
 }
 
-// Groups the keys to fetch by their next holder, several keys per request.
+// Groups the keys to fetch by their next holder, several keys per request. Nothing while
+// paused (as dask's worker): what a paused worker fetches would only raise its memory.
 void WorkerState::IssueFetches(Instructions* out) {
-  if (to_fetch_.empty()) return;
+  if (paused_ || to_fetch_.empty()) return;
   std::vector<std::string> keys(to_fetch_.begin(), to_fetch_.end());
   std::sort(keys.begin(), keys.end());
-  to_fetch_.clear();
   std::map<std::string, std::vector<std::string>> by_address;
   for (const std::string& key : keys) {
-    Task& task = tasks_.at(key);
-    std::string address = task.holders.front();
-    task.holders.pop_front();
-    Transition(task, S::kFlight, absl::StrCat("fetching from ", address));
+    Task* task = Find(key);
+    if (task == nullptr || task->holders.empty()) {  // a bug: Validate() reports it
+      to_fetch_.erase(key);
+      continue;
+    }
+    const std::string address = task->holders.front();
+    if (!Transition(*task, S::kFlight, absl::StrCat("fetching from ", address)).ok()) {
+      to_fetch_.erase(key);
+      continue;
+    }
+    task->holders.pop_front();
     by_address[address].push_back(key);
   }
   for (auto& [address, address_keys] : by_address) {
@@ -692,12 +768,13 @@ void WorkerState::IssueFetches(Instructions* out) {
 
 void WorkerState::FillExecutors(Instructions* out) {
   while (!paused_ && executing_ < nthreads_ && !ready_queue_.empty()) {
-    std::string key = std::get<2>(*ready_queue_.begin());
-    ready_queue_.erase(ready_queue_.begin());
-    Task& task = tasks_.at(key);
-    Transition(task, S::kExecuting, "executor free");
-    ++executing_;
-    out->push_back(ExecuteInstruction{task.spec});
+    const std::string key = std::get<2>(*ready_queue_.begin());
+    Task* task = Find(key);
+    if (task == nullptr || !Transition(*task, S::kExecuting, "executor free").ok()) {
+      ready_queue_.erase(ready_queue_.begin());  // a bug: Validate() reports it
+      continue;
+    }
+    out->push_back(ExecuteInstruction{task->spec});
   }
 }
 

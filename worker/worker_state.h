@@ -7,8 +7,8 @@
 // scheduler. The Worker (worker.h) is the thin layer that performs them and feeds the
 // outcomes back.
 //
-// Keys and their states (one explicit table of legal transitions, LegalTransitions() in
-// the .cc):
+// Keys and their states (one table of legal (from, to) transitions, each with its handler:
+// LookupTransition() in the .cc):
 //   compute tasks   released → waiting → ready → executing → memory | erred
 //                   (waiting while some dependency is not in memory here)
 //   dependencies    released → fetch → flight → memory      (copies fetched from peers)
@@ -35,9 +35,10 @@
 // lists the keys; the scheduler keeps or frees them).
 //
 // Pause: each memory reading (HandleMemoryReading) is compared with `pause_bytes`; at or
-// above it the worker is paused — FillExecutors starts nothing new (running tasks finish,
-// fetches go on) — and the scheduler is told at once with a WorkerStatusChange; below it
-// the worker resumes, says so, and fills its executors again.
+// above it the worker is paused — no task starts and no fetch is sent (running tasks and
+// fetches in flight finish), as dask's worker — and the scheduler is told at once with a
+// WorkerStatusChange; below it the worker resumes, says so, sends the fetches that waited
+// and fills its executors again.
 //
 // When no holder can provide a dependency, every task waiting for it is reported with
 // TaskFailed.missing_dependencies and forgotten (the scheduler recomputes the lost key),
@@ -45,6 +46,9 @@
 // not help (it may land on that holder again, and the fetch fail again, forever), so each
 // of those tasks fails with that error as its own, and is forgotten.
 // Each transition is recorded; Story(key) replays a key's history for tests and logs.
+// An illegal transition is a bug: it is logged, counted (illegal_transitions()) and
+// refused (the task keeps its state), never applied and never an abort. Validate()
+// checks every invariant the transitions keep; tests call it after each event.
 //
 // Threading: not thread-safe; the owner serializes calls (Worker holds a mutex).
 #pragma once
@@ -61,6 +65,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "proto/weft.pb.h"
 
 namespace weft {
@@ -100,7 +105,7 @@ struct FetchOutcome {
   std::vector<FetchedKey> received;  // now in the DataStore
   std::vector<std::string> failed;   // not obtained from this holder
   std::string error;                 // why, for messages
-  // No retry can obtain them from this holder as things are (data_client.h
+  // No retry can obtain them from this holder as things are (common/data_client.h
   // ClassifyFetchError: its TLS certificate is refused): not a lost result either.
   bool permanent = false;
 };
@@ -162,6 +167,15 @@ class WorkerState {
   int ready() const { return static_cast<int>(ready_queue_.size()); }
   int64_t tracked_keys() const { return static_cast<int64_t>(tasks_.size()); }
   std::vector<StoryEntry> Story(const std::string& key) const;
+  // Illegal transitions refused so far (each one a bug, logged when it happened).
+  int64_t illegal_transitions() const { return illegal_transitions_; }
+  // Checks the invariants the transitions keep (the ready queue, the keys to fetch and
+  // the executing count agree with the tasks' states; each state's fields are set).
+  // O(all tasks); for tests. Internal status naming the task on the first violation.
+  absl::Status Validate() const;
+  // Applies one transition by hand, through the table, so that a test can check that an
+  // illegal one is refused and reported.
+  absl::Status TEST_ForceTransition(const std::string& key, TaskState to);
 
  private:
   struct Task {
@@ -192,7 +206,22 @@ class WorkerState {
   using ReadyEntry = std::tuple<int64_t, uint64_t, std::string>;
 
   Task& Ensure(const std::string& key);
-  void Transition(Task& task, TaskState to, const std::string& reason);
+  // Applies one transition (its handler, then the state) and records it in the story; an
+  // illegal pair is logged, counted and returned as an Internal status, changing nothing.
+  absl::Status Transition(Task& task, TaskState to, const std::string& reason);
+  using TransitionFn = void (WorkerState::*)(Task&);
+  // The handler of the legal pair (from, to); null when the pair is illegal.
+  static TransitionFn LookupTransition(TaskState from, TaskState to);
+  // Transition handlers (see the table in the .cc for when each fires).
+  void Plain(Task& task);
+  void EnterReady(Task& task);
+  void ReadyToExecuting(Task& task);
+  void ReadyToReleased(Task& task);
+  void LeaveExecuting(Task& task);
+  void ExecutingToReady(Task& task);
+  void EnterFetch(Task& task);
+  void LeaveFetch(Task& task);
+  absl::Status ValidateTask(const Task& task) const;
   void Forget(const std::string& key, const std::string& reason, Instructions* out);
 
   // Adds the peers in `holders` not known for `task` yet (tried or queued).
@@ -232,6 +261,7 @@ class WorkerState {
   int executing_ = 0;
   bool paused_ = false;
   uint64_t next_sequence_ = 0;
+  int64_t illegal_transitions_ = 0;
   std::deque<StoryEntry> story_;  // the last kMaxStory transitions
 };
 

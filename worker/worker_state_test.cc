@@ -86,8 +86,62 @@ const proto::TaskFailed* FirstFailure(const Instructions& instructions) {
   return nullptr;
 }
 
+// A WorkerState that checks, after every event, that its invariants hold and that no
+// transition was refused.
+class Checked {
+ public:
+  template <typename... Args>
+  explicit Checked(Args&&... args) : state_(std::forward<Args>(args)...) {}
+
+  Instructions HandleCompute(const proto::ComputeTask& compute) {
+    return Check(state_.HandleCompute(compute));
+  }
+  Instructions HandleFreeKeys(const std::vector<std::string>& keys) {
+    return Check(state_.HandleFreeKeys(keys));
+  }
+  Instructions HandleAcquire(const proto::AcquireReplicas& acquire) {
+    return Check(state_.HandleAcquire(acquire));
+  }
+  Instructions HandleDataPut(const std::string& key, int64_t nbytes, const std::string& type) {
+    return Check(state_.HandleDataPut(key, nbytes, type));
+  }
+  Instructions HandlePutAccepted(const std::vector<std::string>& keys) {
+    return Check(state_.HandlePutAccepted(keys));
+  }
+  Instructions HandleSteal(const std::string& key) { return Check(state_.HandleSteal(key)); }
+  Instructions HandleFetchDone(const FetchOutcome& outcome) {
+    return Check(state_.HandleFetchDone(outcome));
+  }
+  Instructions HandleExecuteDone(const ExecuteOutcome& outcome) {
+    return Check(state_.HandleExecuteDone(outcome));
+  }
+  Instructions HandleSessionLost() { return Check(state_.HandleSessionLost()); }
+  Instructions HandleMemoryReading(int64_t bytes) {
+    return Check(state_.HandleMemoryReading(bytes));
+  }
+
+  TaskState state(const std::string& key) const { return state_.state(key); }
+  std::vector<StoryEntry> Story(const std::string& key) const { return state_.Story(key); }
+  std::vector<proto::KeyLocation> HeldKeys() const { return state_.HeldKeys(); }
+  int executing() const { return state_.executing(); }
+  bool paused() const { return state_.paused(); }
+  int ready() const { return state_.ready(); }
+  int64_t tracked_keys() const { return state_.tracked_keys(); }
+
+ private:
+  Instructions Check(Instructions out) {
+    const absl::Status valid = state_.Validate();
+    INFO(valid.ToString());
+    REQUIRE(valid.ok());
+    REQUIRE(state_.illegal_transitions() == 0);
+    return out;
+  }
+
+  WorkerState state_;
+};
+
 TEST_CASE("tasks without inputs run up to nthreads at once, by priority") {
-  WorkerState state("me:1", /*nthreads=*/1);
+  Checked state("me:1", /*nthreads=*/1);
   CHECK(Render(state.HandleCompute(Compute("a", {}, 5))) == Lines{"execute a"});
   CHECK(Render(state.HandleCompute(Compute("b", {}, 7))).empty());
   CHECK(Render(state.HandleCompute(Compute("c", {}, 1))).empty());
@@ -104,8 +158,9 @@ TEST_CASE("tasks without inputs run up to nthreads at once, by priority") {
   CHECK(Render(state.HandleCompute(Compute("a"))) == Lines{"finished a"});
 }
 
-TEST_CASE("above the pause threshold no task starts; fetches go on; below it work resumes") {
-  WorkerState state("me:1", /*nthreads=*/2, /*max_keys_per_fetch=*/64, /*pause_bytes=*/1000);
+TEST_CASE(
+    "above the pause threshold no task starts and nothing is fetched; below it work resumes") {
+  Checked state("me:1", /*nthreads=*/2, /*max_keys_per_fetch=*/64, /*pause_bytes=*/1000);
   CHECK(Render(state.HandleMemoryReading(999)).empty());
   CHECK(Render(state.HandleCompute(Compute("a"))) == Lines{"execute a"});
   CHECK(Render(state.HandleMemoryReading(1000)) == Lines{"paused"});
@@ -113,27 +168,27 @@ TEST_CASE("above the pause threshold no task starts; fetches go on; below it wor
   CHECK(Render(state.HandleMemoryReading(5000)).empty());  // said once
   CHECK(Render(state.HandleCompute(Compute("b"))).empty());
   CHECK(state.state("b") == TaskState::kReady);
-  // Inputs of queued work are still fetched while paused.
-  CHECK(Render(state.HandleCompute(Compute("c", {{"x", {"peer:1"}}}))) == Lines{"fetch peer:1: x"});
-  FetchOutcome fetched;
-  fetched.address = "peer:1";
-  fetched.received.push_back(FetchedKey{"x", 8, "int"});
-  CHECK(Render(state.HandleFetchDone(fetched)).empty());
-  CHECK(state.state("c") == TaskState::kReady);
+  // Inputs of queued work wait while paused: fetching them would only add to the memory.
+  CHECK(Render(state.HandleCompute(Compute("c", {{"x", {"peer:1"}}}))).empty());
+  CHECK(state.state("x") == TaskState::kFetch);
   // The running task finishes and is reported; nothing new starts.
   CHECK(Render(state.HandleExecuteDone(Ok("a"))) == Lines{"finished a"});
   CHECK(state.executing() == 0);
-  CHECK(Render(state.HandleMemoryReading(999)) == Lines{"running", "execute b", "execute c"});
+  CHECK(Render(state.HandleMemoryReading(999)) == Lines{"running", "fetch peer:1: x", "execute b"});
   CHECK_FALSE(state.paused());
+  FetchOutcome fetched;
+  fetched.address = "peer:1";
+  fetched.received.push_back(FetchedKey{"x", 8, "int"});
+  CHECK(Render(state.HandleFetchDone(fetched)) == Lines{"execute c"});
   CHECK(Render(state.HandleMemoryReading(10)).empty());
 
-  WorkerState unlimited("me:1", /*nthreads=*/1);  // pause_bytes 0: never pauses
+  Checked unlimited("me:1", /*nthreads=*/1);  // pause_bytes 0: never pauses
   CHECK(Render(unlimited.HandleMemoryReading(int64_t{1} << 50)).empty());
   CHECK(Render(unlimited.HandleCompute(Compute("a"))) == Lines{"execute a"});
 }
 
 TEST_CASE("inputs are fetched, several keys per request, then the task runs") {
-  WorkerState state("me:1", 2);
+  Checked state("me:1", 2);
   auto instructions = state.HandleCompute(
       Compute("t", {{"x", {"peer:1"}}, {"y", {"peer:1"}}, {"z", {"peer:2", "peer:1"}}}));
   CHECK(Render(instructions) == Lines{"fetch peer:1: x y", "fetch peer:2: z"});
@@ -155,7 +210,7 @@ TEST_CASE("inputs are fetched, several keys per request, then the task runs") {
 }
 
 TEST_CASE("a failed fetch tries the next holder, then reports the input missing") {
-  WorkerState state("me:1", 1);
+  Checked state("me:1", 1);
   CHECK(Render(state.HandleCompute(Compute("t", {{"x", {"a:1", "b:1"}}}, 0, "add"))) ==
         Lines{"fetch a:1: x"});
   CHECK(Render(state.HandleFetchDone({"a:1", {}, {"x"}, "unreachable"})) == Lines{"fetch b:1: x"});
@@ -173,7 +228,7 @@ TEST_CASE("a failed fetch tries the next holder, then reports the input missing"
 }
 
 TEST_CASE("an input no holder can ever provide fails the task as its own error") {
-  WorkerState state("me:1", 1);
+  Checked state("me:1", 1);
   CHECK(Render(state.HandleCompute(Compute("t", {{"x", {"bad:1", "gone:1"}}}, 0, "add"))) ==
         Lines{"fetch bad:1: x"});
   FetchOutcome refused{"bad:1", {}, {"x"}, "worker bad:1: its TLS certificate does not name it"};
@@ -191,7 +246,7 @@ TEST_CASE("an input no holder can ever provide fails the task as its own error")
 }
 
 TEST_CASE("an input that no worker holds fails the task at once; self is never a holder") {
-  WorkerState state("me:1", 1);
+  Checked state("me:1", 1);
   CHECK(Render(state.HandleCompute(Compute("t", {{"x", {}}}))) == Lines{"failed t missing=x"});
   CHECK(Render(state.HandleCompute(Compute("u", {{"y", {"me:1"}}}))) ==
         Lines{"failed u missing=y"});
@@ -199,7 +254,7 @@ TEST_CASE("an input that no worker holds fails the task at once; self is never a
 }
 
 TEST_CASE("a function error erres the task and names the key") {
-  WorkerState state("me:1", 1);
+  Checked state("me:1", 1);
   state.HandleCompute(Compute("k"));
   ExecuteOutcome outcome;
   outcome.key = "k";
@@ -215,7 +270,7 @@ TEST_CASE("a function error erres the task and names the key") {
 }
 
 TEST_CASE("inputs missing from the store at execution are reported as missing") {
-  WorkerState state("me:1", 1);
+  Checked state("me:1", 1);
   state.HandleCompute(Compute("k"));
   ExecuteOutcome outcome;
   outcome.key = "k";
@@ -227,7 +282,7 @@ TEST_CASE("inputs missing from the store at execution are reported as missing") 
 }
 
 TEST_CASE("FreeKeys drops queued tasks, cancels running ones and releases results") {
-  WorkerState state("me:1", 1);
+  Checked state("me:1", 1);
   state.HandleCompute(Compute("running"));
   state.HandleCompute(Compute("queued"));
   state.HandleCompute(Compute("waiting", {{"x", {"peer:1"}}}));
@@ -249,7 +304,7 @@ TEST_CASE("FreeKeys drops queued tasks, cancels running ones and releases result
 }
 
 TEST_CASE("a task cancelled while running and asked for again runs once more") {
-  WorkerState state("me:1", 1);
+  Checked state("me:1", 1);
   state.HandleCompute(Compute("k"));
   CHECK(Render(state.HandleFreeKeys({"k"})) == Lines{"cancel k"});
   CHECK(Render(state.HandleCompute(Compute("k"))).empty());
@@ -258,7 +313,7 @@ TEST_CASE("a task cancelled while running and asked for again runs once more") {
 }
 
 TEST_CASE("losing the session keeps only results the scheduler knew about") {
-  WorkerState state("me:1", 1);
+  Checked state("me:1", 1);
   state.HandleCompute(Compute("kept"));
   state.HandleExecuteDone(Ok("kept", 100));
   state.HandleCompute(Compute("running"));
@@ -277,7 +332,7 @@ TEST_CASE("losing the session keeps only results the scheduler knew about") {
 }
 
 TEST_CASE("work stealing takes back only tasks that have not started") {
-  WorkerState state("me:1", 1);
+  Checked state("me:1", 1);
   state.HandleCompute(Compute("running"));
   state.HandleCompute(Compute("queued"));
   state.HandleCompute(Compute("waiting", {{"x", {"peer:1"}}}));
@@ -292,7 +347,7 @@ TEST_CASE("work stealing takes back only tasks that have not started") {
 }
 
 TEST_CASE("the story of a key lists its transitions") {
-  WorkerState state("me:1", 1);
+  Checked state("me:1", 1);
   state.HandleCompute(Compute("t", {{"x", {"peer:1"}}}));
   state.HandleFetchDone({"peer:1", {{"x", 8, "int"}}, {}, ""});
   state.HandleExecuteDone(Ok("t"));
@@ -325,7 +380,7 @@ proto::ComputeTask SliceCompute(const std::string& key, const Holders& deps, int
 }
 
 TEST_CASE("a dependency read only through slices is fetched slice by slice") {
-  WorkerState state("me:1", 1);
+  Checked state("me:1", 1);
   const std::string sx = SliceKey("x", 3), sy = SliceKey("y", 3);
   CHECK(Render(state.HandleCompute(SliceCompute("u", {{"x", {"a:1"}}, {"y", {"a:1", "b:1"}}},
                                                 3))) == Lines{"fetch a:1: " + sx + " " + sy});
@@ -341,7 +396,7 @@ TEST_CASE("a dependency read only through slices is fetched slice by slice") {
 }
 
 TEST_CASE("a lost slice is reported as its dependency's key, which the scheduler recomputes") {
-  WorkerState state("me:1", 1);
+  Checked state("me:1", 1);
   const std::string sx = SliceKey("x", 0);
   CHECK(Render(state.HandleCompute(SliceCompute("u", {{"x", {"a:1"}}}, 0))) ==
         Lines{"fetch a:1: " + sx});
@@ -350,7 +405,7 @@ TEST_CASE("a lost slice is reported as its dependency's key, which the scheduler
 }
 
 TEST_CASE("a sliced dependency computed here is read locally, not fetched") {
-  WorkerState state("me:1", 1);
+  Checked state("me:1", 1);
   CHECK(Render(state.HandleCompute(Compute("x"))) == Lines{"execute x"});
   CHECK(Render(state.HandleCompute(SliceCompute("u", {{"x", {}}}, 1))).empty());
   CHECK(state.state("u") == TaskState::kWaiting);
@@ -358,7 +413,7 @@ TEST_CASE("a sliced dependency computed here is read locally, not fetched") {
 }
 
 TEST_CASE("copies the scheduler asks for are fetched, answered and kept until freed") {
-  WorkerState ws("me:1", 1);
+  Checked ws("me:1", 1);
   proto::AcquireReplicas acquire;
   proto::KeyLocation* x = acquire.add_keys();
   x->set_key("x");
@@ -397,7 +452,7 @@ namespace {
 // PutData (Client::scatter): a put key is held as known to the scheduler, and a FreeKeys
 // that arrives before the scheduler's PutAccepted frees an older copy, not this one.
 TEST_CASE("a put key ignores FreeKeys until the scheduler accepts it") {
-  WorkerState ws("me:1", 1);
+  Checked ws("me:1", 1);
   CHECK(Render(ws.HandleDataPut("scatter-1", 80, "int")).empty());
   CHECK(ws.state("scatter-1") == TaskState::kMemory);
   CHECK(ws.HeldKeys().size() == 1);
@@ -412,6 +467,22 @@ TEST_CASE("a put key ignores FreeKeys until the scheduler accepts it") {
   CHECK(ws.state("scatter-2") == TaskState::kFlight);
   CHECK(Render(ws.HandleDataPut("scatter-2", 8, "int")) == std::vector<std::string>{"execute t"});
   CHECK(ws.state("scatter-2") == TaskState::kMemory);
+}
+
+TEST_CASE("an illegal transition is refused, logged and counted, not an abort") {
+  WorkerState state("me:1", 1);
+  state.HandleCompute(Compute("t"));
+  REQUIRE(state.state("t") == TaskState::kExecuting);
+  const absl::Status status = state.TEST_ForceTransition("t", TaskState::kFetch);
+  CHECK(status.code() == absl::StatusCode::kInternal);
+  CHECK_THAT(std::string(status.message()), Catch::Contains("t: executing -> fetch"));
+  CHECK(state.illegal_transitions() == 1);
+  CHECK(state.state("t") == TaskState::kExecuting);  // unchanged, bookkeeping intact
+  CHECK(state.Validate().ok());
+  CHECK(state.Story("t").back().to == TaskState::kExecuting);
+  // The state machine goes on.
+  CHECK(Render(state.HandleExecuteDone(Ok("t"))) == Lines{"finished t"});
+  CHECK(state.Validate().ok());
 }
 
 }  // namespace

@@ -102,6 +102,16 @@ class TestWorker {
     return out;
   }
 
+  // The WorkerStatusChanges sent so far.
+  std::vector<proto::WorkerStatusChange> StatusChangeEvents() {
+    absl::MutexLock lock(&mu_);
+    std::vector<proto::WorkerStatusChange> out;
+    for (const auto& e : events_) {
+      if (e.has_status_change()) out.push_back(e.status_change());
+    }
+    return out;
+  }
+
   DataStore& store() { return *store_; }
   Worker& worker() { return *worker_; }
   const std::string& address() const { return address_; }
@@ -252,6 +262,85 @@ TEST_CASE("above the pause threshold a worker starts nothing new and says so") {
   });
   CHECK(told == std::vector<bool>{true});
   w.worker().SetSender(nullptr);
+}
+
+TEST_CASE("a reading over the pause threshold counts only once freed memory went back") {
+  auto memory = std::make_shared<std::atomic<int64_t>>(900);
+  auto releases = std::make_shared<std::atomic<int>>(0);
+  auto freed = std::make_shared<std::atomic<int64_t>>(600);  // what a release gives back
+  TestWorker w(/*nthreads=*/1, [=](WorkerOptions& options) {
+    options.memory_limit = 1000;
+    options.pause_fraction = 0.8;
+    options.memory_reader = [memory] { return memory->load(); };
+    options.release_memory = [=] {
+      ++*releases;
+      memory->fetch_sub(freed->exchange(0));
+    };
+    options.memory_monitor_interval = absl::Hours(1);  // the test calls CheckMemory
+  });
+  w.worker().CheckMemory();  // 900 is 300 once the freed 600 went back: no pause
+  CHECK(releases->load() == 1);
+  CHECK_FALSE(w.worker().paused());
+  CHECK(w.StatusChanges().empty());
+  w.worker().CheckMemory();  // under the threshold: nothing to give back
+  CHECK(releases->load() == 1);
+  memory->store(900);  // held for real this time
+  w.worker().CheckMemory();
+  CHECK(releases->load() == 2);
+  CHECK(w.worker().paused());
+  auto changes = w.StatusChangeEvents();
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].paused());
+  CHECK(changes[0].process_bytes() == 900);
+  CHECK(w.worker().Metrics().process_bytes() == 900);
+}
+
+TEST_CASE("a worker paused with nothing left to shed is reported stuck, and on_stuck runs once") {
+  auto memory = std::make_shared<std::atomic<int64_t>>(900);
+  auto stuck_calls = std::make_shared<std::atomic<int>>(0);
+  TestWorker w(/*nthreads=*/1, [=](WorkerOptions& options) {
+    options.memory_limit = 1000;
+    options.pause_fraction = 0.8;
+    options.memory_reader = [memory] { return memory->load(); };
+    options.memory_monitor_interval = absl::Milliseconds(5);
+    options.stuck_pause_timeout = absl::Milliseconds(100);
+    options.on_stuck = [stuck_calls](const std::string&) { ++*stuck_calls; };
+  });
+  REQUIRE(PollUntil([&] { return stuck_calls->load() == 1; }, absl::Now() + absl::Seconds(20)));
+  const std::string stuck = w.worker().Metrics().stuck();
+  CHECK(stuck.find("no task running and no data in memory") != std::string::npos);
+  CHECK(stuck.find("restarting: its nanny starts a fresh worker") != std::string::npos);
+  auto changes = w.StatusChangeEvents();
+  REQUIRE(changes.size() == 2);  // paused, then stuck
+  CHECK(changes[0].paused());
+  CHECK(changes[0].stuck().empty());
+  CHECK(changes[1].paused());
+  CHECK(changes[1].stuck() == stuck);
+
+  // A new session hears it at once.
+  std::vector<std::string> told;
+  w.worker().SetSender([&told](const proto::WorkerEvent& e) {
+    if (e.has_status_change()) told.push_back(e.status_change().stuck());
+  });
+  CHECK(told == std::vector<std::string>{stuck});
+  w.worker().SetSender(nullptr);
+
+  memory->store(100);
+  REQUIRE(PollUntil([&] { return !w.worker().paused(); }, absl::Now() + absl::Seconds(20)));
+  CHECK(w.worker().Metrics().stuck().empty());
+  CHECK(stuck_calls->load() == 1);
+}
+
+TEST_CASE("a stuck worker with nobody to restart it says that it stays paused") {
+  TestWorker w(/*nthreads=*/1, [](WorkerOptions& options) {
+    options.memory_limit = 1000;
+    options.memory_reader = [] { return int64_t{900}; };
+    options.memory_monitor_interval = absl::Milliseconds(5);
+    options.stuck_pause_timeout = absl::Milliseconds(50);
+  });
+  REQUIRE(PollUntil([&] { return !w.worker().Metrics().stuck().empty(); },
+                    absl::Now() + absl::Seconds(20)));
+  CHECK(w.worker().Metrics().stuck().find("it stays paused: it has no nanny") != std::string::npos);
 }
 
 std::unique_ptr<DataStore> SpillingStore(int64_t memory_limit) {

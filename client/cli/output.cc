@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/format_bytes.h"
 #include "weft/progress.h"
 
 namespace weft::cli {
@@ -192,40 +193,32 @@ std::string FormatSeconds(absl::Duration d) {
   return absl::StrFormat("%.2f s", s);
 }
 
-std::string FormatBytes(int64_t bytes) {
-  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  double value = static_cast<double>(bytes);
-  size_t unit = 0;
-  while (std::abs(value) >= 1024 && unit + 1 < std::size(kUnits)) {
-    value /= 1024;
-    ++unit;
-  }
-  if (unit == 0) return absl::StrCat(bytes, " B");
-  return absl::StrFormat(value < 10 ? "%.2f %s" : "%.1f %s", value, kUnits[unit]);
-}
-
 std::string FormatClusterInfo(const ClusterInfo& info, bool verbose) {
   std::string out = info.ToString() + "\n";
   if (!info.dashboard_address.empty())
     absl::StrAppend(&out, "dashboard: ", info.dashboard_address, "\n");
   if (!verbose) return out;
   ValueList rows;
+  std::string stuck;  // a line per stuck worker, under the table
   for (const WorkerInfo& w : info.worker_details) {
     const std::string limit = w.memory_limit > 0 ? FormatBytes(w.memory_limit) : "no limit";
+    const char* status = !w.stuck.empty() ? "stuck" : w.paused ? "paused" : "running";
     rows.push_back(Value(ValueList{Value(w.name), Value(w.address), Value(int64_t{w.threads}),
                                    Value(absl::StrCat(FormatBytes(w.memory_bytes), " / ", limit)),
+                                   Value(FormatBytes(w.process_bytes)),
                                    Value(int64_t{w.processing}), Value(w.keys_in_memory),
-                                   Value(w.paused ? "paused" : "running")}));
+                                   Value(status)}));
+    if (!w.stuck.empty()) absl::StrAppend(&stuck, w.name, " is stuck: ", w.stuck, "\n");
   }
   std::ostringstream table;
   PrintTable(table, Value(std::move(rows)),
-             {"name", "address", "threads", "memory", "processing", "keys", "status"});
+             {"name", "address", "threads", "memory", "process", "processing", "keys", "status"});
   std::istringstream lines(table.str());
   for (std::string line; std::getline(lines, line);) {
     line.erase(line.find_last_not_of(' ') + 1);  // the last column's padding
     absl::StrAppend(&out, line, "\n");
   }
-  return out;
+  return out + stuck;
 }
 
 absl::Status WithProgress(Client& client, const std::function<absl::Status()>& work,

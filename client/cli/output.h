@@ -29,13 +29,11 @@ void PrintTable(std::ostream& out, const Value& value, const std::vector<std::st
 // "12.3 ms", "1.52 s".
 std::string FormatSeconds(absl::Duration d);
 
-// "0 B", "512 B", "12.3 KiB", "1.50 GiB" (binary units, as --memory-limit takes them).
-std::string FormatBytes(int64_t bytes);
-
 // `weft info`: the client line, then where the dashboard is (when the scheduler serves
 // one); with `verbose`, one line per worker under a header, columns aligned (as
-// dask-scheduler's worker table): name, address, threads, memory used / limit, tasks
-// processing, keys held, and running or paused.
+// dask-scheduler's worker table): name, address, threads, memory its data store holds /
+// limit, its process's memory (RSS), tasks processing, keys held, and running, paused
+// or stuck; then, for each stuck worker, a line with its own account of it.
 std::string FormatClusterInfo(const ClusterInfo& info, bool verbose);
 
 // Runs `work` — something that blocks until the cluster is done, such as Bag::compute() —

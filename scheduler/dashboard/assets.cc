@@ -228,7 +228,8 @@ function renderWorkers(workers) {
               el('td', {}, Object.keys(w.resources || {}).sort().map(
                   r => r + ' ' + ((w.resources_used || {})[r] || 0) + '/' + w.resources[r])
                   .join(', ') || '—'),
-              el('td', { class: w.paused ? 'paused' : '' }, w.paused ? 'paused' : 'running'));
+              el('td', { class: w.paused ? 'paused' : '', title: w.stuck || '' },
+                 w.stuck ? 'stuck' : w.paused ? 'paused' : 'running'));
     return tr;
   });
   body.replaceChildren(...rows);

@@ -8,7 +8,8 @@
 //                        "tasks_failed_total"}
 //   /api/workers        {"workers": [{"id", "name", "label", "address", "nthreads",
 //                        "memory_bytes", "memory_limit", "spilled_bytes", "keys_in_memory",
-//                        "processing", "paused", "bytes_fetched", "resources",
+//                        "processing", "paused", "stuck" (why, or ""), "process_bytes",
+//                        "bytes_fetched", "resources",
 //                        "resources_used", "cpu_percent", "occupancy_seconds"}]}
 //                        (the connected workers, join order; "label": see WorkerLabels)
 //   /api/progress       {"prefixes": [{"prefix", "total", "average_duration_seconds",

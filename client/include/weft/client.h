@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -59,6 +60,13 @@ struct ClientOptions {
   std::string tls_cert;
   std::string tls_key;
   std::string auth_token;
+
+  // The scheduler's word on work this client waits for that no worker can start (every
+  // worker paused near its memory limit, or retiring, or none connected; said after a
+  // few seconds of it, with the workers and their memory), and again when tasks start.
+  // The work waits meanwhile, as dask's does. Called on the client's callback thread;
+  // null: each message is written to stderr as "weft: MESSAGE".
+  std::function<void(const std::string& message)> on_notice;
 
   // Local cluster only.
   int n_workers = 2;
@@ -136,18 +144,23 @@ struct WorkerInfo {
   int pid = 0;  // its process id on its host (a nanny's worker gets a new one on restart)
   int threads = 0;
   int64_t memory_limit = 0;
-  int64_t memory_bytes = 0;   // held in memory by its data store
+  int64_t memory_bytes = 0;     // held in memory by its data store
   int64_t spilled_bytes = 0;    // spilled to its --local-directory
   int64_t peak_held_bytes = 0;  // the most its data store held at once (memory + spilled)
-  int64_t bytes_fetched = 0;  // received from peers since it started
+  int64_t bytes_fetched = 0;    // received from peers since it started
+  int64_t process_bytes = 0;    // its process's resident set size (what it pauses on)
   bool paused = false;
+  // Set when it is stuck in a pause (paused with no data in memory and no task running,
+  // still over its threshold): the worker's own account, and what is done about it.
+  std::string stuck;
   int processing = 0;
   int64_t keys_in_memory = 0;
   std::map<std::string, double> resources;       // what it was started with (--resources)
   std::map<std::string, double> resources_used;  // held by the tasks running there
 };
 
-// The scheduler's tasks of one key prefix ("read_text", "inc", ...), all clients' together.
+// The scheduler's tasks of one key prefix ("read_text", "inc", ...): all clients' together,
+// or one client's (Client::info with TaskScope::kThisClient).
 struct PrefixInfo {
   std::string prefix;
   std::map<std::string, int64_t> tasks_by_state;  // "waiting", "processing", "memory", ...
@@ -277,8 +290,13 @@ class Client {
     return WhoHas(keys);
   }
 
-  // Workers, threads and tasks of the cluster, from the scheduler.
-  absl::StatusOr<ClusterInfo> info(absl::Duration timeout = absl::Seconds(10));
+  // Workers, threads and tasks of the cluster, from the scheduler. ClusterInfo::prefixes
+  // covers every client's tasks, or with TaskScope::kThisClient only this client's: the
+  // keys it holds futures for and, below unfinished ones, the tasks they need (what
+  // progress bars count).
+  enum class TaskScope { kCluster, kThisClient };
+  absl::StatusOr<ClusterInfo> info(absl::Duration timeout = absl::Seconds(10),
+                                   TaskScope prefixes = TaskScope::kCluster);
 
   // ---- The workers themselves, as dask's Client.upload_file, run, restart and
   // wait_for_workers.

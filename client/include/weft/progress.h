@@ -7,10 +7,11 @@
 //   parse_json [###############               ] 12/24 done, 2 erred | 1.3 s
 //
 // The counts are the scheduler's, per key prefix (ClusterInfo::prefixes), polled every
-// `interval`: they cover every client's tasks of that prefix, as dask's dashboard does.
-// A prefix gets a bar when it is one of the waited-for futures' prefixes, or when it has
-// unfinished tasks (waiting, queued, no-worker, processing) at some poll while we wait —
-// so upstream tasks of a graph show too, and finished old work does not.
+// `interval`, and only this client's: the keys it holds futures for and the tasks they
+// still need (Client::TaskScope::kThisClient), never other clients' work on the same
+// scheduler. A prefix gets a bar when it is one of the waited-for futures' prefixes, or
+// when it has unfinished tasks (waiting, queued, no-worker, processing) at some poll
+// while we wait — so upstream tasks of a graph show too, and finished old work does not.
 //
 // On a terminal (ProgressOptions::Mode::kAuto with `out` being std::cerr or std::cout on a
 // tty) the bars are redrawn in place; otherwise they are printed once, as a summary, when

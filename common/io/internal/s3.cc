@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <pugixml.hpp>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -37,44 +38,6 @@ std::string HttpUrlOf(const IoOptions& options, const S3Path& path) {
   if (host_start == std::string::npos) return absl::StrCat(path.bucket, ".", endpoint, "/", key);
   return absl::StrCat(endpoint.substr(0, host_start + 3), path.bucket, ".",
                       endpoint.substr(host_start + 3), "/", key);
-}
-
-// Decodes the five XML entities and numeric character references (ASCII range, which
-// is all S3 emits for control characters).
-std::string XmlUnescape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '&') {
-      out.push_back(s[i]);
-      continue;
-    }
-    const size_t end = s.find(';', i);
-    if (end == std::string_view::npos) {
-      out.append(s.substr(i));
-      break;
-    }
-    const std::string_view entity = s.substr(i + 1, end - i - 1);
-    if (entity == "amp") {
-      out.push_back('&');
-    } else if (entity == "lt") {
-      out.push_back('<');
-    } else if (entity == "gt") {
-      out.push_back('>');
-    } else if (entity == "quot") {
-      out.push_back('"');
-    } else if (entity == "apos") {
-      out.push_back('\'');
-    } else if (StartsWith(entity, "#")) {
-      const bool hex = StartsWith(entity, "#x");
-      const std::string digits(entity.substr(hex ? 2 : 1));
-      out.push_back(static_cast<char>(std::strtol(digits.c_str(), nullptr, hex ? 16 : 10)));
-    } else {
-      out.append(s.substr(i, end - i + 1));
-    }
-    i = end;
-  }
-  return out;
 }
 
 // The request for bucket/key?query. Unless options are anonymous it is signed, with
@@ -212,35 +175,37 @@ absl::Status S3ErrorStatus(long http_code, std::string_view body, const S3Path& 
       absl::StrCat("S3 request for ", url, " at ", Sv(endpoint), " failed: ", detail));
 }
 
+// The document's root element, or an empty node when `xml` does not parse.
+pugi::xml_node XmlRoot(pugi::xml_document& doc, std::string_view xml) {
+  const pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
+  return parsed ? doc.document_element() : pugi::xml_node();
+}
+
 std::string XmlText(std::string_view xml, std::string_view tag) {
-  const std::string open = absl::StrCat("<", Sv(tag), ">");
-  const std::string close = absl::StrCat("</", Sv(tag), ">");
-  const size_t start = xml.find(open);
-  if (start == std::string_view::npos) return "";
-  const size_t text_start = start + open.size();
-  const size_t end = xml.find(close, text_start);
-  if (end == std::string_view::npos) return "";
-  return XmlUnescape(xml.substr(text_start, end - text_start));
+  pugi::xml_document doc;
+  const pugi::xml_node root = XmlRoot(doc, xml);
+  const std::string name(tag);
+  if (root.name() == name) return root.child_value();
+  return root.child(name.c_str()).child_value();
 }
 
 absl::StatusOr<ListPage> ParseListObjectsV2(std::string_view xml) {
-  if (xml.find("<ListBucketResult") == std::string_view::npos) {
+  pugi::xml_document doc;
+  const pugi::xml_node root = XmlRoot(doc, xml);
+  if (std::string_view(root.name()) != "ListBucketResult") {
     return absl::DataLossError(
         absl::StrCat("not a ListObjectsV2 response: ", Sv(xml.substr(0, 200))));
   }
   ListPage page;
-  size_t pos = 0;
-  while ((pos = xml.find("<Contents>", pos)) != std::string_view::npos) {
-    const size_t end = xml.find("</Contents>", pos);
-    if (end == std::string_view::npos) return absl::DataLossError("unterminated <Contents>");
-    const std::string_view contents = xml.substr(pos, end - pos);
+  for (const pugi::xml_node contents : root.children("Contents")) {
+    const pugi::xml_node key = contents.child("Key");
+    if (!key) return absl::DataLossError("a <Contents> without a <Key>");
     int64_t size = -1;
-    if (!absl::SimpleAtoi(XmlText(contents, "Size"), &size)) size = -1;
-    page.objects.emplace_back(XmlText(contents, "Key"), size);
-    pos = end;
+    if (!absl::SimpleAtoi(contents.child_value("Size"), &size)) size = -1;
+    page.objects.emplace_back(key.child_value(), size);
   }
-  page.truncated = XmlText(xml, "IsTruncated") == "true";
-  page.next_continuation_token = XmlText(xml, "NextContinuationToken");
+  page.truncated = std::string_view(root.child_value("IsTruncated")) == "true";
+  page.next_continuation_token = root.child_value("NextContinuationToken");
   if (page.truncated && page.next_continuation_token.empty()) {
     return absl::DataLossError("truncated ListObjectsV2 page without a continuation token");
   }

@@ -58,7 +58,9 @@ struct ListPage {
 // Parses one ListObjectsV2 response body.
 absl::StatusOr<ListPage> ParseListObjectsV2(std::string_view xml);
 
-// The text of the first <tag>...</tag> in xml, with entities decoded; "" if absent.
+// The text of the root element when it is <tag>, else of its first <tag> child, with
+// entities decoded (pugixml); "" if absent or when `xml` does not parse (an error body
+// that is not XML).
 std::string XmlText(std::string_view xml, std::string_view tag);
 
 // All objects of bucket whose key starts with prefix, following continuation tokens.

@@ -6,7 +6,7 @@
 // chunks are read as raw gRPC ByteBuffers and their data copied once, from gRPC's slices
 // into that buffer, which is then decoded without copying large buffers: the returned
 // Values slice it. From a holder on the same host, large values skip the stream: they are
-// copied once, straight out of the holder's memory, into that buffer (worker/same_host.h);
+// copied once, straight out of the holder's memory, into that buffer (common/same_host.h);
 // keys whose copy is refused are fetched again through the stream. Values come back in
 // the requested order. A key the worker does not hold is not an error of the call: it is
 // left out of the result and, when `missing` is given, appended to it.

@@ -1,4 +1,4 @@
-#include "worker/data_client.h"
+#include "common/data_client.h"
 
 #include <sys/mman.h>
 
@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/codec.h"
+#include "common/same_host.h"
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
@@ -23,7 +24,6 @@
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/sync_stream.h"
 #include "proto/weft.grpc.pb.h"
-#include "worker/same_host.h"
 
 namespace weft {
 namespace {

@@ -1,4 +1,4 @@
-#include "worker/same_host.h"
+#include "common/same_host.h"
 
 #include <sys/random.h>
 #include <sys/stat.h>
