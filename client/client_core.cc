@@ -7,8 +7,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/status_macros.h"
 #include "common/data_client.h"
+#include "common/status_macros.h"
 
 namespace weft::internal {
 namespace {
@@ -242,10 +242,8 @@ void ClientCore::Apply(const proto::ClientUpdate& update) {
         if (!callback_thread_.joinable()) {
           callback_thread_ = std::thread([this] { CallbackLoop(); });
         }
-        due_callbacks_.push_back(
-            [handler = notice_handler_, message = update.work_notice().message()] {
-              handler(message);
-            });
+        due_callbacks_.push_back([handler = notice_handler_,
+                                  message = update.work_notice().message()] { handler(message); });
       }
       break;
     default:

@@ -198,7 +198,7 @@ struct WorkerState {
 
   absl::Time last_seen;
   proto::Heartbeat last_heartbeat;  // process_bytes also from its latest status change
-  std::string stuck;  // WorkerStatusChange.stuck / Heartbeat.stuck: paused for good
+  std::string stuck;                // WorkerStatusChange.stuck / Heartbeat.stuck: paused for good
 };
 
 struct ClientState {

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/poll.h"
+#include "common/process.h"
 #include "tests/test_cluster.h"
 #include "weft/bag.h"
 #include "weft/client.h"
@@ -136,6 +137,13 @@ TEST_CASE("a worker holds its memory limit through a persist four times larger, 
     auto read = Bag::read_text(*client, made + "/*.json.gz");
     REQUIRE(read.ok());
     Bag records = read->parse_json().persist();
+    // A generous bound: a worker stuck in its pause (as with glibc's allocator, which kept
+    // the memory of the spilled values) never finishes.
+    const bool persisted =
+        weft::PollUntil([&] { return records.npartitions_done() == records.npartitions(); },
+                        absl::Now() + absl::Minutes(10), absl::Milliseconds(100));
+    INFO(cluster.Logs());
+    REQUIRE(persisted);
     REQUIRE(records.wait().ok());
     auto count = records.count().compute();
     REQUIRE(count.ok());
@@ -237,4 +245,47 @@ TEST_CASE("when every worker is paused, a client hears why instead of waiting in
   REQUIRE(heard(2));
   std::lock_guard<std::mutex> lock(mu);
   CHECK(notices[1] == "tasks start again: worker w1 runs them");
+}
+
+TEST_CASE("a worker stuck in its pause is reported, and its nanny starts a fresh one") {
+  TestCluster cluster(0);
+  auto client = cluster.Connect();
+  // 16 MiB: the process alone is over its pause threshold, holding no data: stuck.
+  const char* test_tmpdir = std::getenv("TEST_TMPDIR");
+  const std::string log =
+      absl::StrCat(test_tmpdir != nullptr ? test_tmpdir : "/tmp", "/weft-stuck-nanny.log");
+  weft::SpawnOptions spawn;
+  spawn.log_path = log;
+  spawn.truncate_log = true;
+  auto nanny = weft::SpawnProcess({Runfile("worker/weft-worker"), cluster.address(), "--host",
+                                   "127.0.0.1", "--name", "tight", "--memory-limit", "16MiB"},
+                                  spawn);
+  REQUIRE(nanny.ok());
+  int first_pid = 0;
+  REQUIRE(WaitForInfo(*client, [&](const weft::ClusterInfo& info) {
+    if (info.worker_details.size() != 1 || !info.worker_details[0].paused) return false;
+    first_pid = info.worker_details[0].pid;
+    return true;
+  }));
+  // Reported after 30 s of it (weft info -v: status "stuck"), then restarted: a new process
+  // under the same name.
+  std::string stuck;
+  const bool restarted = WaitForInfo(
+      *client,
+      [&](const weft::ClusterInfo& info) {
+        for (const auto& w : info.worker_details) {
+          if (w.pid == first_pid && !w.stuck.empty()) stuck = w.stuck;
+          if (w.name == "tight" && w.pid != first_pid) return true;
+        }
+        return false;
+      },
+      absl::Seconds(120));
+  const std::string nanny_log = ReadFileBytes(log);
+  INFO(nanny_log);
+  weft::StopProcess(*nanny, absl::Seconds(20));
+  REQUIRE(restarted);
+  CHECK(absl::StrContains(nanny_log, "with no task running and no data in memory"));
+  CHECK(absl::StrContains(nanny_log, "restarting: its nanny starts a fresh worker"));
+  CHECK(absl::StrContains(nanny_log, "asked to be restarted (exit status 75"));
+  if (!stuck.empty()) CHECK(absl::StrContains(stuck, "restarting"));
 }

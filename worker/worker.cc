@@ -5,9 +5,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/data_client.h"
 #include "common/format_bytes.h"
 #include "common/logging.h"
-#include "common/data_client.h"
 #include "worker/process_memory.h"
 #include "worker/task_runner.h"
 
@@ -145,9 +145,9 @@ void Worker::WatchPause() {
     const int64_t bytes = ReadMemory();
     const std::string why = absl::StrCat(
         "paused for ", absl::FormatDuration(options_.stuck_pause_timeout), " at ",
-        FormatBytes(bytes), " of memory (pause at ", FormatBytes(PauseBytes(options_)),
-        ", limit ", FormatBytes(options_.memory_limit),
-        ") with no task running and no data in memory (", store_.size(),
+        FormatBytes(bytes), " of memory (pause at ", FormatBytes(PauseBytes(options_)), ", limit ",
+        FormatBytes(options_.memory_limit), ") with no task running and no data in memory (",
+        store_.size(),
         " keys held, all on disk): the process holds memory that none of its data accounts "
         "for; ",
         options_.on_stuck ? "restarting: its nanny starts a fresh worker"

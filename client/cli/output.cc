@@ -203,11 +203,11 @@ std::string FormatClusterInfo(const ClusterInfo& info, bool verbose) {
   for (const WorkerInfo& w : info.worker_details) {
     const std::string limit = w.memory_limit > 0 ? FormatBytes(w.memory_limit) : "no limit";
     const char* status = !w.stuck.empty() ? "stuck" : w.paused ? "paused" : "running";
-    rows.push_back(Value(ValueList{Value(w.name), Value(w.address), Value(int64_t{w.threads}),
-                                   Value(absl::StrCat(FormatBytes(w.memory_bytes), " / ", limit)),
-                                   Value(FormatBytes(w.process_bytes)),
-                                   Value(int64_t{w.processing}), Value(w.keys_in_memory),
-                                   Value(status)}));
+    rows.push_back(
+        Value(ValueList{Value(w.name), Value(w.address), Value(int64_t{w.threads}),
+                        Value(absl::StrCat(FormatBytes(w.memory_bytes), " / ", limit)),
+                        Value(FormatBytes(w.process_bytes)), Value(int64_t{w.processing}),
+                        Value(w.keys_in_memory), Value(status)}));
     if (!w.stuck.empty()) absl::StrAppend(&stuck, w.name, " is stuck: ", w.stuck, "\n");
   }
   std::ostringstream table;
