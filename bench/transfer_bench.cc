@@ -30,15 +30,15 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/data_client.h"
+#include "common/same_host.h"
 #include "common/security.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "weft/client.h"
-#include "common/data_client.h"
 #include "worker/data_server.h"
 #include "worker/data_store.h"
 #include "worker/function_registry.h"
-#include "common/same_host.h"
 #include "worker/worker.h"
 
 extern char** environ;

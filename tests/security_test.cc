@@ -22,10 +22,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/data_client.h"
 #include "common/testing/test_certs.h"
 #include "tests/test_cluster.h"
 #include "weft/client.h"
-#include "common/data_client.h"
 
 namespace weft {
 namespace {

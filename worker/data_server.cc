@@ -13,9 +13,9 @@
 #include "common/codec.h"
 #include "common/key.h"
 #include "common/logging.h"
+#include "common/same_host.h"
 #include "grpcpp/support/method_handler.h"
 #include "grpcpp/support/slice.h"
-#include "common/same_host.h"
 
 namespace weft {
 namespace {

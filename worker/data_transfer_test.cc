@@ -10,14 +10,14 @@
 #include "absl/strings/cord.h"
 #include "absl/time/clock.h"
 #include "common/codec.h"
+#include "common/data_client.h"
+#include "common/same_host.h"
 #include "common/security.h"
 #include "common/testing/test_certs.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
-#include "common/data_client.h"
 #include "worker/data_server.h"
 #include "worker/data_store.h"
-#include "common/same_host.h"
 
 namespace weft {
 namespace {

@@ -9,9 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/batched_writer.h"
+#include "common/data_client.h"
 #include "common/logging.h"
 #include "common/security.h"
-#include "common/data_client.h"
 
 namespace weft {
 namespace {

@@ -188,16 +188,15 @@ std::string RenderPipeline(const PipelineRecord& p) {
                     ",\"rows_out\":", JsonCounter(stage.rows_out), "}");
   }
   stages += "]";
-  return absl::StrCat("{\"id\":", JsonQuote(p.id), ",\"name\":", JsonQuote(p.name),
-                      ",\"client\":", JsonQuote(p.client_id), ",\"state\":", JsonQuote(p.state),
-                      ",\"error\":", JsonQuote(p.error), ",\"function\":", JsonQuote(p.function),
-                      ",\"batches_in\":", p.batches_in, ",\"batches_out\":", p.batches_out,
-                      ",\"rows_out\":", p.rows_out, ",\"backlog\":", p.backlog(),
-                      ",\"records_skipped\":", p.records_skipped,
-                      ",\"first_skipped\":", JsonQuote(p.first_skipped),
-                      ",\"records_per_second\":", JsonNumber(p.records_per_second),
-                      ",\"batches_per_second\":", JsonNumber(p.batches_per_second),
-                      ",\"stages\":", stages, "}");
+  return absl::StrCat(
+      "{\"id\":", JsonQuote(p.id), ",\"name\":", JsonQuote(p.name),
+      ",\"client\":", JsonQuote(p.client_id), ",\"state\":", JsonQuote(p.state),
+      ",\"error\":", JsonQuote(p.error), ",\"function\":", JsonQuote(p.function),
+      ",\"batches_in\":", p.batches_in, ",\"batches_out\":", p.batches_out,
+      ",\"rows_out\":", p.rows_out, ",\"backlog\":", p.backlog(),
+      ",\"records_skipped\":", p.records_skipped, ",\"first_skipped\":", JsonQuote(p.first_skipped),
+      ",\"records_per_second\":", JsonNumber(p.records_per_second),
+      ",\"batches_per_second\":", JsonNumber(p.batches_per_second), ",\"stages\":", stages, "}");
 }
 
 }  // namespace
@@ -276,19 +275,18 @@ std::string RenderWorkersJson(const DashboardSnapshot& s) {
   std::string out = "{\"workers\":[";
   for (int i = 0; i < s.info.workers_size(); ++i) {
     const proto::WorkerSummary& w = s.info.workers(i);
-    absl::StrAppend(&out, i > 0 ? "," : "", "{\"id\":", JsonQuote(w.worker_id()),
-                    ",\"name\":", JsonQuote(w.name()), ",\"label\":", JsonQuote(labels[i]),
-                    ",\"address\":", JsonQuote(w.address()), ",\"nthreads\":", w.nthreads(),
-                    ",\"memory_bytes\":", w.memory_bytes(), ",\"memory_limit\":", w.memory_limit(),
-                    ",\"spilled_bytes\":", w.spilled_bytes(),
-                    ",\"keys_in_memory\":", w.keys_in_memory(), ",\"processing\":", w.processing(),
-                    ",\"paused\":", JsonBool(w.paused()), ",\"stuck\":", JsonQuote(w.stuck()),
-                    ",\"process_bytes\":", w.process_bytes(),
-                    ",\"bytes_fetched\":", w.bytes_fetched(),
-                    ",\"resources\":", JsonAmounts(w.resources()),
-                    ",\"resources_used\":", JsonAmounts(w.resources_used()),
-                    ",\"cpu_percent\":", JsonNumber(w.cpu_percent()),
-                    ",\"occupancy_seconds\":", JsonNumber(w.occupancy_seconds()), "}");
+    absl::StrAppend(
+        &out, i > 0 ? "," : "", "{\"id\":", JsonQuote(w.worker_id()),
+        ",\"name\":", JsonQuote(w.name()), ",\"label\":", JsonQuote(labels[i]),
+        ",\"address\":", JsonQuote(w.address()), ",\"nthreads\":", w.nthreads(),
+        ",\"memory_bytes\":", w.memory_bytes(), ",\"memory_limit\":", w.memory_limit(),
+        ",\"spilled_bytes\":", w.spilled_bytes(), ",\"keys_in_memory\":", w.keys_in_memory(),
+        ",\"processing\":", w.processing(), ",\"paused\":", JsonBool(w.paused()),
+        ",\"stuck\":", JsonQuote(w.stuck()), ",\"process_bytes\":", w.process_bytes(),
+        ",\"bytes_fetched\":", w.bytes_fetched(), ",\"resources\":", JsonAmounts(w.resources()),
+        ",\"resources_used\":", JsonAmounts(w.resources_used()),
+        ",\"cpu_percent\":", JsonNumber(w.cpu_percent()),
+        ",\"occupancy_seconds\":", JsonNumber(w.occupancy_seconds()), "}");
   }
   return out + "]}";
 }

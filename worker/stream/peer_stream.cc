@@ -1,7 +1,7 @@
 #include "worker/stream/peer_stream.h"
 
-#include "common/logging.h"
 #include "common/data_client.h"
+#include "common/logging.h"
 
 namespace weft::stream {
 
