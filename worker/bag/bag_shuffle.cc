@@ -18,6 +18,7 @@
 #include "worker/bag/json_access.h"
 #include "worker/bag/partition.h"
 #include "worker/bag/shuffle_ops.h"
+#include "worker/bag/sort_keys.h"
 #include "worker/bag/value_order.h"
 
 namespace weft::bag {
@@ -252,9 +253,19 @@ absl::StatusOr<Keyed> KeyAll(const ValueList& buckets, const std::string& key_ex
   return keyed;
 }
 
-// The items of `buckets` in the order `order` gives (indices into KeyAll's lists): JsonLines
-// when every bucket is JsonLines, else a list.
-absl::StatusOr<Value> Gather(const ValueList& buckets, const Keyed& keyed,
+// Where each item of `buckets` is: (bucket, index in it), bucket by bucket.
+std::vector<std::pair<const Value*, size_t>> ItemPlaces(const ValueList& buckets) {
+  std::vector<std::pair<const Value*, size_t>> where;
+  for (const Value& bucket : buckets) {
+    for (size_t i = 0; i < NumItems(bucket); ++i) where.emplace_back(&bucket, i);
+  }
+  return where;
+}
+
+// The items of `buckets` in the order `order` gives (indices into `where`, ItemPlaces'
+// list): JsonLines when every bucket is JsonLines, else a list.
+absl::StatusOr<Value> Gather(const ValueList& buckets,
+                             const std::vector<std::pair<const Value*, size_t>>& where,
                              const std::vector<uint32_t>& order) {
   const bool all_lines =
       std::all_of(buckets.begin(), buckets.end(), [](const Value& b) { return b.is_json_lines(); });
@@ -264,14 +275,14 @@ absl::StatusOr<Value> Gather(const ValueList& buckets, const Keyed& keyed,
     for (const Value& b : buckets) bytes += b.as_json_lines().text.size() + NumItems(b);
     builder.Reserve(bytes, order.size());
     for (uint32_t i : order) {
-      builder.Append(LineAt(keyed.where[i].first->as_json_lines(), keyed.where[i].second));
+      builder.Append(LineAt(where[i].first->as_json_lines(), where[i].second));
     }
     return Value(std::move(builder).Finish());
   }
   ValueList out;
   out.reserve(order.size());
   for (uint32_t i : order) {
-    WEFT_ASSIGN_OR_RETURN(Value item, ItemAt(*keyed.where[i].first, keyed.where[i].second));
+    WEFT_ASSIGN_OR_RETURN(Value item, ItemAt(*where[i].first, where[i].second));
     out.push_back(std::move(item));
   }
   return Value(std::move(out));
@@ -403,26 +414,14 @@ absl::StatusOr<Value> PairsCombineSplit(const TaskContext& context, const Value&
 }
 
 absl::StatusOr<Value> SampleKeys(const Value& part, const std::string& key_expression, int64_t k) {
-  WEFT_ASSIGN_OR_RETURN(EncodedKeys keys, EncodeKeys(part, key_expression, "bag.sample_keys"));
-  // The distinct keys in order, each with how many items have it: the item at rank r is
-  // found by walking the counts, without sorting the items.
-  const ValueList& dictionary = keys.dictionary();
-  std::vector<size_t> count(dictionary.size(), 0);
-  for (uint32_t code : keys.codes()) ++count[code];
-  std::vector<uint32_t> order(dictionary.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return CompareValues(dictionary[a], dictionary[b]) < 0;
-  });
+  SortKeys keys;
+  WEFT_RETURN_IF_ERROR(keys.Append(part, key_expression, "bag.sample_keys"));
+  const std::vector<uint32_t> order = keys.Order(/*ascending=*/true);
   ValueList sample;
-  const size_t n = keys.codes().size();
+  const size_t n = order.size();
   const size_t take = std::min<size_t>(n, static_cast<size_t>(std::max<int64_t>(k, 0)));
-  size_t next = 0, seen = 0;
-  for (size_t i = 0; i < take; ++i) {
-    const size_t rank = (2 * i + 1) * n / (2 * take);
-    while (seen + count[order[next]] <= rank) seen += count[order[next++]];
-    sample.push_back(dictionary[order[next]]);
-  }
+  for (size_t i = 0; i < take; ++i)
+    sample.push_back(keys.KeyAt(order[(2 * i + 1) * n / (2 * take)]));
   return Value(std::move(sample));
 }
 
@@ -451,15 +450,24 @@ absl::StatusOr<Value> RangeSplit(const Value& part, const std::string& key_expre
   }
   const ValueList& bounds = boundaries.as_list();
   const size_t nout = bounds.size() + 1;
-  WEFT_ASSIGN_OR_RETURN(EncodedKeys keys, EncodeKeys(part, key_expression, kName));
-  std::vector<uint32_t> per_key(keys.dictionary().size());
-  for (size_t c = 0; c < per_key.size(); ++c) {
-    const size_t b =
-        std::lower_bound(bounds.begin(), bounds.end(), keys.dictionary()[c], ValueLess()) -
-        bounds.begin();
-    per_key[c] = static_cast<uint32_t>(ascending ? b : nout - 1 - b);
+  std::vector<uint64_t> bound_prefix(bounds.size());
+  for (size_t b = 0; b < bounds.size(); ++b) bound_prefix[b] = OrderPrefix(bounds[b]);
+  SortKeys keys;
+  WEFT_RETURN_IF_ERROR(keys.Append(part, key_expression, kName));
+  std::vector<uint32_t> bucket_of(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    // The number of boundaries below the key (a lower bound).
+    size_t lo = 0, hi = bounds.size();
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (keys.CompareTo(i, bounds[mid], bound_prefix[mid]) > 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    bucket_of[i] = static_cast<uint32_t>(ascending ? lo : nout - 1 - lo);
   }
-  const std::vector<uint32_t> bucket_of = BucketsByCode(keys, per_key);
   return Bucketize(part, bucket_of, nout);
 }
 
@@ -512,14 +520,11 @@ absl::StatusOr<Value> ReduceUnpack(const TaskContext& context, const ValueList& 
 
 absl::StatusOr<Value> SortUnpack(const ValueList& buckets, const std::string& key_expression,
                                  bool ascending) {
-  WEFT_ASSIGN_OR_RETURN(Keyed keyed, KeyAll(buckets, key_expression, "bag.sort_unpack"));
-  std::vector<uint32_t> order(keyed.keys.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    const int c = CompareValues(keyed.keys[a], keyed.keys[b]);
-    return ascending ? c < 0 : c > 0;
-  });
-  return Gather(buckets, keyed, order);
+  SortKeys keys;
+  for (const Value& bucket : buckets) {
+    WEFT_RETURN_IF_ERROR(keys.Append(bucket, key_expression, "bag.sort_unpack"));
+  }
+  return Gather(buckets, ItemPlaces(buckets), keys.Order(ascending));
 }
 
 absl::StatusOr<Value> JoinUnpack(const ValueList& left, const ValueList& right) {

@@ -1,0 +1,212 @@
+#include "worker/bag/sort_keys.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "worker/bag/expr.h"
+#include "worker/bag/json_access.h"
+#include "worker/bag/partition.h"
+#include "worker/bag/value_order.h"
+
+namespace weft::bag {
+
+namespace {
+
+// Kind ranks as value_order.cc orders kinds (int and double share the number rank).
+constexpr uint64_t kNullRank = 0, kBoolRank = 1, kNumberRank = 2, kStringRank = 3, kBytesRank = 4,
+                   kListRank = 5, kRecordRank = 6, kBulkRank = 7;
+
+uint64_t Ranked(uint64_t rank, uint64_t low60) { return rank << 60 | (low60 >> 4); }
+
+// A double's bits, mapped so that unsigned order is numeric order (NaN last, -0.0 as 0.0).
+uint64_t OrderedBits(double d) {
+  if (std::isnan(d)) return std::numeric_limits<uint64_t>::max();
+  if (d == 0) d = 0.0;
+  uint64_t bits;
+  std::memcpy(&bits, &d, 8);
+  return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+}
+
+// Rank, the first 7 bytes big-endian, and min(length, 8): shorter strings that are a
+// prefix of longer ones come first, and two strings of length <= 7 with equal prefixes
+// are equal.
+uint64_t BytesPrefix(uint64_t rank, std::string_view s) {
+  uint64_t p = 0;
+  for (size_t i = 0; i < 7; ++i) {
+    p = p << 8 | (i < s.size() ? static_cast<unsigned char>(s[i]) : 0u);
+  }
+  return rank << 60 | p << 4 | std::min<uint64_t>(s.size(), 8);
+}
+
+uint64_t KindRank(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kNull:
+      return kNullRank;
+    case ValueKind::kBool:
+      return kBoolRank;
+    case ValueKind::kInt:
+    case ValueKind::kDouble:
+      return kNumberRank;
+    case ValueKind::kString:
+      return kStringRank;
+    case ValueKind::kBytes:
+      return kBytesRank;
+    case ValueKind::kList:
+      return kListRank;
+    case ValueKind::kRecord:
+      return kRecordRank;
+    default:
+      // Bulk kinds rank apart from one another in value_order.cc, but share this rank
+      // (all of them sort after records) and are told apart by CompareValues.
+      return kBulkRank;
+  }
+}
+
+}  // namespace
+
+uint64_t OrderPrefix(const Value& key) {
+  switch (key.kind()) {
+    case ValueKind::kNull:
+      return Ranked(kNullRank, 0);
+    case ValueKind::kBool:
+      return kBoolRank << 60 | (key.as_bool() ? 1 : 0);
+    case ValueKind::kInt:
+      return Ranked(kNumberRank, OrderedBits(static_cast<double>(key.as_int())));
+    case ValueKind::kDouble:
+      return Ranked(kNumberRank, OrderedBits(key.as_double()));
+    case ValueKind::kString:
+      return BytesPrefix(kStringRank, key.as_string());
+    case ValueKind::kBytes:
+      return BytesPrefix(kBytesRank, key.as_bytes().view());
+    default:
+      return Ranked(KindRank(key.kind()), 0);
+  }
+}
+
+void SortKeys::AppendBytes(ValueKind kind, std::string_view bytes) {
+  const uint64_t rank = kind == ValueKind::kString ? kStringRank : kBytesRank;
+  slots_.push_back(Slot{BytesPrefix(rank, bytes), arena_.size(),
+                        static_cast<uint32_t>(bytes.size()), /*in_arena=*/true});
+  arena_.append(bytes.data(), bytes.size());
+}
+
+void SortKeys::AppendKey(const Value& key) {
+  // Keys of 4 GiB and more do not fit a slot's length; they are compared as Values.
+  if (key.is_string() && key.as_string().size() <= std::numeric_limits<uint32_t>::max()) {
+    AppendBytes(ValueKind::kString, key.as_string());
+  } else if (key.is_bytes() && key.as_bytes().size() <= std::numeric_limits<uint32_t>::max()) {
+    AppendBytes(ValueKind::kBytes, key.as_bytes().view());
+  } else {
+    slots_.push_back(Slot{OrderPrefix(key), values_.size(), 0, /*in_arena=*/false});
+    values_.push_back(key);
+  }
+}
+
+absl::Status SortKeys::Append(const Value& part, const std::string& key_expression,
+                              const char* function) {
+  WEFT_RETURN_IF_ERROR(ExpectPartition(part, function));
+  const size_t n = NumItems(part);
+  slots_.reserve(slots_.size() + n);
+  if (key_expression.empty()) {
+    if (!part.is_list()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          function, "(): expected a bag of [key, value] pairs (use to_pairs or map first), got ",
+          part.kind_name(), " records"));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const Value& item = part.as_list()[i];
+      if (!item.is_list() || item.as_list().size() != 2) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            function, "(): item ", i + 1, " is not a [key, value] pair: ", item.DebugString(80)));
+      }
+      AppendKey(item.as_list()[0]);
+    }
+    return absl::OkStatus();
+  }
+  WEFT_ASSIGN_OR_RETURN(Expr expr, Expr::Parse(key_expression));
+  const Path* path = expr.AsPath();
+  if (path != nullptr && !path->empty() && part.is_json_lines()) {
+    // The common case, a field of raw JSON records: no Value per key.
+    const JsonLines& lines = part.as_json_lines();
+    LineParser& parser = LineParser::ForThisThread();
+    Extracted extracted;
+    for (size_t i = 0; i < n; ++i) {
+      absl::Status status = parser.Extract(lines, i, *path, &extracted);
+      if (!status.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(function, "(): key: malformed JSON in line ",
+                                                       i + 1, ": ", status.message()));
+      }
+      if (extracted.is_string) {
+        AppendBytes(ValueKind::kString, extracted.str);
+      } else {
+        AppendKey(extracted.value);
+      }
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<ValueList> keys = expr.EvaluatePartition(part);
+  if (!keys.ok()) {
+    return absl::Status(keys.status().code(),
+                        absl::StrCat(function, "(): key ", keys.status().message()));
+  }
+  for (const Value& key : *keys) AppendKey(key);
+  return absl::OkStatus();
+}
+
+Value SortKeys::KeyAt(size_t i) const {
+  const Slot& s = slots_[i];
+  if (!s.in_arena) return values_[s.at];
+  if ((s.prefix >> 60) == kStringRank) return Value(ArenaBytes(s));
+  return Value::Bytes(Buffer(std::string(ArenaBytes(s))));
+}
+
+int SortKeys::Compare(size_t i, size_t j) const {
+  const Slot& a = slots_[i];
+  const Slot& b = slots_[j];
+  if (a.prefix != b.prefix) return a.prefix < b.prefix ? -1 : 1;
+  if (a.in_arena && b.in_arena) {
+    if ((a.prefix & 0xF) < 8) return 0;  // same length <= 7, same bytes
+    const int c = ArenaBytes(a).compare(ArenaBytes(b));
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  return CompareValues(KeyAt(i), KeyAt(j));
+}
+
+int SortKeys::CompareTo(size_t i, const Value& key, uint64_t key_prefix) const {
+  const Slot& a = slots_[i];
+  if (a.prefix != key_prefix) return a.prefix < key_prefix ? -1 : 1;
+  if (a.in_arena && (key.is_string() || key.is_bytes())) {
+    if ((a.prefix & 0xF) < 8) return 0;
+    const std::string_view b =
+        key.is_string() ? std::string_view(key.as_string()) : key.as_bytes().view();
+    const int c = ArenaBytes(a).compare(b);
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  return CompareValues(KeyAt(i), key);
+}
+
+std::vector<uint32_t> SortKeys::Order(bool ascending) const {
+  struct Entry {
+    uint64_t prefix;
+    uint32_t item;
+  };
+  std::vector<Entry> entries(slots_.size());
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    entries[i] = Entry{ascending ? slots_[i].prefix : ~slots_[i].prefix, static_cast<uint32_t>(i)};
+  }
+  std::sort(entries.begin(), entries.end(), [&](const Entry& a, const Entry& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    const int c = Compare(a.item, b.item);
+    if (c != 0) return ascending ? c < 0 : c > 0;
+    return a.item < b.item;  // stable
+  });
+  std::vector<uint32_t> order(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) order[i] = entries[i].item;
+  return order;
+}
+
+}  // namespace weft::bag

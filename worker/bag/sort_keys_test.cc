@@ -1,0 +1,141 @@
+// SortKeys against the definition of the order: CompareValues (value_order.h).
+#include "worker/bag/sort_keys.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <string>
+
+#include "worker/bag/value_order.h"
+
+namespace weft::bag {
+namespace {
+
+// Keys of every kind a sort meets, with the cases the prefix has to get right: strings
+// sharing 7 and more leading bytes, prefixes of one another, NUL and high bytes; ints and
+// doubles of equal value, -0.0, NaN, infinities, ints beyond 2^53.
+ValueList MixedKeys(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  auto pick = [&](size_t k) { return static_cast<size_t>(rng() % k); };
+  const std::string stems[] = {"", "a", "abcdefg", "abcdefgh", "abcdefgz", "zz", "\xff\xfe"};
+  ValueList keys;
+  for (size_t i = 0; i < n; ++i) {
+    switch (pick(9)) {
+      case 0:
+        keys.push_back(Value());
+        break;
+      case 1:
+        keys.push_back(Value(pick(2) == 1));
+        break;
+      case 2:
+        keys.push_back(Value(static_cast<int64_t>(pick(11)) - 5));
+        break;
+      case 3: {
+        const int64_t big[] = {std::numeric_limits<int64_t>::max(),
+                               std::numeric_limits<int64_t>::min(), (int64_t{1} << 53) + 1,
+                               int64_t{1} << 53};
+        keys.push_back(Value(big[pick(4)]));
+        break;
+      }
+      case 4: {
+        const double d[] = {-0.0, 0.0, 1.0, -2.5, 2.5, std::nan(""), -std::nan(""),
+                            INFINITY, -INFINITY, 9007199254740992.0};
+        keys.push_back(Value(d[pick(10)]));
+        break;
+      }
+      case 5:
+      case 6: {
+        std::string s = stems[pick(7)];
+        const size_t extra = pick(4);
+        for (size_t c = 0; c < extra; ++c) s.push_back("\0ab\xff"[pick(4)]);
+        keys.push_back(Value(std::move(s)));
+        break;
+      }
+      case 7:
+        keys.push_back(Value::Bytes(Buffer(std::string(stems[pick(7)]) + "\x01")));
+        break;
+      default:
+        keys.push_back(Value(ValueList{Value(static_cast<int64_t>(pick(3))), Value("x")}));
+        break;
+    }
+  }
+  return keys;
+}
+
+TEST_CASE("a key's prefix never contradicts the order") {
+  const ValueList keys = MixedKeys(400, 1);
+  for (const Value& a : keys) {
+    for (const Value& b : keys) {
+      if (CompareValues(a, b) < 0) {
+        INFO(a.DebugString() << " < " << b.DebugString());
+        CHECK(OrderPrefix(a) <= OrderPrefix(b));
+      }
+    }
+  }
+}
+
+TEST_CASE("SortKeys orders as a stable sort with CompareValues, both ways") {
+  const ValueList keys = MixedKeys(5000, 2);
+  SortKeys sort_keys;
+  for (const Value& k : keys) sort_keys.AppendKey(k);
+  REQUIRE(sort_keys.size() == keys.size());
+  for (bool ascending : {true, false}) {
+    std::vector<uint32_t> expected(keys.size());
+    std::iota(expected.begin(), expected.end(), 0);
+    std::stable_sort(expected.begin(), expected.end(), [&](uint32_t a, uint32_t b) {
+      const int c = CompareValues(keys[a], keys[b]);
+      return ascending ? c < 0 : c > 0;
+    });
+    CHECK(sort_keys.Order(ascending) == expected);
+  }
+  for (size_t i = 0; i < 300; ++i) {
+    for (size_t j = 0; j < 300; ++j) {
+      const int c = CompareValues(keys[i], keys[j]);
+      INFO(keys[i].DebugString() << " vs " << keys[j].DebugString());
+      CHECK(sort_keys.Compare(i, j) == c);
+      CHECK(sort_keys.CompareTo(i, keys[j], OrderPrefix(keys[j])) == c);
+    }
+    // (NaN != NaN with ==: compare with the order, and the kind.)
+    CHECK(CompareValues(sort_keys.KeyAt(i), keys[i]) == 0);
+    CHECK(sort_keys.KeyAt(i).kind() == keys[i].kind());
+  }
+}
+
+TEST_CASE("SortKeys reads a field of JSON lines as the parsed records would give it") {
+  const std::string text =
+      "{\"k\":\"beta\",\"n\":1}\n{\"k\":\"alphabet soup\",\"n\":2}\n{\"n\":3}\n"
+      "{\"k\":7,\"n\":4}\n{\"k\":\"alphabet\",\"n\":5}\n{\"k\":[1,\"a\"],\"n\":6}\n"
+      "{\"k\":\"caf\\u00e9\",\"n\":7}\n{\"k\":6.5,\"n\":8}\n";
+  const Value part(JsonLines::FromText(Buffer(text)));
+  SortKeys keys;
+  REQUIRE(keys.Append(part, "k", "test").ok());
+  REQUIRE(keys.size() == 8);
+  CHECK(keys.KeyAt(0) == Value("beta"));
+  CHECK(keys.KeyAt(2) == Value());  // missing: null
+  CHECK(keys.KeyAt(3) == Value(int64_t{7}));
+  CHECK(keys.KeyAt(6) == Value("caf\xc3\xa9"));
+  // null, numbers, strings bytewise, lists.
+  CHECK(keys.Order(true) == std::vector<uint32_t>{2, 7, 3, 4, 1, 0, 6, 5});
+
+  SortKeys by_expression;
+  REQUIRE(by_expression.Append(part, "n % 3", "test").ok());
+  CHECK(by_expression.Order(true) == std::vector<uint32_t>{2, 5, 0, 3, 6, 1, 4, 7});
+}
+
+TEST_CASE("SortKeys names the function and the line of malformed JSON, and non-pairs") {
+  const Value part(JsonLines::FromText(Buffer(std::string("{\"k\":1}\n{\"k\":\n"))));
+  SortKeys keys;
+  absl::Status status = keys.Append(part, "k", "bag.sort_unpack");
+  CHECK(status.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(status.message()),
+             Catch::StartsWith("bag.sort_unpack(): key: malformed JSON in line 2"));
+  SortKeys pairs;
+  status = pairs.Append(Value(ValueList{Value(1)}), "", "bag.sort_unpack");
+  CHECK_THAT(std::string(status.message()), Catch::Contains("item 1 is not a [key, value] pair"));
+}
+
+}  // namespace
+}  // namespace weft::bag
