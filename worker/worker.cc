@@ -27,7 +27,8 @@ Worker::Worker(const WorkerOptions& options, const FunctionRegistry& registry, D
     : options_(options),
       registry_(registry),
       store_(store),
-      state_(options.address, options.nthreads, /*max_keys_per_fetch=*/64, PauseBytes(options)),
+      state_(options.address, options.nthreads, /*max_keys_per_fetch=*/64, PauseBytes(options),
+             /*fetch_budget_bytes=*/std::max<int64_t>(0, options.memory_limit) / 4),
       pause_watch_(options.stuck_pause_timeout),
       fetcher_(std::make_unique<ThreadPool>(std::max(1, options.fetch_threads))),
       executor_(std::make_unique<ThreadPool>(options.nthreads)) {

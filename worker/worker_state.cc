@@ -114,11 +114,12 @@ const char* TaskStateName(TaskState state) {
 }
 
 WorkerState::WorkerState(std::string self_address, int nthreads, int max_keys_per_fetch,
-                         int64_t pause_bytes)
+                         int64_t pause_bytes, int64_t fetch_budget_bytes)
     : self_address_(std::move(self_address)),
       nthreads_(std::max(1, nthreads)),
       max_keys_per_fetch_(std::max(1, max_keys_per_fetch)),
-      pause_bytes_(std::max<int64_t>(0, pause_bytes)) {}
+      pause_bytes_(std::max<int64_t>(0, pause_bytes)),
+      fetch_budget_(std::max<int64_t>(0, fetch_budget_bytes)) {}
 
 // ---------------------------------------------------------------------------
 // Events
@@ -148,7 +149,9 @@ Instructions WorkerState::HandleCompute(const proto::ComputeTask& compute) {
       }
       break;
     case S::kWaiting:
+      if (!task.admitted) unadmitted_.erase(ReadyEntry{task.priority, task.sequence, task.key});
       task.priority = compute.priority();
+      if (!task.admitted) unadmitted_.insert(ReadyEntry{task.priority, task.sequence, task.key});
       break;
     case S::kReleased:
     case S::kErred:
@@ -257,6 +260,10 @@ Instructions WorkerState::HandleFetchDone(const FetchOutcome& outcome) {
       continue;
     }
     OnMemory(*task, received.nbytes, received.type_name, /*duration=*/0, &out);
+    if (!task->dependents.empty() && task->held_bytes == 0) {
+      task->held_bytes = std::max<int64_t>(received.nbytes, 1);
+      fetched_held_bytes_ += task->held_bytes;
+    }
     DropIfUnneeded(received.key, &out);
   }
   for (const std::string& key : outcome.failed) {
@@ -306,6 +313,7 @@ Instructions WorkerState::HandleExecuteDone(const ExecuteOutcome& outcome) {
     ReleaseInputs(*task, &out);
     FailDependents(outcome.key, "it erred", &out);
   }
+  IssueFetches(&out);  // its inputs' bytes no longer count against the fetch budget
   FillExecutors(&out);
   return out;
 }
@@ -319,6 +327,7 @@ Instructions WorkerState::HandleSessionLost() {
   for (const std::string& key : keys) {
     Task& task = tasks_.at(key);
     task.dependents.clear();
+    UncountHeld(task);
     task.waiting_for.clear();
     task.pins = 0;  // no PutAccepted will come on this session
     switch (task.state) {
@@ -386,13 +395,13 @@ WorkerState::TransitionFn WorkerState::LookupTransition(TaskState from, TaskStat
   };
   static constexpr Rule kRules[] = {
       // A task asked for waits for inputs, or has them all (or none).
-      {S::kReleased, S::kWaiting, &WorkerState::Plain},
+      {S::kReleased, S::kWaiting, &WorkerState::EnterWaiting},
       {S::kReleased, S::kReady, &WorkerState::EnterReady},
       // Asked for again after it erred.
-      {S::kErred, S::kWaiting, &WorkerState::Plain},
+      {S::kErred, S::kWaiting, &WorkerState::EnterWaiting},
       {S::kErred, S::kReady, &WorkerState::EnterReady},
       // Its last input arrived.
-      {S::kWaiting, S::kReady, &WorkerState::EnterReady},
+      {S::kWaiting, S::kReady, &WorkerState::WaitingToReady},
       // An executor is free.
       {S::kReady, S::kExecuting, &WorkerState::ReadyToExecuting},
       // The run ended: a result, an error, or cancelled (freed, or its inputs missing).
@@ -403,18 +412,18 @@ WorkerState::TransitionFn WorkerState::LookupTransition(TaskState from, TaskStat
       {S::kExecuting, S::kReady, &WorkerState::ExecutingToReady},
       // A dependency or replica to fetch, from a holder; that holder failed, try the next.
       {S::kReleased, S::kFetch, &WorkerState::EnterFetch},
-      {S::kFlight, S::kFetch, &WorkerState::EnterFetch},
+      {S::kFlight, S::kFetch, &WorkerState::FlightToFetch},
       // The fetch is requested; it arrives.
-      {S::kFetch, S::kFlight, &WorkerState::LeaveFetch},
-      {S::kFlight, S::kMemory, &WorkerState::Plain},
+      {S::kFetch, S::kFlight, &WorkerState::FetchToFlight},
+      {S::kFlight, S::kMemory, &WorkerState::LeaveFlight},
       // A client put it here (PutData).
       {S::kReleased, S::kMemory, &WorkerState::Plain},
       {S::kFetch, S::kMemory, &WorkerState::LeaveFetch},
       // Forgotten: freed, stolen, lost, no longer needed.
-      {S::kWaiting, S::kReleased, &WorkerState::Plain},
+      {S::kWaiting, S::kReleased, &WorkerState::LeaveWaiting},
       {S::kReady, S::kReleased, &WorkerState::ReadyToReleased},
       {S::kFetch, S::kReleased, &WorkerState::LeaveFetch},
-      {S::kFlight, S::kReleased, &WorkerState::Plain},
+      {S::kFlight, S::kReleased, &WorkerState::LeaveFlight},
       {S::kMemory, S::kReleased, &WorkerState::Plain},
       {S::kErred, S::kReleased, &WorkerState::Plain},
   };
@@ -476,11 +485,44 @@ void WorkerState::EnterFetch(Task& task) { to_fetch_.insert(task.key); }
 
 void WorkerState::LeaveFetch(Task& task) { to_fetch_.erase(task.key); }
 
+void WorkerState::EnterWaiting(Task& task) {
+  task.admitted = false;
+  unadmitted_.insert(ReadyEntry{task.priority, task.sequence, task.key});
+}
+
+void WorkerState::LeaveWaiting(Task& task) {
+  if (task.admitted) {
+    admitted_estimate_ -= task.admitted_cost;
+  } else {
+    unadmitted_.erase(ReadyEntry{task.priority, task.sequence, task.key});
+  }
+  task.admitted = false;
+  task.admitted_cost = 0;
+}
+
+void WorkerState::WaitingToReady(Task& task) {
+  LeaveWaiting(task);
+  EnterReady(task);
+}
+
+void WorkerState::FetchToFlight(Task& task) {
+  LeaveFetch(task);
+  ++in_flight_;
+}
+
+void WorkerState::LeaveFlight(Task&) { --in_flight_; }
+
+void WorkerState::FlightToFetch(Task& task) {
+  LeaveFlight(task);
+  EnterFetch(task);
+}
+
 // Removes the record (any state → released).
 void WorkerState::Forget(const std::string& key, const std::string& reason, Instructions*) {
   Task* task = Find(key);
   if (task == nullptr) return;
   if (task->state != S::kReleased) Transition(*task, S::kReleased, reason).IgnoreError();
+  UncountHeld(*task);
   tasks_.erase(key);
 }
 
@@ -490,10 +532,12 @@ void WorkerState::StartCompute(Task& task, const proto::ComputeTask& compute, In
   task.sequence = next_sequence_++;
   task.waiting_for.clear();
   std::map<std::string, std::vector<std::string>> holders;
+  absl::flat_hash_map<std::string, int64_t> sizes;
   for (const proto::KeyLocation& location : compute.who_has()) {
     for (const std::string& address : location.addresses()) {
       if (address != self_address_) holders[location.key()].push_back(address);
     }
+    sizes[location.key()] = location.nbytes();
   }
   task.inputs = LocalInputs(*task.spec, [this](const std::string& dep) {
     const Task* held = Find(dep);
@@ -505,6 +549,12 @@ void WorkerState::StartCompute(Task& task, const proto::ComputeTask& compute, In
     int64_t index;
     const std::string& dep = ParseSliceKey(input, &base, &index) ? base : input;
     AddDependency(task, input, holders[dep], &missing);
+    const Task* held = Find(input);
+    if (held != nullptr && (held->state == S::kFetch || held->state == S::kFlight)) {
+      // A slice's size is not known: its whole value's is an upper bound.
+      auto size = sizes.find(dep);
+      task.fetch_estimate += std::max<int64_t>(1, size == sizes.end() ? 1 : size->second);
+    }
   }
   MakeReadyOrWait(task);
   if (!missing.empty()) {
@@ -710,6 +760,7 @@ void WorkerState::ReleaseInputs(const Task& task, Instructions* out) {
     Task* input = Find(dep);
     if (input == nullptr) continue;
     input->dependents.erase(key);
+    if (input->dependents.empty()) UncountHeld(*input);
     DropIfUnneeded(dep, out);
   }
   if (Task* self = Find(key)) self->waiting_for.clear();
@@ -738,9 +789,56 @@ void WorkerState::DropIfUnneeded(const std::string& key, Instructions* out) {
 
 // Groups the keys to fetch by their next holder, several keys per request. Nothing while
 // paused (as dask's worker): what a paused worker fetches would only raise its memory.
+void WorkerState::UncountHeld(Task& task) {
+  fetched_held_bytes_ -= task.held_bytes;
+  task.held_bytes = 0;
+}
+
+void WorkerState::AdmitTasks(bool force_one) {
+  while (!unadmitted_.empty()) {
+    Task* task = Find(std::get<2>(*unadmitted_.begin()));
+    if (task == nullptr || task->state != S::kWaiting) {  // a bug: Validate() reports it
+      unadmitted_.erase(unadmitted_.begin());
+      continue;
+    }
+    const int64_t cost = fetch_budget_ == 0 ? 0 : std::min(task->fetch_estimate, fetch_budget_ / 2);
+    if (!force_one && cost > 0 && fetched_held_bytes_ + admitted_estimate_ + cost > fetch_budget_) {
+      return;
+    }
+    unadmitted_.erase(unadmitted_.begin());
+    task->admitted = true;
+    task->admitted_cost = cost;
+    admitted_estimate_ += cost;
+    if (force_one) return;
+  }
+}
+
+bool WorkerState::FetchWanted(const Task& input) const {
+  if (input.replica || input.dependents.empty()) return true;
+  for (const std::string& key : input.dependents) {
+    auto it = tasks_.find(key);
+    if (it == tasks_.end() || it->second.state != S::kWaiting || it->second.admitted) return true;
+  }
+  return false;
+}
+
 void WorkerState::IssueFetches(Instructions* out) {
   if (paused_ || to_fetch_.empty()) return;
-  std::vector<std::string> keys(to_fetch_.begin(), to_fetch_.end());
+  AdmitTasks(/*force_one=*/false);
+  std::vector<std::string> keys;
+  while (true) {
+    for (const std::string& key : to_fetch_) {
+      const Task* task = Find(key);
+      if (task == nullptr || FetchWanted(*task)) keys.push_back(key);
+    }
+    // Whatever the budget says, work always moves: when nothing is fetched, run or ready
+    // to run (whose end would free budget), the first task held back is let through.
+    if (!keys.empty() || in_flight_ > 0 || executing_ > 0 || !ready_queue_.empty() ||
+        unadmitted_.empty()) {
+      break;
+    }
+    AdmitTasks(/*force_one=*/true);
+  }
   std::sort(keys.begin(), keys.end());
   std::map<std::string, std::vector<std::string>> by_address;
   for (const std::string& key : keys) {

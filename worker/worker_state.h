@@ -40,6 +40,17 @@
 // WorkerStatusChange; below it the worker resumes, says so, sends the fetches that waited
 // and fills its executors again.
 //
+// Fetch budget (`fetch_budget_bytes` > 0, a quarter of the memory limit in the worker): a
+// task waiting for inputs from peers is first queued by priority, and admitted — its
+// missing inputs requested — only while the bytes already fetched and held for local tasks
+// (until those tasks finish), plus an estimate of what admitted tasks still wait for (the
+// holders' sizes from who_has, at most half the budget per task), stay within the budget.
+// Whenever nothing is in flight, executing or ready while tasks are held back, the first of
+// them is admitted however large, so that work always moves. Without it a worker handed
+// many tasks at once (a shuffle's unpacks) fetched every input of all of them, and pushed
+// them to disk only to read them back. Keys fetched as replicas (AcquireReplicas) are not
+// held back.
+//
 // When no holder can provide a dependency, every task waiting for it is reported with
 // TaskFailed.missing_dependencies and forgotten (the scheduler recomputes the lost key),
 // unless a holder failed permanently (FetchOutcome.permanent): recomputing the key would
@@ -130,9 +141,10 @@ class WorkerState {
  public:
   // `self_address`: this worker's address (never fetched from); `nthreads`: executor
   // slots; `max_keys_per_fetch`: keys per GetData request; `pause_bytes`: the memory
-  // reading at which the worker pauses (0: never).
+  // reading at which the worker pauses (0: never); `fetch_budget_bytes`: see "Fetch
+  // budget" above (0: fetch every missing input at once).
   WorkerState(std::string self_address, int nthreads, int max_keys_per_fetch = 64,
-              int64_t pause_bytes = 0);
+              int64_t pause_bytes = 0, int64_t fetch_budget_bytes = 0);
 
   // The scheduler asks to compute a task; fetches missing inputs from who_has.
   Instructions HandleCompute(const proto::ComputeTask& compute);
@@ -165,6 +177,10 @@ class WorkerState {
   int executing() const { return executing_; }
   bool paused() const { return paused_; }
   int ready() const { return static_cast<int>(ready_queue_.size()); }
+  // Bytes fetched from peers and held for local tasks that have not finished.
+  int64_t fetched_held_bytes() const { return fetched_held_bytes_; }
+  // Waiting tasks whose inputs are not requested yet (the fetch budget holds them back).
+  int held_back() const { return static_cast<int>(unadmitted_.size()); }
   int64_t tracked_keys() const { return static_cast<int64_t>(tasks_.size()); }
   std::vector<StoryEntry> Story(const std::string& key) const;
   // Illegal transitions refused so far (each one a bug, logged when it happened).
@@ -202,6 +218,13 @@ class WorkerState {
     int pins = 0;                       // puts the scheduler has not accepted yet
     int64_t nbytes = 0;
     std::string type_name;
+    // Fetch budget. A task computed here: its inputs' sizes from who_has (those to fetch),
+    // whether its fetches may go out, and what it counts against the budget meanwhile. A
+    // fetched key: its bytes, counted while local tasks still need it.
+    int64_t fetch_estimate = 0;
+    bool admitted = false;
+    int64_t admitted_cost = 0;
+    int64_t held_bytes = 0;
   };
   using ReadyEntry = std::tuple<int64_t, uint64_t, std::string>;
 
@@ -221,6 +244,12 @@ class WorkerState {
   void ExecutingToReady(Task& task);
   void EnterFetch(Task& task);
   void LeaveFetch(Task& task);
+  void EnterWaiting(Task& task);
+  void LeaveWaiting(Task& task);
+  void WaitingToReady(Task& task);
+  void FetchToFlight(Task& task);
+  void LeaveFlight(Task& task);
+  void FlightToFetch(Task& task);
   absl::Status ValidateTask(const Task& task) const;
   void Forget(const std::string& key, const std::string& reason, Instructions* out);
 
@@ -245,6 +274,14 @@ class WorkerState {
                    const std::string& why, Instructions* out, bool recompute = true);
   void ReleaseInputs(const Task& task, Instructions* out);
   void DropIfUnneeded(const std::string& key, Instructions* out);
+  // Admits waiting tasks in priority order while the fetch budget allows (`force_one`:
+  // the first one, whatever the budget).
+  void AdmitTasks(bool force_one);
+  // Whether the fetch of `input` may be requested now: a replica, or needed by an
+  // admitted (or no longer waiting) local task.
+  bool FetchWanted(const Task& input) const;
+  // Stops counting `task`'s bytes as held for local tasks.
+  void UncountHeld(Task& task);
   void IssueFetches(Instructions* out);
   void FillExecutors(Instructions* out);
 
@@ -253,11 +290,16 @@ class WorkerState {
   const int nthreads_;
   const int max_keys_per_fetch_;
   const int64_t pause_bytes_;
+  const int64_t fetch_budget_;
 
   // std::unordered_map: handlers hold Task& across insertions, which must stay valid.
   std::unordered_map<std::string, Task> tasks_;
   std::set<ReadyEntry> ready_queue_;
   absl::flat_hash_set<std::string> to_fetch_;  // keys in kFetch not yet requested
+  std::set<ReadyEntry> unadmitted_;            // waiting tasks not admitted, by priority
+  int64_t admitted_estimate_ = 0;              // their admitted_cost, summed
+  int64_t fetched_held_bytes_ = 0;             // held_bytes, summed
+  int in_flight_ = 0;                          // keys in kFlight
   int executing_ = 0;
   bool paused_ = false;
   uint64_t next_sequence_ = 0;

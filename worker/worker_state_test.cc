@@ -14,7 +14,7 @@ namespace {
 using Holders = std::vector<std::pair<std::string, std::vector<std::string>>>;
 
 proto::ComputeTask Compute(const std::string& key, const Holders& deps = {}, int64_t priority = 0,
-                           const std::string& function = "inc") {
+                           const std::string& function = "inc", int64_t dep_nbytes = 0) {
   proto::ComputeTask compute;
   compute.set_priority(priority);
   proto::TaskSpec* spec = compute.mutable_task();
@@ -25,6 +25,7 @@ proto::ComputeTask Compute(const std::string& key, const Holders& deps = {}, int
     spec->add_args()->set_key(dep);
     proto::KeyLocation* location = compute.add_who_has();
     location->set_key(dep);
+    location->set_nbytes(dep_nbytes);
     for (const auto& a : addresses) location->add_addresses(a);
   }
   return compute;
@@ -127,6 +128,8 @@ class Checked {
   bool paused() const { return state_.paused(); }
   int ready() const { return state_.ready(); }
   int64_t tracked_keys() const { return state_.tracked_keys(); }
+  int held_back() const { return state_.held_back(); }
+  int64_t fetched_held_bytes() const { return state_.fetched_held_bytes(); }
 
  private:
   Instructions Check(Instructions out) {
@@ -207,6 +210,56 @@ TEST_CASE("inputs are fetched, several keys per request, then the task runs") {
         Lines{"release x", "release y", "release z", "finished t"});
   CHECK(state.state("x") == TaskState::kReleased);
   CHECK(state.tracked_keys() == 2);
+}
+
+TEST_CASE("the fetch budget holds tasks back until the inputs held for local tasks shrink") {
+  // 1 thread, a budget of 100 bytes; each task needs one 80-byte input from a peer (its
+  // cost against the budget: at most half of it, 50).
+  Checked state("me:1", 1, 64, 0, /*fetch_budget_bytes=*/100);
+  auto compute = [&](const std::string& key, const std::string& input) {
+    return Render(state.HandleCompute(Compute(key, {{input, {"peer:1"}}}, 0, "inc", 80)));
+  };
+  CHECK(compute("t1", "k1") == Lines{"fetch peer:1: k1"});
+  CHECK(compute("t2", "k2") == Lines{"fetch peer:1: k2"});
+  CHECK(compute("t3", "k3").empty());  // 50 + 50 + 50 > 100: held back
+  CHECK(state.held_back() == 1);
+  CHECK(state.state("k3") == TaskState::kFetch);
+
+  CHECK(Render(state.HandleFetchDone(FetchOutcome{"peer:1", {{"k1", 80, "int"}}, {}, ""})) ==
+        Lines{"execute t1"});
+  CHECK(state.fetched_held_bytes() == 80);
+  CHECK(Render(state.HandleFetchDone(FetchOutcome{"peer:1", {{"k2", 80, "int"}}, {}, ""})).empty());
+  CHECK(state.fetched_held_bytes() == 160);
+  // t1's end frees k1 (80 held, t2's 80 still): 80 + 50 > 100, t3 still waits; t2 runs.
+  CHECK(Render(state.HandleExecuteDone(Ok("t1"))) ==
+        Lines{"release k1", "finished t1", "execute t2"});
+  CHECK(state.held_back() == 1);
+  // t2's end frees k2: t3's input is fetched at last.
+  CHECK(Render(state.HandleExecuteDone(Ok("t2"))) ==
+        Lines{"release k2", "finished t2", "fetch peer:1: k3"});
+  CHECK(state.held_back() == 0);
+  CHECK(Render(state.HandleFetchDone(FetchOutcome{"peer:1", {{"k3", 80, "int"}}, {}, ""})) ==
+        Lines{"execute t3"});
+  CHECK(Render(state.HandleExecuteDone(Ok("t3"))) == Lines{"release k3", "finished t3"});
+  CHECK(state.fetched_held_bytes() == 0);
+}
+
+TEST_CASE("a task held back by the fetch budget goes once nothing else can move") {
+  Checked state("me:1", 1, 64, 0, /*fetch_budget_bytes=*/100);
+  CHECK(Render(state.HandleCompute(Compute("x", {{"kx", {"peer:1"}}}, 0, "inc", 120))) ==
+        Lines{"fetch peer:1: kx"});
+  CHECK(Render(state.HandleFetchDone(FetchOutcome{"peer:1", {{"kx", 120, "int"}}, {}, ""})) ==
+        Lines{"execute x"});
+  // y needs kx too (held: 120 bytes, over the budget alone) and ky: held back.
+  CHECK(Render(state.HandleCompute(
+                   Compute("y", {{"kx", {"peer:1"}}, {"ky", {"peer:1"}}}, 0, "add", 120)))
+            .empty());
+  CHECK(state.held_back() == 1);
+  // x ends; kx stays held for y, so the budget is still spent, but nothing else runs, is
+  // ready or in flight: y goes anyway.
+  CHECK(Render(state.HandleExecuteDone(Ok("x"))) == Lines{"finished x", "fetch peer:1: ky"});
+  CHECK(Render(state.HandleFetchDone(FetchOutcome{"peer:1", {{"ky", 120, "int"}}, {}, ""})) ==
+        Lines{"execute y"});
 }
 
 TEST_CASE("a failed fetch tries the next holder, then reports the input missing") {

@@ -41,16 +41,40 @@ absl::Status WorkerState::ValidateTask(const Task& task) const {
   if (task.pins < 0) return Broken(task.key, st, "negative pins");
   if (task.rerun && !task.cancelled) return Broken(task.key, st, "rerun without cancel");
   if (task.cancelled && st != S::kExecuting) return Broken(task.key, st, "cancelled, not running");
+  const bool unadmitted = unadmitted_.count(ReadyEntry{task.priority, task.sequence, task.key}) > 0;
+  if (st == S::kWaiting && task.admitted == unadmitted) {
+    return Broken(task.key, st, "admitted and held back wrong");
+  }
+  if (st != S::kWaiting && (task.admitted || unadmitted)) {
+    return Broken(task.key, st, "admitted or held back, but not waiting");
+  }
+  if (task.held_bytes != 0 && (st != S::kMemory || task.dependents.empty())) {
+    return Broken(task.key, st, "counted as held for local tasks, but not");
+  }
   return absl::OkStatus();
 }
 
 absl::Status WorkerState::Validate() const {
-  int executing = 0;
+  int executing = 0, in_flight = 0;
+  int64_t admitted_cost = 0, held = 0;
   for (const auto& [key, task] : tasks_) {
     if (key != task.key) return Broken(key, task.state, "filed under another key");
     absl::Status status = ValidateTask(task);
     if (!status.ok()) return status;
     if (task.state == S::kExecuting) ++executing;
+    in_flight += task.state == S::kFlight ? 1 : 0;
+    admitted_cost += task.admitted_cost;
+    held += task.held_bytes;
+  }
+  if (in_flight != in_flight_ || admitted_cost != admitted_estimate_ ||
+      held != fetched_held_bytes_) {
+    return absl::InternalError(absl::StrCat("fetch counts wrong: ", in_flight, " in flight (count ",
+                                            in_flight_, "), admitted cost ", admitted_cost,
+                                            " (sum ", admitted_estimate_, "), held ", held,
+                                            " (sum ", fetched_held_bytes_, ")"));
+  }
+  if (unadmitted_.size() > tasks_.size()) {
+    return absl::InternalError("held-back queue holds unknown keys");
   }
   if (executing != executing_) {
     return absl::InternalError(
