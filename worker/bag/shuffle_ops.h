@@ -72,7 +72,8 @@ absl::StatusOr<Value> PairsCombineSplit(const TaskContext& context, const Value&
                                         const std::string& value_expression, const std::string& op,
                                         int64_t nout);
 // Up to `k` keys of the partition at evenly spaced ranks, sorted: the sample from which
-// a sort picks its range boundaries.
+// a sort picks its range boundaries. The ranks are exact up to 16 * k items, and among
+// every (items / (16 * k))-th item's key beyond.
 absl::StatusOr<Value> SampleKeys(const Value& part, const std::string& key_expression, int64_t k);
 // nout - 1 boundaries at evenly spaced ranks of all samples (a list of SampleKeys lists).
 absl::StatusOr<Value> RangeBoundaries(const ValueList& samples, int64_t nout);

@@ -107,17 +107,18 @@ void SortKeys::AppendKey(const Value& key) {
 }
 
 absl::Status SortKeys::Append(const Value& part, const std::string& key_expression,
-                              const char* function) {
+                              const char* function, size_t stride) {
   WEFT_RETURN_IF_ERROR(ExpectPartition(part, function));
   const size_t n = NumItems(part);
-  slots_.reserve(slots_.size() + n);
+  stride = std::max<size_t>(stride, 1);
+  slots_.reserve(slots_.size() + (n + stride - 1) / stride);
   if (key_expression.empty()) {
     if (!part.is_list()) {
       return absl::InvalidArgumentError(absl::StrCat(
           function, "(): expected a bag of [key, value] pairs (use to_pairs or map first), got ",
           part.kind_name(), " records"));
     }
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < n; i += stride) {
       const Value& item = part.as_list()[i];
       if (!item.is_list() || item.as_list().size() != 2) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -134,7 +135,7 @@ absl::Status SortKeys::Append(const Value& part, const std::string& key_expressi
     const JsonLines& lines = part.as_json_lines();
     LineParser& parser = LineParser::ForThisThread();
     Extracted extracted;
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < n; i += stride) {
       absl::Status status = parser.Extract(lines, i, *path, &extracted);
       if (!status.ok()) {
         return absl::InvalidArgumentError(absl::StrCat(function, "(): key: malformed JSON in line ",
@@ -145,6 +146,18 @@ absl::Status SortKeys::Append(const Value& part, const std::string& key_expressi
       } else {
         AppendKey(extracted.value);
       }
+    }
+    return absl::OkStatus();
+  }
+  if (stride > 1) {
+    for (size_t i = 0; i < n; i += stride) {
+      absl::StatusOr<Value> key = ItemAt(part, i);
+      if (key.ok()) key = expr.Evaluate(*key);
+      if (!key.ok()) {
+        return absl::Status(key.status().code(), absl::StrCat(function, "(): key of item ", i + 1,
+                                                              ": ", key.status().message()));
+      }
+      AppendKey(*key);
     }
     return absl::OkStatus();
   }

@@ -32,8 +32,10 @@ class SortKeys {
  public:
   // Appends the key of every item of `part` (a JsonLines or list partition): the value of
   // `key_expression` (expr.h) over the item, or with "" the key of a [key, value] pair.
-  // Errors name `function` (and the 1-based line of malformed JSON).
-  absl::Status Append(const Value& part, const std::string& key_expression, const char* function);
+  // Errors name `function` (and the 1-based line of malformed JSON). With `stride` > 1,
+  // only items 0, stride, 2 * stride, ... (a sample).
+  absl::Status Append(const Value& part, const std::string& key_expression, const char* function,
+                      size_t stride = 1);
   // Appends one key.
   void AppendKey(const Value& key);
 

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "worker/bag/shuffle_ops.h"
 #include "worker/bag/value_order.h"
 
 namespace weft::bag {
@@ -41,8 +42,8 @@ ValueList MixedKeys(size_t n, uint32_t seed) {
         break;
       }
       case 4: {
-        const double d[] = {-0.0, 0.0, 1.0, -2.5, 2.5, std::nan(""), -std::nan(""),
-                            INFINITY, -INFINITY, 9007199254740992.0};
+        const double d[] = {-0.0,         0.0,           1.0,      -2.5,      2.5,
+                            std::nan(""), -std::nan(""), INFINITY, -INFINITY, 9007199254740992.0};
         keys.push_back(Value(d[pick(10)]));
         break;
       }
@@ -123,6 +124,37 @@ TEST_CASE("SortKeys reads a field of JSON lines as the parsed records would give
   SortKeys by_expression;
   REQUIRE(by_expression.Append(part, "n % 3", "test").ok());
   CHECK(by_expression.Order(true) == std::vector<uint32_t>{2, 5, 0, 3, 6, 1, 4, 7});
+}
+
+TEST_CASE("a stride appends every stride-th item's key, by path or by expression") {
+  std::string text;
+  for (int i = 0; i < 10; ++i) text += "{\"n\":" + std::to_string(i) + "}\n";
+  const Value part(JsonLines::FromText(Buffer(text)));
+  SortKeys by_path, by_expression;
+  REQUIRE(by_path.Append(part, "n", "test", 3).ok());
+  REQUIRE(by_expression.Append(part, "n * 2", "test", 3).ok());
+  REQUIRE(by_path.size() == 4);
+  REQUIRE(by_expression.size() == 4);
+  for (size_t i = 0; i < 4; ++i) {
+    CHECK(by_path.KeyAt(i) == Value(static_cast<int64_t>(3 * i)));
+    CHECK(by_expression.KeyAt(i) == Value(static_cast<int64_t>(6 * i)));
+  }
+}
+
+TEST_CASE("a sample of a large partition still cuts it into near-even ranges") {
+  // 200,000 distinct keys in a scrambled order; 16 samples come from every 39th item.
+  constexpr int64_t kN = 200000;
+  ValueList items;
+  for (int64_t i = 0; i < kN; ++i) {
+    items.push_back(Value(ValueList{Value((i * 7919) % kN), Value(i)}));
+  }
+  const Value sample = SampleKeys(Value(items), "", 16).value();
+  REQUIRE(sample.as_list().size() == 16);
+  for (size_t i = 0; i < 16; ++i) {
+    const double expected = (2.0 * i + 1) * kN / 32;
+    INFO("sample " << i << " = " << sample.as_list()[i].as_int());
+    CHECK(std::abs(sample.as_list()[i].as_int() - expected) < 0.02 * kN);
+  }
 }
 
 TEST_CASE("SortKeys names the function and the line of malformed JSON, and non-pairs") {
