@@ -105,6 +105,7 @@ void Worker::CheckMemory() {
 void Worker::MonitorMemory() {
   uint64_t last_activity = 0;
   uint64_t released_at = 0;  // activity_ when freed memory was last handed back idle
+  absl::Time idle_since = absl::Now();
   while (true) {
     bool paused, running;
     {
@@ -121,9 +122,11 @@ void Worker::MonitorMemory() {
       // pause threshold with the store under its spill target), and hand freed memory back.
       store_.SpillOldest();
       ReleaseMemory();
-    } else if (!running && activity == last_activity && activity != released_at) {
-      // Idle (a whole tick with nothing running, finished or freed) after some work: what
-      // it freed goes back, so that an idle worker holds what its data needs.
+    } else if (running || activity != last_activity) {
+      idle_since = absl::Now();
+    } else if (activity != released_at && absl::Now() - idle_since >= options_.idle_release_delay) {
+      // Idle for a while (nothing running, finished or freed) after some work: what it
+      // freed goes back, so that an idle worker holds what its data needs.
       ReleaseMemory();
       released_at = activity;
     }
