@@ -222,7 +222,17 @@ Item Bag::count() const {
   if (!all_filters) return Item(core_, Reduce("bag.count", {}, "sum", {}));
   std::vector<BagNodePtr> partials;
   for (const auto& p : parts_) {
-    partials.push_back(BagNode::Make("bag.filter_count", {p->args[0], p->args[1]}));
+    NodeArg records = p->args[0];
+    const BagNodePtr& parsed = records.node;
+    if (records.kind == NodeArg::Kind::kNode && parsed != nullptr && parsed->persisted == nullptr &&
+        parsed->function == "bag.parse_json") {
+      // Not kept anywhere: parse_json reads the filter's columns as it validates, so the
+      // filter does not parse every record again.
+      std::vector<NodeArg> args = parsed->args;
+      args.push_back(p->args[1]);
+      records = NodeArg::Of(BagNode::Make("bag.parse_json_columns", std::move(args)));
+    }
+    partials.push_back(BagNode::Make("bag.filter_count", {records, p->args[1]}));
   }
   return Item(core_, TreeMerge(std::move(partials), "sum", {}));
 }

@@ -37,6 +37,7 @@ absl::StatusOr<int64_t> WriteTextTask(const TaskContext& context, const Value& p
 WEFT_FUNCTION("bag.list_files", ListFilesTask);
 WEFT_FUNCTION("bag.read_text", ReadTextTask);
 WEFT_FUNCTION("bag.parse_json", ParseJson);
+WEFT_FUNCTION("bag.parse_json_columns", ParseJsonColumns);
 WEFT_FUNCTION("bag.count_malformed", CountMalformed);
 WEFT_FUNCTION("bag.write_text", WriteTextTask);
 

@@ -48,6 +48,13 @@ absl::StatusOr<Value> ReadText(const std::string& url, const std::string& compre
 // "skip": only the valid lines are kept (the input itself when all are valid).
 absl::StatusOr<Value> ParseJson(const Value& lines, const std::string& source,
                                 const std::string& on_error);
+// ParseJson, reading in the same pass the columns that `filter_expression` (filter_expr.h)
+// needs into the column cache, keyed by the result's buffers: a filter that follows (the
+// client fuses read_text → parse_json → filter → count this way) finds them there instead
+// of parsing every line a second time. An expression of the value language reads none.
+absl::StatusOr<Value> ParseJsonColumns(const Value& lines, const std::string& source,
+                                       const std::string& on_error,
+                                       const std::string& filter_expression);
 absl::StatusOr<int64_t> CountMalformed(const Value& lines);
 
 // ---- Element-wise (bag_ops.cc)

@@ -94,6 +94,29 @@ TEST_CASE("parse_json validates, raises with the line number, or skips") {
   CHECK(Ok(ParseJson(Lines(""), "f", "raise")).as_json_lines().num_lines() == 0);
 }
 
+TEST_CASE("parse_json_columns is parse_json, with the filter's columns read on the way") {
+  Value bad = Lines("{\"t\":\"a\"}\n{\"t\":\"b\"}\n{\"t\":\n{\"t\":\"a\"}\nnope\n");
+  const std::string filter = "t == \"a\"";
+  auto raised = ParseJsonColumns(bad, "f.json", "raise", filter);
+  REQUIRE_FALSE(raised.ok());
+  CHECK(raised.status().message() == ParseJson(bad, "f.json", "raise").status().message());
+  const ColumnCache::Stats before = ColumnCache::Global().stats();
+  Value skipped = Ok(ParseJsonColumns(bad, "f", "skip", filter));
+  CHECK(skipped == Ok(ParseJson(bad, "f", "skip")));
+  CHECK(Ok(FilterCount(skipped, filter)) == 2);
+  const ColumnCache::Stats after = ColumnCache::Global().stats();
+  CHECK(after.hits == before.hits + 1);  // the column parse_json_columns read
+  CHECK(after.misses == before.misses);
+  // The value language's expressions and `_` read no column; the answer is the same.
+  Value good = Lines(kEvents);
+  for (const char* expression : {"n > 2", "length(actor.login) == 3", "_ != null"}) {
+    INFO(expression);
+    Value parsed = Ok(ParseJsonColumns(good, "f", "raise", expression));
+    CHECK(parsed.as_json_lines().text.data() == good.as_json_lines().text.data());
+    CHECK(Ok(FilterCount(parsed, expression)) == Ok(FilterCount(good, expression)));
+  }
+}
+
 TEST_CASE("pluck reads a path from JsonLines and from Values; missing is null") {
   Value part = Lines(kEvents);
   CHECK(Ok(Pluck(part, "actor.login")) == Value(ValueList{"ann", "bob", "bob", "cy", "ann"}));

@@ -10,6 +10,8 @@
 #include "common/io/io.h"
 #include "common/status_macros.h"
 #include "worker/bag/bag_ops.h"
+#include "worker/bag/column.h"
+#include "worker/bag/filter_expr.h"
 #include "worker/bag/json_access.h"
 #include "worker/bag/partition.h"
 
@@ -98,8 +100,11 @@ absl::StatusOr<Value> ReadText(const std::string& url, const std::string& compre
   return Value(DropFinalEmptyLines(JsonLines::FromText(std::move(text))));
 }
 
-absl::StatusOr<Value> ParseJson(const Value& lines, const std::string& source,
-                                const std::string& on_error) {
+namespace {
+
+// parse_json, and the columns of `paths` from the same parse, cached for its result.
+absl::StatusOr<Value> ParseAndRead(const Value& lines, const std::string& source,
+                                   const std::string& on_error, const std::vector<Path>& paths) {
   WEFT_RETURN_IF_ERROR(ExpectLines(lines, "bag.parse_json"));
   const bool skip = on_error == "skip";
   if (!skip && on_error != "raise") {
@@ -108,11 +113,16 @@ absl::StatusOr<Value> ParseJson(const Value& lines, const std::string& source,
   }
   const JsonLines& in = lines.as_json_lines();
   LineParser& parser = LineParser::ForThisThread();
+  std::vector<ColumnBuilder> columns(paths.size());
+  for (ColumnBuilder& column : columns) column.Reserve(in.num_lines());
+  std::vector<Extracted> extracted;
   std::vector<uint8_t> valid;  // filled only once a line fails in skip mode
   for (size_t i = 0; i < in.num_lines(); ++i) {
-    absl::Status status = parser.Validate(in, i);
+    absl::Status status = paths.empty() ? parser.Validate(in, i)
+                                        : parser.ValidateAndExtract(in, i, paths, &extracted);
     if (status.ok()) {
       if (!valid.empty()) valid[i] = 1;
+      for (size_t p = 0; p < paths.size(); ++p) columns[p].Add(extracted[p]);
       continue;
     }
     if (!skip) {
@@ -124,8 +134,34 @@ absl::StatusOr<Value> ParseJson(const Value& lines, const std::string& source,
       std::fill(valid.begin(), valid.begin() + i, 1);
     }
   }
-  if (valid.empty()) return lines;  // every line is valid: zero copy
-  return Value(SelectLines(in, valid));
+  // Every line is valid: zero copy.
+  Value out = valid.empty() ? lines : Value(SelectLines(in, valid));
+  for (size_t p = 0; p < paths.size(); ++p) {
+    ColumnCache::Global().Put(out.as_json_lines(), paths[p], std::move(columns[p]).Finish());
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<Value> ParseJson(const Value& lines, const std::string& source,
+                                const std::string& on_error) {
+  return ParseAndRead(lines, source, on_error, {});
+}
+
+absl::StatusOr<Value> ParseJsonColumns(const Value& lines, const std::string& source,
+                                       const std::string& on_error,
+                                       const std::string& filter_expression) {
+  std::vector<Path> paths;
+  if (absl::StatusOr<FilterExpr> expr = FilterExpr::Parse(filter_expression); expr.ok()) {
+    paths = expr->paths();
+    // `_` is the value language's item (bag_ops.cc Selection): no column of it.
+    if (std::any_of(paths.begin(), paths.end(),
+                    [](const Path& path) { return path.empty() || path.parts().front() == "_"; })) {
+      paths.clear();
+    }
+  }
+  return ParseAndRead(lines, source, on_error, paths);
 }
 
 absl::StatusOr<int64_t> CountMalformed(const Value& lines) {

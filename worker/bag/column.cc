@@ -72,12 +72,34 @@ size_t Column::nbytes() const {
   return total;
 }
 
+struct ColumnBuilder::Impl {
+  Impl() : column(std::make_shared<Column>()), dictionary(column.get()) {}
+  std::shared_ptr<Column> column;
+  DictionaryBuilder dictionary;
+};
+
+ColumnBuilder::ColumnBuilder() : impl_(std::make_unique<Impl>()) {}
+ColumnBuilder::~ColumnBuilder() = default;
+ColumnBuilder::ColumnBuilder(ColumnBuilder&&) noexcept = default;
+
+void ColumnBuilder::Reserve(size_t n) { impl_->column->codes.reserve(n); }
+
+void ColumnBuilder::Add(const Extracted& value) {
+  impl_->column->codes.push_back(value.is_string ? impl_->dictionary.Code(value.str)
+                                                 : impl_->dictionary.Code(value.value));
+}
+
+void ColumnBuilder::Add(const Value& value) {
+  impl_->column->codes.push_back(impl_->dictionary.Code(value));
+}
+
+std::shared_ptr<const Column> ColumnBuilder::Finish() && { return std::move(impl_->column); }
+
 absl::StatusOr<std::shared_ptr<const Column>> BuildColumn(const JsonLines& lines,
                                                           const Path& path) {
-  auto column = std::make_shared<Column>();
   const size_t n = lines.num_lines();
-  column->codes.resize(n);
-  DictionaryBuilder dictionary(column.get());
+  ColumnBuilder builder;
+  builder.Reserve(n);
   LineParser& parser = LineParser::ForThisThread();
   Extracted extracted;
   for (size_t i = 0; i < n; ++i) {
@@ -86,22 +108,20 @@ absl::StatusOr<std::shared_ptr<const Column>> BuildColumn(const JsonLines& lines
       return absl::InvalidArgumentError(
           absl::StrCat("malformed JSON in line ", i + 1, ": ", status.message()));
     }
-    column->codes[i] =
-        extracted.is_string ? dictionary.Code(extracted.str) : dictionary.Code(extracted.value);
+    builder.Add(extracted);
   }
-  return std::shared_ptr<const Column>(std::move(column));
+  return std::move(builder).Finish();
 }
 
 std::shared_ptr<const Column> BuildColumn(const ValueList& items, const Path& path) {
-  auto column = std::make_shared<Column>();
-  column->codes.resize(items.size());
-  DictionaryBuilder dictionary(column.get());
+  ColumnBuilder builder;
+  builder.Reserve(items.size());
   static const Value kNull;
-  for (size_t i = 0; i < items.size(); ++i) {
-    const Value* v = FindPath(items[i], path);
-    column->codes[i] = dictionary.Code(v == nullptr ? kNull : *v);
+  for (const Value& item : items) {
+    const Value* v = FindPath(item, path);
+    builder.Add(v == nullptr ? kNull : *v);
   }
-  return column;
+  return std::move(builder).Finish();
 }
 
 // ---------------------------------------------------------------------------
@@ -124,13 +144,26 @@ bool ColumnCache::Alive(const Entry& e) {
   return !e.text_owner.expired() && !e.offsets_owner.expired();
 }
 
+ColumnCache::Key ColumnCache::KeyOf(const JsonLines& lines, const Path& path) {
+  return Key{lines.text.owner().get(), lines.text.data(),    lines.text.size(),
+             lines.offsets.data(),     lines.offsets.size(), path.str()};
+}
+
+void ColumnCache::Put(const JsonLines& lines, const Path& path,
+                      std::shared_ptr<const Column> column) {
+  if (lines.text.owner() == nullptr || lines.offsets.owner() == nullptr) return;
+  Entry entry{KeyOf(lines, path), lines.text.owner(), lines.offsets.owner(), std::move(column), 0};
+  entry.bytes = entry.column->nbytes() + entry.key.path.size() + sizeof(Entry);
+  absl::MutexLock lock(&mu_);
+  InsertLocked(std::move(entry));
+}
+
 absl::StatusOr<std::shared_ptr<const Column>> ColumnCache::Get(const JsonLines& lines,
                                                                const Path& path) {
   if (lines.text.owner() == nullptr || lines.offsets.owner() == nullptr) {
     return BuildColumn(lines, path);
   }
-  Key key{lines.text.owner().get(), lines.text.data(),    lines.text.size(),
-          lines.offsets.data(),     lines.offsets.size(), path.str()};
+  Key key = KeyOf(lines, path);
   {
     absl::MutexLock lock(&mu_);
     auto it = index_.find(key);

@@ -52,6 +52,22 @@ struct Column {
   mutable std::vector<uint32_t> ranks_;
 };
 
+// Builds a Column item by item (values as LineParser extracts them).
+class ColumnBuilder {
+ public:
+  ColumnBuilder();
+  ~ColumnBuilder();
+  ColumnBuilder(ColumnBuilder&&) noexcept;
+  void Reserve(size_t n);
+  void Add(const Extracted& value);
+  void Add(const Value& value);
+  std::shared_ptr<const Column> Finish() &&;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Parses `path` out of every line (simdjson). Errors name the 1-based line.
 absl::StatusOr<std::shared_ptr<const Column>> BuildColumn(const JsonLines& lines, const Path& path);
 // The value at `path` of every item (null when missing).
@@ -68,6 +84,9 @@ class ColumnCache {
 
   // The cached column of (lines, path), or a new one built now and cached.
   absl::StatusOr<std::shared_ptr<const Column>> Get(const JsonLines& lines, const Path& path);
+  // Caches `column` as (lines, path)'s, built elsewhere (parse_json reads a filter's
+  // columns as it validates the lines). Ignored for buffers without an owner.
+  void Put(const JsonLines& lines, const Path& path, std::shared_ptr<const Column> column);
 
   struct Stats {
     int64_t hits = 0;
@@ -108,6 +127,7 @@ class ColumnCache {
   using Lru = std::list<Entry>;  // most recently used first
 
   static bool Alive(const Entry& e);
+  static Key KeyOf(const JsonLines& lines, const Path& path);
   void EraseLocked(Lru::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void InsertLocked(Entry entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -121,3 +121,57 @@ TEST_CASE("CompareValues orders kinds, numbers and containers") {
 
 }  // namespace
 }  // namespace weft::bag
+
+namespace weft::bag {
+namespace {
+
+TEST_CASE("columns read while validating equal the columns parsed on their own") {
+  // Strings (escaped too), numbers of each kind, booleans, nulls, nested records and lists,
+  // missing fields, list indices, a field named like an index.
+  const JsonLines lines = Lines(
+      "{\"a\":{\"b\":\"x\\\"y\",\"c\":[1,2.5,{\"d\":true}]},\"n\":-3,\"0\":\"zero\"}\n"
+      "{\"a\":{\"b\":18446744073709551615,\"c\":[]},\"n\":null}\n"
+      "{\"a\":[\"p\",\"q\"],\"n\":1e300}\n"
+      "{\"n\":{\"deep\":[null,false]}}\n");
+  std::vector<Path> paths;
+  for (const char* p : {"a.b", "a.c", "a.c.1", "a.c.2.d", "a.1", "n", "0", "missing.x", "a"}) {
+    paths.push_back(Path::Parse(p));
+  }
+  LineParser& parser = LineParser::ForThisThread();
+  std::vector<ColumnBuilder> built(paths.size());
+  std::vector<Extracted> extracted;
+  for (size_t i = 0; i < lines.num_lines(); ++i) {
+    REQUIRE(parser.ValidateAndExtract(lines, i, paths, &extracted).ok());
+    for (size_t p = 0; p < paths.size(); ++p) built[p].Add(extracted[p]);
+  }
+  for (size_t p = 0; p < paths.size(); ++p) {
+    INFO("path " << paths[p].str());
+    auto parsed = BuildColumn(lines, paths[p]);
+    REQUIRE(parsed.ok());
+    std::shared_ptr<const Column> read = std::move(built[p]).Finish();
+    REQUIRE(read->size() == (*parsed)->size());
+    for (size_t i = 0; i < read->size(); ++i) {
+      INFO("line " << i + 1 << ": " << read->at(i).DebugString() << " vs "
+                   << (*parsed)->at(i).DebugString());
+      CHECK(CompareValues(read->at(i), (*parsed)->at(i)) == 0);
+      CHECK(read->at(i).kind() == (*parsed)->at(i).kind());
+    }
+  }
+  CHECK_FALSE(parser.ValidateAndExtract(Lines("{\"a\":1,}\n"), 0, paths, &extracted).ok());
+}
+
+TEST_CASE("a column put in the cache is served for those lines, and only while they live") {
+  ColumnCache cache(1 << 20);
+  JsonLines lines = Events(10);
+  ColumnBuilder builder;
+  for (int i = 0; i < 10; ++i) builder.Add(Value(int64_t{i}));
+  cache.Put(lines, Path::Parse("type"), std::move(builder).Finish());
+  auto column = cache.Get(lines, Path::Parse("type"));
+  REQUIRE(column.ok());
+  CHECK((*column)->at(7) == Value(int64_t{7}));  // the one put, not one parsed
+  CHECK(cache.stats().hits == 1);
+  CHECK(cache.stats().misses == 0);
+}
+
+}  // namespace
+}  // namespace weft::bag

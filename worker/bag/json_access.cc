@@ -157,6 +157,74 @@ error_code Finish(T& v, Extracted* out) {
   return ToValue(v, 0, &out->value);
 }
 
+// A DOM element as a Value, as ToValue converts the same JSON.
+error_code DomToValue(simdjson::dom::element e, int depth, Value* out) {
+  if (depth > kMaxJsonDepth) return simdjson::DEPTH_ERROR;
+  switch (e.type()) {
+    case simdjson::dom::element_type::OBJECT: {
+      Record record;
+      for (auto field : simdjson::dom::object(e)) {
+        Value child;
+        if (auto err = DomToValue(field.value, depth + 1, &child)) return err;
+        record.emplace_back(std::string(field.key), std::move(child));
+      }
+      *out = Value(std::move(record));
+      return simdjson::SUCCESS;
+    }
+    case simdjson::dom::element_type::ARRAY: {
+      ValueList items;
+      for (simdjson::dom::element item : simdjson::dom::array(e)) {
+        Value child;
+        if (auto err = DomToValue(item, depth + 1, &child)) return err;
+        items.push_back(std::move(child));
+      }
+      *out = Value(std::move(items));
+      return simdjson::SUCCESS;
+    }
+    case simdjson::dom::element_type::INT64:
+      *out = Value(int64_t(e));
+      return simdjson::SUCCESS;
+    case simdjson::dom::element_type::UINT64:
+      *out = Value(static_cast<double>(uint64_t(e)));
+      return simdjson::SUCCESS;
+    case simdjson::dom::element_type::DOUBLE:
+      *out = Value(double(e));
+      return simdjson::SUCCESS;
+    case simdjson::dom::element_type::STRING:
+      *out = Value(std::string_view(e));
+      return simdjson::SUCCESS;
+    case simdjson::dom::element_type::BOOL:
+      *out = Value(bool(e));
+      return simdjson::SUCCESS;
+    case simdjson::dom::element_type::NULL_VALUE:
+      *out = Value();
+      return simdjson::SUCCESS;
+  }
+  return simdjson::INCORRECT_TYPE;
+}
+
+// Extract's path walk and result, over a parsed DOM.
+error_code DomExtract(simdjson::dom::element cur, const Path& path, Extracted* out) {
+  *out = Extracted();
+  for (const std::string& part : path.parts()) {
+    if (cur.is_object()) {
+      if (simdjson::dom::object(cur).at_key(part).get(cur)) return simdjson::SUCCESS;  // null
+      continue;
+    }
+    const int64_t index = ParseIndex(part);
+    if (!cur.is_array() || index < 0) return simdjson::SUCCESS;  // missing: null
+    if (simdjson::dom::array(cur).at(static_cast<size_t>(index)).get(cur)) {
+      return simdjson::SUCCESS;
+    }
+  }
+  if (cur.is_string()) {
+    out->is_string = true;
+    out->str = std::string_view(cur);
+    return simdjson::SUCCESS;
+  }
+  return DomToValue(cur, 0, &out->value);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -249,6 +317,22 @@ absl::Status LineParser::Validate(const JsonLines& lines, size_t i) {
   error_code err =
       impl_->dom_parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(root);
   if (err) return JsonError(err);
+  return absl::OkStatus();
+}
+
+absl::Status LineParser::ValidateAndExtract(const JsonLines& lines, size_t i,
+                                            const std::vector<Path>& paths,
+                                            std::vector<Extracted>* out) {
+  size_t capacity = 0;
+  std::string_view line = PaddedLine(lines, i, &capacity);
+  simdjson::dom::element root;
+  error_code err =
+      impl_->dom_parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(root);
+  if (err) return JsonError(err);
+  out->resize(paths.size());
+  for (size_t p = 0; p < paths.size(); ++p) {
+    if (auto e = DomExtract(root, paths[p], &(*out)[p])) return JsonError(e);
+  }
   return absl::OkStatus();
 }
 

@@ -75,6 +75,12 @@ class LineParser {
   // Same for text that is not in a JsonLines buffer (copied to the scratch buffer).
   absl::Status ValidateText(std::string_view text);
 
+  // Validate(), and the value at each of `paths` in line i from the same parse (as
+  // Extract gives them; strings view the parser's buffer until its next call): a filter's
+  // columns read in the pass that validates the line, instead of a second parse.
+  absl::Status ValidateAndExtract(const JsonLines& lines, size_t i, const std::vector<Path>& paths,
+                                  std::vector<Extracted>* out);
+
   // Line i as a Value: objects become Records (field order kept), arrays ValueLists.
   absl::StatusOr<Value> ParseLine(const JsonLines& lines, size_t i);
   // The value at `path` in line i. Errors only for malformed JSON.
