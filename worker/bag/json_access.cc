@@ -162,8 +162,10 @@ error_code DomToValue(simdjson::dom::element e, int depth, Value* out) {
   if (depth > kMaxJsonDepth) return simdjson::DEPTH_ERROR;
   switch (e.type()) {
     case simdjson::dom::element_type::OBJECT: {
+      const simdjson::dom::object object(e);
       Record record;
-      for (auto field : simdjson::dom::object(e)) {
+      record.reserve(object.size());
+      for (auto field : object) {
         Value child;
         if (auto err = DomToValue(field.value, depth + 1, &child)) return err;
         record.emplace_back(std::string(field.key), std::move(child));
@@ -172,8 +174,10 @@ error_code DomToValue(simdjson::dom::element e, int depth, Value* out) {
       return simdjson::SUCCESS;
     }
     case simdjson::dom::element_type::ARRAY: {
+      const simdjson::dom::array array(e);
       ValueList items;
-      for (simdjson::dom::element item : simdjson::dom::array(e)) {
+      items.reserve(array.size());
+      for (simdjson::dom::element item : array) {
         Value child;
         if (auto err = DomToValue(item, depth + 1, &child)) return err;
         items.push_back(std::move(child));
@@ -349,6 +353,19 @@ absl::Status LineParser::ValidateText(std::string_view text) {
 absl::StatusOr<Value> LineParser::ParseLine(const JsonLines& lines, size_t i) {
   size_t capacity = 0;
   std::string_view line = PaddedLine(lines, i, &capacity);
+  // The DOM parser first: its SIMD kernels are chosen at run time (the on-demand front end
+  // is the compile-time target's, scalar here) and it knows each object's and array's
+  // size before they are built. It refuses integers beyond 64 bits (a NUMBER_ERROR in
+  // simdjson 3.0), which the on-demand way keeps as doubles: a number error goes that way.
+  simdjson::dom::element root;
+  error_code dom_error =
+      impl_->dom_parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(root);
+  if (!dom_error) {
+    Value out;
+    if (auto err = DomToValue(root, 0, &out)) return JsonError(err);
+    return out;
+  }
+  if (dom_error != simdjson::NUMBER_ERROR) return JsonError(dom_error);
   ondemand::document doc;
   if (auto err = impl_->ondemand_parser.iterate(line.data(), line.size(), capacity).get(doc)) {
     return JsonError(err);

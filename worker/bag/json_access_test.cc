@@ -73,6 +73,20 @@ TEST_CASE("ParseLine converts JSON to Values, keeping field order and number kin
   REQUIRE(v->as_record()[0].first == "z");  // order as in the text, not sorted
 }
 
+TEST_CASE("ParseLine keeps integers beyond 64 bits as doubles, duplicate fields in order") {
+  JsonLines lines =
+      Lines("{\"huge\":123456789012345678901234567890,\"k\":1,\"k\":2}\n[1,{\"a\":[]},{}]\n");
+  auto v = LineParser::ForThisThread().ParseLine(lines, 0);
+  REQUIRE(v.ok());
+  CHECK(*v ==
+        Value(Record{
+            {"huge", Value(123456789012345678901234567890.0)}, {"k", Value(1)}, {"k", Value(2)}}));
+  auto list = LineParser::ForThisThread().ParseLine(lines, 1);
+  REQUIRE(list.ok());
+  CHECK(*list == Value(ValueList{1, Value(Record{{"a", Value(ValueList{})}}), Value(Record{})}));
+  CHECK_FALSE(LineParser::ForThisThread().ParseLine(Lines("{\"a\":1,}\n"), 0).ok());
+}
+
 TEST_CASE("Validate reports malformed lines and accepts valid ones") {
   JsonLines lines = Lines("{\"a\":1}\n{\"a\":}\n\n{\"a\":\"\xff\"}\n[1,2]\n{\"a\":1} x\n");
   LineParser& parser = LineParser::ForThisThread();
