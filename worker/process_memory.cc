@@ -1,6 +1,7 @@
 #include "worker/process_memory.h"
 
 #include <jemalloc/jemalloc.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -36,6 +37,12 @@ int64_t ProcessRssBytes() {
   int fields = std::fscanf(statm, "%lld %lld", &size, &resident);
   std::fclose(statm);
   return fields == 2 ? static_cast<int64_t>(resident) * ::sysconf(_SC_PAGESIZE) : 0;
+}
+
+bool ChooseHugePages(int64_t memory_limit) {
+  if (memory_limit <= 0 || memory_limit >= kHugePagesMinLimit) return true;
+  ::prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+  return false;
 }
 
 void ReleaseFreeMemory() {

@@ -787,8 +787,6 @@ void WorkerState::DropIfUnneeded(const std::string& key, Instructions* out) {
   }
 }
 
-// Groups the keys to fetch by their next holder, several keys per request. Nothing while
-// paused (as dask's worker): what a paused worker fetches would only raise its memory.
 void WorkerState::UncountHeld(Task& task) {
   fetched_held_bytes_ -= task.held_bytes;
   task.held_bytes = 0;
@@ -822,6 +820,10 @@ bool WorkerState::FetchWanted(const Task& input) const {
   return false;
 }
 
+// Groups the keys to fetch by their next holder, several keys per request, for the tasks
+// the fetch budget admits. Nothing while paused (as dask's worker): what a paused worker
+// fetches would only raise its memory. (Keys held back stay in to_fetch_ and are looked at
+// again at each event: only while memory is short.)
 void WorkerState::IssueFetches(Instructions* out) {
   if (paused_ || to_fetch_.empty()) return;
   AdmitTasks(/*force_one=*/false);
