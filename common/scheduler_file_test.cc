@@ -39,10 +39,9 @@ TEST_CASE("what WriteSchedulerFile writes, ReadSchedulerFile reads") {
 TEST_CASE("waiting stops as soon as there is no point") {
   std::string path = TempPath("never.json");
   std::remove(path.c_str());
-  absl::Time start = absl::Now();
-  auto r = ReadSchedulerFile(path, absl::Now() + absl::Seconds(30), [] { return true; });
+  // No deadline: only the "no point" answer can end the wait.
+  auto r = ReadSchedulerFile(path, absl::InfiniteFuture(), [] { return true; });
   CHECK(r.status().code() == absl::StatusCode::kUnavailable);
-  CHECK(absl::Now() - start < absl::Seconds(10));
 }
 
 }  // namespace

@@ -151,11 +151,10 @@ TEST_CASE("built-ins") {
 }
 
 TEST_CASE("sleep returns early when its task is cancelled") {
+  // An hour's sleep: only the cancellation can make it return.
   auto flag = std::make_shared<std::atomic<bool>>(true);
-  auto start = std::chrono::steady_clock::now();
-  auto r = Registry().Call("sleep", {30.0}, TaskContext("k", "sleep", flag));
+  auto r = Registry().Call("sleep", {3600.0}, TaskContext("k", "sleep", flag));
   CHECK(r.ok());
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }
 
 TEST_CASE("registering a name twice: same function is deduplicated, another is an error") {

@@ -200,13 +200,14 @@ TEST_CASE("a read from a server that never answers ends kCancelled once cancelle
   REQUIRE(base.ok());
   const std::string url = *base + "/stuck.json.gz";
   IoOptions options = FastOptions();
+  // Only the cancellation can end it: an attempt would wait an hour for an answer.
+  options.response_timeout = absl::Hours(1);
+  options.low_speed_time = absl::Hours(1);
+  options.retry_time_limit = absl::Hours(1);
   options.cancelled = CancelAfter(absl::Milliseconds(300));
-  const absl::Time start = absl::Now();
   auto read = ReadAll(url, Compression::kInfer, options);
-  const absl::Duration took = absl::Now() - start;
   REQUIRE(absl::IsCancelled(read.status()));
   CHECK(read.status().message() == "reading " + url + " was cancelled");
-  CHECK(took < absl::Seconds(10));  // far below one low-speed time-out
 
   // A hook that is false lets the read run (and time out) as before.
   IoOptions patient = FastOptions();
@@ -222,13 +223,12 @@ TEST_CASE("cancelling stops the retries of a server that is down") {
   REQUIRE(port.ok());
   const std::string url = absl::StrCat("http://127.0.0.1:", *port, "/x.json");
   IoOptions options = FastOptions();
-  options.initial_backoff = absl::Seconds(60);  // each retry would wait a minute
+  options.initial_backoff = absl::Hours(1);  // each retry would wait an hour
+  options.retry_time_limit = absl::Hours(10);
   options.cancelled = CancelAfter(absl::Milliseconds(200));
-  const absl::Time start = absl::Now();
   auto read = OpenRead(url, options);
   REQUIRE(absl::IsCancelled(read.status()));
   CHECK(Contains(read.status(), url));
-  CHECK(absl::Now() - start < absl::Seconds(10));
 }
 
 TEST_CASE("an S3 PUT to an endpoint that never answers ends kCancelled once cancelled") {
@@ -238,12 +238,13 @@ TEST_CASE("an S3 PUT to an endpoint that never answers ends kCancelled once canc
   IoOptions options = FastOptions();
   options.s3_endpoint = *base;
   options.path_style = true;
+  options.response_timeout = absl::Hours(1);  // only the cancellation can end it
+  options.low_speed_time = absl::Hours(1);
+  options.retry_time_limit = absl::Hours(1);
   options.cancelled = CancelAfter(absl::Milliseconds(300));
-  const absl::Time start = absl::Now();
   absl::Status written = io::WriteFile("s3://bucket/out/0.json", "{}\n", options);
   REQUIRE(absl::IsCancelled(written));
   CHECK(Contains(written, "s3://bucket/out/0.json"));
-  CHECK(absl::Now() - start < absl::Seconds(10));
 }
 
 }  // namespace
