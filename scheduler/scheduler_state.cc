@@ -536,14 +536,30 @@ absl::Status SchedulerState::Info(const std::string& client_id, const proto::Inf
   ClientMessage& message = out_.to_clients.emplace_back();
   message.client_id = cs->id;
   proto::InfoReply* reply = message.update.mutable_info();
-  FillInfo(reply);
-  if (msg.own_prefixes()) {
-    reply->clear_prefixes();
-    FillClientPrefixes(*cs, reply);
-  }
+  FillInfo(reply, /*prefixes=*/!msg.own_prefixes());
+  if (msg.own_prefixes()) FillClientPrefixes(*cs, reply);
   reply->set_request_id(msg.request_id());
   return absl::OkStatus();
 }
+
+namespace {
+
+// One prefix's line of an InfoReply: its tasks per status in `counts` (forgotten left out)
+// and its average duration (0 while unmeasured).
+void AddPrefixProgress(const TaskPrefix& prefix,
+                       const std::array<int64_t, kNumTaskStatuses>& counts,
+                       proto::InfoReply* reply) {
+  proto::PrefixProgress* progress = reply->add_prefixes();
+  progress->set_prefix(prefix.name);
+  progress->set_average_duration_seconds(std::max(prefix.duration_average, 0.0));
+  for (int i = 0; i < kNumTaskStatuses; ++i) {
+    const TaskStatus status = static_cast<TaskStatus>(i);
+    if (status == TaskStatus::kForgotten) continue;
+    (*progress->mutable_tasks_by_state())[TaskStatusName(status)] = counts[i];
+  }
+}
+
+}  // namespace
 
 // Counts the client's wanted tasks and, below the unfinished ones, their dependencies:
 // what a progress bar for this client's work shows. A finished task's dependencies are
@@ -566,19 +582,10 @@ void SchedulerState::FillClientPrefixes(const ClientState& cs, proto::InfoReply*
   for (const auto& [prefix, unused] : counts) prefixes.push_back(prefix);
   std::sort(prefixes.begin(), prefixes.end(),
             [](const TaskPrefix* a, const TaskPrefix* b) { return a->name < b->name; });
-  for (const TaskPrefix* prefix : prefixes) {
-    proto::PrefixProgress* progress = reply->add_prefixes();
-    progress->set_prefix(prefix->name);
-    progress->set_average_duration_seconds(std::max(prefix->duration_average, 0.0));
-    const auto& by_status = counts[prefix];
-    for (int i = 0; i < kNumTaskStatuses; ++i) {
-      if (static_cast<S>(i) == S::kForgotten) continue;
-      (*progress->mutable_tasks_by_state())[TaskStatusName(static_cast<S>(i))] = by_status[i];
-    }
-  }
+  for (const TaskPrefix* prefix : prefixes) AddPrefixProgress(*prefix, counts[prefix], reply);
 }
 
-void SchedulerState::FillInfo(proto::InfoReply* reply) const {
+void SchedulerState::FillInfo(proto::InfoReply* reply, bool prefixes) const {
   for (const WorkerState* w : worker_list_) {
     proto::WorkerSummary* summary = reply->add_workers();
     summary->set_worker_id(w->id);
@@ -609,19 +616,11 @@ void SchedulerState::FillInfo(proto::InfoReply* reply) const {
     if (static_cast<S>(i) == S::kForgotten) continue;
     (*reply->mutable_tasks_by_state())[TaskStatusName(static_cast<S>(i))] = status_counts_[i];
   }
+  if (!prefixes) return;
   std::vector<const TaskPrefix*> live(live_prefixes_.begin(), live_prefixes_.end());
   std::sort(live.begin(), live.end(),
             [](const TaskPrefix* a, const TaskPrefix* b) { return a->name < b->name; });
-  for (const TaskPrefix* prefix : live) {
-    proto::PrefixProgress* progress = reply->add_prefixes();
-    progress->set_prefix(prefix->name);
-    progress->set_average_duration_seconds(std::max(prefix->duration_average, 0.0));
-    for (int i = 0; i < kNumTaskStatuses; ++i) {
-      if (static_cast<S>(i) == S::kForgotten) continue;
-      (*progress->mutable_tasks_by_state())[TaskStatusName(static_cast<S>(i))] =
-          prefix->status_counts[i];
-    }
-  }
+  for (const TaskPrefix* prefix : live) AddPrefixProgress(*prefix, prefix->status_counts, reply);
 }
 
 // ---- Lookups and introspection.

@@ -268,7 +268,8 @@ class SchedulerState {
   // The cluster as Info reports it: every worker in join order, task counts by state
   // (forgotten left out), and per key prefix with a live task, sorted by name, its counts
   // by state and average duration (0 while unmeasured). O(workers + live prefixes).
-  void FillInfo(proto::InfoReply* reply) const;
+  // `prefixes` false leaves the prefixes out (a client's own are FillClientPrefixes').
+  void FillInfo(proto::InfoReply* reply, bool prefixes = true) const;
   // Per key prefix, sorted by name: the tasks `cs` wants and, below each unfinished one,
   // its dependencies, by state. O(wanted + unfinished tasks reached).
   void FillClientPrefixes(const ClientState& cs, proto::InfoReply* reply) const;

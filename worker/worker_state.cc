@@ -492,12 +492,11 @@ void WorkerState::EnterWaiting(Task& task) {
 
 void WorkerState::LeaveWaiting(Task& task) {
   if (task.admitted) {
-    admitted_estimate_ -= task.admitted_cost;
+    admitted_estimate_ -= AdmissionCost(task);
   } else {
     unadmitted_.erase(ReadyEntry{task.priority, task.sequence, task.key});
   }
   task.admitted = false;
-  task.admitted_cost = 0;
 }
 
 void WorkerState::WaitingToReady(Task& task) {
@@ -531,6 +530,7 @@ void WorkerState::StartCompute(Task& task, const proto::ComputeTask& compute, In
   task.priority = compute.priority();
   task.sequence = next_sequence_++;
   task.waiting_for.clear();
+  task.fetch_estimate = 0;  // asked for again (it erred): counted afresh below
   std::map<std::string, std::vector<std::string>> holders;
   absl::flat_hash_map<std::string, int64_t> sizes;
   for (const proto::KeyLocation& location : compute.who_has()) {
@@ -792,6 +792,10 @@ void WorkerState::UncountHeld(Task& task) {
   task.held_bytes = 0;
 }
 
+int64_t WorkerState::AdmissionCost(const Task& task) const {
+  return fetch_budget_ == 0 ? 0 : std::min(task.fetch_estimate, fetch_budget_ / 2);
+}
+
 void WorkerState::AdmitTasks(bool force_one) {
   while (!unadmitted_.empty()) {
     Task* task = Find(std::get<2>(*unadmitted_.begin()));
@@ -799,13 +803,12 @@ void WorkerState::AdmitTasks(bool force_one) {
       unadmitted_.erase(unadmitted_.begin());
       continue;
     }
-    const int64_t cost = fetch_budget_ == 0 ? 0 : std::min(task->fetch_estimate, fetch_budget_ / 2);
+    const int64_t cost = AdmissionCost(*task);
     if (!force_one && cost > 0 && fetched_held_bytes_ + admitted_estimate_ + cost > fetch_budget_) {
       return;
     }
     unadmitted_.erase(unadmitted_.begin());
     task->admitted = true;
-    task->admitted_cost = cost;
     admitted_estimate_ += cost;
     if (force_one) return;
   }

@@ -219,11 +219,10 @@ class WorkerState {
     int64_t nbytes = 0;
     std::string type_name;
     // Fetch budget. A task computed here: its inputs' sizes from who_has (those to fetch),
-    // whether its fetches may go out, and what it counts against the budget meanwhile. A
-    // fetched key: its bytes, counted while local tasks still need it.
+    // and whether its fetches may go out (it counts AdmissionCost() against the budget
+    // meanwhile). A fetched key: its bytes, counted while local tasks still need it.
     int64_t fetch_estimate = 0;
     bool admitted = false;
-    int64_t admitted_cost = 0;
     int64_t held_bytes = 0;
   };
   using ReadyEntry = std::tuple<int64_t, uint64_t, std::string>;
@@ -274,6 +273,9 @@ class WorkerState {
                    const std::string& why, Instructions* out, bool recompute = true);
   void ReleaseInputs(const Task& task, Instructions* out);
   void DropIfUnneeded(const std::string& key, Instructions* out);
+  // What an admitted task counts against the fetch budget while it waits: its estimate,
+  // at most half the budget (0 without a budget).
+  int64_t AdmissionCost(const Task& task) const;
   // Admits waiting tasks in priority order while the fetch budget allows (`force_one`:
   // the first one, whatever the budget).
   void AdmitTasks(bool force_one);
@@ -297,7 +299,7 @@ class WorkerState {
   std::set<ReadyEntry> ready_queue_;
   absl::flat_hash_set<std::string> to_fetch_;  // keys in kFetch not yet requested
   std::set<ReadyEntry> unadmitted_;            // waiting tasks not admitted, by priority
-  int64_t admitted_estimate_ = 0;              // their admitted_cost, summed
+  int64_t admitted_estimate_ = 0;              // their AdmissionCost(), summed
   int64_t fetched_held_bytes_ = 0;             // held_bytes, summed
   int in_flight_ = 0;                          // keys in kFlight
   int executing_ = 0;

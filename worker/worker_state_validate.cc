@@ -63,7 +63,7 @@ absl::Status WorkerState::Validate() const {
     if (!status.ok()) return status;
     if (task.state == S::kExecuting) ++executing;
     in_flight += task.state == S::kFlight ? 1 : 0;
-    admitted_cost += task.admitted_cost;
+    if (task.admitted) admitted_cost += AdmissionCost(task);
     held += task.held_bytes;
   }
   if (in_flight != in_flight_ || admitted_cost != admitted_estimate_ ||

@@ -81,24 +81,17 @@ absl::StatusOr<Value> MapValues(const Value& part, const std::string& expression
   constexpr const char* kName = "bag.map_values";
   WEFT_RETURN_IF_ERROR(ExpectPartition(part, kName));
   WEFT_ASSIGN_OR_RETURN(Expr expr, Expr::Parse(expression));
-  if (!part.is_list()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kName, "(): expected a bag of [key, value] pairs, got JSON records"));
-  }
+  if (!part.is_list()) return PairAt(part, 0, kName).status();  // records, even none
   ValueList out;
-  out.reserve(part.as_list().size());
-  for (size_t i = 0; i < part.as_list().size(); ++i) {
-    const Value& item = part.as_list()[i];
-    if (!item.is_list() || item.as_list().size() != 2) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          kName, "(): item ", i + 1, " is not a [key, value] pair: ", item.DebugString(80)));
-    }
-    absl::StatusOr<Value> value = expr.Evaluate(item.as_list()[1]);
+  out.reserve(NumItems(part));
+  for (size_t i = 0; i < NumItems(part); ++i) {
+    WEFT_ASSIGN_OR_RETURN(const ValueList* pair, PairAt(part, i, kName));
+    absl::StatusOr<Value> value = expr.Evaluate((*pair)[1]);
     if (!value.ok()) {
       return absl::Status(value.status().code(),
                           absl::StrCat(kName, "(): item ", i + 1, ": ", value.status().message()));
     }
-    out.push_back(MakePair(item.as_list()[0], *std::move(value)));
+    out.push_back(MakePair((*pair)[0], *std::move(value)));
   }
   return Value(std::move(out));
 }

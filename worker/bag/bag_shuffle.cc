@@ -41,21 +41,6 @@ uint64_t HashInt(int64_t v) {
   return HashTagged('i', std::string_view(bytes, 8));
 }
 
-// Item i of a pairs partition, checked to be a [key, value] pair.
-absl::StatusOr<const ValueList*> PairAt(const Value& part, size_t i, const char* function) {
-  if (!part.is_list()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        function, "(): expected a bag of [key, value] pairs (use to_pairs or map first), got ",
-        part.kind_name(), " records"));
-  }
-  const Value& item = part.as_list()[i];
-  if (!item.is_list() || item.as_list().size() != 2) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        function, "(): item ", i + 1, " is not a [key, value] pair: ", item.DebugString(80)));
-  }
-  return &item.as_list();
-}
-
 // A key: the pair's key (no expression, written ""), or an expression over the item.
 using Key = std::optional<Expr>;
 

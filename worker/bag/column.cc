@@ -179,10 +179,7 @@ absl::StatusOr<std::shared_ptr<const Column>> ColumnCache::Get(const JsonLines& 
   }
   auto built = BuildColumn(lines, path);
   if (!built.ok()) return built.status();
-  Entry entry{std::move(key), lines.text.owner(), lines.offsets.owner(), *built, 0};
-  entry.bytes = entry.column->nbytes() + entry.key.path.size() + sizeof(Entry);
-  absl::MutexLock lock(&mu_);
-  InsertLocked(std::move(entry));
+  Put(lines, path, *built);
   return *built;
 }
 

@@ -33,6 +33,22 @@ size_t NumItems(const Value& part) {
   return part.is_json_lines() ? part.as_json_lines().num_lines() : part.as_list().size();
 }
 
+absl::StatusOr<const ValueList*> PairAt(const Value& part, size_t i, std::string_view function) {
+  if (!part.is_list()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(function),
+                     "(): expected a bag of [key, value] pairs (use to_pairs or map first), got ",
+                     part.kind_name(), " records"));
+  }
+  const Value& item = part.as_list()[i];
+  if (!item.is_list() || item.as_list().size() != 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(function), "(): item ", i + 1,
+                     " is not a [key, value] pair: ", item.DebugString(80)));
+  }
+  return &item.as_list();
+}
+
 absl::StatusOr<Value> ItemAt(const Value& part, size_t i) {
   if (part.is_list()) return part.as_list()[i];
   auto parsed = LineParser::ForThisThread().ParseLine(part.as_json_lines(), i);

@@ -20,6 +20,10 @@ namespace weft::bag {
 absl::Status ExpectPartition(const Value& part, std::string_view function);
 // Items in a partition. REQUIRES: ExpectPartition(part) is OK.
 size_t NumItems(const Value& part);
+// Item i of a bag of pairs, checked to be a [key, value] pair: kInvalidArgument naming
+// `function` when the partition is not a list (JSON records: "use to_pairs or map first")
+// or the 1-based item is not a two-item list.
+absl::StatusOr<const ValueList*> PairAt(const Value& part, size_t i, std::string_view function);
 // Item i as a Value (a JsonLines line is parsed). Errors name the 1-based line.
 absl::StatusOr<Value> ItemAt(const Value& part, size_t i);
 // The column of `path` over the partition's items: cached for JsonLines (ColumnCache)

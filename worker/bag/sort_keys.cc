@@ -113,18 +113,10 @@ absl::Status SortKeys::Append(const Value& part, const std::string& key_expressi
   stride = std::max<size_t>(stride, 1);
   slots_.reserve(slots_.size() + (n + stride - 1) / stride);
   if (key_expression.empty()) {
-    if (!part.is_list()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          function, "(): expected a bag of [key, value] pairs (use to_pairs or map first), got ",
-          part.kind_name(), " records"));
-    }
+    if (!part.is_list()) return PairAt(part, 0, function).status();  // records, even none
     for (size_t i = 0; i < n; i += stride) {
-      const Value& item = part.as_list()[i];
-      if (!item.is_list() || item.as_list().size() != 2) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            function, "(): item ", i + 1, " is not a [key, value] pair: ", item.DebugString(80)));
-      }
-      AppendKey(item.as_list()[0]);
+      WEFT_ASSIGN_OR_RETURN(const ValueList* pair, PairAt(part, i, function));
+      AppendKey((*pair)[0]);
     }
     return absl::OkStatus();
   }
@@ -177,27 +169,34 @@ Value SortKeys::KeyAt(size_t i) const {
   return Value::Bytes(Buffer(std::string(ArenaBytes(s))));
 }
 
+namespace {
+
+// Two strings (or two byte strings) with equal prefixes: a length nibble under 8 means the
+// same length of at most 7, and so the same bytes.
+int CompareSamePrefix(uint64_t prefix, std::string_view a, std::string_view b) {
+  if ((prefix & 0xF) < 8) return 0;
+  const int c = a.compare(b);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+}  // namespace
+
 int SortKeys::Compare(size_t i, size_t j) const {
   const Slot& a = slots_[i];
   const Slot& b = slots_[j];
   if (a.prefix != b.prefix) return a.prefix < b.prefix ? -1 : 1;
-  if (a.in_arena && b.in_arena) {
-    if ((a.prefix & 0xF) < 8) return 0;  // same length <= 7, same bytes
-    const int c = ArenaBytes(a).compare(ArenaBytes(b));
-    return c < 0 ? -1 : (c > 0 ? 1 : 0);
-  }
+  if (a.in_arena && b.in_arena) return CompareSamePrefix(a.prefix, ArenaBytes(a), ArenaBytes(b));
   return CompareValues(KeyAt(i), KeyAt(j));
 }
 
 int SortKeys::CompareTo(size_t i, const Value& key, uint64_t key_prefix) const {
   const Slot& a = slots_[i];
   if (a.prefix != key_prefix) return a.prefix < key_prefix ? -1 : 1;
-  if (a.in_arena && (key.is_string() || key.is_bytes())) {
-    if ((a.prefix & 0xF) < 8) return 0;
-    const std::string_view b =
-        key.is_string() ? std::string_view(key.as_string()) : key.as_bytes().view();
-    const int c = ArenaBytes(a).compare(b);
-    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  if (a.in_arena && key.is_string()) {
+    return CompareSamePrefix(a.prefix, ArenaBytes(a), key.as_string());
+  }
+  if (a.in_arena && key.is_bytes()) {
+    return CompareSamePrefix(a.prefix, ArenaBytes(a), key.as_bytes().view());
   }
   return CompareValues(KeyAt(i), key);
 }
