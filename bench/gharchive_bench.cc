@@ -1,11 +1,14 @@
 // bench/gharchive: the GitHub Archive session on real hourly files, on a local cluster of
 // 2 workers x 1 thread. Prints `step <seconds>` lines (the same steps as
-// bench/dask_gharchive.py) and `memory <bytes held by the workers>`. The side-by-side run
-// with dask and the ratios is bench/run_gharchive.sh.
+// bench/dask_gharchive.py), the answers (`answer_count`, ..., JSON), and the workers'
+// memory (`memory_managed`: held by their data stores; `memory_process`: their RSS;
+// `spilled`). The side-by-side run with dask and the ratios is bench/run_gharchive.sh; the
+// month, bench/run_month.sh. WEFT_PERSIST_COMPRESSION=none persists raw text.
 //
 //   gharchive_bench FILE...
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,13 +60,15 @@ int main(int argc, char** argv) {
   }
   weft::Bag records = weft::Bag::concat(bags).parse_json();
 
-  auto streamed = Timed("stream_filter_count", [&] {
-    return records.filter("type == \"PushEvent\"").count().compute();
-  });
+  auto streamed = Timed("stream_filter_count",
+                        [&] { return records.filter("type == \"PushEvent\"").count().compute(); });
   Check(streamed, "stream");
   weft::Bag persisted = records;
+  const char* compression_env = std::getenv("WEFT_PERSIST_COMPRESSION");
+  auto compression = weft::Bag::ParseCompression(compression_env ? compression_env : "zstd");
+  Check(compression, "WEFT_PERSIST_COMPRESSION");
   auto waited = Timed("persist", [&] {
-    persisted = records.persist();
+    persisted = records.persist(*compression);
     return absl::StatusOr<bool>(persisted.wait().ok());
   });
   auto take = Timed("take1", [&] { return persisted.take(1); });
@@ -76,17 +81,34 @@ int main(int argc, char** argv) {
   Timed("frequencies_warm", [&] { return persisted.pluck("type").frequencies().compute(); });
   weft::Bag sub = persisted;
   Timed("filter_repartition_persist", [&] {
-    sub = persisted.filter("starts_with(repo.name, \"jupyter/\")").repartition(10).persist();
+    sub = persisted.filter("starts_with(repo.name, \"jupyter/\")")
+              .repartition(10)
+              .persist(*compression);
     return absl::StatusOr<bool>(sub.wait().ok());
   });
-  Timed("distinct", [&] { return sub.pluck("repo.name").distinct().compute(); });
-  Timed("topk", [&] { return sub.pluck("actor.login").frequencies().topk(10, "1").compute(); });
+  auto distinct = Timed("distinct", [&] { return sub.pluck("repo.name").distinct().compute(); });
+  Check(distinct, "distinct");
+  auto topk =
+      Timed("topk", [&] { return sub.pluck("actor.login").frequencies().topk(10, "1").compute(); });
+  Check(topk, "topk");
   std::fprintf(stderr, "records: %s, push events: %s\n", count->DebugString().c_str(),
                streamed->DebugString().c_str());
-  // Memory held by the workers' data stores (from their heartbeats).
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // The answers, for bench/run_month.sh to compare (JSON: DebugString prints it so).
+  std::printf("answer_count %s\nanswer_push %s\n", count->DebugString().c_str(),
+              streamed->DebugString().c_str());
+  const size_t kAll = size_t{1} << 30;
+  std::printf("answer_frequencies %s\n", weft::Value(*freq).DebugString(kAll).c_str());
+  std::printf("answer_distinct %s\n", weft::Value(*distinct).DebugString(kAll).c_str());
+  std::printf("answer_topk %s\n", weft::Value(*topk).DebugString(kAll).c_str());
+  // Memory held by the workers' data stores and their processes' RSS (from heartbeats),
+  // after the workers' idle release of freed memory (5 s).
+  std::this_thread::sleep_for(std::chrono::milliseconds(7000));
   auto info = (*client)->info();
   Check(info, "info");
+  int64_t rss = 0, spilled = 0;
+  for (const auto& w : info->worker_details) rss += w.process_bytes, spilled += w.spilled_bytes;
   std::printf("memory_managed %lld\n", static_cast<long long>(info->memory_bytes));
+  std::printf("memory_process %lld\n", static_cast<long long>(rss));
+  std::printf("spilled %lld\n", static_cast<long long>(spilled));
   return 0;
 }

@@ -307,8 +307,22 @@ absl::StatusOr<ValueList> Bag::compute() const {
   return out;
 }
 
-Bag Bag::persist() const {
+absl::StatusOr<Bag::Compression> Bag::ParseCompression(const std::string& name) {
+  if (name == "zstd") return Compression::kZstd;
+  if (name == "none") return Compression::kNone;
+  return absl::InvalidArgumentError(
+      absl::StrCat("persist compression must be \"zstd\" or \"none\", got \"", name, "\""));
+}
+
+Bag Bag::persist(Compression compression) const {
   std::vector<BagNodePtr> parts = Materialized();
+  if (compression == Compression::kZstd) {
+    // zstd's level 1: its fastest level with a full match finder (a seventh of the JSON at
+    // 256 KiB blocks; level 3 gains a few percent at half the speed).
+    for (BagNodePtr& p : parts) {
+      p = BagNode::Make("bag.compress", {NodeArg::Of(p), NodeArg::Literal(Value(int64_t{1}))});
+    }
+  }
   std::vector<std::string> keys;
   for (const auto& p : parts) keys.push_back(p->key);
   auto handles = core_->SubmitGraph(internal::GraphTasks(parts), keys);

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/compressed_lines.h"
 #include "common/data_client.h"
 #include "common/status_macros.h"
 
@@ -482,7 +483,11 @@ absl::StatusOr<std::vector<Value>> ClientCore::FetchOnce(const std::vector<std::
       return absl::Status(got.status().code(), absl::StrCat("fetching results from worker ",
                                                             address, ": ", got.status().message()));
     }
-    for (auto& [key, value] : *got) fetched.emplace(std::move(key), std::move(value));
+    for (auto& [key, value] : *got) {
+      // A persisted partition is kept compressed on its worker; users get its lines.
+      WEFT_ASSIGN_OR_RETURN(Value opened, DecompressValue(value));
+      fetched.emplace(std::move(key), std::move(opened));
+    }
   }
   std::vector<Value> out;
   out.reserve(keys.size());

@@ -12,6 +12,9 @@
 //   json_lines := varint(n) text:n bytes, varint(m) offsets:m bytes (uint64 LE, m % 8 == 0)
 //   int64/double array := varint(m) m bytes (LE, m % 8 == 0)
 //   bool array := varint(m) m bytes (each 0 or 1)
+//   compressed_lines := varint(n) frames:n bytes, varint(m) index:m bytes (uint64 LE,
+//                       m % 24 == 0, m >= 24; entries non-decreasing, the first {0, 0, 0},
+//                       the last's frame offset == n)
 //
 // Varints are LEB128 (7 bits a byte, low bits first), at most 10 bytes.
 #include "codec.h"
@@ -128,6 +131,9 @@ void Encoder::Write(const Value& v) {
       return LengthPrefixed(v.as_double_array().data);
     case ValueKind::kBoolArray:
       return LengthPrefixed(v.as_bool_array().data);
+    case ValueKind::kCompressedLines:
+      LengthPrefixed(v.as_compressed_lines().frames);
+      return LengthPrefixed(v.as_compressed_lines().index);
   }
 }
 
@@ -156,6 +162,7 @@ class Decoder {
   absl::StatusOr<Value> ReadList(int depth);
   absl::StatusOr<Value> ReadRecord(int depth);
   absl::StatusOr<Value> ReadJsonLines();
+  absl::StatusOr<Value> ReadCompressedLines();
 
   absl::StatusOr<uint8_t> Byte() {
     if (remaining() < 1) return Corrupt("truncated", pos_);
@@ -282,6 +289,33 @@ absl::StatusOr<Value> Decoder::ReadJsonLines() {
   return Value(std::move(lines));
 }
 
+absl::StatusOr<Value> Decoder::ReadCompressedLines() {
+  CompressedLines lines;
+  WEFT_ASSIGN_OR_RETURN(lines.frames, BufferField());
+  const size_t index_at = pos_;
+  WEFT_ASSIGN_OR_RETURN(lines.index, ArrayField());
+  if (lines.index.size() % sizeof(CompressedLines::BlockEntry) != 0 || lines.index.empty()) {
+    return Corrupt(absl::StrCat("compressed_lines index of ", lines.index.size(), " bytes"),
+                   index_at);
+  }
+  CompressedLines::BlockEntry previous{0, 0, 0};
+  for (size_t b = 0; b <= lines.num_blocks(); ++b) {
+    const CompressedLines::BlockEntry e = lines.entry(b);
+    if ((b == 0 && (e.frame_offset != 0 || e.first_line != 0 || e.text_offset != 0)) ||
+        e.frame_offset < previous.frame_offset || e.first_line < previous.first_line ||
+        e.text_offset < previous.text_offset) {
+      return Corrupt(absl::StrCat("compressed_lines index entry ", b, " out of order"), index_at);
+    }
+    previous = e;
+  }
+  if (previous.frame_offset != lines.frames.size()) {
+    return Corrupt(absl::StrCat("compressed_lines index ends at byte ", previous.frame_offset,
+                                " of ", lines.frames.size(), " bytes of frames"),
+                   index_at);
+  }
+  return Value(std::move(lines));
+}
+
 absl::StatusOr<Value> Decoder::ReadValue(int depth) {
   const size_t start = pos_;
   WEFT_ASSIGN_OR_RETURN(uint8_t kind, Byte());
@@ -317,6 +351,8 @@ absl::StatusOr<Value> Decoder::ReadValue(int depth) {
       return ReadRecord(depth);
     case ValueKind::kJsonLines:
       return ReadJsonLines();
+    case ValueKind::kCompressedLines:
+      return ReadCompressedLines();
     case ValueKind::kInt64Array: {
       WEFT_ASSIGN_OR_RETURN(Buffer data, ArrayField());
       return Value(Int64Array{std::move(data)});

@@ -67,6 +67,11 @@ JsonLines JsonLines::FromText(Buffer text) {
 
 int64_t Int64Array::operator[](size_t i) const { return LoadAt<int64_t>(data, i); }
 
+CompressedLines::BlockEntry CompressedLines::entry(size_t b) const {
+  return BlockEntry{LoadAt<uint64_t>(index, 3 * b), LoadAt<uint64_t>(index, 3 * b + 1),
+                    LoadAt<uint64_t>(index, 3 * b + 2)};
+}
+
 double DoubleArray::operator[](size_t i) const { return LoadAt<double>(data, i); }
 
 const char* ValueKindName(ValueKind kind) {
@@ -95,6 +100,8 @@ const char* ValueKindName(ValueKind kind) {
       return "double_array";
     case ValueKind::kBoolArray:
       return "bool_array";
+    case ValueKind::kCompressedLines:
+      return "compressed_lines";
   }
   return "unknown";
 }
@@ -140,6 +147,9 @@ size_t Value::nbytes() const {
       break;
     case ValueKind::kBoolArray:
       total += as_bool_array().data.size();
+      break;
+    case ValueKind::kCompressedLines:
+      total += as_compressed_lines().frames.size() + as_compressed_lines().index.size();
       break;
     default:
       break;
@@ -304,6 +314,12 @@ void DebugWriter::Write(const Value& v) {
       return WriteArray(v.as_double_array());
     case ValueKind::kBoolArray:
       return WriteArray(v.as_bool_array());
+    case ValueKind::kCompressedLines: {
+      const CompressedLines& lines = v.as_compressed_lines();
+      return Append("<compressed_lines: " + std::to_string(lines.num_lines()) + " lines, " +
+                    std::to_string(lines.text_size()) + " bytes in " +
+                    std::to_string(lines.frames.size()) + ">");
+    }
   }
 }
 
@@ -379,6 +395,9 @@ bool operator==(const Value& a, const Value& b) {
       return DoubleArraysEqual(a.as_double_array(), b.as_double_array());
     case ValueKind::kBoolArray:
       return a.as_bool_array().data == b.as_bool_array().data;
+    case ValueKind::kCompressedLines:
+      return a.as_compressed_lines().frames == b.as_compressed_lines().frames &&
+             a.as_compressed_lines().index == b.as_compressed_lines().index;
   }
   return false;
 }

@@ -4,7 +4,9 @@
 // insertion order), or a bulk partition type kept as flat buffers:
 //   - JsonLines: raw NDJSON text plus the offset of each line, parsed on demand;
 //   - Int64Array / DoubleArray: packed numbers;
-//   - BoolArray: packed booleans, one byte (0 or 1) each.
+//   - BoolArray: packed booleans, one byte (0 or 1) each;
+//   - CompressedLines: JsonLines held compressed, the storage form of a persisted Bag
+//     partition (common/compressed_lines.h reads and writes it).
 // Large payloads (bytes, JsonLines text, arrays) live in a Buffer: an immutable, shared,
 // reference-counted byte range. Copying a Value never copies a Buffer's bytes, and the
 // codec (codec.h) decodes them as slices of the received message, without a copy.
@@ -83,6 +85,30 @@ struct BoolArray {
   bool operator[](size_t i) const { return data.data()[i] != 0; }
 };
 
+// JsonLines held compressed: the lines in blocks, each block one zstd frame of whole lines
+// ("line\n" each), so that a reader decompresses only the blocks it touches. Block b's
+// frame is frames[index[b].frame_offset, index[b + 1].frame_offset), its text holds lines
+// [index[b].first_line, index[b + 1].first_line) and is index[b + 1].text_offset -
+// index[b].text_offset bytes long; a final entry closes the last block, so an empty
+// partition has one entry {0, 0, 0}.
+struct CompressedLines {
+  struct BlockEntry {
+    uint64_t frame_offset;
+    uint64_t first_line;
+    uint64_t text_offset;
+  };
+  Buffer frames;
+  Buffer index;  // BlockEntry[num_blocks + 1], packed as uint64 LE
+  size_t num_blocks() const {
+    return index.size() / sizeof(BlockEntry) == 0 ? 0 : index.size() / sizeof(BlockEntry) - 1;
+  }
+  // REQUIRES: b <= num_blocks().
+  BlockEntry entry(size_t b) const;
+  size_t num_lines() const { return num_blocks() == 0 ? 0 : entry(num_blocks()).first_line; }
+  // The bytes of the uncompressed text.
+  uint64_t text_size() const { return num_blocks() == 0 ? 0 : entry(num_blocks()).text_offset; }
+};
+
 enum class ValueKind : uint8_t {
   kNull = 0,
   kBool = 1,
@@ -96,6 +122,7 @@ enum class ValueKind : uint8_t {
   kInt64Array = 9,
   kDoubleArray = 10,
   kBoolArray = 11,
+  kCompressedLines = 12,
 };
 
 // "null", "bool", "int", "double", "string", "bytes", "list", "record", "json_lines", ...
@@ -118,6 +145,7 @@ class Value {
   Value(Int64Array a) : rep_(std::move(a)) {}
   Value(DoubleArray a) : rep_(std::move(a)) {}
   Value(BoolArray a) : rep_(std::move(a)) {}
+  Value(CompressedLines lines) : rep_(std::move(lines)) {}
   static Value Bytes(Buffer b) {
     Value v;
     v.rep_ = std::move(b);
@@ -136,6 +164,7 @@ class Value {
   bool is_list() const { return kind() == ValueKind::kList; }
   bool is_record() const { return kind() == ValueKind::kRecord; }
   bool is_json_lines() const { return kind() == ValueKind::kJsonLines; }
+  bool is_compressed_lines() const { return kind() == ValueKind::kCompressedLines; }
 
   // REQUIRES: the matching is_*() is true.
   bool as_bool() const { return std::get<bool>(rep_); }
@@ -149,6 +178,7 @@ class Value {
   const Int64Array& as_int64_array() const { return std::get<Int64Array>(rep_); }
   const DoubleArray& as_double_array() const { return std::get<DoubleArray>(rep_); }
   const BoolArray& as_bool_array() const { return std::get<BoolArray>(rep_); }
+  const CompressedLines& as_compressed_lines() const { return std::get<CompressedLines>(rep_); }
 
   // The field named `name` of a record, or nullptr (also when this is not a record).
   const Value* Find(std::string_view name) const;
@@ -160,7 +190,8 @@ class Value {
   std::string DebugString(size_t max_chars = 200) const;
 
   // Deep equality: same kind (1 != 1.0), lists item by item, records field by field in
-  // order, JsonLines by their lines, doubles and double arrays by value (NaN != NaN).
+  // order, JsonLines by their lines, doubles and double arrays by value (NaN != NaN),
+  // CompressedLines by their bytes (the same lines compressed otherwise compare unequal).
   friend bool operator==(const Value& a, const Value& b);
   friend bool operator!=(const Value& a, const Value& b) { return !(a == b); }
 
@@ -168,7 +199,7 @@ class Value {
   // Alternative order must match ValueKind.
   std::variant<std::monostate, bool, int64_t, double, std::string, Buffer,
                std::shared_ptr<const ValueList>, std::shared_ptr<const Record>, JsonLines,
-               Int64Array, DoubleArray, BoolArray>
+               Int64Array, DoubleArray, BoolArray, CompressedLines>
       rep_;
 };
 

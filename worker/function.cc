@@ -24,10 +24,10 @@ std::vector<FunctionRegistration>& LocalRegistrations() {
   return *registrations;
 }
 
-void Registrar::Add(const char* name, TaskFunction fn, const void* identity,
-                    std::string signature) {
-  LocalRegistrations().push_back(
-      FunctionRegistration{name, std::move(fn), identity, std::move(signature)});
+void Registrar::Add(const char* name, TaskFunction fn, const void* identity, std::string signature,
+                    bool takes_compressed_lines) {
+  LocalRegistrations().push_back(FunctionRegistration{
+      name, std::move(fn), identity, std::move(signature), takes_compressed_lines});
 }
 
 }  // namespace internal

@@ -221,6 +221,10 @@ struct FunctionRegistration {
   TaskFunction function;
   const void* identity = nullptr;  // the C++ function's address, for deduplication
   std::string signature;           // "inc(int)", for listings and messages
+  // False: the registry hands the function JsonLines where a task's argument (or an item of
+  // a list argument) is a CompressedLines, a persisted partition's storage form. True for
+  // functions that read CompressedLines themselves (WEFT_FUNCTION_OF_COMPRESSED_LINES).
+  bool takes_compressed_lines = false;
 };
 
 // The registrations of the library this code is linked into (see the file comment).
@@ -231,7 +235,7 @@ class Registrar {
  public:
   // A typed C++ function.
   template <typename R, typename... Ps>
-  Registrar(const char* name, R (*fn)(Ps...)) {
+  Registrar(const char* name, R (*fn)(Ps...), bool takes_compressed_lines = false) {
     std::vector<const char*> param_names;
     TaskFunction adapted;
     if constexpr (StartsWithContext<Ps...>::value) {
@@ -241,11 +245,12 @@ class Registrar {
       adapted = MakeAdapter<R, R (*)(Ps...), Ps...>(name, fn, &param_names);
     }
     Add(name, std::move(adapted), reinterpret_cast<const void*>(fn),
-        absl::StrCat(name, "(", absl::StrJoin(param_names, ", "), ")"));
+        absl::StrCat(name, "(", absl::StrJoin(param_names, ", "), ")"), takes_compressed_lines);
   }
   // The type-erased signature: registered as is.
-  Registrar(const char* name, RawTaskFunction fn) {
-    Add(name, fn, reinterpret_cast<const void*>(fn), absl::StrCat(name, "(...)"));
+  Registrar(const char* name, RawTaskFunction fn, bool takes_compressed_lines = false) {
+    Add(name, fn, reinterpret_cast<const void*>(fn), absl::StrCat(name, "(...)"),
+        takes_compressed_lines);
   }
 
  private:
@@ -255,7 +260,8 @@ class Registrar {
                                             void (*)(Ctx, Ps...)) {
     return MakeContextAdapter<R, Fn, Ctx, Ps...>(name, fn, param_names);
   }
-  static void Add(const char* name, TaskFunction fn, const void* identity, std::string signature);
+  static void Add(const char* name, TaskFunction fn, const void* identity, std::string signature,
+                  bool takes_compressed_lines);
 };
 
 }  // namespace internal
@@ -269,6 +275,12 @@ class Registrar {
 #define WEFT_FUNCTION(name, fn)                                                                 \
   static const ::weft::internal::Registrar WEFT_FUNCTION_CONCAT_(weft_registrar_, __COUNTER__)( \
       name, fn)
+
+// WEFT_FUNCTION for a function that reads CompressedLines arguments itself (see
+// FunctionRegistration::takes_compressed_lines); any other function gets them as JsonLines.
+#define WEFT_FUNCTION_OF_COMPRESSED_LINES(name, fn)                                             \
+  static const ::weft::internal::Registrar WEFT_FUNCTION_CONCAT_(weft_registrar_, __COUNTER__)( \
+      name, fn, true)
 
 // The symbol through which the worker finds a plugin's registrations.
 extern "C" void weft_function_registrations(

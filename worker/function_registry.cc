@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/compressed_lines.h"
 #include "common/status_macros.h"
 
 namespace weft {
@@ -35,14 +36,15 @@ absl::Status FunctionRegistry::Register(const internal::FunctionRegistration& re
     // executable's list) is fine; two different functions under one name are not.
     if (it->second.identity == registration.identity) return absl::OkStatus();
     if (conflict == Conflict::kReplace && it->second.source != kBuiltIn) {
-      it->second =
-          Entry{registration.function, registration.identity, registration.signature, source};
+      it->second = Entry{registration.function, registration.identity, registration.signature,
+                         source, registration.takes_compressed_lines};
       return absl::OkStatus();
     }
     return TwiceError(it->second, registration, source);
   }
-  functions_.emplace(registration.name, Entry{registration.function, registration.identity,
-                                              registration.signature, source});
+  functions_.emplace(registration.name,
+                     Entry{registration.function, registration.identity, registration.signature,
+                           source, registration.takes_compressed_lines});
   return absl::OkStatus();
 }
 
@@ -110,6 +112,7 @@ std::vector<std::string> FunctionRegistry::Signatures() const {
 absl::StatusOr<Value> FunctionRegistry::Call(const std::string& name, const ValueList& args,
                                              const TaskContext& context) const {
   TaskFunction function;
+  bool takes_compressed_lines;
   {
     absl::MutexLock lock(&mu_);
     auto it = functions_.find(name);
@@ -118,14 +121,29 @@ absl::StatusOr<Value> FunctionRegistry::Call(const std::string& name, const Valu
           absl::StrCat(name, "(): no function named '", name, "' is registered on this worker"));
     }
     function = it->second.function;  // copied so that the call runs without the lock
+    takes_compressed_lines = it->second.takes_compressed_lines;
+  }
+  const ValueList* call_args = &args;
+  ValueList opened;
+  if (!takes_compressed_lines && std::any_of(args.begin(), args.end(), HoldsCompressedLines)) {
+    opened.reserve(args.size());
+    for (size_t i = 0; i < args.size(); ++i) {
+      absl::StatusOr<Value> arg = DecompressValue(args[i]);
+      if (!arg.ok()) {
+        return absl::Status(arg.status().code(), absl::StrCat(name, "(): argument ", i + 1, ": ",
+                                                              arg.status().message()));
+      }
+      opened.push_back(*std::move(arg));
+    }
+    call_args = &opened;
   }
   absl::StatusOr<Value> result;
   try {
-    result = function(
-        args, context.WithCaller([this](const std::string& callee, const ValueList& callee_args,
-                                        const TaskContext& callee_context) {
-          return Call(callee, callee_args, callee_context);
-        }));
+    result = function(*call_args, context.WithCaller([this](const std::string& callee,
+                                                            const ValueList& callee_args,
+                                                            const TaskContext& callee_context) {
+      return Call(callee, callee_args, callee_context);
+    }));
   } catch (const std::exception& e) {
     return absl::AbortedError(absl::StrCat(name, "(): ", e.what()));
   } catch (...) {

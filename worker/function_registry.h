@@ -57,7 +57,9 @@ class FunctionRegistry {
   // "inc(int)"-style signatures, sorted by name.
   std::vector<std::string> Signatures() const;
 
-  // Runs the function `name`. kNotFound when no such function is registered.
+  // Runs the function `name`. kNotFound when no such function is registered. CompressedLines
+  // arguments reach a function registered without takes_compressed_lines as JsonLines
+  // (decompressed here: a corrupt one is the task's kDataLoss).
   absl::StatusOr<Value> Call(const std::string& name, const ValueList& args,
                              const TaskContext& context) const;
 
@@ -67,6 +69,7 @@ class FunctionRegistry {
     const void* identity;
     std::string signature;
     std::string source;
+    bool takes_compressed_lines;
   };
 
   static absl::Status TwiceError(const Entry& existing,

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/compressed_lines.h"
 #include "weft/function.h"
 
 namespace weft {
@@ -31,6 +32,14 @@ int64_t ThrowsInt(int64_t) { throw 42; }
 absl::StatusOr<Value> Variadic(const ValueList& args, const TaskContext&) {
   return Value(static_cast<int64_t>(args.size()));
 }
+// The kinds its argument and that argument's items arrive as.
+std::string KindsOf(const Value& v) {
+  std::string out = v.kind_name();
+  if (v.is_list()) {
+    for (const Value& item : v.as_list()) out += std::string(" ") + item.kind_name();
+  }
+  return out;
+}
 
 // Test registrations go through the same macro as built-ins and plugins.
 WEFT_FUNCTION("test.twice", Twice);
@@ -47,6 +56,8 @@ WEFT_FUNCTION("test.key_of", KeyOf);
 WEFT_FUNCTION("test.throws", Throws);
 WEFT_FUNCTION("test.throws_int", ThrowsInt);
 WEFT_FUNCTION("test.variadic", Variadic);
+WEFT_FUNCTION("test.kinds_of", KindsOf);
+WEFT_FUNCTION_OF_COMPRESSED_LINES("test.kinds_of_compressed", KindsOf);
 
 FunctionRegistry& Registry() {
   static FunctionRegistry* registry = [] {
@@ -155,6 +166,21 @@ TEST_CASE("sleep returns early when its task is cancelled") {
   auto flag = std::make_shared<std::atomic<bool>>(true);
   auto r = Registry().Call("sleep", {3600.0}, TaskContext("k", "sleep", flag));
   CHECK(r.ok());
+}
+
+TEST_CASE("compressed partitions reach a function as JsonLines unless it takes them") {
+  const JsonLines lines = JsonLines::FromText(Buffer(std::string("{\"a\":1}\n[2]\n")));
+  const Value compressed(CompressLines(lines));
+  CHECK(*Call("test.kinds_of", {compressed}) == Value("json_lines"));
+  CHECK(*Call("test.kinds_of", {Value(ValueList{compressed, Value(1)})}) ==
+        Value("list json_lines int"));
+  CHECK(*Call("test.kinds_of_compressed", {compressed}) == Value("compressed_lines"));
+  // A corrupt partition is the task's error, naming the function and the argument.
+  CompressedLines corrupt = compressed.as_compressed_lines();
+  corrupt.frames = Buffer(std::string(corrupt.frames.size(), 'x'));
+  absl::StatusOr<Value> bad = Call("test.kinds_of", {Value(corrupt)});
+  CHECK(bad.status().code() == absl::StatusCode::kDataLoss);
+  CHECK_THAT(Message(bad), Catch::StartsWith("test.kinds_of(): argument 1: compressed lines"));
 }
 
 TEST_CASE("registering a name twice: same function is deduplicated, another is an error") {

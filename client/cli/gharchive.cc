@@ -22,7 +22,8 @@ bool Step(Client& client, const std::string& title,
   absl::StatusOr<std::string> text;
   std::string summary;
   absl::Status status = WithProgress(
-      client, [&] {
+      client,
+      [&] {
         text = run();
         return text.status();
       },
@@ -59,8 +60,7 @@ int RunGharchive(const GharchiveFlags& flags) {
   }
   auto info = (*client)->info();
   if (info.ok()) {
-    std::cout << info->ToString() << "  (" << FormatSeconds(absl::Now() - start)
-              << " to start)\n";
+    std::cout << info->ToString() << "  (" << FormatSeconds(absl::Now() - start) << " to start)\n";
   }
 
   auto bag = Bag::read_text(**client, flags.pattern);
@@ -71,10 +71,19 @@ int RunGharchive(const GharchiveFlags& flags) {
   std::cout << "records = read_text(\"" << flags.pattern << "\").parse_json()   # "
             << bag->npartitions() << " partitions\n";
   Bag records = bag->parse_json();
+  absl::StatusOr<Bag::Compression> compression = Bag::ParseCompression(flags.persist_compression);
+  if (!compression.ok()) {
+    std::cerr << "weft: " << compression.status().message() << "\n";
+    return 1;
+  }
   bool ok = true;
 
-  ok &= Step(**client, "records = persist(records)", [&]() -> absl::StatusOr<std::string> {
-    records = records.persist();
+  const std::string persist_call =
+      flags.persist_compression == "zstd"
+          ? "persist(records)"
+          : absl::StrCat("persist(records, \"", flags.persist_compression, "\")");
+  ok &= Step(**client, "records = " + persist_call, [&]() -> absl::StatusOr<std::string> {
+    records = records.persist(*compression);
     absl::Status s = records.wait();
     if (!s.ok()) return s;
     return std::string();
@@ -100,14 +109,13 @@ int RunGharchive(const GharchiveFlags& flags) {
   Bag subset = records;
   ok &= Step(**client, absl::StrCat("subset = persist(records.filter(", expr, ").repartition(10))"),
              [&]() -> absl::StatusOr<std::string> {
-               subset = records.filter(expr).repartition(10).persist();
+               subset = records.filter(expr).repartition(10).persist(*compression);
                absl::Status s = subset.wait();
                if (!s.ok()) return s;
                return std::string();
              });
-  ok &= Step(**client, "subset.pluck(\"repo.name\").distinct()", [&] {
-    return Show(subset.pluck("repo.name").distinct().compute(), {"repo.name"});
-  });
+  ok &= Step(**client, "subset.pluck(\"repo.name\").distinct()",
+             [&] { return Show(subset.pluck("repo.name").distinct().compute(), {"repo.name"}); });
   ok &= Step(**client, "subset.pluck(\"actor.login\").frequencies().topk(10, key=1)", [&] {
     return Show(subset.pluck("actor.login").frequencies().topk(10, "1").compute(),
                 {"actor.login", "events"});

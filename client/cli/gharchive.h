@@ -13,6 +13,7 @@ struct GharchiveFlags {
   int n_workers = 2;
   int threads_per_worker = 1;
   std::string repo_prefix = "jupyter/";
+  std::string persist_compression = "zstd";  // "zstd" or "none": Bag::ParseCompression
   bool json = false;
 };
 

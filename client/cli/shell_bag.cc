@@ -33,11 +33,14 @@ const std::vector<Builtins::Entry>& Builtins::Functions() {
                                               static_cast<int>(a[1].value.as_int())));
        }},
       {"persist",
-       {{"bag", Type::kBag}},
+       {{"bag", Type::kBag}, {"compression", Type::kString, Value("zstd")}},
        false,
-       "start computing the bag's partitions and keep them on the workers; returns at once",
+       "start computing the bag's partitions and keep them on the workers (JSON lines as zstd "
+       "blocks, or \"none\"); returns at once",
        [](Session&, const Object&, Args& a) -> absl::StatusOr<Object> {
-         Object o = Derived(a[0], a[0].bag->persist());
+         WEFT_ASSIGN_OR_RETURN(Bag::Compression compression,
+                               Bag::ParseCompression(a[1].value.as_string()));
+         Object o = Derived(a[0], a[0].bag->persist(compression));
          o.persisted = true;
          return o;
        }},
@@ -181,11 +184,13 @@ const std::vector<Builtins::Entry>& Builtins::CoreBagMethods() {
          return o;
        }},
       {"persist",
-       {},
+       {{"compression", Type::kString, Value("zstd")}},
        false,
        "as persist(bag)",
-       [](Session&, const Object& self, Args&) -> absl::StatusOr<Object> {
-         Object o = Derived(self, self.bag->persist());
+       [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
+         WEFT_ASSIGN_OR_RETURN(Bag::Compression compression,
+                               Bag::ParseCompression(a[0].value.as_string()));
+         Object o = Derived(self, self.bag->persist(compression));
          o.persisted = true;
          return o;
        }},

@@ -171,6 +171,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   gh->add_option("--repo-prefix", gh_flags.repo_prefix, "the subset: repositories starting so")
       ->capture_default_str();
+  gh->add_option("--persist-compression", gh_flags.persist_compression,
+                 "how persisted records are kept: zstd blocks, or none (raw JSON text)")
+      ->check(CLI::IsMember({"zstd", "none"}))
+      ->capture_default_str();
 
   weft::cli::ShellFlags shell_flags;
   CLI::App* shell = app.add_subcommand("shell", "an interactive session on a cluster");

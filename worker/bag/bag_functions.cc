@@ -41,21 +41,22 @@ WEFT_FUNCTION("bag.parse_json_columns", ParseJsonColumns);
 WEFT_FUNCTION("bag.count_malformed", CountMalformed);
 WEFT_FUNCTION("bag.write_text", WriteTextTask);
 
-WEFT_FUNCTION("bag.pluck", Pluck);
-WEFT_FUNCTION("bag.filter", Filter);
-WEFT_FUNCTION("bag.count", Count);
-WEFT_FUNCTION("bag.filter_count", FilterCount);
-WEFT_FUNCTION("bag.take", Take);
-WEFT_FUNCTION("bag.concat", Concat);
-WEFT_FUNCTION("bag.split", Split);
+WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.pluck", Pluck);
+WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.filter", Filter);
+WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.count", Count);
+WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.filter_count", FilterCount);
+WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.take", Take);
+WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.concat", Concat);
+WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.split", Split);
+WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.compress", Compress);
 
-WEFT_FUNCTION("bag.frequencies", Frequencies);
+WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.frequencies", Frequencies);
 WEFT_FUNCTION("bag.merge_frequencies", MergeFrequencies);
-WEFT_FUNCTION("bag.topk", TopK);
+WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.topk", TopK);
 WEFT_FUNCTION("bag.merge_topk", MergeTopK);
-WEFT_FUNCTION("bag.distinct", Distinct);
+WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.distinct", Distinct);
 WEFT_FUNCTION("bag.merge_distinct", MergeDistinct);
-WEFT_FUNCTION("bag.foldby", Foldby);
+WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.foldby", Foldby);
 WEFT_FUNCTION("bag.merge_foldby", MergeFoldby);
 
 WEFT_FUNCTION("bag.map", Map);

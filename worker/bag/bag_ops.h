@@ -5,7 +5,11 @@
 // A partition is a Value that is either
 //   - JsonLines: records kept as raw JSON text with a line index, parsed on demand with
 //     simdjson; the fields a query touches are cached as dictionary-encoded columns
-//     (column.h), so a second query on a persisted partition parses nothing; or
+//     (column.h), so a second query on a persisted partition parses nothing;
+//   - CompressedLines: JsonLines in zstd blocks, a persisted partition's form (Compress).
+//     count, take, pluck, filter, frequencies, topk, distinct, foldby, concat and split
+//     read it as it is (decompressing only the blocks they touch, once per cached column);
+//     every other function gets it decompressed from the worker's registry; or
 //   - a list: plain values (after pluck) or records as Values.
 // Paths are dotted ("actor.login"); "" is the item itself; a missing field is null.
 //
@@ -76,6 +80,10 @@ absl::StatusOr<Value> Take(const Value& part, int64_t n);
 absl::StatusOr<Value> Concat(const ValueList& parts);
 // Slice i of n nearly equal slices (JsonLines slices share the text, no copy).
 absl::StatusOr<Value> Split(const Value& part, int64_t i, int64_t n);
+// A persisted partition's storage form: JsonLines as CompressedLines (zstd at `level`,
+// -7 to 19; 1 is zstd's fastest full level, negative ones are faster and larger); lists and
+// compressed partitions as they are.
+absl::StatusOr<Value> Compress(const Value& part, int64_t level);
 
 // ---- Reductions (bag_reduce.cc): per-partition partials and their combines.
 

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/compressed_lines.h"
 #include "worker/bag/column.h"
 #include "worker/bag/json_access.h"
 
@@ -326,6 +327,80 @@ TEST_CASE("filter takes value expressions the filter language cannot say") {
   auto bad = Filter(nums, "_ >");
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(std::string(bad.status().message()), Catch::Contains("column"));
+}
+
+// Many events, so that a small block size gives a partition of many blocks.
+std::string ManyEvents(int copies) {
+  std::string text;
+  for (int i = 0; i < copies; ++i) text += kEvents;
+  text +=
+      "{\"type\":\"GollumEvent\",\"actor\":{\"login\":\"zed\"},\"n\":" + std::to_string(copies) +
+      "}\n";
+  return text;
+}
+
+TEST_CASE("compressed partitions answer every query as the JsonLines they hold") {
+  const Value lines = Lines(ManyEvents(400));
+  const Value compressed = Ok(Compress(lines, 1));
+  REQUIRE(compressed.is_compressed_lines());
+  REQUIRE(compressed.as_compressed_lines().num_lines() == 2001);
+  REQUIRE(compressed.nbytes() < lines.nbytes() / 10);
+  // Several blocks: the same lines in 4 KiB blocks.
+  const Value blocks(CompressLines(lines.as_json_lines(), {.level = 1, .block_bytes = 4096}));
+  REQUIRE(blocks.as_compressed_lines().num_blocks() > 10);
+
+  for (const Value& c : {compressed, blocks}) {
+    CHECK(Ok(Count(c)) == 2001);
+    CHECK(Ok(Take(c, 3)) == Ok(Take(lines, 3)));
+    CHECK(Ok(Take(c, 5000)) == Ok(Take(lines, 5000)));
+    CHECK(Ok(Pluck(c, "actor.login")) == Ok(Pluck(lines, "actor.login")));
+    CHECK(Ok(Frequencies(c, "type")) == Ok(Frequencies(lines, "type")));
+    CHECK(Ok(Distinct(c, "actor.login")) == Ok(Distinct(lines, "actor.login")));
+    CHECK(Ok(TopK(c, 3, "n")) == Ok(TopK(lines, 3, "n")));
+    CHECK(Ok(Foldby(c, "actor.login", "sum", "n")) == Ok(Foldby(lines, "actor.login", "sum", "n")));
+    for (const char* expr : {"type == \"PushEvent\"", "starts_with(repo.name, \"jupyter/\")",
+                             "n > 2", "length(actor.login) > 2", "type == \"none\""}) {
+      INFO(expr);
+      const Value kept = Ok(Filter(c, expr));
+      CHECK(kept.is_json_lines());  // the selection, decompressed
+      CHECK(kept == Ok(Filter(lines, expr)));
+      CHECK(Ok(FilterCount(c, expr)) == Ok(FilterCount(lines, expr)));
+    }
+    CHECK(Ok(Filter(c, "n > -1000 or n == null or n != null")) ==
+          c);  // everything passes: as it is
+    CHECK(Ok(Split(c, 1, 3)) == Ok(Split(lines, 1, 3)));
+    CHECK(Ok(Split(c, 2, 3)).is_json_lines());
+    // Concat of compressed parts keeps them compressed; with JsonLines it opens them.
+    const Value both = Ok(Concat({c, compressed}));
+    CHECK(both.is_compressed_lines());
+    CHECK(Ok(Count(both)) == 4002);
+    CHECK(Ok(Take(both, 4002)) == Ok(Take(Ok(Concat({lines, lines})), 4002)));
+    CHECK(Ok(Concat({c, lines})) == Ok(Concat({lines, lines})));
+    CHECK(Ok(Compress(c, 1)) == c);
+  }
+  CHECK(Ok(Compress(Value(ValueList{1, 2}), 1)) == Value(ValueList{1, 2}));
+  CHECK(Compress(lines, 40).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a malformed line in a compressed partition is named by its line number") {
+  const Value lines = Lines(ManyEvents(50) + "{\"type\": nope}\n");
+  const Value c(CompressLines(lines.as_json_lines(), {.level = 1, .block_bytes = 1024}));
+  absl::StatusOr<Value> freq = Frequencies(c, "type");
+  REQUIRE(!freq.ok());
+  CHECK_THAT(std::string(freq.status().message()), Catch::Contains("line 252"));
+  absl::StatusOr<Value> take = Take(c, 300);
+  REQUIRE(!take.ok());
+  CHECK_THAT(std::string(take.status().message()), Catch::Contains("line 252"));
+}
+
+TEST_CASE("a compressed partition's columns are cached like the JsonLines' are") {
+  const Value c = Ok(Compress(Lines(ManyEvents(100)), 1));
+  const ColumnCache::Stats before = ColumnCache::Global().stats();
+  Ok(Frequencies(c, "actor.login"));
+  Ok(Frequencies(c, "actor.login"));
+  const ColumnCache::Stats after = ColumnCache::Global().stats();
+  CHECK(after.misses == before.misses + 1);
+  CHECK(after.hits == before.hits + 1);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/compressed_lines.h"
+#include "common/status_macros.h"
 #include "worker/bag/value_order.h"
 
 namespace weft::bag {
@@ -113,6 +115,27 @@ absl::StatusOr<std::shared_ptr<const Column>> BuildColumn(const JsonLines& lines
   return std::move(builder).Finish();
 }
 
+absl::StatusOr<std::shared_ptr<const Column>> BuildColumn(const CompressedLines& lines,
+                                                          const Path& path) {
+  ColumnBuilder builder;
+  builder.Reserve(lines.num_lines());
+  LineParser& parser = LineParser::ForThisThread();
+  Extracted extracted;
+  for (size_t b = 0; b < lines.num_blocks(); ++b) {
+    WEFT_ASSIGN_OR_RETURN(JsonLines block, DecompressBlock(lines, b));
+    const size_t first = lines.entry(b).first_line;
+    for (size_t i = 0; i < block.num_lines(); ++i) {
+      absl::Status status = parser.Extract(block, i, path, &extracted);
+      if (!status.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("malformed JSON in line ", first + i + 1, ": ", status.message()));
+      }
+      builder.Add(extracted);
+    }
+  }
+  return std::move(builder).Finish();
+}
+
 std::shared_ptr<const Column> BuildColumn(const ValueList& items, const Path& path) {
   ColumnBuilder builder;
   builder.Reserve(items.size());
@@ -144,15 +167,20 @@ bool ColumnCache::Alive(const Entry& e) {
   return !e.text_owner.expired() && !e.offsets_owner.expired();
 }
 
-ColumnCache::Key ColumnCache::KeyOf(const JsonLines& lines, const Path& path) {
-  return Key{lines.text.owner().get(), lines.text.data(),    lines.text.size(),
-             lines.offsets.data(),     lines.offsets.size(), path.str()};
+ColumnCache::Key ColumnCache::KeyOf(const Buffer& text, const Buffer& offsets, const Path& path) {
+  return Key{text.owner().get(), text.data(),    text.size(),
+             offsets.data(),     offsets.size(), path.str()};
 }
 
 void ColumnCache::Put(const JsonLines& lines, const Path& path,
                       std::shared_ptr<const Column> column) {
-  if (lines.text.owner() == nullptr || lines.offsets.owner() == nullptr) return;
-  Entry entry{KeyOf(lines, path), lines.text.owner(), lines.offsets.owner(), std::move(column), 0};
+  PutBuffers(lines.text, lines.offsets, path, std::move(column));
+}
+
+void ColumnCache::PutBuffers(const Buffer& text, const Buffer& offsets, const Path& path,
+                             std::shared_ptr<const Column> column) {
+  if (text.owner() == nullptr || offsets.owner() == nullptr) return;
+  Entry entry{KeyOf(text, offsets, path), text.owner(), offsets.owner(), std::move(column), 0};
   entry.bytes = entry.column->nbytes() + entry.key.path.size() + sizeof(Entry);
   absl::MutexLock lock(&mu_);
   InsertLocked(std::move(entry));
@@ -160,10 +188,21 @@ void ColumnCache::Put(const JsonLines& lines, const Path& path,
 
 absl::StatusOr<std::shared_ptr<const Column>> ColumnCache::Get(const JsonLines& lines,
                                                                const Path& path) {
-  if (lines.text.owner() == nullptr || lines.offsets.owner() == nullptr) {
-    return BuildColumn(lines, path);
-  }
-  Key key = KeyOf(lines, path);
+  return GetOrBuild(lines, lines.text, lines.offsets, path);
+}
+
+absl::StatusOr<std::shared_ptr<const Column>> ColumnCache::Get(const CompressedLines& lines,
+                                                               const Path& path) {
+  return GetOrBuild(lines, lines.frames, lines.index, path);
+}
+
+template <typename Lines>
+absl::StatusOr<std::shared_ptr<const Column>> ColumnCache::GetOrBuild(const Lines& lines,
+                                                                      const Buffer& text,
+                                                                      const Buffer& offsets,
+                                                                      const Path& path) {
+  if (text.owner() == nullptr || offsets.owner() == nullptr) return BuildColumn(lines, path);
+  Key key = KeyOf(text, offsets, path);
   {
     absl::MutexLock lock(&mu_);
     auto it = index_.find(key);
@@ -179,7 +218,7 @@ absl::StatusOr<std::shared_ptr<const Column>> ColumnCache::Get(const JsonLines& 
   }
   auto built = BuildColumn(lines, path);
   if (!built.ok()) return built.status();
-  Put(lines, path, *built);
+  PutBuffers(text, offsets, path, *built);
   return *built;
 }
 

@@ -70,6 +70,9 @@ class ColumnBuilder {
 
 // Parses `path` out of every line (simdjson). Errors name the 1-based line.
 absl::StatusOr<std::shared_ptr<const Column>> BuildColumn(const JsonLines& lines, const Path& path);
+// The same over compressed lines, decompressing one block at a time.
+absl::StatusOr<std::shared_ptr<const Column>> BuildColumn(const CompressedLines& lines,
+                                                          const Path& path);
 // The value at `path` of every item (null when missing).
 std::shared_ptr<const Column> BuildColumn(const ValueList& items, const Path& path);
 
@@ -84,6 +87,7 @@ class ColumnCache {
 
   // The cached column of (lines, path), or a new one built now and cached.
   absl::StatusOr<std::shared_ptr<const Column>> Get(const JsonLines& lines, const Path& path);
+  absl::StatusOr<std::shared_ptr<const Column>> Get(const CompressedLines& lines, const Path& path);
   // Caches `column` as (lines, path)'s, built elsewhere (parse_json reads a filter's
   // columns as it validates the lines). Ignored for buffers without an owner.
   void Put(const JsonLines& lines, const Path& path, std::shared_ptr<const Column> column);
@@ -99,6 +103,7 @@ class ColumnCache {
   void Clear();
 
  private:
+  // A partition's two buffers: text and line index, or frames and block index.
   struct Key {
     const void* text_owner;
     const char* text_data;
@@ -127,7 +132,12 @@ class ColumnCache {
   using Lru = std::list<Entry>;  // most recently used first
 
   static bool Alive(const Entry& e);
-  static Key KeyOf(const JsonLines& lines, const Path& path);
+  static Key KeyOf(const Buffer& text, const Buffer& offsets, const Path& path);
+  template <typename Lines>
+  absl::StatusOr<std::shared_ptr<const Column>> GetOrBuild(const Lines& lines, const Buffer& text,
+                                                           const Buffer& offsets, const Path& path);
+  void PutBuffers(const Buffer& text, const Buffer& offsets, const Path& path,
+                  std::shared_ptr<const Column> column);
   void EraseLocked(Lru::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void InsertLocked(Entry entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -1,8 +1,11 @@
 #include "worker/bag/partition.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/compressed_lines.h"
+#include "common/status_macros.h"
 
 namespace weft::bag {
 
@@ -23,14 +26,18 @@ Buffer PackOffsets(const std::vector<uint64_t>& offsets) {
 }  // namespace
 
 absl::Status ExpectPartition(const Value& part, std::string_view function) {
-  if (part.is_json_lines() || part.is_list()) return absl::OkStatus();
+  if (part.is_json_lines() || part.is_compressed_lines() || part.is_list()) {
+    return absl::OkStatus();
+  }
   return absl::InvalidArgumentError(
       absl::StrCat(std::string(function), "(): the partition must be json_lines or a list, got ",
                    part.kind_name()));
 }
 
 size_t NumItems(const Value& part) {
-  return part.is_json_lines() ? part.as_json_lines().num_lines() : part.as_list().size();
+  if (part.is_json_lines()) return part.as_json_lines().num_lines();
+  if (part.is_compressed_lines()) return part.as_compressed_lines().num_lines();
+  return part.as_list().size();
 }
 
 absl::StatusOr<const ValueList*> PairAt(const Value& part, size_t i, std::string_view function) {
@@ -51,6 +58,17 @@ absl::StatusOr<const ValueList*> PairAt(const Value& part, size_t i, std::string
 
 absl::StatusOr<Value> ItemAt(const Value& part, size_t i) {
   if (part.is_list()) return part.as_list()[i];
+  if (part.is_compressed_lines()) {
+    const CompressedLines& lines = part.as_compressed_lines();
+    const size_t b = BlockOfLine(lines, i);
+    WEFT_ASSIGN_OR_RETURN(JsonLines block, DecompressBlock(lines, b));
+    auto parsed = LineParser::ForThisThread().ParseLine(block, i - lines.entry(b).first_line);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("malformed JSON in line ", i + 1, ": ", parsed.status().message()));
+    }
+    return parsed;
+  }
   auto parsed = LineParser::ForThisThread().ParseLine(part.as_json_lines(), i);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
@@ -65,6 +83,10 @@ absl::StatusOr<std::shared_ptr<const Column>> ColumnOf(const Value& part, const 
     // building for one query, not keeping.
     if (path.empty()) return BuildColumn(part.as_json_lines(), path);
     return ColumnCache::Global().Get(part.as_json_lines(), path);
+  }
+  if (part.is_compressed_lines()) {
+    if (path.empty()) return BuildColumn(part.as_compressed_lines(), path);
+    return ColumnCache::Global().Get(part.as_compressed_lines(), path);
   }
   return BuildColumn(part.as_list(), path);
 }
@@ -96,6 +118,22 @@ JsonLines SelectLines(const JsonLines& lines, const std::vector<uint8_t>& mask) 
   builder.Reserve(bytes, count);
   for (size_t i = 0; i < mask.size(); ++i) {
     if (mask[i]) builder.Append(LineAt(lines, i));
+  }
+  return std::move(builder).Finish();
+}
+
+absl::StatusOr<JsonLines> SelectLines(const CompressedLines& lines,
+                                      const std::vector<uint8_t>& mask) {
+  JsonLinesBuilder builder;
+  for (size_t b = 0; b < lines.num_blocks(); ++b) {
+    const size_t first = lines.entry(b).first_line, end = lines.entry(b + 1).first_line;
+    if (std::none_of(mask.begin() + first, mask.begin() + end, [](uint8_t m) { return m != 0; })) {
+      continue;
+    }
+    WEFT_ASSIGN_OR_RETURN(JsonLines block, DecompressBlock(lines, b));
+    for (size_t i = first; i < end; ++i) {
+      if (mask[i]) builder.Append(LineAt(block, i - first));
+    }
   }
   return std::move(builder).Finish();
 }

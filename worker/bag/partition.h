@@ -16,7 +16,11 @@
 
 namespace weft::bag {
 
-// OK when `part` is JsonLines or a list; else kInvalidArgument naming `function`.
+// A partition is JsonLines, CompressedLines (a persisted partition: common/
+// compressed_lines.h; only the functions registered to take it see it) or a list.
+//
+// OK when `part` is JsonLines, CompressedLines or a list; else kInvalidArgument naming
+// `function`.
 absl::Status ExpectPartition(const Value& part, std::string_view function);
 // Items in a partition. REQUIRES: ExpectPartition(part) is OK.
 size_t NumItems(const Value& part);
@@ -24,9 +28,11 @@ size_t NumItems(const Value& part);
 // `function` when the partition is not a list (JSON records: "use to_pairs or map first")
 // or the 1-based item is not a two-item list.
 absl::StatusOr<const ValueList*> PairAt(const Value& part, size_t i, std::string_view function);
-// Item i as a Value (a JsonLines line is parsed). Errors name the 1-based line.
+// Item i as a Value (a JsonLines line is parsed; a CompressedLines' block is decompressed).
+// Errors name the 1-based line.
 absl::StatusOr<Value> ItemAt(const Value& part, size_t i);
-// The column of `path` over the partition's items: cached for JsonLines (ColumnCache)
+// The column of `path` over the partition's items: cached for JsonLines and
+// CompressedLines (ColumnCache)
 // unless the path is "" (whole records), built on the spot for lists.
 absl::StatusOr<std::shared_ptr<const Column>> ColumnOf(const Value& part, const Path& path);
 
@@ -46,5 +52,8 @@ class JsonLinesBuilder {
 JsonLines SelectLines(const JsonLines& lines, const std::vector<uint8_t>& mask);
 // Lines [begin, end): the text is shared (a slice), the line index is rebuilt.
 JsonLines SliceLines(const JsonLines& lines, size_t begin, size_t end);
+// The lines whose mask entry is non-zero, from the blocks that hold any.
+absl::StatusOr<JsonLines> SelectLines(const CompressedLines& lines,
+                                      const std::vector<uint8_t>& mask);
 
 }  // namespace weft::bag

@@ -35,8 +35,10 @@ int KindRank(ValueKind kind) {
       return 9;
     case ValueKind::kBoolArray:
       return 10;
+    case ValueKind::kCompressedLines:
+      return 11;
   }
-  return 11;
+  return 12;
 }
 
 template <typename T>
@@ -83,6 +85,8 @@ std::string_view BulkBytes(const Value& v) {
       return v.as_double_array().data.view();
     case ValueKind::kBoolArray:
       return v.as_bool_array().data.view();
+    case ValueKind::kCompressedLines:
+      return v.as_compressed_lines().frames.view();
     default:
       return {};
   }
