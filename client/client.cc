@@ -290,6 +290,7 @@ absl::StatusOr<ClusterInfo> Client::info(absl::Duration timeout, TaskScope prefi
     d.paused = w.paused();
     d.stuck = w.stuck();
     d.processing = w.processing();
+    d.illegal_transitions = w.illegal_transitions();
     d.keys_in_memory = w.keys_in_memory();
     d.resources.insert(w.resources().begin(), w.resources().end());
     d.resources_used.insert(w.resources_used().begin(), w.resources_used().end());

@@ -332,9 +332,15 @@ proto::Heartbeat Worker::Metrics() const {
   heartbeat.set_ready(state_.ready());
   heartbeat.set_paused(state_.paused());
   return heartbeat;
+  heartbeat.set_illegal_transitions(state_.illegal_transitions());
 }
 
 TaskState Worker::state(const std::string& key) const {
+absl::Status Worker::TEST_ForceTransition(const std::string& key, TaskState to) {
+  absl::MutexLock lock(&mu_);
+  return state_.TEST_ForceTransition(key, to);
+}
+
   absl::MutexLock lock(&mu_);
   return state_.state(key);
 }

@@ -42,6 +42,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "proto/weft.pb.h"
@@ -119,6 +120,10 @@ class Worker {
   void Execute(std::shared_ptr<const proto::TaskSpec> spec,
                std::shared_ptr<std::atomic<bool>> cancel_flag);
   void Fetch(const FetchInstruction& fetch);
+  // WorkerState::TEST_ForceTransition under the mutex: lets a test make the state machine
+  // refuse a transition, to check that the count reaches the heartbeat.
+  absl::Status TEST_ForceTransition(const std::string& key, TaskState to);
+
   std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
   void MonitorMemory();
   int64_t ReadMemory() const;

@@ -156,6 +156,9 @@ struct WorkerInfo {
   int processing = 0;
   int64_t keys_in_memory = 0;
   std::map<std::string, double> resources;       // what it was started with (--resources)
+  // Transitions its state machine refused since it started: each one a bug in weft,
+  // described in that worker's log. 0 on a healthy worker.
+  int64_t illegal_transitions = 0;
   std::map<std::string, double> resources_used;  // held by the tasks running there
 };
 
