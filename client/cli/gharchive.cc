@@ -22,7 +22,8 @@ bool Step(Client& client, const std::string& title,
   absl::StatusOr<std::string> text;
   std::string summary;
   absl::Status status = WithProgress(
-      client, [&] {
+      client,
+      [&] {
         text = run();
         return text.status();
       },
@@ -51,6 +52,7 @@ int RunGharchive(const GharchiveFlags& flags) {
   options.address = flags.scheduler;
   options.n_workers = flags.n_workers;
   options.threads_per_worker = flags.threads_per_worker;
+  options.worker_args = flags.worker_args;
   absl::Time start = absl::Now();
   auto client = Client::Connect(options);
   if (!client.ok()) {
@@ -59,8 +61,7 @@ int RunGharchive(const GharchiveFlags& flags) {
   }
   auto info = (*client)->info();
   if (info.ok()) {
-    std::cout << info->ToString() << "  (" << FormatSeconds(absl::Now() - start)
-              << " to start)\n";
+    std::cout << info->ToString() << "  (" << FormatSeconds(absl::Now() - start) << " to start)\n";
   }
 
   auto bag = Bag::read_text(**client, flags.pattern);
@@ -105,9 +106,8 @@ int RunGharchive(const GharchiveFlags& flags) {
                if (!s.ok()) return s;
                return std::string();
              });
-  ok &= Step(**client, "subset.pluck(\"repo.name\").distinct()", [&] {
-    return Show(subset.pluck("repo.name").distinct().compute(), {"repo.name"});
-  });
+  ok &= Step(**client, "subset.pluck(\"repo.name\").distinct()",
+             [&] { return Show(subset.pluck("repo.name").distinct().compute(), {"repo.name"}); });
   ok &= Step(**client, "subset.pluck(\"actor.login\").frequencies().topk(10, key=1)", [&] {
     return Show(subset.pluck("actor.login").frequencies().topk(10, "1").compute(),
                 {"actor.login", "events"});

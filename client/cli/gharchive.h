@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace weft::cli {
 
@@ -14,6 +15,7 @@ struct GharchiveFlags {
   int threads_per_worker = 1;
   std::string repo_prefix = "jupyter/";
   bool json = false;
+  std::vector<std::string> worker_args;  // more flags for the local cluster's weft-workers
 };
 
 int RunGharchive(const GharchiveFlags& flags);
