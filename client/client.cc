@@ -101,6 +101,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
     local.n_workers = options.n_workers;
     local.threads_per_worker = options.threads_per_worker;
     local.preload = options.preload;
+    local.extra_worker_args = options.worker_args;
     local.bin_dir = options.bin_dir;
     local.security = security_options;
     WEFT_ASSIGN_OR_RETURN(impl->cluster,
@@ -289,6 +290,7 @@ absl::StatusOr<ClusterInfo> Client::info(absl::Duration timeout, TaskScope prefi
     d.process_bytes = w.process_bytes();
     d.paused = w.paused();
     d.stuck = w.stuck();
+    d.illegal_transitions = w.illegal_transitions();
     d.processing = w.processing();
     d.keys_in_memory = w.keys_in_memory();
     d.resources.insert(w.resources().begin(), w.resources().end());

@@ -604,6 +604,7 @@ void SchedulerState::FillInfo(proto::InfoReply* reply, bool prefixes) const {
     summary->set_paused(w->paused);
     summary->set_process_bytes(w->last_heartbeat.process_bytes());
     summary->set_stuck(w->stuck);
+    summary->set_illegal_transitions(w->last_heartbeat.illegal_transitions());
     summary->set_cpu_percent(w->last_heartbeat.cpu_percent());
     summary->set_occupancy_seconds(w->occupancy);
     for (const auto& [name, amount] : w->resources) (*summary->mutable_resources())[name] = amount;

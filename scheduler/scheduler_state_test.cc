@@ -416,6 +416,21 @@ TEST_CASE("info summarizes workers and task states") {
   CHECK_FALSE(h.state.Info("c99", request).ok());
 }
 
+TEST_CASE("info carries each worker's refused transitions from its last heartbeat") {
+  Harness h;
+  std::string a = h.AddWorker("a");
+  h.AddWorker("b");
+  proto::Heartbeat beat;
+  beat.set_illegal_transitions(2);
+  REQUIRE(h.state.Heartbeat(a, beat, h.now).ok());
+  h.Check();
+  proto::InfoReply info;
+  h.state.FillInfo(&info);
+  REQUIRE(info.workers_size() == 2);
+  CHECK(info.workers(0).illegal_transitions() == 2);
+  CHECK(info.workers(1).illegal_transitions() == 0);
+}
+
 TEST_CASE("info for a client's progress counts only its own tasks and what they need") {
   Harness h;
   h.AddWorker("a", 1);

@@ -54,6 +54,10 @@
 
 namespace weft {
 
+namespace io {
+struct IoOptions;  // common/io/io.h
+}  // namespace io
+
 // What a running task knows about itself.
 class TaskContext {
  public:
@@ -90,11 +94,24 @@ class TaskContext {
     return copy;
   }
 
+  // How this worker reaches remote files (common/io/io.h: weft-worker's --s3-endpoint,
+  // --io-retries, ... over the AWS_* environment): what functions that read or write
+  // data pass to weft::io. Null outside a worker (a function called directly); callers
+  // then use IoOptions::FromEnvironment().
+  const io::IoOptions* io_options() const { return io_options_.get(); }
+  // This context, with the worker's I/O options (shared by every task's context).
+  TaskContext WithIoOptions(std::shared_ptr<const io::IoOptions> options) const {
+    TaskContext copy = *this;
+    copy.io_options_ = std::move(options);
+    return copy;
+  }
+
  private:
   std::string key_;
   std::string function_;
   std::shared_ptr<const std::atomic<bool>> cancel_flag_;
   std::shared_ptr<const Caller> caller_;
+  std::shared_ptr<const io::IoOptions> io_options_;
 };
 
 using TaskFunction =

@@ -9,6 +9,10 @@
 // RSS) no new task starts until memory drops again. --transfer-concurrency caps the
 // GetData transfers coming in from peers at once.
 //
+// Remote reads and writes (s3://, http(s)://) as the AWS_* environment says, overridden by
+// --s3-endpoint, --s3-region, --io-retries, --io-timeout, --io-retry-time-limit
+// (common/io/io_flags.h).
+//
 // Security as the scheduler's (--tls-ca-file, --tls-cert, --tls-key, --auth-token or their
 // WEFT_* variables): the same credentials serve GetData and reach the scheduler and peers.
 //
@@ -48,6 +52,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/data_client.h"
+#include "common/io/io_flags.h"
 #include "common/logging.h"
 #include "common/scheduler_file.h"
 #include "common/security.h"
@@ -94,6 +99,7 @@ struct Flags {
   double heartbeat_interval = 0;
   std::string log_level = "info";
   SecurityOptions security;
+  io::IoFlags io;
 };
 
 void AddFlags(CLI::App& app, Flags& flags) {
@@ -157,6 +163,7 @@ void AddFlags(CLI::App& app, Flags& flags) {
                  "seconds between heartbeats (0: as the scheduler asks)")
       ->capture_default_str();
   AddSecurityFlags(app, flags.security);
+  io::AddIoFlags(app, &flags.io);
   app.add_option("--log-level", flags.log_level, "debug, info, warning, error")
       ->capture_default_str();
   app.set_version_flag("--version", std::string("weft-worker ") + kVersion);
@@ -317,6 +324,7 @@ int RunWorker(const Flags& flags) {
   worker_options.fetch_threads = flags.transfer_concurrency;
   worker_options.memory_limit = *memory_limit;
   worker_options.pause_fraction = flags.memory_pause_fraction;
+  worker_options.io = flags.io.ToIoOptions();
   if (RunByNanny()) {  // a stuck pause (worker.h): a fresh process is the way out
     worker_options.on_stuck = [&close](const std::string&) { close(/*restart=*/true); };
   }

@@ -53,7 +53,8 @@ absl::StatusOr<Value> ResolveArg(const proto::Arg& arg, const std::shared_ptr<co
 
 ExecuteOutcome RunTask(const std::shared_ptr<const proto::TaskSpec>& spec,
                        const FunctionRegistry& registry, DataStore& store,
-                       std::shared_ptr<const std::atomic<bool>> cancel_flag) {
+                       std::shared_ptr<const std::atomic<bool>> cancel_flag,
+                       std::shared_ptr<const io::IoOptions> io_options) {
   const absl::Time start = absl::Now();
   ExecuteOutcome outcome;
   outcome.key = spec->key();
@@ -78,8 +79,9 @@ ExecuteOutcome RunTask(const std::shared_ptr<const proto::TaskSpec>& spec,
     return outcome;
   }
 
-  absl::StatusOr<Value> result =
-      registry.Call(function, args, TaskContext(spec->key(), function, std::move(cancel_flag)));
+  const TaskContext context = TaskContext(spec->key(), function, std::move(cancel_flag))
+                                  .WithIoOptions(std::move(io_options));
+  absl::StatusOr<Value> result = registry.Call(function, args, context);
   args.clear();  // inputs may be released as soon as the function is done
   if (!result.ok()) {
     outcome.error = std::string(result.status().message());

@@ -30,8 +30,10 @@ absl::StatusOr<Value> ResolveArg(const proto::Arg& arg, const std::shared_ptr<co
                                  DataStore& store, std::vector<std::string>* missing,
                                  int depth = 0);
 
+// `io_options`: the worker's (TaskContext::io_options), or null.
 ExecuteOutcome RunTask(const std::shared_ptr<const proto::TaskSpec>& spec,
                        const FunctionRegistry& registry, DataStore& store,
-                       std::shared_ptr<const std::atomic<bool>> cancel_flag);
+                       std::shared_ptr<const std::atomic<bool>> cancel_flag,
+                       std::shared_ptr<const io::IoOptions> io_options);
 
 }  // namespace weft

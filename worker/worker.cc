@@ -25,6 +25,7 @@ int64_t PauseBytes(const WorkerOptions& options) {
 
 Worker::Worker(const WorkerOptions& options, const FunctionRegistry& registry, DataStore& store)
     : options_(options),
+      io_options_(options.io ? std::make_shared<const io::IoOptions>(*options.io) : nullptr),
       registry_(registry),
       store_(store),
       state_(options.address, options.nthreads, /*max_keys_per_fetch=*/64, PauseBytes(options),
@@ -259,7 +260,7 @@ void Worker::Apply(Instructions instructions) {
 
 void Worker::Execute(std::shared_ptr<const proto::TaskSpec> spec,
                      std::shared_ptr<std::atomic<bool>> cancel_flag) {
-  ExecuteOutcome outcome = RunTask(spec, registry_, store_, cancel_flag);
+  ExecuteOutcome outcome = RunTask(spec, registry_, store_, cancel_flag, io_options_);
   if (!outcome.ok) WEFT_LOG_DEBUG("task {} failed: {}", outcome.key, outcome.error);
   activity_.fetch_add(1);
   CheckMemory();  // a new result: pause before starting the next task if need be
@@ -331,7 +332,13 @@ proto::Heartbeat Worker::Metrics() const {
   heartbeat.set_executing(state_.executing());
   heartbeat.set_ready(state_.ready());
   heartbeat.set_paused(state_.paused());
+  heartbeat.set_illegal_transitions(state_.illegal_transitions());
   return heartbeat;
+}
+
+absl::Status Worker::TEST_ForceTransition(const std::string& key, TaskState to) {
+  absl::MutexLock lock(&mu_);
+  return state_.TEST_ForceTransition(key, to);
 }
 
 TaskState Worker::state(const std::string& key) const {

@@ -35,14 +35,17 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/io/io.h"
 #include "grpcpp/channel.h"
 #include "proto/weft.pb.h"
 #include "worker/data_store.h"
@@ -76,6 +79,9 @@ struct WorkerOptions {
   // Called once per stuck spell, on the monitor thread, with the log's message; null when
   // nobody can restart this worker (the message then says it stays paused).
   std::function<void(const std::string& why)> on_stuck;
+  // How tasks reach remote files (TaskContext::io_options): weft-worker's I/O flags over
+  // the AWS_* environment (common/io/io_flags.h). Unset: each task reads the environment.
+  std::optional<io::IoOptions> io;
 };
 
 class Worker {
@@ -114,6 +120,10 @@ class Worker {
   // Cancels running tasks and waits for the pools to stop. Idempotent.
   void Shutdown();
 
+  // WorkerState::TEST_ForceTransition under the mutex: lets a test make the state machine
+  // refuse a transition, to check that the count reaches the heartbeat.
+  absl::Status TEST_ForceTransition(const std::string& key, TaskState to);
+
  private:
   void Apply(Instructions instructions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Execute(std::shared_ptr<const proto::TaskSpec> spec,
@@ -129,6 +139,8 @@ class Worker {
 
   // Constant after construction.
   const WorkerOptions options_;
+  // options_.io, shared by the contexts of running tasks; null when unset.
+  const std::shared_ptr<const io::IoOptions> io_options_;
   const FunctionRegistry& registry_;
   DataStore& store_;
 

@@ -227,6 +227,22 @@ TEST_CASE("freeing a running task cancels it and frees the executor") {
   CHECK(metrics.stored_keys() == 1);
 }
 
+TEST_CASE("a refused transition is counted in the heartbeat; the worker goes on") {
+  TestWorker w(/*nthreads=*/1);
+  CHECK(w.worker().Metrics().illegal_transitions() == 0);
+  w.Compute(Task("slow", "sleep", {Literal(3600.0)}));
+  REQUIRE(PollUntil([&] { return w.worker().state("slow") == TaskState::kExecuting; },
+                    absl::Now() + absl::Seconds(10)));
+  CHECK(w.worker().TEST_ForceTransition("slow", TaskState::kFetch).code() ==
+        absl::StatusCode::kInternal);
+  CHECK(w.worker().state("slow") == TaskState::kExecuting);
+  CHECK(w.worker().Metrics().illegal_transitions() == 1);
+  w.Free("slow");
+  w.Compute(Task("next", "inc", {Literal(1)}));
+  REQUIRE(w.WaitFor("next").has_task_finished());
+  CHECK(w.worker().Metrics().illegal_transitions() == 1);
+}
+
 TEST_CASE("above the pause threshold a worker starts nothing new and says so") {
   auto memory = std::make_shared<std::atomic<int64_t>>(100);
   TestWorker w(/*nthreads=*/1, [memory](WorkerOptions& options) {

@@ -462,6 +462,7 @@ int RunBag(const BagFlags& flags) {
   ClientOptions options;
   options.address = flags.scheduler;
   options.n_workers = flags.n_workers;
+  options.worker_args = flags.worker_args;
   auto client = Client::Connect(options);
   if (!client.ok()) return Fail(client.status());
 

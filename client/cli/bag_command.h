@@ -45,7 +45,8 @@ struct BagFlags {
   int n_workers = 2;
   bool skip_malformed = false;
   std::string format = "table";
-  std::vector<BagStep> steps;  // in command-line order (--sequence among them)
+  std::vector<BagStep> steps;            // in command-line order (--sequence among them)
+  std::vector<std::string> worker_args;  // more flags for the local cluster's weft-workers
 };
 
 // Adds the `bag` subcommand to `app`, recording into `*flags` (which must outlive parsing).

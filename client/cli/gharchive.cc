@@ -52,6 +52,7 @@ int RunGharchive(const GharchiveFlags& flags) {
   options.address = flags.scheduler;
   options.n_workers = flags.n_workers;
   options.threads_per_worker = flags.threads_per_worker;
+  options.worker_args = flags.worker_args;
   absl::Time start = absl::Now();
   auto client = Client::Connect(options);
   if (!client.ok()) {

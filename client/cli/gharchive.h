@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace weft::cli {
 
@@ -15,6 +16,7 @@ struct GharchiveFlags {
   std::string repo_prefix = "jupyter/";
   std::string persist_compression = "zstd";  // "zstd" or "none": Bag::ParseCompression
   bool json = false;
+  std::vector<std::string> worker_args;  // more flags for the local cluster's weft-workers
 };
 
 int RunGharchive(const GharchiveFlags& flags);

@@ -199,7 +199,7 @@ std::string FormatClusterInfo(const ClusterInfo& info, bool verbose) {
     absl::StrAppend(&out, "dashboard: ", info.dashboard_address, "\n");
   if (!verbose) return out;
   ValueList rows;
-  std::string stuck;  // a line per stuck worker, under the table
+  std::string notes;  // a line per stuck worker or worker with refused transitions
   for (const WorkerInfo& w : info.worker_details) {
     const std::string limit = w.memory_limit > 0 ? FormatBytes(w.memory_limit) : "no limit";
     const char* status = !w.stuck.empty() ? "stuck" : w.paused ? "paused" : "running";
@@ -208,7 +208,11 @@ std::string FormatClusterInfo(const ClusterInfo& info, bool verbose) {
                         Value(absl::StrCat(FormatBytes(w.memory_bytes), " / ", limit)),
                         Value(FormatBytes(w.process_bytes)), Value(int64_t{w.processing}),
                         Value(w.keys_in_memory), Value(status)}));
-    if (!w.stuck.empty()) absl::StrAppend(&stuck, w.name, " is stuck: ", w.stuck, "\n");
+    if (!w.stuck.empty()) absl::StrAppend(&notes, w.name, " is stuck: ", w.stuck, "\n");
+    if (w.illegal_transitions > 0) {
+      absl::StrAppend(&notes, w.name, " refused ", w.illegal_transitions,
+                      " illegal state transition(s): a bug in weft, described in its log\n");
+    }
   }
   std::ostringstream table;
   PrintTable(table, Value(std::move(rows)),
@@ -218,7 +222,7 @@ std::string FormatClusterInfo(const ClusterInfo& info, bool verbose) {
     line.erase(line.find_last_not_of(' ') + 1);  // the last column's padding
     absl::StrAppend(&out, line, "\n");
   }
-  return out + stuck;
+  return out + notes;
 }
 
 absl::Status WithProgress(Client& client, const std::function<absl::Status()>& work,

@@ -33,7 +33,9 @@ std::string FormatSeconds(absl::Duration d);
 // one); with `verbose`, one line per worker under a header, columns aligned (as
 // dask-scheduler's worker table): name, address, threads, memory its data store holds /
 // limit, its process's memory (RSS), tasks processing, keys held, and running, paused
-// or stuck; then, for each stuck worker, a line with its own account of it.
+// or stuck; then, for each stuck worker, a line with its own account of it, and for each
+// worker whose state machine refused transitions (a bug in weft), a line with how many
+// (none when there were none: a column of zeros would say nothing).
 std::string FormatClusterInfo(const ClusterInfo& info, bool verbose);
 
 // Runs `work` — something that blocks until the cluster is done, such as Bag::compute() —

@@ -73,6 +73,17 @@ void AddTaskFlags(CLI::App* cmd, TaskFlags* flags) {
       ->capture_default_str();
 }
 
+absl::StatusOr<std::vector<std::string>> LocalWorkerIoArgs(const io::IoFlags& io,
+                                                           const std::string& scheduler) {
+  std::vector<std::string> args = io.ToArgs();
+  if (!args.empty() && !scheduler.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        args.front(), " sets how the workers of a local cluster read data; the workers of ",
+        scheduler, " read as their own flags say: give it to each weft-worker instead"));
+  }
+  return args;
+}
+
 absl::StatusOr<std::unique_ptr<Client>> ConnectFor(const ClusterFlags& flags) {
   ClientOptions options;
   options.address = flags.scheduler;

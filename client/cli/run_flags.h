@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/io/io_flags.h"
 #include "weft/client.h"
 
 namespace CLI {
@@ -48,6 +49,14 @@ struct TaskFlags {
 void AddClusterFlags(CLI::App* cmd, ClusterFlags* flags);
 // Adds the task option flags to `cmd`; `*flags` must outlive parsing.
 void AddTaskFlags(CLI::App* cmd, TaskFlags* flags);
+
+// The I/O flags (--s3-endpoint, --io-retries, ...: common/io/io_flags.h) of a command that
+// reads data, as flags for the weft-workers of the local cluster it starts
+// (ClientOptions::worker_args): data is read on the workers. kInvalidArgument when I/O
+// flags come with `scheduler` (a running cluster), whose workers read as their own flags
+// say: they would be ignored.
+absl::StatusOr<std::vector<std::string>> LocalWorkerIoArgs(const io::IoFlags& io,
+                                                           const std::string& scheduler);
 
 // Connects to the scheduler, or starts the local cluster.
 absl::StatusOr<std::unique_ptr<Client>> ConnectFor(const ClusterFlags& flags);

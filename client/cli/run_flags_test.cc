@@ -108,3 +108,22 @@ TEST_CASE("bad task flag values are errors naming the flag") {
   CHECK_THAT(Parse({"--allow-other-workers", "inc"}).error, Catch::Contains("--workers"));
   CHECK(Parse({"--retries", "0", "inc"}).error.empty());
 }
+
+TEST_CASE("I/O flags go to a local cluster's workers, and are refused with --scheduler") {
+  weft::io::IoFlags io;
+  auto none = weft::cli::LocalWorkerIoArgs(io, "10.0.0.5:8786");
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+
+  io.s3_endpoint = "http://127.0.0.1:9000";
+  io.retries = 2;
+  auto local = weft::cli::LocalWorkerIoArgs(io, /*scheduler=*/"");
+  REQUIRE(local.ok());
+  CHECK(*local ==
+        std::vector<std::string>{"--s3-endpoint", "http://127.0.0.1:9000", "--io-retries", "2"});
+
+  auto remote = weft::cli::LocalWorkerIoArgs(io, "10.0.0.5:8786");
+  CHECK(remote.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(remote.status().message()),
+             Catch::Contains("the workers of 10.0.0.5:8786 read as their own flags say"));
+}

@@ -48,7 +48,8 @@ struct ShellFlags {
   std::string scheduler;  // empty: a local cluster
   int n_workers = 2;
   int threads_per_worker = 1;
-  std::string history_file;  // empty: ~/.weft_history
+  std::string history_file;              // empty: ~/.weft_history
+  std::vector<std::string> worker_args;  // more flags for the local cluster's weft-workers
 };
 
 int RunShell(const ShellFlags& flags);

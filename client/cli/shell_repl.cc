@@ -146,6 +146,7 @@ int RunShell(const ShellFlags& flags) {
   options.address = flags.scheduler;
   options.n_workers = flags.n_workers;
   options.threads_per_worker = flags.threads_per_worker;
+  options.worker_args = flags.worker_args;
   if (interactive && flags.scheduler.empty()) std::cerr << "starting a local cluster...\n";
   absl::StatusOr<std::unique_ptr<Client>> connected = Client::Connect(options);
   if (!connected.ok()) {

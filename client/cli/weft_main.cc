@@ -29,6 +29,9 @@
 // Without --scheduler, submit, map and get start a local cluster (as weft::Client() does).
 // TASK FLAGS are weft::SubmitOptions: --resources GPU=1, --workers NAME,
 // --allow-other-workers, --retries N, --priority N (run_flags.h).
+// bag, gharchive and shell take the I/O flags of their local cluster's workers:
+// --s3-endpoint, --s3-region, --io-retries, --io-timeout, --io-retry-time-limit
+// (common/io/io_flags.h); with a running cluster's address they are a usage error.
 // Every subcommand takes --tls-ca-file, --tls-cert, --tls-key and --auth-token (or the
 // WEFT_TLS_CA_FILE, WEFT_TLS_CERT, WEFT_TLS_KEY, WEFT_AUTH_TOKEN variables).
 // Arguments are literals: integers, decimals, true/false/null, JSON lists, objects and
@@ -38,6 +41,7 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "CLI/CLI.hpp"
@@ -51,6 +55,7 @@
 #include "client/cli/stream_tools.h"
 #include "client/cli/workers_command.h"
 #include "client/local_cluster.h"
+#include "common/io/io_flags.h"
 #include "common/security.h"
 #include "common/security_flags.h"
 #include "common/signals.h"
@@ -196,6 +201,10 @@ int main(int argc, char** argv) {
   for (CLI::App* sub : app.get_subcommands(talks_grpc)) {
     weft::AddSecurityFlags(*sub, security);
   }
+  // How a local cluster's workers read data, on the commands that read it (the workers
+  // read: run_flags.h LocalWorkerIoArgs).
+  weft::io::IoFlags io_flags;
+  for (CLI::App* sub : {bag, gh, shell}) weft::io::AddIoFlags(*sub, &io_flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -204,6 +213,15 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   ExportSecurity(security);
+  for (auto [sub, scheduler, worker_args] :
+       {std::tuple{bag, &bag_flags.scheduler, &bag_flags.worker_args},
+        std::tuple{gh, &gh_flags.scheduler, &gh_flags.worker_args},
+        std::tuple{shell, &shell_flags.scheduler, &shell_flags.worker_args}}) {
+    if (!*sub) continue;
+    auto args = weft::cli::LocalWorkerIoArgs(io_flags, *scheduler);
+    if (!args.ok()) return ReportUsageError(sub->get_name(), args.status());
+    *worker_args = *std::move(args);
+  }
   if (*shell) return weft::cli::RunShell(shell_flags);     // Ctrl-C is the shell's own
   if (*stream) return weft::cli::RunStream(stream_flags);  // Ctrl-C stops the pipeline
   // SIGINT/SIGTERM end the command as before (status 128 + signal), after stopping the

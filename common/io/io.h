@@ -94,6 +94,11 @@ struct IoOptions {
   // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. path_style is on iff an endpoint is set.
   static IoOptions FromEnvironment();
 
+  // An endpoint override (AWS_ENDPOINT_URL, --s3-endpoint): sets s3_endpoint without its
+  // trailing slashes, and path_style, which S3-compatible servers need (they rarely
+  // resolve bucket.host names). Empty: AWS again, virtual-host style.
+  void SetS3Endpoint(std::string endpoint);
+
   bool anonymous() const { return access_key_id.empty(); }
   // s3_endpoint, or the regional AWS endpoint when it is empty. No trailing slash.
   std::string EffectiveS3Endpoint() const;

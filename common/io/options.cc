@@ -1,6 +1,7 @@
-// IoOptions defaults from the AWS_* environment variables.
+// IoOptions defaults from the AWS_* environment variables, and the endpoint override.
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 #include "common/io/io.h"
 
@@ -16,19 +17,20 @@ std::string GetEnv(const char* name) {
 
 IoOptions IoOptions::FromEnvironment() {
   IoOptions options;
-  options.s3_endpoint = GetEnv("AWS_ENDPOINT_URL");
-  while (!options.s3_endpoint.empty() && options.s3_endpoint.back() == '/') {
-    options.s3_endpoint.pop_back();
-  }
+  options.SetS3Endpoint(GetEnv("AWS_ENDPOINT_URL"));
   std::string region = GetEnv("AWS_REGION");
   if (region.empty()) region = GetEnv("AWS_DEFAULT_REGION");
   if (!region.empty()) options.region = region;
   options.access_key_id = GetEnv("AWS_ACCESS_KEY_ID");
   options.secret_access_key = GetEnv("AWS_SECRET_ACCESS_KEY");
   options.session_token = GetEnv("AWS_SESSION_TOKEN");
-  // S3-compatible servers behind an endpoint override rarely resolve bucket.host names.
-  options.path_style = !options.s3_endpoint.empty();
   return options;
+}
+
+void IoOptions::SetS3Endpoint(std::string endpoint) {
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  s3_endpoint = std::move(endpoint);
+  path_style = !s3_endpoint.empty();
 }
 
 std::string IoOptions::EffectiveS3Endpoint() const {

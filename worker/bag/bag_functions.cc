@@ -1,6 +1,7 @@
 // Registers the Bag partition functions (bag_ops.h) in the workers' function registry,
 // under the names the client's Bag (client/bag.cc) calls. Linked with alwayslink: nothing
 // refers to these registrations by symbol.
+#include "common/io/io.h"
 #include "weft/function.h"
 #include "worker/bag/bag_ops.h"
 #include "worker/bag/bag_write.h"
@@ -9,11 +10,12 @@
 namespace weft::bag {
 namespace {
 
-// The environment's I/O options, with remote transfers aborted once the task is cancelled
-// (its key released): a server that stops answering must not hold the worker's thread
-// for minutes of retries.
+// The worker's I/O options (its flags over the environment; the environment's alone outside
+// a worker), with remote transfers aborted once the task is cancelled (its key released):
+// a server that stops answering must not hold the worker's thread for minutes of retries.
 io::IoOptions TaskIo(const TaskContext& context) {
-  io::IoOptions options = io::IoOptions::FromEnvironment();
+  io::IoOptions options =
+      context.io_options() != nullptr ? *context.io_options() : io::IoOptions::FromEnvironment();
   options.cancelled = [context] { return context.cancelled(); };
   return options;
 }

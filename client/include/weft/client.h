@@ -72,6 +72,9 @@ struct ClientOptions {
   int n_workers = 2;
   int threads_per_worker = 1;
   std::vector<std::string> preload;  // plugin .so files for the workers
+  // More weft-worker flags for each worker, after weft's own: e.g. how they reach S3,
+  // {"--s3-endpoint", "http://127.0.0.1:9000", "--io-retries", "1"} (weft-worker --help).
+  std::vector<std::string> worker_args;
   // Where weft-scheduler and weft-worker are; empty: $WEFT_BIN_DIR, the directory of this
   // executable and its Bazel siblings, then $PATH.
   std::string bin_dir;
@@ -153,6 +156,9 @@ struct WorkerInfo {
   // Set when it is stuck in a pause (paused with no data in memory and no task running,
   // still over its threshold): the worker's own account, and what is done about it.
   std::string stuck;
+  // Transitions its state machine refused since it started: each one a bug in weft,
+  // described in that worker's log. 0 on a healthy worker.
+  int64_t illegal_transitions = 0;
   int processing = 0;
   int64_t keys_in_memory = 0;
   std::map<std::string, double> resources;       // what it was started with (--resources)
