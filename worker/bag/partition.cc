@@ -58,18 +58,17 @@ absl::StatusOr<const ValueList*> PairAt(const Value& part, size_t i, std::string
 
 absl::StatusOr<Value> ItemAt(const Value& part, size_t i) {
   if (part.is_list()) return part.as_list()[i];
+  // Line i of the text, or of the block of a compressed partition that holds it.
+  JsonLines block;
+  size_t line = i;
   if (part.is_compressed_lines()) {
     const CompressedLines& lines = part.as_compressed_lines();
     const size_t b = BlockOfLine(lines, i);
-    WEFT_ASSIGN_OR_RETURN(JsonLines block, DecompressBlock(lines, b));
-    auto parsed = LineParser::ForThisThread().ParseLine(block, i - lines.entry(b).first_line);
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("malformed JSON in line ", i + 1, ": ", parsed.status().message()));
-    }
-    return parsed;
+    WEFT_ASSIGN_OR_RETURN(block, DecompressBlock(lines, b));
+    line = i - lines.entry(b).first_line;
   }
-  auto parsed = LineParser::ForThisThread().ParseLine(part.as_json_lines(), i);
+  auto parsed = LineParser::ForThisThread().ParseLine(
+      part.is_compressed_lines() ? block : part.as_json_lines(), line);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed JSON in line ", i + 1, ": ", parsed.status().message()));
