@@ -34,14 +34,22 @@ dask_held=0
 for n in $dask_files; do
   [ "$n" -le "${#month[@]}" ] || break
   echo "dask: persisting $n files ..."
-  if timeout 1200 /usr/bin/python3 bench/dask_month.py "${month[@]:0:$n}" \
-      > "$dir/dask-$n.txt" 2>"$dir/dask-$n.err" && grep -q '^fits 1$' "$dir/dask-$n.txt"; then
+  rc=0
+  timeout 1200 /usr/bin/python3 bench/dask_month.py "${month[@]:0:$n}" \
+    > "$dir/dask-$n.txt" 2>"$dir/dask-$n.err" || rc=$?
+  if [ "$rc" -eq 0 ] && grep -q '^fits 1$' "$dir/dask-$n.txt"; then
     dask_held=$n
     cp "$dir/dask-$n.txt" "$dir/dask-held.txt"
-  else
-    echo "dask: $n files do not fit ($(grep -E '^(spilled|memory_process) ' "$dir/dask-$n.txt" | tr '\n' ' ')$(tail -1 "$dir/dask-$n.err" | cut -c1-120))"
-    break
+    continue
   fi
+  if [ "$rc" -eq 124 ]; then
+    echo "dask: $n files do not fit: not persisted after 20 minutes"
+  elif [ "$rc" -ne 0 ]; then
+    echo "dask: $n files do not fit: it failed ($(grep -E 'Error|Killed' "$dir/dask-$n.err" | tail -1 | cut -c1-160))"
+  else
+    echo "dask: $n files do not fit: $(grep -E '^(spilled|memory_process) ' "$dir/dask-$n.txt" | tr '\n' ' ')"
+  fi
+  break
 done
 [ -f "$dir/dask-held.txt" ] || : > "$dir/dask-held.txt"
 

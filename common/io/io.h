@@ -89,6 +89,10 @@ struct IoOptions {
   // of waiting out a server that stopped answering. Must be thread-safe to call if the
   // options are shared between threads.
   std::function<bool()> cancelled;
+  // How a retry's backoff waits: called with each piece of it (at most ~100 ms when there is
+  // a cancel hook, which is asked between pieces). Null: absl::SleepFor. Tests record the
+  // pieces instead of sleeping, so that the backoff is checked without timing anything.
+  std::function<void(absl::Duration)> sleep;
 
   // Reads AWS_ENDPOINT_URL, AWS_REGION / AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID,
   // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. path_style is on iff an endpoint is set.
