@@ -10,7 +10,7 @@ APT_PACKAGES=(
   libgrpc++-dev libprotobuf-dev libabsl-dev libsimdjson-dev libzstd-dev zlib1g-dev
   libisal-dev libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev catch2 libcli11-dev libboost-dev
   libedit-dev
-  libhwy-dev librandom123-dev libpugixml-dev
+  libhwy-dev librandom123-dev libpugixml-dev nlohmann-json3-dev
   libjemalloc-dev
   # tests and benchmarks: the dask peer we measure against
   python3 python3-distributed python3-pandas python3-numpy procps curl

@@ -2,9 +2,11 @@
 
 #include <atomic>
 #include <memory>
+#include <string_view>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_replace.h"
+#include "grpc/support/log.h"
 #include "spdlog/sinks/ringbuffer_sink.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 
@@ -30,6 +32,16 @@ spdlog::level::level_enum ParseLevel(const std::string& text) {
   return spdlog::level::info;
 }
 
+// gpr_log's sink (see the header): a line of this process's log, "grpc: MESSAGE [FILE:LINE]".
+void LogGrpcLine(gpr_log_func_args* args) {
+  const std::string_view file = args->file != nullptr ? args->file : "";
+  const std::string_view base = file.substr(file.rfind('/') + 1);  // npos + 1: all of it
+  const std::string_view message = args->message != nullptr ? args->message : "";
+  const spdlog::level::level_enum level =
+      message.rfind("assertion failed", 0) == 0 ? spdlog::level::err : spdlog::level::debug;
+  spdlog::log(level, "grpc: {} [{}:{}]", message, base, args->line);
+}
+
 }  // namespace
 
 void InitLogging(const std::string& role, const std::string& level) {
@@ -46,6 +58,7 @@ void InitLogging(const std::string& role, const std::string& level) {
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
   std::atomic_store(&RecentSink(), recent);
+  gpr_set_log_function(&LogGrpcLine);
 }
 
 std::vector<std::string> RecentLogLines(size_t n) {

@@ -3,6 +3,14 @@
 // kRecentLogLines lines are also kept in memory, for RecentLogLines (a worker's log tail
 // on the dashboard and in Client::get_worker_logs).
 //
+// gRPC's own log lines (gpr_log: "E1128 12:00:00.000 ... ssl_transport_security.cc:1934]
+// No match found for server name: 127.0.0.1.") go to the same logger once InitLogging has
+// run, at debug level: weft says what they mean in its own words where it matters (a
+// worker refused at registration, a peer that cannot be reached, credentials refused),
+// and a raw line beside that message only confuses. Its "assertion failed" lines, which
+// precede an abort, stay errors. gRPC passes on only what GRPC_VERBOSITY lets through
+// (errors by default).
+//
 // Threading: the logger is thread-safe; InitLogging is called once from main.
 #pragma once
 

@@ -4,47 +4,54 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "nlohmann/json.hpp"
 
 namespace weft::scheduler::dashboard {
 namespace {
 
-// A finite double as JSON (integers without a fraction); NaN and infinities as null.
-std::string JsonNumber(double value) {
-  if (!std::isfinite(value)) return "null";
-  return absl::StrFormat("%.15g", value);
+using Json = nlohmann::ordered_json;  // fields in the order written, as documented
+
+// A finite double, integral ones as integers (150, not 150.0); NaN and infinities, which
+// JSON lacks, as null.
+Json Number(double value) {
+  if (!std::isfinite(value)) return nullptr;
+  if (value == std::trunc(value) && std::abs(value) < 9.0e15) return static_cast<int64_t>(value);
+  return value;
 }
 
-// A Unix time in seconds, to the microsecond (%g would drop the fraction of short tasks).
-std::string JsonTime(double seconds) {
-  if (!std::isfinite(seconds)) return "null";
-  return absl::StrFormat("%.6f", seconds);
-}
-
-std::string JsonBool(bool value) { return value ? "true" : "false"; }
+// A Unix time in seconds, to the microsecond (the start and stop of short tasks differ
+// below the millisecond).
+Json Time(double seconds) { return Number(std::round(seconds * 1e6) / 1e6); }
 
 // {"a": 1, "b": 2} in key order (protobuf maps have none).
-std::string JsonCounts(const google::protobuf::Map<std::string, int64_t>& counts) {
-  std::map<std::string, int64_t> sorted(counts.begin(), counts.end());
-  std::string out = "{";
-  for (const auto& [name, n] : sorted) {
-    absl::StrAppend(&out, out.size() > 1 ? "," : "", JsonQuote(name), ":", n);
+template <typename T>
+Json SortedObject(const google::protobuf::Map<std::string, T>& map) {
+  Json out = Json::object();
+  for (const auto& [name, value] : std::map<std::string, T>(map.begin(), map.end())) {
+    if constexpr (std::is_floating_point_v<T>) {
+      out[name] = Number(value);
+    } else {
+      out[name] = value;
+    }
   }
-  return out + "}";
+  return out;
 }
 
-// Resource amounts (name → amount) as a JSON object, sorted by name.
-std::string JsonAmounts(const google::protobuf::Map<std::string, double>& amounts) {
-  std::map<std::string, double> sorted(amounts.begin(), amounts.end());
-  std::string out = "{";
-  for (const auto& [name, amount] : sorted) {
-    absl::StrAppend(&out, out.size() > 1 ? "," : "", JsonQuote(name), ":", JsonNumber(amount));
-  }
-  return out + "}";
+// The text of `json`. Invalid UTF-8 in a string (keys and names come from users) becomes
+// U+FFFD rather than an exception or invalid JSON. '<', which JSON text holds only inside
+// strings, is written \u003c there, so that no "</script>" in a key or an error can close
+// a script the JSON might be pasted into.
+std::string Dump(const Json& json) {
+  return absl::StrReplaceAll(json.dump(/*indent=*/-1, /*indent_char=*/' ', /*ensure_ascii=*/false,
+                                       Json::error_handler_t::replace),
+                             {{"<", "\\u003c"}});
 }
 
 struct Totals {
@@ -141,16 +148,8 @@ std::string DotQuote(const std::string& text) {
 }
 
 // A counter a stage reports, or null.
-std::string JsonCounter(std::optional<int64_t> value) {
-  return value.has_value() ? absl::StrCat(*value) : "null";
-}
-
-std::string JsonStrings(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (const std::string& item : items) {
-    absl::StrAppend(&out, out.size() > 1 ? "," : "", JsonQuote(item));
-  }
-  return out + "]";
+Json Counter(std::optional<int64_t> value) {
+  return value.has_value() ? Json(*value) : Json(nullptr);
 }
 
 struct Stage {
@@ -176,75 +175,53 @@ std::vector<Stage> Stages(const PipelineRecord& p) {
   };
 }
 
-std::string RenderPipeline(const PipelineRecord& p) {
-  std::string stages = "[";
+Json Pipeline(const PipelineRecord& p) {
+  Json stages = Json::array();
   for (const Stage& stage : Stages(p)) {
-    absl::StrAppend(&stages, stages.size() > 1 ? "," : "", "{\"role\":", JsonQuote(stage.role),
-                    ",\"workers\":", JsonStrings(stage.workers),
-                    ",\"address\":", JsonQuote(stage.address),
-                    ",\"batches_in\":", JsonCounter(stage.batches_in),
-                    ",\"batches_out\":", JsonCounter(stage.batches_out),
-                    ",\"rows_in\":", JsonCounter(stage.rows_in),
-                    ",\"rows_out\":", JsonCounter(stage.rows_out), "}");
+    stages.push_back({{"role", stage.role},
+                      {"workers", stage.workers},
+                      {"address", stage.address},
+                      {"batches_in", Counter(stage.batches_in)},
+                      {"batches_out", Counter(stage.batches_out)},
+                      {"rows_in", Counter(stage.rows_in)},
+                      {"rows_out", Counter(stage.rows_out)}});
   }
-  stages += "]";
-  return absl::StrCat(
-      "{\"id\":", JsonQuote(p.id), ",\"name\":", JsonQuote(p.name),
-      ",\"client\":", JsonQuote(p.client_id), ",\"state\":", JsonQuote(p.state),
-      ",\"error\":", JsonQuote(p.error), ",\"function\":", JsonQuote(p.function),
-      ",\"batches_in\":", p.batches_in, ",\"batches_out\":", p.batches_out,
-      ",\"rows_out\":", p.rows_out, ",\"backlog\":", p.backlog(),
-      ",\"records_skipped\":", p.records_skipped, ",\"first_skipped\":", JsonQuote(p.first_skipped),
-      ",\"records_per_second\":", JsonNumber(p.records_per_second),
-      ",\"batches_per_second\":", JsonNumber(p.batches_per_second), ",\"stages\":", stages, "}");
+  return {{"id", p.id},
+          {"name", p.name},
+          {"client", p.client_id},
+          {"state", p.state},
+          {"error", p.error},
+          {"function", p.function},
+          {"batches_in", p.batches_in},
+          {"batches_out", p.batches_out},
+          {"rows_out", p.rows_out},
+          {"backlog", p.backlog()},
+          {"records_skipped", p.records_skipped},
+          {"first_skipped", p.first_skipped},
+          {"records_per_second", Number(p.records_per_second)},
+          {"batches_per_second", Number(p.batches_per_second)},
+          {"stages", std::move(stages)}};
 }
 
 }  // namespace
 
-std::string JsonQuote(const std::string& text) {
-  std::string out = "\"";
-  out.reserve(text.size() + 2);
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        // Control characters, and '<' so that no "</script>" can close an inline script.
-        if (c < 0x20 || c == '<') {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string RenderClusterJson(const DashboardSnapshot& s) {
   const Totals t = Sum(s.info);
-  return absl::StrCat("{\"time\":", JsonTime(s.time),
-                      ",\"uptime_seconds\":", JsonNumber(s.uptime_seconds),
-                      ",\"workers\":", s.info.workers_size(), ",\"threads\":", t.threads,
-                      ",\"clients\":", s.clients, ",\"memory_bytes\":", t.memory_bytes,
-                      ",\"memory_limit\":", t.memory_limit, ",\"spilled_bytes\":", t.spilled_bytes,
-                      ",\"processing\":", t.processing, ",\"keys_in_memory\":", t.keys_in_memory,
-                      ",\"paused_workers\":", t.paused, ",\"tasks_total\":", s.info.tasks_total(),
-                      ",\"tasks_by_state\":", JsonCounts(s.info.tasks_by_state()),
-                      ",\"tasks_finished_total\":", s.tasks_finished_total,
-                      ",\"tasks_failed_total\":", s.tasks_failed_total, "}");
+  return Dump({{"time", Time(s.time)},
+               {"uptime_seconds", Number(s.uptime_seconds)},
+               {"workers", s.info.workers_size()},
+               {"threads", t.threads},
+               {"clients", s.clients},
+               {"memory_bytes", t.memory_bytes},
+               {"memory_limit", t.memory_limit},
+               {"spilled_bytes", t.spilled_bytes},
+               {"processing", t.processing},
+               {"keys_in_memory", t.keys_in_memory},
+               {"paused_workers", t.paused},
+               {"tasks_total", s.info.tasks_total()},
+               {"tasks_by_state", SortedObject(s.info.tasks_by_state())},
+               {"tasks_finished_total", s.tasks_finished_total},
+               {"tasks_failed_total", s.tasks_failed_total}});
 }
 
 std::vector<std::string> WorkerLabels(const proto::InfoReply& info) {
@@ -272,35 +249,40 @@ std::vector<std::string> WorkerLabels(const proto::InfoReply& info) {
 
 std::string RenderWorkersJson(const DashboardSnapshot& s) {
   const std::vector<std::string> labels = WorkerLabels(s.info);
-  std::string out = "{\"workers\":[";
+  Json workers = Json::array();
   for (int i = 0; i < s.info.workers_size(); ++i) {
     const proto::WorkerSummary& w = s.info.workers(i);
-    absl::StrAppend(
-        &out, i > 0 ? "," : "", "{\"id\":", JsonQuote(w.worker_id()),
-        ",\"name\":", JsonQuote(w.name()), ",\"label\":", JsonQuote(labels[i]),
-        ",\"address\":", JsonQuote(w.address()), ",\"nthreads\":", w.nthreads(),
-        ",\"memory_bytes\":", w.memory_bytes(), ",\"memory_limit\":", w.memory_limit(),
-        ",\"spilled_bytes\":", w.spilled_bytes(), ",\"keys_in_memory\":", w.keys_in_memory(),
-        ",\"processing\":", w.processing(), ",\"paused\":", JsonBool(w.paused()),
-        ",\"stuck\":", JsonQuote(w.stuck()), ",\"process_bytes\":", w.process_bytes(),
-        ",\"bytes_fetched\":", w.bytes_fetched(), ",\"resources\":", JsonAmounts(w.resources()),
-        ",\"resources_used\":", JsonAmounts(w.resources_used()),
-        ",\"cpu_percent\":", JsonNumber(w.cpu_percent()),
-        ",\"occupancy_seconds\":", JsonNumber(w.occupancy_seconds()), "}");
+    workers.push_back({{"id", w.worker_id()},
+                       {"name", w.name()},
+                       {"label", labels[i]},
+                       {"address", w.address()},
+                       {"nthreads", w.nthreads()},
+                       {"memory_bytes", w.memory_bytes()},
+                       {"memory_limit", w.memory_limit()},
+                       {"spilled_bytes", w.spilled_bytes()},
+                       {"keys_in_memory", w.keys_in_memory()},
+                       {"processing", w.processing()},
+                       {"paused", w.paused()},
+                       {"stuck", w.stuck()},
+                       {"process_bytes", w.process_bytes()},
+                       {"bytes_fetched", w.bytes_fetched()},
+                       {"resources", SortedObject(w.resources())},
+                       {"resources_used", SortedObject(w.resources_used())},
+                       {"cpu_percent", Number(w.cpu_percent())},
+                       {"occupancy_seconds", Number(w.occupancy_seconds())}});
   }
-  return out + "]}";
+  return Dump({{"workers", std::move(workers)}});
 }
 
 std::string RenderProgressJson(const DashboardSnapshot& s) {
-  std::string out = "{\"prefixes\":[";
-  for (int i = 0; i < s.info.prefixes_size(); ++i) {
-    const proto::PrefixProgress& p = s.info.prefixes(i);
-    absl::StrAppend(&out, i > 0 ? "," : "", "{\"prefix\":", JsonQuote(p.prefix()),
-                    ",\"total\":", Total(p.tasks_by_state()),
-                    ",\"average_duration_seconds\":", JsonNumber(p.average_duration_seconds()),
-                    ",\"tasks_by_state\":", JsonCounts(p.tasks_by_state()), "}");
+  Json prefixes = Json::array();
+  for (const proto::PrefixProgress& p : s.info.prefixes()) {
+    prefixes.push_back({{"prefix", p.prefix()},
+                        {"total", Total(p.tasks_by_state())},
+                        {"average_duration_seconds", Number(p.average_duration_seconds())},
+                        {"tasks_by_state", SortedObject(p.tasks_by_state())}});
   }
-  return out + "]}";
+  return Dump({{"prefixes", std::move(prefixes)}});
 }
 
 std::string RenderTaskStreamJson(const DashboardSnapshot& s, int64_t after_seq, size_t limit) {
@@ -309,16 +291,18 @@ std::string RenderTaskStreamJson(const DashboardSnapshot& s, int64_t after_seq, 
   auto first = std::upper_bound(records.begin(), records.end(), after_seq,
                                 [](int64_t seq, const TaskRecord& r) { return seq < r.seq; });
   if (static_cast<size_t>(records.end() - first) > limit) first = records.end() - limit;
-  std::string out =
-      absl::StrCat("{\"time\":", JsonTime(s.time),
-                   ",\"tasks_finished_total\":", s.tasks_finished_total, ",\"tasks\":[");
+  Json tasks = Json::array();
   for (auto it = first; it != records.end(); ++it) {
-    absl::StrAppend(&out, it != first ? "," : "", "{\"seq\":", it->seq,
-                    ",\"worker\":", JsonQuote(it->worker_id), ",\"key\":", JsonQuote(it->key),
-                    ",\"prefix\":", JsonQuote(it->prefix), ",\"start\":", JsonTime(it->start),
-                    ",\"stop\":", JsonTime(it->stop), "}");
+    tasks.push_back({{"seq", it->seq},
+                     {"worker", it->worker_id},
+                     {"key", it->key},
+                     {"prefix", it->prefix},
+                     {"start", Time(it->start)},
+                     {"stop", Time(it->stop)}});
   }
-  return out + "]}";
+  return Dump({{"time", Time(s.time)},
+               {"tasks_finished_total", s.tasks_finished_total},
+               {"tasks", std::move(tasks)}});
 }
 
 std::vector<int> GraphLayers(const PrefixGraph& graph) {
@@ -358,27 +342,28 @@ std::vector<int> GraphLayers(const PrefixGraph& graph) {
 std::string RenderGraphJson(const DashboardSnapshot& s) {
   const PrefixGraph& g = s.graph;
   const std::vector<int> layers = GraphLayers(g);
-  std::string out = absl::StrCat("{\"tasks_seen\":", g.tasks_seen,
-                                 ",\"truncated\":", JsonBool(g.truncated), ",\"nodes\":[");
+  Json nodes = Json::array();
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const PrefixGraph::Node& node = g.nodes[i];
     int64_t total = 0;
-    std::string counts = "{";
+    Json counts = Json::object();
     for (const auto& [state, n] : node.tasks_by_state) {
       total += n;
-      absl::StrAppend(&counts, counts.size() > 1 ? "," : "", JsonQuote(state), ":", n);
+      counts[state] = n;
     }
-    absl::StrAppend(&out, i > 0 ? "," : "", "{\"prefix\":", JsonQuote(node.prefix),
-                    ",\"layer\":", layers[i], ",\"total\":", total, ",\"tasks_by_state\":", counts,
-                    "}}");
+    nodes.push_back({{"prefix", node.prefix},
+                     {"layer", layers[i]},
+                     {"total", total},
+                     {"tasks_by_state", std::move(counts)}});
   }
-  absl::StrAppend(&out, "],\"edges\":[");
-  for (size_t i = 0; i < g.edges.size(); ++i) {
-    const PrefixGraph::Edge& e = g.edges[i];
-    absl::StrAppend(&out, i > 0 ? "," : "", "{\"from\":", e.from, ",\"to\":", e.to,
-                    ",\"dependencies\":", e.dependencies, "}");
+  Json edges = Json::array();
+  for (const PrefixGraph::Edge& e : g.edges) {
+    edges.push_back({{"from", e.from}, {"to", e.to}, {"dependencies", e.dependencies}});
   }
-  return out + "]}";
+  return Dump({{"tasks_seen", g.tasks_seen},
+               {"truncated", g.truncated},
+               {"nodes", std::move(nodes)},
+               {"edges", std::move(edges)}});
 }
 
 std::string RenderGraphDot(const DashboardSnapshot& s) {
@@ -402,11 +387,9 @@ std::string RenderGraphDot(const DashboardSnapshot& s) {
 }
 
 std::string RenderPipelinesJson(const DashboardSnapshot& s) {
-  std::string out = absl::StrCat("{\"time\":", JsonTime(s.time), ",\"pipelines\":[");
-  for (size_t i = 0; i < s.pipelines.size(); ++i) {
-    absl::StrAppend(&out, i > 0 ? "," : "", RenderPipeline(s.pipelines[i]));
-  }
-  return out + "]}";
+  Json pipelines = Json::array();
+  for (const PipelineRecord& p : s.pipelines) pipelines.push_back(Pipeline(p));
+  return Dump({{"time", Time(s.time)}, {"pipelines", std::move(pipelines)}});
 }
 
 std::string RenderMetrics(const DashboardSnapshot& s) {

@@ -1,5 +1,7 @@
 // The dashboard's data as text: the JSON of /api/... and the Prometheus text of /metrics.
 // Pure functions of a DashboardSnapshot, so they are tested without sockets or a cluster.
+// The JSON is nlohmann::json's: fields in the order below, integral numbers without a
+// fraction, times to the microsecond, NaN as null, invalid UTF-8 replaced by U+FFFD.
 //
 //   /api/cluster        {"time", "uptime_seconds", "workers", "threads", "clients",
 //                        "memory_bytes", "memory_limit", "spilled_bytes", "processing",
@@ -63,8 +65,5 @@ std::vector<std::string> WorkerLabels(const proto::InfoReply& info);
 
 // Layers of the nodes of `graph`, as RenderGraphJson describes them.
 std::vector<int> GraphLayers(const PrefixGraph& graph);
-
-// A JSON string literal for `text` (quoted, escaped; invalid UTF-8 passes through as is).
-std::string JsonQuote(const std::string& text);
 
 }  // namespace weft::scheduler::dashboard

@@ -168,7 +168,7 @@ TEST_CASE("/api/cluster renders the totals") {
   Workload w;
   std::string cluster = RenderClusterJson(w.Snapshot());
   CHECK(absl::StartsWith(cluster,
-                         "{\"time\":1700000010.000000,\"uptime_seconds\":10,\"workers\":2,"
+                         "{\"time\":1700000010,\"uptime_seconds\":10,\"workers\":2,"
                          "\"threads\":3,\"clients\":1,"));
   CHECK(absl::StrContains(cluster,
                           "\"memory_limit\":1073741824,\"spilled_bytes\":200,"
@@ -184,8 +184,8 @@ TEST_CASE("/api/tasks/stream returns the records after a sequence number") {
   std::string all = RenderTaskStreamJson(s);
   CHECK(absl::StrContains(all, "\"tasks_finished_total\":3,\"tasks\":[{\"seq\":1,\"worker\":"));
   CHECK(absl::StrContains(all,
-                          "\"prefix\":\"inc\",\"start\":1700000001.500000,"
-                          "\"stop\":1700000002.000000}"));
+                          "\"prefix\":\"inc\",\"start\":1700000001.5,"
+                          "\"stop\":1700000002}"));
   std::string after_two = RenderTaskStreamJson(s, /*after_seq=*/2);
   CHECK_FALSE(absl::StrContains(after_two, "\"seq\":2"));
   CHECK(absl::StrContains(after_two, "\"seq\":3"));
@@ -195,9 +195,14 @@ TEST_CASE("/api/tasks/stream returns the records after a sequence number") {
   CHECK(absl::StrContains(last_one, "\"seq\":3"));
 }
 
-TEST_CASE("JSON strings are escaped") {
-  CHECK(JsonQuote("plain") == "\"plain\"");
-  CHECK(JsonQuote("a\"b\\c\nd\x01</script>") == "\"a\\\"b\\\\c\\nd\\u0001\\u003c/script>\"");
+TEST_CASE("JSON strings are escaped, and invalid UTF-8 is replaced") {
+  DashboardSnapshot s;
+  s.info.add_workers()->set_name("a\"b\\c\nd\x01</script>");
+  s.info.add_workers()->set_name("caf\xc3\xa9 \xff!");
+  const std::string json = RenderWorkersJson(s);
+  INFO(json);
+  CHECK(absl::StrContains(json, "\"name\":\"a\\\"b\\\\c\\nd\\u0001\\u003c/script>\""));
+  CHECK(absl::StrContains(json, "\"name\":\"caf\xc3\xa9 \xef\xbf\xbd!\""));  // U+FFFD
 }
 
 TEST_CASE("/metrics renders the Prometheus text format") {
