@@ -172,15 +172,15 @@ TEST_CASE("an S3 endpoint that accepts and never answers is an error naming the 
   IoOptions options;  // the defaults, as a user gets them
   options.s3_endpoint = *base;
   options.path_style = true;
-  const absl::Time start = absl::Now();
   auto read = ReadAll("s3://bucket/stuck.json", Compression::kNone, options);
-  const absl::Duration took = absl::Now() - start;
-  INFO(read.status().ToString() << " after " << absl::FormatDuration(took));
+  INFO(read.status().ToString());
   REQUIRE(absl::IsUnavailable(read.status()));
   CHECK(Contains(read.status(), "s3://bucket/stuck.json"));
   CHECK(Contains(read.status(), *base));
   CHECK(Contains(read.status(), "no response within 10s of sending the request"));
-  CHECK(took < absl::Seconds(60));
+  // Three attempts of 10 s fill the 30 s retry time limit: the error comes after ~30 s,
+  // not after max_retries + 1 = 5 attempts (the ~150 s of issue 9's report).
+  CHECK(Contains(read.status(), "after 3 attempts"));
 
   // A PUT waits for its answer the same way (here with shorter limits).
   IoOptions quick = options;
