@@ -37,6 +37,13 @@ void Check(const absl::StatusOr<T>& r, const char* what) {
   }
 }
 
+// A persist step's outcome for Timed and Check: its wait()'s error, not a boolean that
+// hides it.
+absl::StatusOr<bool> Waited(const absl::Status& status) {
+  if (!status.ok()) return status;
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,23 +76,27 @@ int main(int argc, char** argv) {
   Check(compression, "WEFT_PERSIST_COMPRESSION");
   auto waited = Timed("persist", [&] {
     persisted = records.persist(*compression);
-    return absl::StatusOr<bool>(persisted.wait().ok());
+    return Waited(persisted.wait());
   });
+  Check(waited, "persist");
   auto take = Timed("take1", [&] { return persisted.take(1); });
   Check(take, "take");
   auto count = Timed("count", [&] { return persisted.count().compute(); });
   Check(count, "count");
-  Timed("count_warm", [&] { return persisted.count().compute(); });
+  Check(Timed("count_warm", [&] { return persisted.count().compute(); }), "count warm");
   auto freq = Timed("frequencies", [&] { return persisted.pluck("type").frequencies().compute(); });
   Check(freq, "frequencies");
-  Timed("frequencies_warm", [&] { return persisted.pluck("type").frequencies().compute(); });
+  Check(Timed("frequencies_warm", [&] { return persisted.pluck("type").frequencies().compute(); }),
+        "frequencies warm");
   weft::Bag sub = persisted;
-  Timed("filter_repartition_persist", [&] {
-    sub = persisted.filter("starts_with(repo.name, \"jupyter/\")")
-              .repartition(10)
-              .persist(*compression);
-    return absl::StatusOr<bool>(sub.wait().ok());
-  });
+  Check(Timed("filter_repartition_persist",
+              [&] {
+                sub = persisted.filter("starts_with(repo.name, \"jupyter/\")")
+                          .repartition(10)
+                          .persist(*compression);
+                return Waited(sub.wait());
+              }),
+        "filter + repartition + persist");
   auto distinct = Timed("distinct", [&] { return sub.pluck("repo.name").distinct().compute(); });
   Check(distinct, "distinct");
   auto topk =
