@@ -30,6 +30,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/channel_cache.h"
 #include "common/data_client.h"
 #include "common/same_host.h"
 #include "common/security.h"
@@ -193,9 +194,10 @@ double TimeTask(Worker& worker, const std::string& task_key, const std::string& 
 }
 
 // Best seconds of `rounds` bare fetches, or -1.
-double FetchRounds(const std::string& address, int64_t bytes, int rounds) {
+double FetchRounds(const std::string& address, const Security& security, int64_t bytes,
+                   int rounds) {
   const double gb = static_cast<double>(bytes) / 1e9;
-  auto channel = MakeWeftChannel(address);
+  auto channel = MakeWeftChannel(address, security);
   double best = -1;
   for (int round = 0; round < rounds; ++round) {
     auto start = std::chrono::steady_clock::now();
@@ -213,13 +215,14 @@ double FetchRounds(const std::string& address, int64_t bytes, int rounds) {
 }
 
 // Best seconds of `rounds` len(x) tasks on a worker of this process, or -1.
-double TaskRounds(const std::string& address, int64_t bytes, int rounds) {
+double TaskRounds(const std::string& address, const Security& security, int64_t bytes, int rounds) {
   const double gb = static_cast<double>(bytes) / 1e9;
   FunctionRegistry registry;
   if (!registry.AddBuiltins().ok()) return -1;
   DataStore store;
   WorkerOptions options;
   options.address = "127.0.0.1:1";  // B serves nothing here
+  options.channels = std::make_shared<ChannelCache>(security);
   Worker worker(options, registry, store);
   double best = -1;
   for (int round = 0; round < rounds; ++round) {
@@ -282,7 +285,6 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "transfer_bench: %s\n", security.status().ToString().c_str());
     return 1;
   }
-  SetWeftChannelSecurity(*security);
   HolderProcess holder;
   const std::string address = holder.Start(bytes);
   if (address.empty()) {
@@ -294,9 +296,9 @@ int Main(int argc, char** argv) {
               SameHostTransfersEnabled() ? "same-host transfers on" : "GetData stream only");
 
   const double gb = static_cast<double>(bytes) / 1e9;
-  double fetch = FetchRounds(address, bytes, rounds);
+  double fetch = FetchRounds(address, *security, bytes, rounds);
   if (fetch < 0) return 1;
-  double task = TaskRounds(address, bytes, rounds);
+  double task = TaskRounds(address, *security, bytes, rounds);
   if (task < 0) return 1;
   double gather = GatherRounds(bytes, rounds);
   if (gather < 0) return 1;

@@ -34,7 +34,10 @@ bool IsDone(FutureStatus s) { return s != FutureStatus::kPending && s != FutureS
 }  // namespace
 
 ClientCore::ClientCore(std::string address, std::string name, Security security)
-    : address_(std::move(address)), name_(std::move(name)), security_(std::move(security)) {}
+    : address_(std::move(address)),
+      name_(std::move(name)),
+      security_(std::move(security)),
+      channels_(security_) {}
 
 ClientCore::~ClientCore() { Shutdown(); }
 
@@ -452,13 +455,6 @@ absl::StatusOr<std::vector<Value>> ClientCore::Gather(const std::vector<std::str
   return last;
 }
 
-std::shared_ptr<grpc::Channel> ClientCore::ChannelTo(const std::string& address) {
-  absl::MutexLock lock(&mu_);
-  auto& channel = channels_[address];
-  if (channel == nullptr) channel = MakeWeftChannel(address, security_);
-  return channel;
-}
-
 absl::StatusOr<std::vector<Value>> ClientCore::FetchOnce(const std::vector<std::string>& keys) {
   // Group keys by their first holder: one GetData stream per worker.
   absl::flat_hash_map<std::string, std::vector<std::string>> by_address;
@@ -475,7 +471,7 @@ absl::StatusOr<std::vector<Value>> ClientCore::FetchOnce(const std::vector<std::
   absl::flat_hash_map<std::string, Value> fetched;
   for (auto& [address, address_keys] : by_address) {
     absl::StatusOr<std::vector<std::pair<std::string, Value>>> got =
-        FetchValues(*ChannelTo(address), address_keys, absl::Now() + absl::Minutes(10));
+        FetchValues(*channels_.Get(address), address_keys, absl::Now() + absl::Minutes(10));
     if (!got.ok()) {
       absl::Status refused = ExplainRefusal(got.status(), absl::StrCat("the worker at ", address),
                                             "client", security_);

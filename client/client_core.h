@@ -31,6 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/batched_writer.h"
+#include "common/channel_cache.h"
 #include "common/security.h"
 #include "proto/weft.grpc.pb.h"
 #include "weft/future.h"
@@ -42,8 +43,6 @@ namespace weft::internal {
 // key it failed for.
 inline constexpr char kFunctionPayload[] = "weft.dev/function";
 inline constexpr char kErredKeyPayload[] = "weft.dev/erred_key";
-
-// A channel to the scheduler or a worker, with `security`'s TLS and token.
 
 class ClientCore : public std::enable_shared_from_this<ClientCore> {
  public:
@@ -161,7 +160,6 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   absl::Status WaitAll(const std::vector<std::string>& keys, absl::Duration timeout) const;
   // One attempt at fetching `keys` (all in memory) from their holders.
   absl::StatusOr<std::vector<Value>> FetchOnce(const std::vector<std::string>& keys);
-  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
 
   // Scatter's pieces (scatter.cc). A worker that takes scattered values.
   struct ScatterTarget {
@@ -181,6 +179,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   const std::string address_;
   const std::string name_;
   const Security security_;
+  ChannelCache channels_;  // to workers (gathers, scatters), with security_
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<proto::Scheduler::Stub> stub_;
@@ -208,7 +207,6 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::function<void(const std::string&)> notice_handler_ ABSL_GUARDED_BY(mu_);
   bool callbacks_stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread callback_thread_;  // started by the first OnDone or notice
-  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace weft::internal

@@ -86,7 +86,7 @@ absl::StatusOr<std::vector<ClientCore::ScatterTarget>> ClientCore::ScatterTarget
 absl::StatusOr<std::vector<proto::KeyLocation>> ClientCore::PutValues(
     const std::string& address,
     const std::vector<std::pair<std::string, const absl::Cord*>>& items) {
-  std::unique_ptr<proto::Worker::Stub> stub = proto::Worker::NewStub(ChannelTo(address));
+  std::unique_ptr<proto::Worker::Stub> stub = proto::Worker::NewStub(channels_.Get(address));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(10)));
   proto::PutDataReply reply;

@@ -7,11 +7,9 @@
 #include <cstring>
 #include <limits>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "common/codec.h"
 #include "common/same_host.h"
 #include "common/status_macros.h"
@@ -312,25 +310,7 @@ void SortAsRequested(const std::vector<std::string>& keys, KeyValues& values) {
   });
 }
 
-absl::Mutex security_mu(absl::kConstInit);
-Security* process_security ABSL_GUARDED_BY(security_mu) = nullptr;
-
 }  // namespace
-
-void SetWeftChannelSecurity(const Security& security) {
-  absl::MutexLock lock(&security_mu);
-  delete process_security;
-  process_security = new Security(security);
-}
-
-Security WeftChannelSecurity() {
-  absl::MutexLock lock(&security_mu);
-  return process_security != nullptr ? *process_security : Security();
-}
-
-std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address, ChannelPeer peer) {
-  return MakeWeftChannel(address, WeftChannelSecurity(), peer);
-}
 
 std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address, const Security& security,
                                                ChannelPeer peer) {
@@ -376,13 +356,6 @@ absl::Status ClassifyFetchError(const absl::Status& status, const std::string& a
       " its peers reach it at, so they refuse it (give that worker a certificate whose "
       "subjectAltName includes ",
       host, ", or a --contact-address its certificate names): ", status.message()));
-}
-
-absl::StatusOr<KeyValues> FetchValues(const std::string& address,
-                                      const std::vector<std::string>& keys, absl::Time deadline,
-                                      std::vector<std::string>* missing) {
-  std::shared_ptr<grpc::Channel> channel = MakeWeftChannel(address);
-  return FetchValues(*channel, keys, deadline, missing);
 }
 
 }  // namespace weft

@@ -44,30 +44,17 @@ absl::StatusOr<KeyValues> FetchValues(grpc::Channel& channel, const std::vector<
 // host and the fix. Any other status is returned unchanged.
 absl::Status ClassifyFetchError(const absl::Status& status, const std::string& address);
 
-// Convenience: a new channel to `address` (host:port) for this one call.
-absl::StatusOr<KeyValues> FetchValues(const std::string& address,
-                                      const std::vector<std::string>& keys, absl::Time deadline,
-                                      std::vector<std::string>* missing = nullptr);
-
 // Who is at the other end of a channel. Long-lived session streams to the scheduler are
 // kept alive with pings (the scheduler permits them), so a dead scheduler host is noticed
 // even while the stream is quiet; calls to workers are short and need none.
 enum class ChannelPeer { kWorker, kScheduler };
 
 // A channel with no limit on message sizes (values arrive in chunks of ~1 MiB anyway) that
-// reconnects promptly, secured as SetWeftChannelSecurity said (insecure by default). Every
-// channel of every weft process (workers, clients) is made here.
-std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address,
-                                               ChannelPeer peer = ChannelPeer::kWorker);
-// The same with explicit credentials.
+// reconnects promptly, with `security`'s credentials. Every channel of every weft process
+// (workers, clients) is made here; the credentials are always the caller's own (a worker's
+// come from its flags, a client's from its options), never set process-wide. Channels to
+// peers are kept in a ChannelCache (common/channel_cache.h).
 std::shared_ptr<grpc::Channel> MakeWeftChannel(const std::string& address, const Security& security,
                                                ChannelPeer peer = ChannelPeer::kWorker);
-
-// The credentials (TLS and/or token) of every channel MakeWeftChannel(address) makes from
-// now on, process-wide: weft-worker sets them once in main(), before it makes any channel,
-// so that its scheduler session and its peer transfers share them.
-void SetWeftChannelSecurity(const Security& security);
-// What SetWeftChannelSecurity last set (insecure before).
-Security WeftChannelSecurity();
 
 }  // namespace weft

@@ -1,7 +1,9 @@
-// The I/O flags reach the reads on the workers: weft-worker's own, and those the weft CLI
-// hands to the workers of its local cluster. The endpoint is a server that accepts and
-// never answers, so each read can only end by the flags' time-out and retry count, and
-// the error says how many attempts were made, at which endpoint, after what silence.
+// The I/O flags reach the reads on the workers — their tasks' and those of functions run
+// outside the graph (Client::run); a streaming pipeline's stages are in stream_test — :
+// weft-worker's own, and those the weft CLI hands to the workers of its local cluster. The endpoint
+// is a server that accepts and never answers, so each read can only end by the flags' time-out and
+// retry count, and the error says how many attempts were made, at which endpoint, after what
+// silence.
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -27,6 +29,19 @@ TEST_CASE("weft-worker's --s3-endpoint, --io-retries and --io-timeout reach its 
                                                   "s3://bucket/2015-01-01-0.json"));
   CHECK_THAT(message, Catch::Contains("no response within 1s") ||
                           Catch::Contains("Less than 1 bytes/sec transferred the last 1 seconds"));
+}
+
+TEST_CASE("a function run on the workers (weft run, Client::run) reads with their I/O flags") {
+  weft::io::testing::SilentServer server;
+  auto endpoint = server.Start();
+  REQUIRE(endpoint.ok());
+  TestCluster cluster(1, {"--s3-endpoint", *endpoint, "--io-retries", "1", "--io-timeout", "1"});
+  auto client = cluster.Connect();
+  auto results = client->run("bag.read_text", {"s3://bucket/2015-01-01-0.json", "infer"});
+  REQUIRE_FALSE(results.ok());
+  const std::string message(results.status().message());
+  CHECK_THAT(message, Catch::Contains(*endpoint + " unavailable after 2 attempts to GET "
+                                                  "s3://bucket/2015-01-01-0.json"));
 }
 
 TEST_CASE("weft bag hands its I/O flags to the workers of its local cluster") {

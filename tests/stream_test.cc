@@ -1,6 +1,7 @@
 // Streaming pipelines end to end (issue 13): a real scheduler and workers, `weft receive`
 // as the framed sink, `weft send` as the framed source, and `weft classify-file` as the
-// serial reference the output must equal byte for byte.
+// serial reference the output must equal byte for byte; over mutual TLS, and with the
+// workers' I/O flags reaching the stages' reads.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,10 +17,13 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "common/framing.h"
+#include "common/io/s3rver_fixture.h"
 #include "common/poll.h"
 #include "common/process.h"
+#include "common/testing/test_certs.h"
 #include "tests/test_cluster.h"
 #include "weft/pipeline.h"
 
@@ -491,4 +495,73 @@ TEST_CASE("a sink that stops reading stalls the source; the output is complete o
   REQUIRE(reader.Finish(&output).ok());
   CHECK(output == reference);
   CHECK(handle->status().batches_in == kRows / kBatchRows);
+}
+
+TEST_CASE("a pipeline across TLS workers: the stages stream to each other with their credentials") {
+  // The workers' channels to each other are made with their --tls-* flags (and nothing
+  // process-wide): a source, a parallel step on both workers and a sink, all over mutual TLS.
+  const weft::testing::TestCerts certs = weft::testing::MakeTestCerts();
+  const std::vector<std::string> node_tls = {"--tls-ca-file",   certs.ca,    "--tls-cert",
+                                             certs.server_cert, "--tls-key", certs.server_key};
+  weft::testing::ScopedEnv client_tls{{{"WEFT_TLS_CA_FILE", certs.ca},
+                                       {"WEFT_TLS_CERT", certs.client_cert},
+                                       {"WEFT_TLS_KEY", certs.client_key},
+                                       {"WEFT_AUTH_TOKEN", ""}}};
+  TestCluster cluster(0, {}, node_tls);
+  std::vector<std::string> worker_flags = node_tls;
+  worker_flags.insert(worker_flags.end(), {"--nthreads", "2"});
+  cluster.AddWorker(worker_flags);
+  cluster.AddWorker(worker_flags);
+  REQUIRE(cluster.WaitForWorkers(2));
+  RunAndCompare(cluster, WriteRows("rows_tls.csv", 1000), 100, 0);
+}
+
+TEST_CASE("a pipeline's stages read with the workers' I/O flags") {
+  // A parallel step that reads the files its rows name (the example plugin's records_in,
+  // through the worker's bag.read_text): local files give their record counts in order; an
+  // s3:// object at a silent --s3-endpoint fails the pipeline after 1 + --io-retries
+  // attempts at that endpoint, which only the worker's flags name.
+  weft::io::testing::SilentServer silent;
+  auto endpoint = silent.Start();
+  REQUIRE(endpoint.ok());
+  TestCluster cluster(2, {"--preload", Runfile("worker/libexample_plugin.so"), "--s3-endpoint",
+                          *endpoint, "--io-retries", "1", "--io-timeout", "1"});
+  auto client = cluster.Connect();
+  auto run = [&](const std::string& name, const std::vector<std::string>& rows,
+                 PipelineStatus* status) {
+    const std::string input = TempDir() + "/" + name + ".rows";
+    std::ofstream(input) << absl::StrJoin(rows, "\n") << "\n";
+    Receiver receiver(input + ".out");
+    const int source_port = FreePort();
+    weft::Pipeline pipeline(name);
+    pipeline.source(weft::TcpSource{"127.0.0.1", source_port})
+        .to_stateful(weft::BatchRows{1, /*header=*/false})
+        .to_parallel("records_in")
+        .to_sink(weft::TcpSink{"127.0.0.1", receiver.port});
+    auto handle = client->run_pipeline(pipeline);
+    REQUIRE(handle.ok());
+    Send(input, source_port);  // may fail once the pipeline failed
+    (void)handle->wait(absl::Seconds(120));
+    *status = handle->status();
+    if (status->state == PipelineState::kDone) REQUIRE(receiver.Wait() == 0);
+    return status->state == PipelineState::kDone ? ReadFileBytes(receiver.output) : "";
+  };
+  std::vector<std::string> files;
+  std::string expected;
+  for (int n : {3, 1, 5}) {
+    files.push_back(TempDir() + "/records_" + std::to_string(n) + ".json");
+    std::ofstream out(files.back());
+    for (int i = 0; i < n; ++i) out << "{\"i\": " << i << "}\n";
+    expected += files.back() + "\t" + std::to_string(n) + "\n";
+  }
+  PipelineStatus status;
+  CHECK(run("local", files, &status) == expected);
+  CHECK(status.state == PipelineState::kDone);
+
+  run("silent", {"s3://bucket/2015-01-01-0.json"}, &status);
+  INFO(cluster.Logs());
+  CHECK(status.state == PipelineState::kFailed);
+  CHECK_THAT(status.error, Catch::Contains("parallel stage (records_in)") &&
+                               Catch::Contains(*endpoint + " unavailable after 2 attempts to GET "
+                                                           "s3://bucket/2015-01-01-0.json"));
 }

@@ -22,6 +22,13 @@
 namespace weft {
 namespace {
 
+// FetchValues over a new (insecure) channel to `address`.
+absl::StatusOr<KeyValues> FetchFrom(const std::string& address,
+                                    const std::vector<std::string>& keys, absl::Time deadline,
+                                    std::vector<std::string>* missing = nullptr) {
+  return FetchValues(*MakeWeftChannel(address, Security()), keys, deadline, missing);
+}
+
 struct TestServer {
   DataStore store;
   DataService service{store};
@@ -65,7 +72,7 @@ TEST_CASE("GetData streams values in chunks and FetchValues reassembles them") {
   server.store.Put("nested", nested);
   REQUIRE(EncodeValue(big).size() > 5 * DataService::kChunkBytes);
 
-  auto channel = MakeWeftChannel(server.address);
+  auto channel = MakeWeftChannel(server.address, Security());
   std::vector<std::string> missing;
   auto values = FetchValues(*channel, {"small", "big", "absent", "nested"},
                             absl::Now() + absl::Seconds(30), &missing);
@@ -82,12 +89,12 @@ TEST_CASE("GetData streams values in chunks and FetchValues reassembles them") {
   // By address, and an exact multiple of the chunk size.
   Value exact = Value::Bytes(Buffer(std::string(2 * DataService::kChunkBytes, 'q')));
   server.store.Put("exact", exact);
-  auto again = FetchValues(server.address, {"exact"}, absl::Now() + absl::Seconds(30));
+  auto again = FetchFrom(server.address, {"exact"}, absl::Now() + absl::Seconds(30));
   REQUIRE(again.ok());
   REQUIRE(again->size() == 1);
   CHECK((*again)[0].second == exact);
 
-  auto none = FetchValues(server.address, {"absent"}, absl::Now() + absl::Seconds(30));
+  auto none = FetchFrom(server.address, {"absent"}, absl::Now() + absl::Seconds(30));
   REQUIRE(none.ok());
   CHECK(none->empty());
 }
@@ -129,8 +136,8 @@ TEST_CASE("FetchValues reads chunks written by a plain protobuf server too") {
   builder.RegisterService(&service);
   auto server = builder.BuildAndStart();
   std::vector<std::string> missing;
-  auto values = FetchValues("127.0.0.1:" + std::to_string(port), {"a", "absent", "b"},
-                            absl::Now() + absl::Seconds(30), &missing);
+  auto values = FetchFrom("127.0.0.1:" + std::to_string(port), {"a", "absent", "b"},
+                          absl::Now() + absl::Seconds(30), &missing);
   server->Shutdown();
   REQUIRE(values.ok());
   REQUIRE(values->size() == 2);
@@ -159,15 +166,15 @@ TEST_CASE("a spilled value is served by GetData, and a broken spill file is a ke
   (*store)->Put("other", Value::Bytes(Buffer(std::string(1 << 20, 'o'))));
   REQUIRE((*store)->TEST_IsSpilled("big"));
   auto values =
-      FetchValues("127.0.0.1:" + std::to_string(port), {"big"}, absl::Now() + absl::Seconds(30));
+      FetchFrom("127.0.0.1:" + std::to_string(port), {"big"}, absl::Now() + absl::Seconds(30));
   REQUIRE(values.ok());
   REQUIRE(values->size() == 1);
   CHECK((*values)[0].second == big);
 
   std::filesystem::resize_file((*store)->TEST_SpillPath("big"), 5);
   std::vector<std::string> missing;
-  values = FetchValues("127.0.0.1:" + std::to_string(port), {"big", "other"},
-                       absl::Now() + absl::Seconds(30), &missing);
+  values = FetchFrom("127.0.0.1:" + std::to_string(port), {"big", "other"},
+                     absl::Now() + absl::Seconds(30), &missing);
   server->Shutdown();
   REQUIRE(values.ok());
   CHECK(missing == std::vector<std::string>{"big"});
@@ -322,7 +329,7 @@ TEST_CASE("values whose lease is gone are fetched again through the stream") {
   builder.RegisterService(&service);
   auto server = builder.BuildAndStart();
   auto values =
-      FetchValues("127.0.0.1:" + std::to_string(port), {"a", "b"}, absl::Now() + absl::Seconds(30));
+      FetchFrom("127.0.0.1:" + std::to_string(port), {"a", "b"}, absl::Now() + absl::Seconds(30));
   server->Shutdown();
   REQUIRE(values.ok());
   REQUIRE(values->size() == 2);
@@ -346,7 +353,7 @@ TEST_CASE("CopyHolderMemory checks the pieces against the value's size") {
 }
 
 TEST_CASE("FetchValues from an address where nothing listens is kUnavailable") {
-  auto values = FetchValues("127.0.0.1:1", {"x"}, absl::Now() + absl::Seconds(5));
+  auto values = FetchFrom("127.0.0.1:1", {"x"}, absl::Now() + absl::Seconds(5));
   REQUIRE_FALSE(values.ok());
   CHECK(values.status().code() == absl::StatusCode::kUnavailable);
 }

@@ -51,7 +51,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "common/data_client.h"
+#include "common/channel_cache.h"
 #include "common/io/io_flags.h"
 #include "common/logging.h"
 #include "common/scheduler_file.h"
@@ -255,7 +255,10 @@ int RunWorker(const Flags& flags) {
   if (!security.ok()) return Fail(std::string(security.status().message()));
   auto credentials = MakeServerCredentials(*security);
   if (!credentials.ok()) return Fail(std::string(credentials.status().message()));
-  SetWeftChannelSecurity(*security);
+  auto channels = std::make_shared<ChannelCache>(*security);
+  // The I/O flags, for tasks, pipeline stages and `weft run` alike.
+  const std::shared_ptr<const io::IoOptions> io =
+      std::make_shared<const io::IoOptions>(flags.io.ToIoOptions());
 
   auto scheduler = SchedulerAddress(flags);
   if (!scheduler.ok()) return Fail(std::string(scheduler.status().message()));
@@ -286,9 +289,10 @@ int RunWorker(const Flags& flags) {
   DataService data_service(store);
   // Pipeline stages report through the worker's session; the Worker comes after the server.
   Worker* worker_for_stages = nullptr;
-  stream::StageHost stages(registry, [&worker_for_stages](const proto::WorkerEvent& event) {
-    if (worker_for_stages != nullptr) worker_for_stages->Send(event);
-  });
+  stream::StageHost stages(stream::StageServices{registry, channels, io},
+                           [&worker_for_stages](const proto::WorkerEvent& event) {
+                             if (worker_for_stages != nullptr) worker_for_stages->Send(event);
+                           });
   int port = 0;
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(-1);
@@ -324,7 +328,8 @@ int RunWorker(const Flags& flags) {
   worker_options.fetch_threads = flags.transfer_concurrency;
   worker_options.memory_limit = *memory_limit;
   worker_options.pause_fraction = flags.memory_pause_fraction;
-  worker_options.io = flags.io.ToIoOptions();
+  worker_options.io = io;
+  worker_options.channels = channels;
   if (RunByNanny()) {  // a stuck pause (worker.h): a fresh process is the way out
     worker_options.on_stuck = [&close](const std::string&) { close(/*restart=*/true); };
   }
@@ -339,6 +344,7 @@ int RunWorker(const Flags& flags) {
   session_options.scheduler_address = *scheduler;
   session_options.death_timeout = absl::Seconds(flags.death_timeout);
   session_options.heartbeat_interval = absl::Seconds(flags.heartbeat_interval);
+  session_options.security = *security;
   proto::WorkerInfo& info = session_options.info;
   info.set_name(flags.name.empty() ? *address : flags.name);
   info.set_address(*address);
@@ -350,7 +356,7 @@ int RunWorker(const Flags& flags) {
   info.set_version(kVersion);
   // Cluster commands: plugins land next to spilled data.
   WorkerControl control(
-      registry, store, (std::filesystem::path(*local_directory) / "plugins").string(),
+      registry, store, (std::filesystem::path(*local_directory) / "plugins").string(), io,
       [&worker](const proto::WorkerEvent& event) { worker.Send(event); },
       [&close](bool restart, const std::string& reason) { close(restart); });
   SchedulerSession session(session_options, worker, &control, &stages);

@@ -57,7 +57,8 @@ SchedulerSession::SchedulerSession(SessionOptions options, Worker& worker, Worke
       worker_(worker),
       control_(control),
       stages_(stages),
-      channel_(MakeWeftChannel(options_.scheduler_address, ChannelPeer::kScheduler)),
+      channel_(
+          MakeWeftChannel(options_.scheduler_address, options_.security, ChannelPeer::kScheduler)),
       stub_(proto::Scheduler::NewStub(channel_)) {}
 
 bool SchedulerSession::stopping() const {
@@ -75,7 +76,6 @@ absl::Status SchedulerSession::Run() {
   absl::Time unreachable_since = absl::Now();
   int attempt = 0;
   bool told_refusal = false;
-  const Security security = WeftChannelSecurity();  // what channel_ was made with
   while (!stopping()) {
     bool welcomed = false;
     absl::Status status = RunStream(&welcomed);
@@ -93,7 +93,7 @@ absl::Status SchedulerSession::Run() {
                        " refused this worker: ", status.message()));
     } else {
       status = ExplainRefusal(status, absl::StrCat("the scheduler at ", options_.scheduler_address),
-                              "worker", security);
+                              "worker", options_.security);
       if (status.code() == absl::StatusCode::kUnauthenticated && !told_refusal) {
         // Said once: retrying is for a scheduler whose credentials are being fixed.
         WEFT_LOG_ERROR("{}; retrying until --death-timeout", std::string(status.message()));

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/security.h"
 #include "grpcpp/client_context.h"
 #include "proto/weft.grpc.pb.h"
 #include "worker/stream/stage_host.h"
@@ -34,6 +35,9 @@ struct SessionOptions {
   // Zero: the interval the scheduler asks for in its welcome (1 s if it says nothing).
   absl::Duration heartbeat_interval = absl::ZeroDuration();
   absl::Duration death_timeout = absl::Seconds(60);
+  // The credentials of the session's channel: the worker's own (its --tls-* flags and
+  // token), the same its peers' channels are made with (insecure by default).
+  Security security;
 };
 
 class SchedulerSession {

@@ -25,7 +25,7 @@ int64_t PauseBytes(const WorkerOptions& options) {
 
 Worker::Worker(const WorkerOptions& options, const FunctionRegistry& registry, DataStore& store)
     : options_(options),
-      io_options_(options.io ? std::make_shared<const io::IoOptions>(*options.io) : nullptr),
+      channels_(options.channels != nullptr ? options.channels : std::make_shared<ChannelCache>()),
       registry_(registry),
       store_(store),
       state_(options.address, options.nthreads, /*max_keys_per_fetch=*/64, PauseBytes(options),
@@ -260,7 +260,7 @@ void Worker::Apply(Instructions instructions) {
 
 void Worker::Execute(std::shared_ptr<const proto::TaskSpec> spec,
                      std::shared_ptr<std::atomic<bool>> cancel_flag) {
-  ExecuteOutcome outcome = RunTask(spec, registry_, store_, cancel_flag, io_options_);
+  ExecuteOutcome outcome = RunTask(spec, registry_, store_, cancel_flag, options_.io);
   if (!outcome.ok) WEFT_LOG_DEBUG("task {} failed: {}", outcome.key, outcome.error);
   activity_.fetch_add(1);
   CheckMemory();  // a new result: pause before starting the next task if need be
@@ -275,7 +275,7 @@ void Worker::Fetch(const FetchInstruction& fetch) {
   FetchOutcome outcome;
   outcome.address = fetch.address;
   std::vector<std::string> missing;
-  absl::StatusOr<KeyValues> values = FetchValues(*ChannelTo(fetch.address), fetch.keys,
+  absl::StatusOr<KeyValues> values = FetchValues(*channels_->Get(fetch.address), fetch.keys,
                                                  absl::Now() + options_.fetch_timeout, &missing);
   if (!values.ok()) {
     WEFT_LOG_WARN("fetching {} keys from {} failed: {}", fetch.keys.size(), fetch.address,
@@ -305,13 +305,6 @@ void Worker::Fetch(const FetchInstruction& fetch) {
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;
   Apply(state_.HandleFetchDone(outcome));
-}
-
-std::shared_ptr<grpc::Channel> Worker::ChannelTo(const std::string& address) {
-  absl::MutexLock lock(&channels_mu_);
-  auto& channel = channels_[address];
-  if (channel == nullptr) channel = MakeWeftChannel(address);
-  return channel;
 }
 
 std::vector<proto::KeyLocation> Worker::HeldKeys() const {

@@ -35,7 +35,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,8 +44,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/channel_cache.h"
 #include "common/io/io.h"
-#include "grpcpp/channel.h"
 #include "proto/weft.pb.h"
 #include "worker/data_store.h"
 #include "worker/function_registry.h"
@@ -80,8 +79,12 @@ struct WorkerOptions {
   // nobody can restart this worker (the message then says it stays paused).
   std::function<void(const std::string& why)> on_stuck;
   // How tasks reach remote files (TaskContext::io_options): weft-worker's I/O flags over
-  // the AWS_* environment (common/io/io_flags.h). Unset: each task reads the environment.
-  std::optional<io::IoOptions> io;
+  // the AWS_* environment (common/io/io_flags.h), shared with the worker's pipeline stages
+  // and cluster commands. Null: each task reads the environment.
+  std::shared_ptr<const io::IoOptions> io;
+  // The channels to peers (fetches), made with the worker's credentials and shared with its
+  // pipeline stages. Null: an insecure cache of the worker's own.
+  std::shared_ptr<ChannelCache> channels;
 };
 
 class Worker {
@@ -129,7 +132,6 @@ class Worker {
   void Execute(std::shared_ptr<const proto::TaskSpec> spec,
                std::shared_ptr<std::atomic<bool>> cancel_flag);
   void Fetch(const FetchInstruction& fetch);
-  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
   void MonitorMemory();
   int64_t ReadMemory() const;
   void ReleaseMemory() const;
@@ -139,8 +141,8 @@ class Worker {
 
   // Constant after construction.
   const WorkerOptions options_;
-  // options_.io, shared by the contexts of running tasks; null when unset.
-  const std::shared_ptr<const io::IoOptions> io_options_;
+  // options_.channels, or the worker's own.
+  const std::shared_ptr<ChannelCache> channels_;
   const FunctionRegistry& registry_;
   DataStore& store_;
 
@@ -156,10 +158,6 @@ class Worker {
   std::atomic<uint64_t> activity_{0};
   // Sum of Value::nbytes() of the values fetched from peers (Heartbeat.bytes_fetched).
   std::atomic<int64_t> bytes_fetched_{0};
-
-  absl::Mutex channels_mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_
-      ABSL_GUARDED_BY(channels_mu_);
 
   // Declared last: destroyed (joined) first, while everything they use still exists.
   std::unique_ptr<ThreadPool> fetcher_;

@@ -13,10 +13,12 @@
 namespace weft {
 
 WorkerControl::WorkerControl(FunctionRegistry& registry, DataStore& store,
-                             std::string plugin_directory, SendFn send, CloseFn on_close)
+                             std::string plugin_directory, std::shared_ptr<const io::IoOptions> io,
+                             SendFn send, CloseFn on_close)
     : registry_(registry),
       store_(store),
       plugin_directory_(std::move(plugin_directory)),
+      io_(std::move(io)),
       send_(std::move(send)),
       on_close_(std::move(on_close)) {}
 
@@ -113,8 +115,8 @@ void WorkerControl::Run(proto::RunFunction run) {
            absl::StrCat(owner->function(), "(): this worker does not hold ", missing.front()));
     return;
   }
-  absl::StatusOr<Value> result =
-      registry_.Call(owner->function(), args, TaskContext("run", owner->function()));
+  absl::StatusOr<Value> result = registry_.Call(
+      owner->function(), args, TaskContext("run", owner->function()).WithIoOptions(io_));
   if (!result.ok()) {
     Answer(owner->request_id(), "", std::string(result.status().message()));
     return;

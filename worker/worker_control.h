@@ -7,8 +7,9 @@
 //    kReplace: its functions replace those of earlier plugins for the calls that start
 //    afterwards. A library that does not load is answered with the loader's error.
 //  - RunFunction: the function runs once on a thread of its own (so that neither the
-//    scheduler stream nor the executors wait for it), with literal arguments; its
-//    encoded result or its error is the answer.
+//    scheduler stream nor the executors wait for it), with literal arguments and the
+//    worker's I/O options (as its tasks get them); its encoded result or its error is the
+//    answer.
 //  - CloseWorker: answered at once, then `on_close(restart, reason)` — the owner ends the
 //    session and exits with the status that tells a nanny to restart it or not.
 // Answers go out as WorkerEvent.command_result through `send` (the Worker's sender:
@@ -28,6 +29,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "common/io/io.h"
 #include "proto/weft.pb.h"
 #include "worker/data_store.h"
 #include "worker/function_registry.h"
@@ -39,9 +41,10 @@ class WorkerControl {
   using SendFn = std::function<void(const proto::WorkerEvent&)>;
   using CloseFn = std::function<void(bool restart, const std::string& reason)>;
 
-  // `registry` and `store` must outlive this object.
+  // `registry` and `store` must outlive this object; `io`: the worker's I/O options
+  // (WorkerOptions::io; null: functions read the environment).
   WorkerControl(FunctionRegistry& registry, DataStore& store, std::string plugin_directory,
-                SendFn send, CloseFn on_close);
+                std::shared_ptr<const io::IoOptions> io, SendFn send, CloseFn on_close);
   WorkerControl(const WorkerControl&) = delete;
   WorkerControl& operator=(const WorkerControl&) = delete;
   ~WorkerControl();
@@ -63,6 +66,7 @@ class WorkerControl {
   FunctionRegistry& registry_;
   DataStore& store_;
   const std::string plugin_directory_;
+  const std::shared_ptr<const io::IoOptions> io_;
   const SendFn send_;
   const CloseFn on_close_;
 

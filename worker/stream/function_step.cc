@@ -7,10 +7,12 @@
 namespace weft::stream {
 
 FunctionStep::FunctionStep(const FunctionRegistry& registry, std::string function,
-                           Value initial_state, std::string task_prefix)
+                           Value initial_state, std::string task_prefix,
+                           std::shared_ptr<const io::IoOptions> io)
     : registry_(registry),
       function_(std::move(function)),
       task_prefix_(std::move(task_prefix)),
+      io_(std::move(io)),
       state_(std::move(initial_state)) {}
 
 absl::StatusOr<std::vector<std::string>> FunctionStep::Add(std::string_view row) {
@@ -26,7 +28,8 @@ absl::StatusOr<std::vector<std::string>> FunctionStep::Call(Value row) {
                                 : absl::StrCat("row ", rows_);
   ValueList args{std::move(row), state_};
   absl::StatusOr<Value> result = registry_.Call(
-      function_, args, TaskContext(absl::StrCat(task_prefix_, "-", rows_), function_));
+      function_, args,
+      TaskContext(absl::StrCat(task_prefix_, "-", rows_), function_).WithIoOptions(io_));
   if (!result.ok())
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", result.status().message()));
   auto bad = [&](const std::string& what) {

@@ -16,11 +16,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/io/io.h"
 #include "weft/value.h"
 #include "worker/function_registry.h"
 
@@ -28,9 +30,10 @@ namespace weft::stream {
 
 class FunctionStep {
  public:
-  // `registry` must outlive the step.
+  // `registry` must outlive the step; `io`: the worker's I/O options, which each call's
+  // TaskContext carries (null: the environment).
   FunctionStep(const FunctionRegistry& registry, std::string function, Value initial_state,
-               std::string task_prefix);
+               std::string task_prefix, std::shared_ptr<const io::IoOptions> io = nullptr);
 
   // The batches this row completes.
   absl::StatusOr<std::vector<std::string>> Add(std::string_view row);
@@ -46,6 +49,7 @@ class FunctionStep {
   const FunctionRegistry& registry_;
   const std::string function_;
   const std::string task_prefix_;
+  const std::shared_ptr<const io::IoOptions> io_;
 
   Value state_;
   int64_t rows_ = 0;

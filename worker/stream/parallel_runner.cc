@@ -9,12 +9,11 @@
 
 namespace weft::stream {
 
-ParallelRunner::ParallelRunner(proto::StartStage start, const FunctionRegistry& registry,
-                               EventFn send)
+ParallelRunner::ParallelRunner(proto::StartStage start, const StageServices& services, EventFn send)
     : start_(std::move(start)),
-      registry_(registry),
+      services_(services),
       reporter_(start_.pipeline_id(), proto::PARALLEL, std::move(send)),
-      sink_(start_.sink_worker()) {}
+      sink_(start_.sink_worker(), services_.channels->Get(start_.sink_worker())) {}
 
 ParallelRunner::~ParallelRunner() { Stop(); }
 
@@ -24,7 +23,7 @@ std::string ParallelRunner::Where() const {
 }
 
 void ParallelRunner::Start() {
-  if (!registry_.Contains(start_.spec().function())) {
+  if (!services_.registry.Contains(start_.spec().function())) {
     reporter_.Failed(absl::StrCat(Where(), ": no function ", start_.spec().function(),
                                   " is registered on this worker"));
     return;
@@ -69,8 +68,10 @@ void ParallelRunner::Deliver(const proto::PipelineMessage& message) {
 absl::StatusOr<std::string> ParallelRunner::Call(uint64_t seq, std::string batch) const {
   const std::string& function = start_.spec().function();
   ValueList args{Value(std::move(batch)), args_};
-  absl::StatusOr<Value> result = registry_.Call(
-      function, args, TaskContext(absl::StrCat(start_.pipeline_id(), "-batch-", seq), function));
+  absl::StatusOr<Value> result = services_.registry.Call(
+      function, args,
+      TaskContext(absl::StrCat(start_.pipeline_id(), "-batch-", seq), function)
+          .WithIoOptions(services_.io));
   if (!result.ok()) return result.status();
   if (result->is_string()) return result->as_string();
   if (result->is_bytes()) return std::string(result->as_bytes().view());

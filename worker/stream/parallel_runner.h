@@ -32,8 +32,7 @@ namespace weft::stream {
 
 class ParallelRunner final : public StageRunner {
  public:
-  // `registry` must outlive the runner.
-  ParallelRunner(proto::StartStage start, const FunctionRegistry& registry, EventFn send);
+  ParallelRunner(proto::StartStage start, const StageServices& services, EventFn send);
   ~ParallelRunner() override;  // calls Stop()
 
   void Start() override;
@@ -52,7 +51,7 @@ class ParallelRunner final : public StageRunner {
 
   // Constant after construction.
   const proto::StartStage start_;
-  const FunctionRegistry& registry_;
+  const StageServices services_;
   Reporter reporter_;
   PeerStream sink_;
   Value args_;  // decoded by Start

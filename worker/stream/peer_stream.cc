@@ -1,11 +1,11 @@
 #include "worker/stream/peer_stream.h"
 
-#include "common/data_client.h"
 #include "common/logging.h"
 
 namespace weft::stream {
 
-PeerStream::PeerStream(std::string address) : address_(std::move(address)) {}
+PeerStream::PeerStream(std::string address, std::shared_ptr<grpc::Channel> channel)
+    : address_(std::move(address)), channel_(std::move(channel)) {}
 
 PeerStream::~PeerStream() {
   Cancel();
@@ -19,7 +19,7 @@ bool PeerStream::Write(const proto::PipelineMessage& message) {
   if (writer_ == nullptr) {
     absl::MutexLock cancel_lock(&cancel_mu_);
     if (cancelled_) return false;
-    stub_ = proto::Pipeline::NewStub(MakeWeftChannel(address_));
+    stub_ = proto::Pipeline::NewStub(channel_);
     context_ = std::make_unique<grpc::ClientContext>();
     live_context_ = context_.get();
     writer_ = stub_->Push(context_.get(), &reply_);

@@ -14,6 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "proto/weft.grpc.pb.h"
 
@@ -21,7 +22,8 @@ namespace weft::stream {
 
 class PeerStream {
  public:
-  explicit PeerStream(std::string address);
+  // `channel`: to the worker at `address` (ChannelCache::Get).
+  PeerStream(std::string address, std::shared_ptr<grpc::Channel> channel);
   PeerStream(const PeerStream&) = delete;
   PeerStream& operator=(const PeerStream&) = delete;
   ~PeerStream();  // cancels
@@ -34,6 +36,7 @@ class PeerStream {
  private:
   // Constant after construction.
   const std::string address_;
+  const std::shared_ptr<grpc::Channel> channel_;
 
   absl::Mutex mu_;
   std::unique_ptr<proto::Pipeline::Stub> stub_ ABSL_GUARDED_BY(mu_);

@@ -33,10 +33,10 @@ absl::StatusOr<int64_t> WriteRows(FrameWriter& writer, std::string_view output) 
 
 }  // namespace
 
-SinkRunner::SinkRunner(proto::StartStage start, EventFn send)
+SinkRunner::SinkRunner(proto::StartStage start, const StageServices& services, EventFn send)
     : start_(std::move(start)),
       reporter_(start_.pipeline_id(), proto::SINK, std::move(send)),
-      source_(start_.source_worker()) {}
+      source_(start_.source_worker(), services.channels->Get(start_.source_worker())) {}
 
 SinkRunner::~SinkRunner() { Stop(); }
 

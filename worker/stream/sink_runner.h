@@ -34,7 +34,7 @@ namespace weft::stream {
 
 class SinkRunner final : public StageRunner {
  public:
-  SinkRunner(proto::StartStage start, EventFn send);
+  SinkRunner(proto::StartStage start, const StageServices& services, EventFn send);
   ~SinkRunner() override;  // calls Stop()
 
   void Start() override;

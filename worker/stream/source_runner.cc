@@ -25,14 +25,16 @@ std::vector<SourceLedger::Target> Targets(const proto::StartStage& start) {
 
 }  // namespace
 
-SourceRunner::SourceRunner(proto::StartStage start, const FunctionRegistry& registry, EventFn send)
+SourceRunner::SourceRunner(proto::StartStage start, const StageServices& services, EventFn send)
     : start_(std::move(start)),
-      registry_(registry),
+      services_(services),
       reporter_(start_.pipeline_id(), proto::SOURCE, std::move(send)),
-      sink_(std::make_unique<PeerStream>(start_.sink_worker())),
+      sink_(std::make_unique<PeerStream>(start_.sink_worker(),
+                                         services_.channels->Get(start_.sink_worker()))),
       ledger_(Targets(start_)) {
   for (const proto::ParallelWorker& w : start_.parallel()) {
-    targets_.emplace(w.address(), std::make_unique<PeerStream>(w.address()));
+    targets_.emplace(w.address(), std::make_unique<PeerStream>(
+                                      w.address(), services_.channels->Get(w.address())));
   }
 }
 
@@ -52,7 +54,7 @@ void SourceRunner::Start() {
     batcher_ = std::make_unique<BatchRows>(spec.batch_rows(), spec.header());
   } else {
     const std::string& function = spec.stateful_function();
-    if (!registry_.Contains(function)) {
+    if (!services_.registry.Contains(function)) {
       Fail(absl::StrCat("stateful step: no function ", function,
                         " is registered on this worker (--preload its plugin)"));
       return;
@@ -67,8 +69,9 @@ void SourceRunner::Start() {
       }
       state = *std::move(decoded);
     }
-    step_ = std::make_unique<FunctionStep>(registry_, function, std::move(state),
-                                           absl::StrCat(start_.pipeline_id(), "-state"));
+    step_ =
+        std::make_unique<FunctionStep>(services_.registry, function, std::move(state),
+                                       absl::StrCat(start_.pipeline_id(), "-state"), services_.io);
   }
   std::string bound;
   absl::StatusOr<int> fd = ListenTcp(start_.spec().source_address(), &bound);

@@ -43,8 +43,7 @@ namespace weft::stream {
 
 class SourceRunner final : public StageRunner {
  public:
-  // `registry` (for a stateful function) must outlive the runner.
-  SourceRunner(proto::StartStage start, const FunctionRegistry& registry, EventFn send);
+  SourceRunner(proto::StartStage start, const StageServices& services, EventFn send);
   ~SourceRunner() override;  // calls Stop()
 
   void Start() override;
@@ -70,7 +69,7 @@ class SourceRunner final : public StageRunner {
 
   // Constant after construction.
   const proto::StartStage start_;
-  const FunctionRegistry& registry_;
+  const StageServices services_;
   Reporter reporter_;
   // One stream per parallel worker, and one to the sink (constant after construction).
   std::map<std::string, std::unique_ptr<PeerStream>> targets_;

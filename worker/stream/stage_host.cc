@@ -16,8 +16,8 @@ constexpr absl::Duration kStageWait = absl::Seconds(30);
 
 }  // namespace
 
-StageHost::StageHost(const FunctionRegistry& registry, EventFn send)
-    : registry_(registry), send_(std::move(send)) {}
+StageHost::StageHost(StageServices services, EventFn send)
+    : services_(std::move(services)), send_(std::move(send)) {}
 
 StageHost::~StageHost() { Shutdown(); }
 
@@ -47,13 +47,13 @@ void StageHost::Start(const proto::StartStage& start) {
   std::shared_ptr<StageRunner> runner;
   switch (start.role()) {
     case proto::SOURCE:
-      runner = std::make_shared<SourceRunner>(start, registry_, send_);
+      runner = std::make_shared<SourceRunner>(start, services_, send_);
       break;
     case proto::PARALLEL:
-      runner = std::make_shared<ParallelRunner>(start, registry_, send_);
+      runner = std::make_shared<ParallelRunner>(start, services_, send_);
       break;
     case proto::SINK:
-      runner = std::make_shared<SinkRunner>(start, send_);
+      runner = std::make_shared<SinkRunner>(start, services_, send_);
       break;
     default:
       WEFT_LOG_WARN("pipeline {}: StartStage without a role; ignored", start.pipeline_id());

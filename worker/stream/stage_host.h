@@ -32,8 +32,8 @@ namespace weft::stream {
 
 class StageHost final : public proto::Pipeline::Service {
  public:
-  // `registry` must outlive the host; `send` carries stage events to the scheduler.
-  StageHost(const FunctionRegistry& registry, EventFn send);
+  // `services.registry` must outlive the host; `send` carries stage events to the scheduler.
+  StageHost(StageServices services, EventFn send);
   ~StageHost() override;  // calls Shutdown()
 
   // Whether `instruction` is for the pipeline stages (then Handle it here).
@@ -62,7 +62,7 @@ class StageHost final : public proto::Pipeline::Service {
   std::shared_ptr<StageRunner> RunnerFor(const proto::PipelineMessage& message);
 
   // Constant after construction.
-  const FunctionRegistry& registry_;
+  const StageServices services_;
   const EventFn send_;
 
   mutable absl::Mutex mu_;

@@ -19,12 +19,23 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/channel_cache.h"
+#include "common/io/io.h"
 #include "proto/weft.pb.h"
+#include "worker/function_registry.h"
 
 namespace weft::stream {
 
 // Sends a stage's events (the worker's scheduler session; dropped while disconnected).
 using EventFn = std::function<void(const proto::WorkerEvent&)>;
+
+// What a worker lends its stages, the same it gives its tasks: its functions, its channels
+// to peers (made with its credentials) and its I/O options (TaskContext::io_options).
+struct StageServices {
+  const FunctionRegistry& registry;  // outlives every stage
+  std::shared_ptr<ChannelCache> channels;
+  std::shared_ptr<const io::IoOptions> io;  // null: functions read the environment
+};
 
 // A stage's events, each naming its pipeline and role. FAILED is sent once (the first
 // error wins; later ones are only logged). PROGRESS goes out at most every 500 ms; counters

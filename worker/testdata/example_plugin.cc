@@ -69,3 +69,35 @@ absl::StatusOr<weft::Value> PairRows(const weft::Value& row, const weft::Value& 
 }  // namespace example
 
 WEFT_FUNCTION("pair_rows", example::PairRows);
+
+namespace example {
+
+// A parallel step for a streaming pipeline (weft::Pipeline::to_parallel): each row of the
+// batch names a JSON-lines file (a path, or an http(s):// or s3:// URL; gzip'd or not), and
+// its output row is "NAME\tRECORDS". The file is read by the worker's own bag.read_text,
+// so with the worker's I/O options (weft-worker --s3-endpoint, --io-retries, ...), as a
+// task's reads are.
+absl::StatusOr<std::string> RecordsIn(const weft::TaskContext& context, const std::string& batch,
+                                      const weft::Value& /*args*/) {
+  std::string out;
+  size_t start = 0;
+  while (start < batch.size()) {
+    size_t end = batch.find('\n', start);
+    if (end == std::string::npos) end = batch.size();
+    const std::string name = batch.substr(start, end - start);
+    start = end + 1;
+    if (name.empty()) continue;
+    absl::StatusOr<weft::Value> lines =
+        context.CallFunction("bag.read_text", {weft::Value(name), weft::Value("infer")});
+    if (!lines.ok()) return lines.status();
+    if (!lines->is_json_lines()) {
+      return absl::InternalError(std::string("bag.read_text returned ") + lines->kind_name());
+    }
+    out += name + "\t" + std::to_string(lines->as_json_lines().num_lines()) + "\n";
+  }
+  return out;
+}
+
+}  // namespace example
+
+WEFT_FUNCTION("records_in", example::RecordsIn);

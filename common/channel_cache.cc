@@ -1,0 +1,18 @@
+#include "common/channel_cache.h"
+
+#include <utility>
+
+#include "common/data_client.h"
+
+namespace weft {
+
+ChannelCache::ChannelCache(Security security) : security_(std::move(security)) {}
+
+std::shared_ptr<grpc::Channel> ChannelCache::Get(const std::string& address) {
+  absl::MutexLock lock(&mu_);
+  std::shared_ptr<grpc::Channel>& channel = channels_[address];
+  if (channel == nullptr) channel = MakeWeftChannel(address, security_, ChannelPeer::kWorker);
+  return channel;
+}
+
+}  // namespace weft

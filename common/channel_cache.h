@@ -1,0 +1,43 @@
+// ChannelCache: one gRPC channel per peer address, every one made by MakeWeftChannel with
+// the same credentials (TLS and/or token) — the credentials of the process that owns the
+// cache, handed to it explicitly. A worker keeps one for its fetches and its pipeline
+// stages' streams, a client one for its gathers and scatters, so calls to one peer share
+// one connection.
+//
+// Channels are kept for the cache's lifetime (a cluster has few peers; a channel to a
+// departed one costs an idle socket at most, and reconnects when that address comes back).
+//
+// Threading: thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "common/security.h"
+#include "grpcpp/channel.h"
+
+namespace weft {
+
+class ChannelCache {
+ public:
+  // `security`: the credentials of every channel; insecure by default.
+  explicit ChannelCache(Security security = Security());
+  ChannelCache(const ChannelCache&) = delete;
+  ChannelCache& operator=(const ChannelCache&) = delete;
+
+  // The channel to the worker at `address` (host:port), made at the first call.
+  std::shared_ptr<grpc::Channel> Get(const std::string& address);
+
+  const Security& security() const { return security_; }
+
+ private:
+  const Security security_;
+
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace weft
