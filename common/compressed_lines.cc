@@ -31,12 +31,6 @@ ZSTD_DCtx* ThreadDCtx() {
   return dctx.get();
 }
 
-uint64_t OffsetAt(const Buffer& offsets, size_t i) {
-  uint64_t v;
-  std::memcpy(&v, offsets.data() + i * sizeof(v), sizeof(v));  // may be unaligned
-  return v;
-}
-
 void AppendU64(std::string* out, uint64_t v) {
   char bytes[sizeof(v)];
   std::memcpy(bytes, &v, sizeof(v));
@@ -58,19 +52,6 @@ void AppendFrame(std::string_view text, int level, std::string* frames) {
   // Compressing into a buffer of compressBound bytes cannot fail but for memory.
   if (ZSTD_isError(n)) std::abort();
   frames->resize(at + n);
-}
-
-// Lines [begin, end) of `lines` as a slice of its text.
-JsonLines Trim(const JsonLines& lines, size_t begin, size_t end) {
-  if (begin == 0 && end == lines.num_lines()) return lines;
-  const uint64_t from = OffsetAt(lines.offsets, begin);
-  std::string offsets;
-  offsets.reserve((end - begin + 1) * sizeof(uint64_t));
-  for (size_t i = begin; i <= end; ++i) AppendU64(&offsets, OffsetAt(lines.offsets, i) - from);
-  JsonLines out;
-  out.text = lines.text.Slice(from, OffsetAt(lines.offsets, end) - from);
-  out.offsets = Buffer(std::move(offsets));
-  return out;
 }
 
 // Decompresses blocks [first, last] into `out` (sized to their text).
@@ -111,15 +92,14 @@ CompressedLines CompressLines(const JsonLines& lines, const LineCompression& opt
     bool contiguous = true;
     while (i < n && (i == first || bytes + lines.line(i).size() + 1 <= options.block_bytes)) {
       const std::string_view line = lines.line(i);
-      const uint64_t begin = OffsetAt(lines.offsets, i), end = OffsetAt(lines.offsets, i + 1);
-      contiguous &=
-          begin == OffsetAt(lines.offsets, first) + bytes && end == begin + line.size() + 1;
+      const uint64_t begin = lines.offset(i), end = lines.offset(i + 1);
+      contiguous &= begin == lines.offset(first) + bytes && end == begin + line.size() + 1;
       bytes += line.size() + 1;
       ++i;
     }
     std::string_view text;
     if (contiguous) {
-      text = lines.text.view().substr(OffsetAt(lines.offsets, first), bytes);
+      text = lines.text.view().substr(lines.offset(first), bytes);
     } else {
       block.clear();
       block.reserve(bytes);
@@ -168,7 +148,7 @@ absl::StatusOr<JsonLines> DecompressRange(const CompressedLines& lines, size_t b
                                             whole.num_lines(), " lines, the index says ",
                                             lines.entry(last + 1).first_line - base));
   }
-  return Trim(whole, begin - base, end - base);
+  return whole.Slice(begin - base, end - base);
 }
 
 absl::StatusOr<JsonLines> DecompressLines(const CompressedLines& lines) {

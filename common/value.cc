@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 namespace weft {
@@ -32,15 +33,37 @@ T LoadAt(const Buffer& buffer, size_t i) {
 
 }  // namespace
 
+uint64_t JsonLines::offset(size_t i) const { return LoadAt<uint64_t>(offsets, i); }
+
 std::string_view JsonLines::line(size_t i) const {
   if (i >= num_lines()) return {};
-  const uint64_t begin = LoadAt<uint64_t>(offsets, i);
-  const uint64_t end = LoadAt<uint64_t>(offsets, i + 1);
+  const uint64_t begin = offset(i);
+  const uint64_t end = offset(i + 1);
   // Hand-built (not decoded, so not validated) offsets must not read out of bounds.
   if (begin > end || end > text.size()) return {};
   std::string_view piece = text.view().substr(begin, end - begin);
   if (!piece.empty() && piece.back() == '\n') piece.remove_suffix(1);
   return piece;
+}
+
+JsonLines JsonLines::Slice(size_t begin, size_t end) const {
+  const uint64_t base = offset(begin);
+  const uint64_t limit = offset(end);
+  if (base > limit || limit > text.size()) {
+    std::string copy;
+    for (size_t i = begin; i < end; ++i) copy.append(line(i)).push_back('\n');
+    return FromText(Buffer(std::move(copy)));
+  }
+  if (begin == 0 && end == num_lines()) return *this;
+  std::string index((end - begin + 1) * sizeof(uint64_t), '\0');
+  for (size_t i = begin; i <= end; ++i) {
+    const uint64_t at = offset(i) - base;
+    std::memcpy(index.data() + (i - begin) * sizeof(uint64_t), &at, sizeof(at));
+  }
+  JsonLines out;
+  out.text = text.Slice(base, limit - base);
+  out.offsets = Buffer(std::move(index));
+  return out;
 }
 
 JsonLines JsonLines::FromText(Buffer text) {
@@ -160,10 +183,11 @@ size_t Value::nbytes() const {
 namespace {
 
 // Writes the JSON-like form of a Value, giving up once `limit` characters are written so
-// that printing the head of a huge list costs no more than the head.
+// that printing the head of a huge list costs no more than the head. `json`: the kinds JSON
+// lacks (bytes, compressed lines) are written as strings holding their debug form.
 class DebugWriter {
  public:
-  explicit DebugWriter(size_t limit) : limit_(limit) {}
+  explicit DebugWriter(size_t limit, bool json = false) : limit_(limit), json_(json) {}
 
   bool full() const { return out_.size() > limit_; }
 
@@ -189,7 +213,11 @@ class DebugWriter {
   template <typename Array>
   void WriteArray(const Array& array);
 
+  // In JSON, a kind JSON lacks: a string of its debug form.
+  void WriteAsString(const Value& v) { WriteQuoted(v.DebugString(limit_)); }
+
   const size_t limit_;
+  const bool json_;
   std::string out_;
 };
 
@@ -273,6 +301,7 @@ void DebugWriter::Write(const Value& v) {
     case ValueKind::kString:
       return WriteQuoted(v.as_string());
     case ValueKind::kBytes:
+      if (json_) return WriteAsString(v);
       return WriteQuoted(v.as_bytes().view(), 'b');
     case ValueKind::kList: {
       Append("[");
@@ -315,6 +344,7 @@ void DebugWriter::Write(const Value& v) {
     case ValueKind::kBoolArray:
       return WriteArray(v.as_bool_array());
     case ValueKind::kCompressedLines: {
+      if (json_) return WriteAsString(v);
       const CompressedLines& lines = v.as_compressed_lines();
       return Append("<compressed_lines: " + std::to_string(lines.num_lines()) + " lines, " +
                     std::to_string(lines.text_size()) + " bytes in " +
@@ -364,6 +394,12 @@ bool DoubleArraysEqual(const DoubleArray& a, const DoubleArray& b) {
 
 std::string Value::DebugString(size_t max_chars) const {
   DebugWriter writer(max_chars);
+  writer.Write(*this);
+  return std::move(writer).Finish();
+}
+
+std::string Value::ToJson() const {
+  DebugWriter writer(std::numeric_limits<size_t>::max(), /*json=*/true);
   writer.Write(*this);
   return std::move(writer).Finish();
 }

@@ -62,6 +62,13 @@ struct JsonLines {
   Buffer offsets;  // uint64_t[num_lines + 1]
   size_t num_lines() const { return offsets.size() / 8 == 0 ? 0 : offsets.size() / 8 - 1; }
   std::string_view line(size_t i) const;
+  // Where line i begins in `text` (i == num_lines(): where the last one ends), read from
+  // `offsets` as it is. REQUIRES: i <= num_lines().
+  uint64_t offset(size_t i) const;
+  // Lines [begin, end): a slice of `text` (sharing its bytes) with an index of its own. An
+  // index that does not fit its text (hand-built, not decoded) gives a copy of what line()
+  // reads. REQUIRES: begin <= end <= num_lines().
+  JsonLines Slice(size_t begin, size_t end) const;
   // Builds the line index of `text` (a trailing line without '\n' counts; blank lines
   // are kept, the final empty piece after a trailing '\n' is not).
   static JsonLines FromText(Buffer text);
@@ -188,6 +195,11 @@ class Value {
 
   // A short human-readable form, JSON-like, truncated to about `max_chars`.
   std::string DebugString(size_t max_chars = 200) const;
+  // The whole value as JSON text, what the weft CLI prints: as DebugString (doubles in the
+  // shortest form that reads back the same, 2.0 kept apart from 2, NaN and +-Infinity as
+  // Python's json writes them; JsonLines as an array of its lines), but never truncated,
+  // and bytes or compressed lines, which JSON lacks, as a string holding their debug form.
+  std::string ToJson() const;
 
   // Deep equality: same kind (1 != 1.0), lists item by item, records field by field in
   // order, JsonLines by their lines, doubles and double arrays by value (NaN != NaN),

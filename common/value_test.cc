@@ -84,6 +84,29 @@ TEST_CASE("JsonLines::FromText builds the line index") {
   }
 }
 
+TEST_CASE("JsonLines::offset reads the index; Slice shares the text") {
+  Buffer text("a\nbb\nccc\ndddd\n");
+  JsonLines lines = JsonLines::FromText(text);
+  CHECK(lines.offset(0) == 0);
+  CHECK(lines.offset(2) == 5);
+  CHECK(lines.offset(4) == text.size());
+  JsonLines middle = lines.Slice(1, 3);
+  CHECK(Lines(middle) == std::vector<std::string>{"bb", "ccc"});
+  CHECK(middle.text.data() == text.data() + 2);  // a slice, not a copy
+  CHECK(middle.offset(0) == 0);
+  CHECK(middle.offset(2) == 7);
+  CHECK(lines.Slice(2, 2).num_lines() == 0);
+  CHECK(Lines(lines.Slice(0, 4)) == Lines(lines));
+  // An offset index on an unaligned slice of its buffer reads the same.
+  JsonLines shifted{lines.text, Buffer("x" + std::string(lines.offsets.view())).Slice(1, 40)};
+  CHECK(Lines(shifted.Slice(3, 4)) == std::vector<std::string>{"dddd"});
+  // A hand-built index that overruns its text: a copy of what line() reads.
+  JsonLines bad{Buffer("abc\n"), Pack<uint64_t>({0, 4, 10})};
+  JsonLines copied = bad.Slice(0, 2);
+  CHECK(Lines(copied) == std::vector<std::string>{"abc", ""});
+  CHECK(copied.offset(2) == copied.text.size());
+}
+
 TEST_CASE("arrays read unaligned elements") {
   std::vector<int64_t> ints = {1, -2, std::numeric_limits<int64_t>::max()};
   Buffer packed = Pack(ints);
@@ -174,6 +197,21 @@ TEST_CASE("DebugString is JSON-like") {
   CHECK(Value(DoubleArray{Pack<double>({1, 0.5})}).DebugString() == "[1.0,0.5]");
   CHECK(Value(BoolArray{Buffer(std::string("\1\0\1", 3))}).DebugString() == "[true,false,true]");
   CHECK(Value("héllo").DebugString() == "\"héllo\"");
+}
+
+TEST_CASE("ToJson is DebugString whole, and JSON where DebugString is not") {
+  Value nested(Record{{"name", "x\"y"}, {"items", ValueList{1, 2.0, 1.0 / 3, nullptr}}});
+  CHECK(nested.ToJson() == R"({"name":"x\"y","items":[1,2.0,0.3333333333333333,null]})");
+  CHECK(Value(std::nan("")).ToJson() == "NaN");  // as Python's json.dumps
+  CHECK(Value(JsonLines::FromText(Buffer("{\"a\":1}\n[2]\n"))).ToJson() == R"([{"a":1},[2]])");
+  CHECK(Value(DoubleArray{Pack<double>({1, 0.5})}).ToJson() == "[1.0,0.5]");
+  // Bytes: a JSON string of their debug form.
+  CHECK(Value::Bytes(Buffer(std::string("ab\0", 3))).ToJson() == R"("b\"ab\\x00\"")");
+  // Never truncated.
+  ValueList many(100000, Value(123456));
+  const std::string all = Value(many).ToJson();
+  CHECK(all.size() == 1 + 100000 * 7);
+  CHECK(all.back() == ']');
 }
 
 TEST_CASE("DebugString truncates, also huge values, without splitting UTF-8") {

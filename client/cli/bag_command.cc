@@ -486,7 +486,7 @@ int RunBag(const BagFlags& flags) {
   }
   const std::string& last = plan->operations.back().name;
   if (flags.format == "json" || last == "take" || last == "first") {
-    std::cout << ToJson(*result) << "\n";
+    std::cout << result->ToJson() << "\n";
   } else {
     PrintTable(std::cout, *result, columns.headers);
   }

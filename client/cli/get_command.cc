@@ -73,7 +73,7 @@ int RunGet(const GetFlags& flags) {
   absl::StatusOr<std::vector<Value>> results = (*client)->get(*graph, flags.keys, *options);
   if (!results.ok()) return ReportFailure(results.status());
   if (flags.format == "json") {
-    std::cout << ToJson(Value(*results)) << "\n";
+    std::cout << Value(*results).ToJson() << "\n";
   } else {
     for (const Value& result : *results) std::cout << result.DebugString(1 << 20) << "\n";
   }

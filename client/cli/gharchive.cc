@@ -95,7 +95,7 @@ int RunGharchive(const GharchiveFlags& flags) {
     auto first = records.take(1);
     if (!first.ok()) return first.status();
     std::string out;
-    for (const Value& record : *first) out += "  " + ToJson(record) + "\n";
+    for (const Value& record : *first) out += "  " + record.ToJson() + "\n";
     return out;
   });
   ok &= Step(**client, "records.pluck(\"type\").frequencies()", [&] {
@@ -104,7 +104,7 @@ int RunGharchive(const GharchiveFlags& flags) {
   ok &= Step(**client, "records.count()", [&]() -> absl::StatusOr<std::string> {
     auto n = records.count().compute();
     if (!n.ok()) return n.status();
-    return absl::StrCat("  ", ToJson(*n), "\n");
+    return absl::StrCat("  ", n->ToJson(), "\n");
   });
   std::string expr = absl::StrCat("starts_with(repo.name, \"", flags.repo_prefix, "\")");
   Bag subset = records;

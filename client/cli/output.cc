@@ -3,9 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -18,136 +16,13 @@
 namespace weft::cli {
 namespace {
 
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", c);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-// The shortest of 15 to 17 significant digits that reads back as the same double (a mean
-// of 1/3 keeps its digits). NaN and infinities, which JSON lacks, print as "nan", "inf".
-void AppendDouble(std::string* out, double d) {
-  char text[32];
-  for (int precision = 15; precision <= 17; ++precision) {
-    std::snprintf(text, sizeof(text), "%.*g", precision, d);
-    if (!std::isfinite(d) || std::strtod(text, nullptr) == d) break;
-  }
-  out->append(text);
-}
-
-// A packed array (Int64Array, DoubleArray, BoolArray) as a JSON array.
-template <typename Array, typename AppendItem>
-void AppendJsonArray(std::string* out, const Array& array, AppendItem append_item) {
-  out->push_back('[');
-  for (size_t i = 0; i < array.size(); ++i) {
-    if (i) out->push_back(',');
-    append_item(array[i]);
-  }
-  out->push_back(']');
-}
-
-void AppendJson(std::string* out, const Value& v) {
-  switch (v.kind()) {
-    case ValueKind::kNull:
-      out->append("null");
-      break;
-    case ValueKind::kBool:
-      out->append(v.as_bool() ? "true" : "false");
-      break;
-    case ValueKind::kInt:
-      absl::StrAppend(out, v.as_int());
-      break;
-    case ValueKind::kDouble:
-      AppendDouble(out, v.as_double());
-      break;
-    case ValueKind::kString:
-      AppendJsonString(out, v.as_string());
-      break;
-    case ValueKind::kList: {
-      out->push_back('[');
-      bool first = true;
-      for (const Value& item : v.as_list()) {
-        if (!first) out->push_back(',');
-        first = false;
-        AppendJson(out, item);
-      }
-      out->push_back(']');
-      break;
-    }
-    case ValueKind::kRecord: {
-      out->push_back('{');
-      bool first = true;
-      for (const auto& [name, item] : v.as_record()) {
-        if (!first) out->push_back(',');
-        first = false;
-        AppendJsonString(out, name);
-        out->push_back(':');
-        AppendJson(out, item);
-      }
-      out->push_back('}');
-      break;
-    }
-    case ValueKind::kJsonLines: {
-      const JsonLines& lines = v.as_json_lines();
-      out->push_back('[');
-      for (size_t i = 0; i < lines.num_lines(); ++i) {
-        if (i) out->push_back(',');
-        out->append(lines.line(i));
-      }
-      out->push_back(']');
-      break;
-    }
-    case ValueKind::kInt64Array:
-      AppendJsonArray(out, v.as_int64_array(), [out](int64_t x) { absl::StrAppend(out, x); });
-      break;
-    case ValueKind::kDoubleArray:
-      AppendJsonArray(out, v.as_double_array(), [out](double x) { AppendDouble(out, x); });
-      break;
-    case ValueKind::kBoolArray:
-      AppendJsonArray(out, v.as_bool_array(), [out](bool x) { out->append(x ? "true" : "false"); });
-      break;
-    default:
-      AppendJsonString(out, v.DebugString());
-  }
-}
-
-std::string Cell(const Value& v) { return v.is_string() ? v.as_string() : ToJson(v); }
+std::string Cell(const Value& v) { return v.is_string() ? v.as_string() : v.ToJson(); }
 
 }  // namespace
 
-std::string ToJson(const Value& value) {
-  std::string out;
-  AppendJson(&out, value);
-  return out;
-}
-
 void PrintTable(std::ostream& out, const Value& value, const std::vector<std::string>& headers) {
   if (!value.is_list()) {
-    out << ToJson(value) << "\n";
+    out << value.ToJson() << "\n";
     return;
   }
   std::vector<std::vector<std::string>> rows;

@@ -1,5 +1,5 @@
-// Printing results for people: values as aligned tables or JSON, durations, and progress
-// bars on stderr. Used by the `weft` command line.
+// Printing results for people: values as aligned tables or JSON (Value::ToJson), durations, and
+// progress bars on stderr. Used by the `weft` command line.
 //
 // Threading: free functions, each blocking only the calling thread.
 #pragma once
@@ -17,10 +17,6 @@
 #include "weft/value.h"
 
 namespace weft::cli {
-
-// JSON text of a value (records as objects, lists as arrays, bytes as base64-less
-// placeholder "<N bytes>").
-std::string ToJson(const Value& value);
 
 // A list of [key, count]-like pairs, or a list of scalars, as an aligned table with the
 // given column headers; anything else as JSON.

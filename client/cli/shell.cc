@@ -150,7 +150,7 @@ std::string Builtins::Signature(const Entry& e, const char* owner) {
   for (const Param& p : e.params) {
     std::string text = absl::StrCat(p.name, ": ", TypeName(p.type), e.variadic ? "..." : "");
     if (p.fallback) {
-      absl::StrAppend(&text, " = ", p.fallback->is_null() ? "None" : ToJson(*p.fallback));
+      absl::StrAppend(&text, " = ", p.fallback->is_null() ? "None" : p.fallback->ToJson());
     }
     params.push_back(std::move(text));
   }
@@ -238,7 +238,7 @@ std::string Table(const Value& value, const std::vector<std::string>& headers) {
   const ValueList& items = value.as_list();
   if (!items.empty() && items.front().is_record()) {
     std::vector<std::string> lines;
-    for (const Value& item : items) lines.push_back(ToJson(item));
+    for (const Value& item : items) lines.push_back(item.ToJson());
     return absl::StrJoin(lines, "\n");
   }
   std::ostringstream out;
@@ -370,10 +370,10 @@ absl::StatusOr<std::string> Session::Show(const Object& object) {
       if (object.value.is_list() && object.display == Object::Display::kTable) {
         return Table(object.value, object.headers);
       }
-      return ToJson(object.value);
+      return object.value.ToJson();
     case Object::Kind::kItem: {
       WEFT_ASSIGN_OR_RETURN(Value v, ComputeItem(*object.item));
-      return v.is_list() ? Table(v, {}) : ToJson(v);
+      return v.is_list() ? Table(v, {}) : v.ToJson();
     }
     case Object::Kind::kBag: {
       WEFT_ASSIGN_OR_RETURN(ValueList items, ComputeBag(*object.bag));

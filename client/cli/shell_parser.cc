@@ -638,7 +638,7 @@ std::string Expr::ToString() const {
   }
   switch (kind) {
     case Kind::kLiteral:
-      return ToJson(literal);
+      return literal.ToJson();
     case Kind::kName:
       return name;
     case Kind::kCall:

@@ -211,7 +211,7 @@ absl::StatusOr<Value> Split(const Value& part, int64_t i, int64_t n) {
   // 128-bit products: size * i cannot overflow.
   const size_t begin = static_cast<size_t>((unsigned __int128)size * i / n);
   const size_t end = static_cast<size_t>((unsigned __int128)size * (i + 1) / n);
-  if (part.is_json_lines()) return Value(SliceLines(part.as_json_lines(), begin, end));
+  if (part.is_json_lines()) return Value(part.as_json_lines().Slice(begin, end));
   if (part.is_compressed_lines()) {
     WEFT_ASSIGN_OR_RETURN(JsonLines slice, DecompressRange(part.as_compressed_lines(), begin, end));
     return Value(std::move(slice));

@@ -11,12 +11,6 @@ namespace weft::bag {
 
 namespace {
 
-uint64_t OffsetAt(const JsonLines& lines, size_t i) {
-  uint64_t v;
-  std::memcpy(&v, lines.offsets.data() + i * sizeof(uint64_t), sizeof(v));  // may be unaligned
-  return v;
-}
-
 Buffer PackOffsets(const std::vector<uint64_t>& offsets) {
   std::string bytes(offsets.size() * sizeof(uint64_t), '\0');
   if (!offsets.empty()) std::memcpy(bytes.data(), offsets.data(), bytes.size());
@@ -135,24 +129,6 @@ absl::StatusOr<JsonLines> SelectLines(const CompressedLines& lines,
     }
   }
   return std::move(builder).Finish();
-}
-
-JsonLines SliceLines(const JsonLines& lines, size_t begin, size_t end) {
-  const uint64_t base = OffsetAt(lines, begin);
-  const uint64_t limit = OffsetAt(lines, end);
-  if (base > limit || limit > lines.text.size()) {
-    // A hand-built index that does not fit its text: copy what line() can read.
-    std::vector<uint8_t> mask(lines.num_lines(), 0);
-    for (size_t i = begin; i < end; ++i) mask[i] = 1;
-    return SelectLines(lines, mask);
-  }
-  std::vector<uint64_t> offsets;
-  offsets.reserve(end - begin + 1);
-  for (size_t i = begin; i <= end; ++i) offsets.push_back(OffsetAt(lines, i) - base);
-  JsonLines out;
-  out.text = lines.text.Slice(base, limit - base);
-  out.offsets = PackOffsets(offsets);
-  return out;
 }
 
 }  // namespace weft::bag

@@ -50,8 +50,6 @@ class JsonLinesBuilder {
 
 // The lines whose mask entry is non-zero, copied into a new buffer.
 JsonLines SelectLines(const JsonLines& lines, const std::vector<uint8_t>& mask);
-// Lines [begin, end): the text is shared (a slice), the line index is rebuilt.
-JsonLines SliceLines(const JsonLines& lines, size_t begin, size_t end);
 // The lines whose mask entry is non-zero, from the blocks that hold any.
 absl::StatusOr<JsonLines> SelectLines(const CompressedLines& lines,
                                       const std::vector<uint8_t>& mask);
