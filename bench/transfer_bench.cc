@@ -15,15 +15,14 @@
 // Every fetched value is checked (size, and one byte of each 4 KiB page). Prints one line
 // per round, then `fetch <seconds> <GB/s>`, `weft <seconds> <GB/s>` (the task path) and
 // `gather <seconds> <GB/s>`, best of the rounds. Usage: transfer_bench [bytes] [rounds]
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +31,8 @@
 #include "absl/time/clock.h"
 #include "common/channel_cache.h"
 #include "common/data_client.h"
+#include "common/poll.h"
+#include "common/process.h"
 #include "common/same_host.h"
 #include "common/security.h"
 #include "grpcpp/server.h"
@@ -41,8 +42,6 @@
 #include "worker/data_store.h"
 #include "worker/function_registry.h"
 #include "worker/worker.h"
-
-extern char** environ;
 
 namespace weft {
 namespace {
@@ -97,8 +96,8 @@ struct Holder {
   ~Holder() { server->Shutdown(); }
 };
 
-// --serve BYTES: worker A's process. Prints its address on stdout, then serves until its
-// stdin closes (the parent is done or gone).
+// --serve BYTES: worker A's process. Prints its address on stdout, then serves until it is
+// stopped (SIGTERM from the parent, or the parent's death: SpawnOptions::death_signal).
 int Serve(int64_t bytes) {
   auto security = EnvironmentSecurity();
   if (!security.ok()) return 1;
@@ -108,53 +107,46 @@ int Serve(int64_t bytes) {
   if (holder.address.empty()) return 1;
   std::printf("%s\n", holder.address.c_str());
   std::fflush(stdout);
-  char c;
-  while (read(STDIN_FILENO, &c, 1) > 0) {
-  }
-  return 0;
+  while (true) pause();
 }
 
-// Worker A in a child process: this binary with --serve.
+// Worker A in a child process: this binary with --serve (common/process.h), its output in
+// a file of its own; stopped when this object goes.
 class HolderProcess {
  public:
-  ~HolderProcess() {
-    if (to_child_ >= 0) close(to_child_);
-    if (pid_ > 0) waitpid(pid_, nullptr, 0);
-  }
+  ~HolderProcess() { StopProcess(pid_, absl::Seconds(10)); }
 
   pid_t pid() const { return pid_; }
 
-  // The holder's address, or empty when it did not start.
+  // The holder's address, or empty when it did not start (or print it within 5 minutes:
+  // it makes and fills the value first).
   std::string Start(int64_t bytes) {
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return "";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    std::string size = std::to_string(bytes);
-    char* argv[] = {const_cast<char*>("transfer_bench"), const_cast<char*>("--serve"), size.data(),
-                    nullptr};
-    int spawned = posix_spawn(&pid_, "/proc/self/exe", &actions, nullptr, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(in[0]);
-    close(out[1]);
-    to_child_ = in[1];
-    if (spawned != 0) {
-      pid_ = 0;
-      close(out[0]);
-      return "";
-    }
+    SpawnOptions options;
+    options.log_path = (std::filesystem::temp_directory_path() /
+                        ("transfer_bench_holder_" + std::to_string(getpid()) + ".log"))
+                           .string();
+    options.truncate_log = true;
+    auto pid = SpawnProcess({"/proc/self/exe", "--serve", std::to_string(bytes)}, options);
+    if (!pid.ok()) return "";
+    pid_ = *pid;
     std::string address;
-    char c;
-    while (read(out[0], &c, 1) == 1 && c != '\n') address.push_back(c);
-    close(out[0]);
+    bool exited = false;
+    PollUntil(
+        [&] {
+          std::ifstream log(options.log_path);
+          std::string line;
+          if (std::getline(log, line) && !log.eof()) address = line;  // a whole first line
+          exited = address.empty() && TryReap(pid_).has_value();
+          return !address.empty() || exited;
+        },
+        absl::Now() + absl::Minutes(5));
+    if (exited) pid_ = 0;
+    std::filesystem::remove(options.log_path);
     return address;
   }
 
  private:
   pid_t pid_ = 0;
-  int to_child_ = -1;
 };
 
 // Runs len(key) on `worker`, fetching `key` from `holder`; returns seconds, or -1.
