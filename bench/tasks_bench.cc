@@ -1,6 +1,7 @@
 // bench/tasks: 10,000 trivial tasks (map inc, then gather) on a local cluster of 2
 // workers x 1 thread. Prints one line: `weft <seconds> <tasks/s>`. The side-by-side run
 // with dask is bench/run_tasks.sh.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -51,5 +52,27 @@ int main(int argc, char** argv) {
     if (elapsed < best) best = elapsed;
   }
   std::printf("weft %.4f %.0f\n", best, n / best);
+
+  // One task's round trip, as an interactive query sees it: submit, wait until the
+  // scheduler says it is done, then fetch its result. Median of 300.
+  std::vector<double> waits, fetches;
+  for (int i = 0; i < 300; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto future = (*client)->submit<int64_t>("inc", {int64_t{1000000000} + i});
+    if (!future.wait(absl::Seconds(30)).ok()) return 1;
+    auto done = std::chrono::steady_clock::now();
+    auto result = future.get();
+    auto fetched = std::chrono::steady_clock::now();
+    if (!result.ok() || *result != 1000000001 + i) {
+      std::fprintf(stderr, "bench: wrong single result\n");
+      return 1;
+    }
+    waits.push_back(std::chrono::duration<double>(done - start).count() * 1e3);
+    fetches.push_back(std::chrono::duration<double>(fetched - done).count() * 1e3);
+  }
+  std::sort(waits.begin(), waits.end());
+  std::sort(fetches.begin(), fetches.end());
+  std::printf("one_task_ms submit_to_done %.3f fetch %.3f\n", waits[waits.size() / 2],
+              fetches[fetches.size() / 2]);
   return 0;
 }

@@ -138,6 +138,22 @@ TEST_CASE("the GitHub Archive session through s3:// gives Python's answers") {
   CHECK(Json(Value(*types)) == Field(a, "types"));
   // Asked again: the same answer (served from the workers' column cache).
   CHECK(Json(Value(*records.pluck("type").frequencies().compute())) == Field(a, "types"));
+  // Both reduced where the persisted partitions are held: bag.reduce_local tasks (one per
+  // worker thread), as the dashboard's task stream of finished tasks shows.
+  auto info = fx.client->info();
+  REQUIRE(info.ok());
+  REQUIRE(!info->dashboard_address.empty());
+  std::string url = info->dashboard_address;
+  if (!url.empty() && url.back() == '/') url.pop_back();
+  auto stream =
+      RunCommand({"python3", "-c",
+                  "import sys, urllib.request\n"
+                  "opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))\n"
+                  "print(opener.open(sys.argv[1]).read().decode())",
+                  url + "/api/tasks/stream"});
+  INFO(info->dashboard_address << ": " << stream.output);
+  REQUIRE(stream.exit_code == 0);
+  CHECK_THAT(stream.output, Catch::Contains("\"prefix\":\"reduce-local\""));
 
   auto pushes = records.filter("type == \"PushEvent\"").count().compute();
   REQUIRE(pushes.ok());

@@ -1,6 +1,7 @@
 // Registers the Bag partition functions (bag_ops.h) in the workers' function registry,
 // under the names the client's Bag (client/bag.cc) calls. Linked with alwayslink: nothing
 // refers to these registrations by symbol.
+#include "absl/strings/str_cat.h"
 #include "common/io/io.h"
 #include "weft/function.h"
 #include "worker/bag/bag_ops.h"
@@ -29,6 +30,32 @@ absl::StatusOr<Value> ReadTextTask(const TaskContext& context, const std::string
   return ReadText(url, compression, TaskIo(context));
 }
 
+// The partitions one worker holds reduced in one task (client/bag.cc groups a persisted
+// bag's partitions by holder): merge([partial(p, partial_args...) for p in partitions],
+// merge_args...). The partitions come as they are held, compressed ones too: each call goes
+// through the registry, which opens them for a function that cannot read them.
+absl::StatusOr<Value> ReduceLocal(const TaskContext& context, const ValueList& partitions,
+                                  const std::string& partial, const ValueList& partial_args,
+                                  const std::string& merge, const ValueList& merge_args) {
+  ValueList partials;
+  partials.reserve(partitions.size());
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    if (context.cancelled()) return absl::CancelledError("cancelled");
+    ValueList args = {partitions[i]};
+    args.insert(args.end(), partial_args.begin(), partial_args.end());
+    absl::StatusOr<Value> result = context.CallFunction(partial, args);
+    if (!result.ok()) {
+      return absl::Status(result.status().code(),
+                          absl::StrCat("partition ", i + 1, " of ", partitions.size(), ": ",
+                                       result.status().message()));
+    }
+    partials.push_back(*std::move(result));
+  }
+  ValueList args = {Value(std::move(partials))};
+  args.insert(args.end(), merge_args.begin(), merge_args.end());
+  return context.CallFunction(merge, args);
+}
+
 absl::StatusOr<int64_t> WriteTextTask(const TaskContext& context, const Value& part,
                                       const std::string& url, const std::string& compression) {
   return WriteText(part, url, compression, TaskIo(context));
@@ -52,6 +79,7 @@ WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.concat", Concat);
 WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.split", Split);
 WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.compress", Compress);
 
+WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.reduce_local", ReduceLocal);
 WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.frequencies", Frequencies);
 WEFT_FUNCTION("bag.merge_frequencies", MergeFrequencies);
 WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.topk", TopK);

@@ -193,8 +193,13 @@ class Bag {
   // Partitions with any pending pluck applied.
   std::vector<Node> Materialized() const;
   Bag MapEach(const std::string& function, const std::vector<Value>& args) const;
+  // Whether a reduction's answer depends on the order of its partials (distinct keeps first
+  // appearances, topk breaks ties by position). An order-free one over a persisted bag
+  // reduces each worker's partitions where they are held (bag.reduce_local), in any order.
+  enum class MergeOrder { kAny, kPartitions };
   Node Reduce(const std::string& partial, const std::vector<Value>& partial_args,
-              const std::string& merge, const std::vector<Value>& merge_args) const;
+              const std::string& merge, const std::vector<Value>& merge_args,
+              MergeOrder order = MergeOrder::kPartitions) const;
   // The shuffle: `split(partition, split_args...)` on each partition, then for each output
   // j `unpack([bucket j of every split], unpack_args...)`.
   Bag Shuffle(const std::string& split, const std::vector<Value>& split_args,
