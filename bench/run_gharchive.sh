@@ -37,9 +37,13 @@ def load(p):
     # The best (least) of the rounds for times; the largest for memory.
     best = {}
     for l in open(p):
-        f = l.split()
-        if len(f) != 2: continue
-        k, v = f[0], float(f[1])
+        f = l.split(maxsplit=1)
+        # Figures only: the answer_* lines (JSON) are what bench/run_month.sh compares.
+        if len(f) != 2 or f[0].startswith("answer_"): continue
+        try:
+            k, v = f[0], float(f[1])
+        except ValueError:
+            continue
         pick = max if k.startswith("memory") else min
         best[k] = pick(best[k], v) if k in best else v
     return best

@@ -206,9 +206,10 @@ BagNodePtr TreeMerge(std::vector<BagNodePtr> level, const std::string& merge,
 // A persisted bag's partitions reduced where they are held: each worker's in as many
 // bag.reduce_local tasks as it has threads (a cold reduction keeps every core busy; a warm
 // one costs a round trip or two instead of a task per partition: 3 tasks for a month of
-// hourly files on 2 workers, against 750). Empty when a partition is not persisted, its
-// holder is not known (still computing, lost) or not among the workers: the caller then
-// reduces partition by partition.
+// hourly files on 2 workers, against 750; the workers' threads are asked of the scheduler
+// once). Empty when a partition is not persisted, its holder is not known (still
+// computing, lost) or not among the workers: the caller then reduces partition by
+// partition.
 std::vector<BagNodePtr> LocalReductions(internal::ClientCore& core,
                                         const std::vector<BagNodePtr>& parts,
                                         const std::string& partial,
@@ -228,12 +229,9 @@ std::vector<BagNodePtr> LocalReductions(internal::ClientCore& core,
     if (addresses.empty()) return {};
     by_holder[addresses.front()].push_back(p);
   }
-  absl::StatusOr<proto::InfoReply> info = core.Info(absl::Seconds(10));
-  if (!info.ok()) return {};
-  std::map<std::string, int> threads;
-  for (const proto::WorkerSummary& w : info->workers()) {
-    threads[w.address()] = std::max(1, w.nthreads());
-  }
+  std::vector<std::string> addresses;
+  for (const auto& [address, group] : by_holder) addresses.push_back(address);
+  const absl::flat_hash_map<std::string, int> threads = core.WorkerThreads(addresses);
   const Value partial_list(ValueList(partial_args.begin(), partial_args.end()));
   const Value merge_list(ValueList(merge_args.begin(), merge_args.end()));
   std::vector<BagNodePtr> out;

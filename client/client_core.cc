@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -528,7 +529,31 @@ absl::StatusOr<proto::InfoReply> ClientCore::Info(absl::Duration timeout, bool o
   if (it == info_replies_.end()) return absl::UnavailableError(close_reason_);
   proto::InfoReply reply = std::move(it->second);
   info_replies_.erase(it);
+  for (const proto::WorkerSummary& w : reply.workers()) {
+    worker_threads_[w.address()] = std::max(1, w.nthreads());
+  }
   return reply;
+}
+
+absl::flat_hash_map<std::string, int> ClientCore::WorkerThreads(
+    const std::vector<std::string>& addresses) {
+  auto known = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return std::all_of(addresses.begin(), addresses.end(),
+                       [&](const std::string& a) { return worker_threads_.contains(a); });
+  };
+  bool all_known;
+  {
+    absl::MutexLock lock(&mu_);
+    all_known = known();
+  }
+  if (!all_known) (void)Info(absl::Seconds(10));  // refreshes worker_threads_
+  absl::flat_hash_map<std::string, int> out;
+  absl::MutexLock lock(&mu_);
+  for (const std::string& a : addresses) {
+    auto it = worker_threads_.find(a);
+    if (it != worker_threads_.end()) out[a] = it->second;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------

@@ -109,6 +109,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // With own_prefixes, the reply's prefixes count only this client's tasks
   // (InfoRequest.own_prefixes).
   absl::StatusOr<proto::InfoReply> Info(absl::Duration timeout, bool own_prefixes = false);
+  // The threads of the workers at `addresses` (host:port), as the scheduler last reported
+  // them: an Info request only when one of them has not been seen before. Addresses that
+  // are no worker's are left out.
+  absl::flat_hash_map<std::string, int> WorkerThreads(const std::vector<std::string>& addresses);
   // Sends a ClusterCommand (its request_id is set here) and waits for the CommandReply:
   // kDeadlineExceeded after `timeout`; a command the scheduler refused as a whole comes
   // back as a reply with `error` set.
@@ -198,6 +202,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   absl::Status close_status_ ABSL_GUARDED_BY(mu_);  // the stream's final status
   uint64_t next_info_id_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<uint64_t, proto::InfoReply> info_replies_ ABSL_GUARDED_BY(mu_);
+  // Threads by worker address, from every Info reply (WorkerThreads).
+  absl::flat_hash_map<std::string, int> worker_threads_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, proto::CommandReply> command_replies_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, proto::PipelineStatus> pipelines_ ABSL_GUARDED_BY(mu_);
   // Done callbacks waiting for their key, and those due to run (on callback_thread_).
