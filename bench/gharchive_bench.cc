@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
   Check(waited, "persist");
   auto take = Timed("take1", [&] { return persisted.take(1); });
   Check(take, "take");
+  Check(Timed("take1_warm", [&] { return persisted.take(1); }), "take warm");
   auto count = Timed("count", [&] { return persisted.count().compute(); });
   Check(count, "count");
   Check(Timed("count_warm", [&] { return persisted.count().compute(); }), "count warm");
