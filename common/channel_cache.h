@@ -31,8 +31,6 @@ class ChannelCache {
   // The channel to the worker at `address` (host:port), made at the first call.
   std::shared_ptr<grpc::Channel> Get(const std::string& address);
 
-  const Security& security() const { return security_; }
-
  private:
   const Security security_;
 

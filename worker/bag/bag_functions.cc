@@ -46,8 +46,8 @@ absl::StatusOr<Value> ReduceLocal(const TaskContext& context, const ValueList& p
     absl::StatusOr<Value> result = context.CallFunction(partial, args);
     if (!result.ok()) {
       return absl::Status(result.status().code(),
-                          absl::StrCat("partition ", i + 1, " of ", partitions.size(), ": ",
-                                       result.status().message()));
+                          absl::StrCat("partition ", i + 1, " of the ", partitions.size(),
+                                       " reduced here: ", result.status().message()));
     }
     partials.push_back(*std::move(result));
   }
