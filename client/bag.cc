@@ -203,52 +203,79 @@ BagNodePtr TreeMerge(std::vector<BagNodePtr> level, const std::string& merge,
   return level.front();
 }
 
-// A persisted bag's partitions reduced where they are held: each worker's in as many
-// bag.reduce_local tasks as it has threads (a cold reduction keeps every core busy; a warm
-// one costs a round trip or two instead of a task per partition: 3 tasks for a month of
-// hourly files on 2 workers, against 750; the workers' threads are asked of the scheduler
-// once). Empty when a partition is not persisted, its holder is not known (still
-// computing, lost) or not among the workers: the caller then reduces partition by
-// partition.
-std::vector<BagNodePtr> LocalReductions(internal::ClientCore& core,
-                                        const std::vector<BagNodePtr>& parts,
-                                        const std::string& partial,
-                                        const std::vector<Value>& partial_args,
-                                        const std::string& merge,
-                                        const std::vector<Value>& merge_args) {
-  if (parts.size() < 2) return {};
+// A persisted bag's partitions reduced where they are held, in bag.reduce_local tasks: a
+// warm reduction costs a round trip or two instead of a task per partition (3 tasks for a
+// month of hourly files on 2 workers, against 750). Each worker's partitions are cut into
+// at least as many tasks as it has threads (a cold reduction keeps every core busy), and
+// into pieces of at most a quarter of a thread's share of its memory limit (a task's
+// partitions are in memory together; spilled ones are read back for it). An order-free
+// merge runs on each worker, then over the workers' results; a merge that needs the
+// partitions' order gets every partial back in that order (bag.merge_ordered). Null when
+// a partition is not persisted, its holder is not known (still computing, lost) or not
+// among the workers: the caller then reduces partition by partition.
+BagNodePtr LocalReduction(internal::ClientCore& core, const std::vector<BagNodePtr>& parts,
+                          const std::string& partial, const std::vector<Value>& partial_args,
+                          const std::string& merge, const std::vector<Value>& merge_args,
+                          bool ordered) {
+  if (parts.size() < 2) return nullptr;
   std::vector<std::string> keys;
   for (const auto& p : parts) {
-    if (p->persisted == nullptr) return {};
+    if (p->persisted == nullptr) return nullptr;
     keys.push_back(p->key);
   }
-  const std::map<std::string, std::vector<std::string>> holders = core.WhoHas(keys);
-  std::map<std::string, std::vector<BagNodePtr>> by_holder;  // ordered: the same graph each time
-  for (const auto& p : parts) {
-    const std::vector<std::string>& addresses = holders.at(p->key);
-    if (addresses.empty()) return {};
-    by_holder[addresses.front()].push_back(p);
+  const std::vector<proto::KeyLocation> locations = core.Locations(keys);
+  // Partition indexes by holder; ordered by address: the same graph each time.
+  std::map<std::string, std::vector<size_t>> by_holder;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (locations[i].addresses().empty()) return nullptr;
+    by_holder[locations[i].addresses(0)].push_back(i);
   }
   std::vector<std::string> addresses;
   for (const auto& [address, group] : by_holder) addresses.push_back(address);
-  const absl::flat_hash_map<std::string, int> threads = core.WorkerThreads(addresses);
+  const auto shapes = core.WorkerShapes(addresses);
   const Value partial_list(ValueList(partial_args.begin(), partial_args.end()));
   const Value merge_list(ValueList(merge_args.begin(), merge_args.end()));
-  std::vector<BagNodePtr> out;
+  std::vector<BagNodePtr> local;
+  ValueList positions;
   for (const auto& [address, group] : by_holder) {
-    auto it = threads.find(address);
-    if (it == threads.end()) return {};
-    const size_t pieces = std::min<size_t>(it->second, group.size());
-    for (size_t k = 0; k < pieces; ++k) {
-      std::vector<BagNodePtr> slice(group.begin() + group.size() * k / pieces,
-                                    group.begin() + group.size() * (k + 1) / pieces);
-      out.push_back(BagNode::Make(
-          "bag.reduce_local", {NodeArg::ListOf(std::move(slice)), NodeArg::Literal(Value(partial)),
-                               NodeArg::Literal(partial_list), NodeArg::Literal(Value(merge)),
-                               NodeArg::Literal(merge_list)}));
+    auto shape = shapes.find(address);
+    if (shape == shapes.end()) return nullptr;
+    const int threads = shape->second.threads;
+    int64_t total = 0;
+    for (size_t i : group) total += std::max<int64_t>(1, locations[i].nbytes());
+    // Bytes per piece: the group over the threads, at most the memory budget.
+    int64_t piece_bytes = (total + threads - 1) / threads;
+    if (shape->second.memory_limit > 0) {
+      piece_bytes = std::min(piece_bytes, shape->second.memory_limit / (4 * threads));
     }
+    std::vector<BagNodePtr> slice;
+    ValueList at;
+    int64_t slice_bytes = 0;
+    auto close_slice = [&] {
+      positions.emplace_back(std::move(at));
+      local.push_back(BagNode::Make(
+          "bag.reduce_local",
+          {NodeArg::ListOf(std::move(slice)), NodeArg::Literal(Value(partial)),
+           NodeArg::Literal(partial_list), NodeArg::Literal(Value(ordered ? "" : merge)),
+           NodeArg::Literal(ordered ? Value(ValueList{}) : merge_list)}));
+      slice = {};
+      at = {};
+      slice_bytes = 0;
+    };
+    for (size_t i : group) {
+      const int64_t bytes = std::max<int64_t>(1, locations[i].nbytes());
+      if (!slice.empty() && slice_bytes + bytes > piece_bytes) close_slice();
+      slice.push_back(parts[i]);
+      at.emplace_back(static_cast<int64_t>(i));
+      slice_bytes += bytes;
+    }
+    close_slice();
   }
-  return out;
+  if (!ordered) return TreeMerge(std::move(local), merge, merge_args);
+  return BagNode::Make(
+      "bag.merge_ordered",
+      {NodeArg::ListOf(std::move(local)), NodeArg::Literal(Value(std::move(positions))),
+       NodeArg::Literal(Value(merge)), NodeArg::Literal(merge_list)});
 }
 
 }  // namespace
@@ -256,10 +283,9 @@ std::vector<BagNodePtr> LocalReductions(internal::ClientCore& core,
 BagNodePtr Bag::Reduce(const std::string& partial, const std::vector<Value>& partial_args,
                        const std::string& merge, const std::vector<Value>& merge_args,
                        MergeOrder order) const {
-  if (order == MergeOrder::kAny) {
-    std::vector<BagNodePtr> local =
-        LocalReductions(*core_, parts_, partial, partial_args, merge, merge_args);
-    if (!local.empty()) return TreeMerge(std::move(local), merge, merge_args);
+  if (BagNodePtr local = LocalReduction(*core_, parts_, partial, partial_args, merge, merge_args,
+                                        order == MergeOrder::kPartitions)) {
+    return local;
   }
   std::vector<BagNodePtr> level;
   for (const auto& p : parts_)

@@ -359,6 +359,19 @@ std::map<std::string, std::vector<std::string>> ClientCore::WhoHas(
   return out;
 }
 
+std::vector<proto::KeyLocation> ClientCore::Locations(const std::vector<std::string>& keys) const {
+  std::vector<proto::KeyLocation> out(keys.size());
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    out[i].set_key(keys[i]);
+    auto it = keys_.find(keys[i]);
+    if (it != keys_.end() && it->second.status == FutureStatus::kFinished) {
+      out[i] = it->second.last.location();
+    }
+  }
+  return out;
+}
+
 absl::Status ClientCore::KeyError(const std::string& key, const KeyEntry& entry) {
   const proto::KeyStatus& s = entry.last;
   if (entry.status == FutureStatus::kCancelled) {
@@ -530,28 +543,28 @@ absl::StatusOr<proto::InfoReply> ClientCore::Info(absl::Duration timeout, bool o
   proto::InfoReply reply = std::move(it->second);
   info_replies_.erase(it);
   for (const proto::WorkerSummary& w : reply.workers()) {
-    worker_threads_[w.address()] = std::max(1, w.nthreads());
+    worker_shapes_[w.address()] = WorkerShape{std::max(1, w.nthreads()), w.memory_limit()};
   }
   return reply;
 }
 
-absl::flat_hash_map<std::string, int> ClientCore::WorkerThreads(
+absl::flat_hash_map<std::string, ClientCore::WorkerShape> ClientCore::WorkerShapes(
     const std::vector<std::string>& addresses) {
   auto known = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return std::all_of(addresses.begin(), addresses.end(),
-                       [&](const std::string& a) { return worker_threads_.contains(a); });
+                       [&](const std::string& a) { return worker_shapes_.contains(a); });
   };
   bool all_known;
   {
     absl::MutexLock lock(&mu_);
     all_known = known();
   }
-  if (!all_known) (void)Info(absl::Seconds(10));  // refreshes worker_threads_
-  absl::flat_hash_map<std::string, int> out;
+  if (!all_known) (void)Info(absl::Seconds(10));  // refreshes worker_shapes_
+  absl::flat_hash_map<std::string, WorkerShape> out;
   absl::MutexLock lock(&mu_);
   for (const std::string& a : addresses) {
-    auto it = worker_threads_.find(a);
-    if (it != worker_threads_.end()) out[a] = it->second;
+    auto it = worker_shapes_.find(a);
+    if (it != worker_shapes_.end()) out[a] = it->second;
   }
   return out;
 }

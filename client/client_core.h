@@ -99,6 +99,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // The addresses holding each key, as last reported by the scheduler.
   std::map<std::string, std::vector<std::string>> WhoHas(
       const std::vector<std::string>& keys) const;
+  // Where each of `keys` is held and its size, as last reported by the scheduler (no
+  // addresses for a key not in memory), in the order of `keys`.
+  std::vector<proto::KeyLocation> Locations(const std::vector<std::string>& keys) const;
   absl::Status Wait(const std::string& key, absl::Duration timeout) const;
   // The index of the first key of `keys` that is done.
   absl::StatusOr<size_t> WaitAny(const std::vector<std::string>& keys,
@@ -109,10 +112,16 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // With own_prefixes, the reply's prefixes count only this client's tasks
   // (InfoRequest.own_prefixes).
   absl::StatusOr<proto::InfoReply> Info(absl::Duration timeout, bool own_prefixes = false);
-  // The threads of the workers at `addresses` (host:port), as the scheduler last reported
+  // What a task may use on a worker: its threads and memory limit (0: none).
+  struct WorkerShape {
+    int threads = 1;
+    int64_t memory_limit = 0;
+  };
+  // The shapes of the workers at `addresses` (host:port), as the scheduler last reported
   // them: an Info request only when one of them has not been seen before. Addresses that
   // are no worker's are left out.
-  absl::flat_hash_map<std::string, int> WorkerThreads(const std::vector<std::string>& addresses);
+  absl::flat_hash_map<std::string, WorkerShape> WorkerShapes(
+      const std::vector<std::string>& addresses);
   // Sends a ClusterCommand (its request_id is set here) and waits for the CommandReply:
   // kDeadlineExceeded after `timeout`; a command the scheduler refused as a whole comes
   // back as a reply with `error` set.
@@ -202,8 +211,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   absl::Status close_status_ ABSL_GUARDED_BY(mu_);  // the stream's final status
   uint64_t next_info_id_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<uint64_t, proto::InfoReply> info_replies_ ABSL_GUARDED_BY(mu_);
-  // Threads by worker address, from every Info reply (WorkerThreads).
-  absl::flat_hash_map<std::string, int> worker_threads_ ABSL_GUARDED_BY(mu_);
+  // By worker address, from every Info reply (WorkerShapes).
+  absl::flat_hash_map<std::string, WorkerShape> worker_shapes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, proto::CommandReply> command_replies_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, proto::PipelineStatus> pipelines_ ABSL_GUARDED_BY(mu_);
   // Done callbacks waiting for their key, and those due to run (on callback_thread_).

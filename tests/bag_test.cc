@@ -145,15 +145,18 @@ TEST_CASE("the GitHub Archive session through s3:// gives Python's answers") {
   REQUIRE(!info->dashboard_address.empty());
   std::string url = info->dashboard_address;
   if (!url.empty() && url.back() == '/') url.pop_back();
-  auto stream =
-      RunCommand({"python3", "-c",
-                  "import sys, urllib.request\n"
-                  "opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))\n"
-                  "print(opener.open(sys.argv[1]).read().decode())",
-                  url + "/api/tasks/stream"});
-  INFO(info->dashboard_address << ": " << stream.output);
-  REQUIRE(stream.exit_code == 0);
-  CHECK_THAT(stream.output, Catch::Contains("\"prefix\":\"reduce-local\""));
+  // The task stream's JSON, through Python's urllib (no proxy: the dashboard is local).
+  auto task_stream = [&url] {
+    auto got = RunCommand({"python3", "-c",
+                           "import sys, urllib.request\n"
+                           "opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))\n"
+                           "print(opener.open(sys.argv[1]).read().decode())",
+                           url + "/api/tasks/stream"});
+    INFO(url << ": " << got.output);
+    REQUIRE(got.exit_code == 0);
+    return got.output;
+  };
+  CHECK_THAT(task_stream(), Catch::Contains("\"prefix\":\"reduce-local\""));
 
   auto pushes = records.filter("type == \"PushEvent\"").count().compute();
   REQUIRE(pushes.ok());
@@ -164,6 +167,10 @@ TEST_CASE("the GitHub Archive session through s3:// gives Python's answers") {
   CHECK(subset.npartitions() == 10);
   auto repos = subset.pluck("repo.name").distinct().compute();
   REQUIRE(repos.ok());
+  // First appearances first, across partitions held by either worker: the partials of the
+  // local reductions merged once, in partition order.
+  CHECK(Json(Value(*repos)) == Field(a, "subset_repos_in_order"));
+  CHECK_THAT(task_stream(), Catch::Contains("\"prefix\":\"merge-ordered\""));
   ValueList sorted_repos = *repos;
   std::sort(sorted_repos.begin(), sorted_repos.end(),
             [](const Value& x, const Value& y) { return x.as_string() < y.as_string(); });

@@ -13,7 +13,7 @@ def main():
     prefix, paths = sys.argv[1], sys.argv[2:]
     types = collections.Counter()
     count = pushes = 0
-    subset_repos = set()
+    subset_repos = {}  # first appearance first (dicts keep insertion order)
     subset_actors = collections.Counter()
     first = None
     for path in paths:
@@ -29,7 +29,7 @@ def main():
                 types[event["type"]] += 1
                 pushes += event["type"] == "PushEvent"
                 if event["repo"]["name"].startswith(prefix):
-                    subset_repos.add(event["repo"]["name"])
+                    subset_repos.setdefault(event["repo"]["name"], None)
                     subset_actors[event["actor"]["login"]] += 1
     by_count = lambda c: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))
     print(json.dumps({
@@ -37,6 +37,7 @@ def main():
         "pushes": pushes,
         "types": by_count(types),
         "subset_repos": sorted(subset_repos),
+        "subset_repos_in_order": list(subset_repos),
         "subset_top_actors": by_count(subset_actors)[:10],
         "first_id": first["id"] if first else None,
     }))

@@ -1,6 +1,8 @@
 // Registers the Bag partition functions (bag_ops.h) in the workers' function registry,
 // under the names the client's Bag (client/bag.cc) calls. Linked with alwayslink: nothing
 // refers to these registrations by symbol.
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "common/io/io.h"
 #include "weft/function.h"
@@ -32,8 +34,10 @@ absl::StatusOr<Value> ReadTextTask(const TaskContext& context, const std::string
 
 // The partitions one worker holds reduced in one task (client/bag.cc groups a persisted
 // bag's partitions by holder): merge([partial(p, partial_args...) for p in partitions],
-// merge_args...). The partitions come as they are held, compressed ones too: each call goes
-// through the registry, which opens them for a function that cannot read them.
+// merge_args...), or with `merge` empty the list of partials itself, in the partitions'
+// order (for bag.merge_ordered). The partitions come as they are held, compressed ones too:
+// each call goes through the registry, which opens them for a function that cannot read
+// them.
 absl::StatusOr<Value> ReduceLocal(const TaskContext& context, const ValueList& partitions,
                                   const std::string& partial, const ValueList& partial_args,
                                   const std::string& merge, const ValueList& merge_args) {
@@ -51,7 +55,50 @@ absl::StatusOr<Value> ReduceLocal(const TaskContext& context, const ValueList& p
     }
     partials.push_back(*std::move(result));
   }
+  if (merge.empty()) return Value(std::move(partials));
   ValueList args = {Value(std::move(partials))};
+  args.insert(args.end(), merge_args.begin(), merge_args.end());
+  return context.CallFunction(merge, args);
+}
+
+// The partials of local reductions put back in the order of the bag's partitions, then
+// merged: `groups[g]` is the list of partials bag.reduce_local made (merge empty) and
+// `positions[g]` the partition index of each; every index from 0 to the number of
+// partials must appear once. For merges whose answer depends on that order (distinct keeps
+// first appearances, topk breaks ties by position).
+absl::StatusOr<Value> MergeOrdered(const TaskContext& context, const ValueList& groups,
+                                   const ValueList& positions, const std::string& merge,
+                                   const ValueList& merge_args) {
+  constexpr const char* kName = "bag.merge_ordered";
+  if (groups.size() != positions.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(kName, "(): ", groups.size(), " groups but ",
+                                                   positions.size(), " position lists"));
+  }
+  size_t total = 0;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (!groups[g].is_list() || !positions[g].is_list() ||
+        groups[g].as_list().size() != positions[g].as_list().size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          kName, "(): group ", g + 1, " is not a list of partials with one position each"));
+    }
+    total += groups[g].as_list().size();
+  }
+  ValueList ordered(total);
+  std::vector<bool> filled(total, false);
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const ValueList& partials = groups[g].as_list();
+    const ValueList& at = positions[g].as_list();
+    for (size_t i = 0; i < partials.size(); ++i) {
+      if (!at[i].is_int() || at[i].as_int() < 0 || static_cast<size_t>(at[i].as_int()) >= total ||
+          filled[at[i].as_int()]) {
+        return absl::InvalidArgumentError(absl::StrCat(kName, "(): position ", at[i].DebugString(),
+                                                       " is not a free index below ", total));
+      }
+      filled[at[i].as_int()] = true;
+      ordered[at[i].as_int()] = partials[i];
+    }
+  }
+  ValueList args = {Value(std::move(ordered))};
   args.insert(args.end(), merge_args.begin(), merge_args.end());
   return context.CallFunction(merge, args);
 }
@@ -80,6 +127,7 @@ WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.split", Split);
 WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.compress", Compress);
 
 WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.reduce_local", ReduceLocal);
+WEFT_FUNCTION("bag.merge_ordered", MergeOrdered);
 WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.frequencies", Frequencies);
 WEFT_FUNCTION("bag.merge_frequencies", MergeFrequencies);
 WEFT_FUNCTION_OF_COMPRESSED_LINES("bag.topk", TopK);

@@ -194,8 +194,9 @@ class Bag {
   std::vector<Node> Materialized() const;
   Bag MapEach(const std::string& function, const std::vector<Value>& args) const;
   // Whether a reduction's answer depends on the order of its partials (distinct keeps first
-  // appearances, topk breaks ties by position). An order-free one over a persisted bag
-  // reduces each worker's partitions where they are held (bag.reduce_local), in any order.
+  // appearances, topk breaks ties by position). Over a persisted bag both reduce each
+  // worker's partitions where they are held (bag.reduce_local); an order-free one merges
+  // there too, in any order, an ordered one once, over every partial in partition order.
   enum class MergeOrder { kAny, kPartitions };
   Node Reduce(const std::string& partial, const std::vector<Value>& partial_args,
               const std::string& merge, const std::vector<Value>& merge_args,
