@@ -1,9 +1,9 @@
-// The I/O flags reach the reads on the workers — their tasks' and those of functions run
-// outside the graph (Client::run); a streaming pipeline's stages are in stream_test — :
-// weft-worker's own, and those the weft CLI hands to the workers of its local cluster. The endpoint
-// is a server that accepts and never answers, so each read can only end by the flags' time-out and
-// retry count, and the error says how many attempts were made, at which endpoint, after what
-// silence.
+// The I/O flags reach the reads on the workers: weft-worker's own, and those the weft CLI
+// hands to the workers of its local cluster; the reads of tasks and of functions run outside
+// the graph (Client::run), those of a pipeline's stages being stream_test's. The endpoint is
+// a server that accepts and never answers, so each read can only end by the flags' time-out
+// and retry count, and the error says how many attempts were made, at which endpoint, after
+// what silence.
 #include <catch2/catch.hpp>
 #include <string>
 
