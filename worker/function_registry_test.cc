@@ -8,6 +8,7 @@
 
 #include "common/compressed_lines.h"
 #include "weft/function.h"
+#include "worker/registry_testing.h"
 
 namespace weft {
 namespace {
@@ -59,18 +60,7 @@ WEFT_FUNCTION("test.variadic", Variadic);
 WEFT_FUNCTION("test.kinds_of", KindsOf);
 WEFT_FUNCTION_OF_COMPRESSED_LINES("test.kinds_of_compressed", KindsOf);
 
-FunctionRegistry& Registry() {
-  static FunctionRegistry* registry = [] {
-    auto* r = new FunctionRegistry();
-    REQUIRE(r->AddBuiltins().ok());
-    return r;
-  }();
-  return *registry;
-}
-
-absl::StatusOr<Value> Call(const std::string& name, ValueList args) {
-  return Registry().Call(name, args, TaskContext("k-1", name));
-}
+constexpr auto* Call = &testing::CallLinked;
 
 std::string Message(const absl::StatusOr<Value>& r) { return std::string(r.status().message()); }
 
@@ -164,7 +154,7 @@ TEST_CASE("built-ins") {
 TEST_CASE("sleep returns early when its task is cancelled") {
   // An hour's sleep: only the cancellation can make it return.
   auto flag = std::make_shared<std::atomic<bool>>(true);
-  auto r = Registry().Call("sleep", {3600.0}, TaskContext("k", "sleep", flag));
+  auto r = testing::LinkedFunctions().Call("sleep", {3600.0}, TaskContext("k", "sleep", flag));
   CHECK(r.ok());
 }
 

@@ -15,6 +15,7 @@
 #include "common/codec.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "worker/registry_testing.h"
 
 namespace weft {
 namespace {
@@ -81,14 +82,7 @@ class FakeScheduler final : public proto::Scheduler::Service {
   bool heartbeats_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-const FunctionRegistry& Builtins() {
-  static FunctionRegistry* registry = [] {
-    auto* r = new FunctionRegistry();
-    REQUIRE(r->AddBuiltins().ok());
-    return r;
-  }();
-  return *registry;
-}
+const FunctionRegistry& Builtins() { return testing::LinkedFunctions(); }
 
 TEST_CASE("the session registers, works, heartbeats, and rejoins with its keys") {
   FakeScheduler scheduler;

@@ -19,18 +19,12 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "worker/data_server.h"
+#include "worker/registry_testing.h"
 
 namespace weft {
 namespace {
 
-const FunctionRegistry& Builtins() {
-  static FunctionRegistry* registry = [] {
-    auto* r = new FunctionRegistry();
-    REQUIRE(r->AddBuiltins().ok());
-    return r;
-  }();
-  return *registry;
-}
+const FunctionRegistry& Builtins() { return testing::LinkedFunctions(); }
 
 // One worker with its store, GetData server and a recorder of the events it sends.
 class TestWorker {

@@ -7,23 +7,12 @@
 #include "common/compressed_lines.h"
 #include "weft/function.h"
 #include "weft/value.h"
-#include "worker/function_registry.h"
+#include "worker/registry_testing.h"
 
 namespace weft {
 namespace {
 
-const FunctionRegistry& Registry() {
-  static const FunctionRegistry* registry = [] {
-    auto* r = new FunctionRegistry();
-    REQUIRE(r->AddBuiltins().ok());
-    return r;
-  }();
-  return *registry;
-}
-
-absl::StatusOr<Value> Call(const std::string& name, ValueList args) {
-  return Registry().Call(name, args, TaskContext("k-1", name));
-}
+constexpr auto* Call = &testing::CallLinked;
 
 Value Lines(const std::string& text) { return Value(JsonLines::FromText(Buffer(text))); }
 
