@@ -31,6 +31,7 @@ def main():
         persisted = client.persist(records)
         timed("persist", lambda: wait(persisted))
         timed("take1", lambda: persisted.take(1))
+        timed("take1_warm", lambda: persisted.take(1))
         timed("count", lambda: persisted.count().compute())
         timed("count_warm", lambda: persisted.count().compute())
         timed("frequencies", lambda: persisted.pluck("type").frequencies().compute())

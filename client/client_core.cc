@@ -349,12 +349,8 @@ FutureStatus ClientCore::Status(const std::string& key) const {
 std::map<std::string, std::vector<std::string>> ClientCore::WhoHas(
     const std::vector<std::string>& keys) const {
   std::map<std::string, std::vector<std::string>> out;
-  absl::MutexLock lock(&mu_);
-  for (const std::string& key : keys) {
-    auto it = keys_.find(key);
-    std::vector<std::string>& addresses = out[key];
-    if (it == keys_.end() || it->second.status != FutureStatus::kFinished) continue;
-    for (const auto& a : it->second.last.location().addresses()) addresses.push_back(a);
+  for (const proto::KeyLocation& location : Locations(keys)) {
+    out[location.key()].assign(location.addresses().begin(), location.addresses().end());
   }
   return out;
 }
@@ -363,11 +359,11 @@ std::vector<proto::KeyLocation> ClientCore::Locations(const std::vector<std::str
   std::vector<proto::KeyLocation> out(keys.size());
   absl::MutexLock lock(&mu_);
   for (size_t i = 0; i < keys.size(); ++i) {
-    out[i].set_key(keys[i]);
     auto it = keys_.find(keys[i]);
     if (it != keys_.end() && it->second.status == FutureStatus::kFinished) {
       out[i] = it->second.last.location();
     }
+    out[i].set_key(keys[i]);
   }
   return out;
 }

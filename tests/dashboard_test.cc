@@ -9,8 +9,6 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -32,8 +30,8 @@
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+using weft::testing::HttpGet;
+using weft::testing::HttpResponse;
 using weft::testing::RunCommand;
 using weft::testing::TestCluster;
 
@@ -48,28 +46,6 @@ Url DashboardUrl(const std::string& logs) {
   std::smatch m;
   REQUIRE(std::regex_search(logs, m, std::regex(R"(Dashboard at: http://([0-9.]+):(\d+)/)")));
   return Url{m[1], m[2], absl::StrCat("http://", std::string(m[1]), ":", std::string(m[2]))};
-}
-
-struct Got {
-  int status = 0;
-  std::string content_type;
-  std::string body;
-};
-
-Got HttpGet(const Url& url, const std::string& target) {
-  asio::io_context ioc;
-  asio::ip::tcp::resolver resolver(ioc);
-  beast::tcp_stream stream(ioc);
-  stream.expires_after(std::chrono::seconds(10));
-  stream.connect(resolver.resolve(url.host, url.port));
-  http::request<http::empty_body> request(http::verb::get, target, 11);
-  request.set(http::field::host, url.host);
-  http::write(stream, request);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  http::read(stream, buffer, response);
-  return Got{response.result_int(), std::string(response[http::field::content_type]),
-             response.body()};
 }
 
 // The integer after `"name":` in a JSON text (first occurrence), or -1.
@@ -170,7 +146,7 @@ TEST_CASE("the dashboard shows the cluster, its work and its metrics") {
   std::string cluster_json;
   weft::PollUntil(
       [&] {
-        cluster_json = HttpGet(url, "/api/cluster").body;
+        cluster_json = HttpGet(url.base, "/api/cluster").body;
         return JsonInt(cluster_json, "tasks_finished_total") >= kTasks &&
                JsonInt(cluster_json, "tasks_failed_total") >= 1;
       },
@@ -183,7 +159,7 @@ TEST_CASE("the dashboard shows the cluster, its work and its metrics") {
   CHECK(JsonInt(cluster_json, "memory") >= kTasks);
 
   {  // The JSON API.
-    Got workers = HttpGet(url, "/api/workers");
+    HttpResponse workers = HttpGet(url.base, "/api/workers");
     CHECK(workers.status == 200);
     CHECK(workers.content_type == "application/json");
     CHECK(Count(workers.body, "\"id\":") == 2);
@@ -192,22 +168,22 @@ TEST_CASE("the dashboard shows the cluster, its work and its metrics") {
     CHECK(Count(workers.body, "\"nthreads\":2,") == 2);
     CHECK(Count(workers.body, "\"paused\":false") == 2);
 
-    std::string progress = HttpGet(url, "/api/progress").body;
+    std::string progress = HttpGet(url.base, "/api/progress").body;
     INFO(progress);
     CHECK(absl::StrContains(progress, absl::StrCat("{\"prefix\":\"inc\",\"total\":", kTasks)));
     CHECK(absl::StrContains(progress, absl::StrCat("\"memory\":", kTasks)));
     CHECK(absl::StrContains(progress, "{\"prefix\":\"raise\",\"total\":1,"));
 
-    std::string stream = HttpGet(url, "/api/tasks/stream").body;
+    std::string stream = HttpGet(url.base, "/api/tasks/stream").body;
     CHECK(Count(stream, "\"prefix\":\"inc\"") == static_cast<size_t>(kTasks));
-    CHECK(Count(HttpGet(url, "/api/tasks/stream?after=0&limit=7").body, "\"seq\":") == 7);
+    CHECK(Count(HttpGet(url.base, "/api/tasks/stream?after=0&limit=7").body, "\"seq\":") == 7);
 
-    CHECK(HttpGet(url, "/api/nothing").status == 404);
-    CHECK(HttpGet(url, "/").status == 200);
+    CHECK(HttpGet(url.base, "/api/nothing").status == 404);
+    CHECK(HttpGet(url.base, "/").status == 200);
   }
 
   {  // Prometheus.
-    Got got = HttpGet(url, "/metrics");
+    HttpResponse got = HttpGet(url.base, "/metrics");
     CHECK(got.status == 200);
     CHECK(absl::StartsWith(got.content_type, "text/plain; version=0.0.4"));
     const std::string& m = got.body;
@@ -284,7 +260,7 @@ TEST_CASE("the dashboard shows the cluster, its work and its metrics") {
     // Worker "w0" dies: its results are computed again on the other one, and the page shows
     // the live worker only: one table row, task-stream lanes for its runs alone.
     std::smatch m;
-    const std::string workers = HttpGet(url, "/api/workers").body;
+    const std::string workers = HttpGet(url.base, "/api/workers").body;
     REQUIRE(std::regex_search(workers, m, std::regex(R"re("id":"(w\d+)","name":"w0")re")));
     const std::string dead = m[1];
     const std::string live = dead == "w1" ? "w2" : "w1";
@@ -294,16 +270,16 @@ TEST_CASE("the dashboard shows the cluster, its work and its metrics") {
              weft::testing::TasksIn(info, "processing") == 0;
     }));
     // Snapshots lag by up to 200 ms: wait until one has seen the worker go.
-    REQUIRE(
-        weft::PollUntil([&] { return Count(HttpGet(url, "/api/workers").body, "\"id\":") == 1; },
-                        absl::Now() + absl::Seconds(5), absl::Milliseconds(50)));
+    REQUIRE(weft::PollUntil(
+        [&] { return Count(HttpGet(url.base, "/api/workers").body, "\"id\":") == 1; },
+        absl::Now() + absl::Seconds(5), absl::Milliseconds(50)));
     // ...and until the task stream has every recomputed run: two fetches a snapshot period
     // apart agree.
     std::string stream;
     size_t runs_on_live = std::string::npos;
     REQUIRE(weft::PollUntil(
         [&] {
-          stream = HttpGet(url, "/api/tasks/stream").body;
+          stream = HttpGet(url.base, "/api/tasks/stream").body;
           const size_t now = Count(stream, "\"worker\":\"" + live + "\"");
           const bool stable = now == runs_on_live;
           runs_on_live = now;
@@ -329,9 +305,9 @@ TEST_CASE("the dashboard shows the cluster, its work and its metrics") {
 TEST_CASE("the dashboard lists a running pipeline, its stages, records/s and backlog") {
   TestCluster cluster(2, {"--nthreads", "2"}, {"--dashboard-address", "127.0.0.1:0"});
   const Url url = DashboardUrl(cluster.Logs());
-  REQUIRE(weft::PollUntil([&] { return HttpGet(url, "/api/pipelines").status == 200; },
+  REQUIRE(weft::PollUntil([&] { return HttpGet(url.base, "/api/pipelines").status == 200; },
                           absl::Now() + absl::Seconds(10), absl::Milliseconds(50)));
-  CHECK(absl::StrContains(HttpGet(url, "/api/pipelines").body, "\"pipelines\":[]"));
+  CHECK(absl::StrContains(HttpGet(url.base, "/api/pipelines").body, "\"pipelines\":[]"));
 
   // The sink connects to a socket that listens and never reads: the kernel accepts the
   // connection and buffers the few kilobytes of rows.
@@ -363,7 +339,7 @@ TEST_CASE("the dashboard lists a running pipeline, its stages, records/s and bac
         std::string batch;
         for (int i = 0; i < 10; ++i, ++rows) batch += Frame(absl::StrCat(rows, ",1.5,-0.5"));
         asio::write(source, asio::buffer(batch));
-        json = HttpGet(url, "/api/pipelines").body;
+        json = HttpGet(url.base, "/api/pipelines").body;
         return JsonDouble(json, "records_per_second") > 0;
       },
       absl::Now() + absl::Seconds(30), absl::Milliseconds(50));
@@ -413,7 +389,7 @@ TEST_CASE("the dashboard lists a running pipeline, its stages, records/s and bac
   CHECK(absl::IsCancelled(handle->wait(absl::Seconds(30))));
   REQUIRE(weft::PollUntil(
       [&] {
-        json = HttpGet(url, "/api/pipelines").body;
+        json = HttpGet(url.base, "/api/pipelines").body;
         return absl::StrContains(json, "\"state\":\"stopped\"");
       },
       absl::Now() + absl::Seconds(10), absl::Milliseconds(50)));

@@ -5,6 +5,11 @@
 #include <unistd.h>
 
 #include <array>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -14,11 +19,34 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/process.h"
 #include "common/scheduler_file.h"
 
 namespace weft::testing {
+
+HttpResponse HttpGet(const std::string& base, const std::string& target) {
+  namespace asio = boost::asio;
+  namespace http = boost::beast::http;
+  std::string authority(absl::StripSuffix(absl::StripPrefix(base, "http://"), "/"));
+  const size_t colon = authority.rfind(':');
+  const std::string host = authority.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+  asio::io_context ioc;
+  asio::ip::tcp::resolver resolver(ioc);
+  boost::beast::tcp_stream stream(ioc);
+  stream.expires_after(std::chrono::seconds(10));
+  stream.connect(resolver.resolve(host, port));
+  http::request<http::empty_body> request(http::verb::get, target, 11);
+  request.set(http::field::host, host);
+  http::write(stream, request);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(stream, buffer, response);
+  return HttpResponse{static_cast<int>(response.result_int()),
+                      std::string(response[http::field::content_type]), response.body()};
+}
 namespace fs = std::filesystem;
 
 std::string PythonJson(const Value& v) {

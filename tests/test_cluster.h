@@ -34,6 +34,16 @@ std::string ReadFileBytes(const std::string& path);
 // written with up to 17 significant digits, as Python's repr does for most values.
 std::string PythonJson(const Value& v);
 
+// An HTTP GET of `target` ("/api/workers") from the server at `base` ("http://HOST:PORT",
+// a trailing '/' allowed; plain HTTP, 10 s to answer): the dashboard's pages and API.
+// Throws boost::system::system_error when the server cannot be reached or answers badly.
+struct HttpResponse {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+HttpResponse HttpGet(const std::string& base, const std::string& target);
+
 // Runs a command and returns its exit code and what it printed (stdout and stderr).
 struct CommandResult {
   int exit_code = -1;
