@@ -7,6 +7,17 @@
 #include "common/status_macros.h"
 
 namespace weft::cli::shell {
+namespace {
+
+// persist(bag, compression) and bag.persist(compression): the bag kept on the workers.
+absl::StatusOr<Object> Persisted(const Object& bag, const std::string& compression) {
+  WEFT_ASSIGN_OR_RETURN(Bag::Compression how, Bag::ParseCompression(compression));
+  Object o = Builtins::Derived(bag, bag.bag->persist(how));
+  o.persisted = true;
+  return o;
+}
+
+}  // namespace
 
 const std::vector<Builtins::Entry>& Builtins::Functions() {
   static const auto* table = new std::vector<Entry>{
@@ -38,11 +49,7 @@ const std::vector<Builtins::Entry>& Builtins::Functions() {
        "start computing the bag's partitions and keep them on the workers (JSON lines as zstd "
        "blocks, or \"none\"); returns at once",
        [](Session&, const Object&, Args& a) -> absl::StatusOr<Object> {
-         WEFT_ASSIGN_OR_RETURN(Bag::Compression compression,
-                               Bag::ParseCompression(a[1].value.as_string()));
-         Object o = Derived(a[0], a[0].bag->persist(compression));
-         o.persisted = true;
-         return o;
+         return Persisted(a[0], a[1].value.as_string());
        }},
       {"wait",
        {{"bag", Type::kBag}},
@@ -188,11 +195,7 @@ const std::vector<Builtins::Entry>& Builtins::CoreBagMethods() {
        false,
        "as persist(bag)",
        [](Session&, const Object& self, Args& a) -> absl::StatusOr<Object> {
-         WEFT_ASSIGN_OR_RETURN(Bag::Compression compression,
-                               Bag::ParseCompression(a[0].value.as_string()));
-         Object o = Derived(self, self.bag->persist(compression));
-         o.persisted = true;
-         return o;
+         return Persisted(self, a[0].value.as_string());
        }},
       {"npartitions",
        {},
