@@ -36,6 +36,7 @@ constexpr uint32_t kLastTag = (3 << 3) | 0;
 constexpr uint32_t kTotalBytesTag = (4 << 3) | 0;
 constexpr uint32_t kErrorTag = (5 << 3) | 2;
 constexpr uint32_t kMemoryTag = (6 << 3) | 2;
+constexpr uint32_t kBatchTag = (7 << 3) | 2;
 
 absl::Status FromGrpc(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
@@ -129,10 +130,29 @@ class ChunkReader {
   ChunkReader(uint64_t lease, KeyValues* out, std::vector<std::string>* missing)
       : lease_(lease), out_(out), missing_(missing) {}
 
+  // One message: a chunk, or a batch of complete chunks (DataChunk.batch).
   absl::Status Read(grpc::ByteBuffer& buffer) {
     grpc::ProtoBufferReader stream(&buffer);
     google::protobuf::io::CodedInputStream in(&stream);
+    WEFT_RETURN_IF_ERROR(ReadChunk(in, /*outer=*/true));
+    if (!in.ConsumedEntireMessage()) return absl::DataLossError("malformed data chunk");
+    return absl::OkStatus();
+  }
+
+  // Keys whose last chunk (or error) has arrived.
+  size_t finished() const { return finished_; }
+  // True once a holder lent a value: it then waits for this call to be cancelled.
+  bool borrowed() const { return borrowed_; }
+  bool inside_value() const { return assembly_.open; }
+  const std::string& open_key() const { return assembly_.key; }
+  std::vector<std::string>& refetch() { return refetch_; }
+
+ private:
+  // Reads one chunk's fields up to the stream's current limit (the message's end, or a
+  // batch entry's); an outer message may instead hold a batch, each entry a chunk.
+  absl::Status ReadChunk(google::protobuf::io::CodedInputStream& in, bool outer) {
     std::string key, error, pending, memory;
+    bool batched = false;
     int64_t total = 0;
     bool has_total = false, last = false, has_memory = false;
     while (uint32_t tag = in.ReadTag()) {
@@ -159,6 +179,16 @@ class ChunkReader {
           ok = in.ReadVarint32(&length) && in.ReadString(&memory, static_cast<int>(length));
           has_memory = true;
           break;
+        case kBatchTag: {
+          ok = outer && in.ReadVarint32(&length);
+          if (!ok) break;
+          const auto limit = in.PushLimit(static_cast<int>(length));
+          WEFT_RETURN_IF_ERROR(ReadChunk(in, /*outer=*/false));
+          ok = in.BytesUntilLimit() == 0;
+          in.PopLimit(limit);
+          batched = true;
+          break;
+        }
         case kDataTag: {
           ok = in.ReadVarint32(&length);
           if (!ok) break;
@@ -179,8 +209,14 @@ class ChunkReader {
       }
       if (!ok) return absl::DataLossError(absl::StrCat("malformed data chunk of ", key));
     }
-    if (!in.ConsumedEntireMessage()) {
+    if (!outer && in.BytesUntilLimit() != 0) {
       return absl::DataLossError(absl::StrCat("malformed data chunk of ", key));
+    }
+    if (batched) {  // a batch is all the message holds
+      if (!key.empty() || has_total || has_memory || !error.empty() || !pending.empty()) {
+        return absl::DataLossError("a batch of data chunks with fields of its own");
+      }
+      return absl::OkStatus();
     }
     if (!error.empty()) {
       ++finished_;
@@ -204,15 +240,6 @@ class ChunkReader {
     return Finish(assembly_, out_);
   }
 
-  // Keys whose last chunk (or error) has arrived.
-  size_t finished() const { return finished_; }
-  // True once a holder lent a value: it then waits for this call to be cancelled.
-  bool borrowed() const { return borrowed_; }
-  bool inside_value() const { return assembly_.open; }
-  const std::string& open_key() const { return assembly_.key; }
-  std::vector<std::string>& refetch() { return refetch_; }
-
- private:
   absl::Status CopyLent(const std::string& key, int64_t total, const std::string& bytes) {
     if (assembly_.open) {
       return absl::DataLossError(

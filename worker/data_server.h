@@ -7,7 +7,9 @@
 // a large value is neither flattened nor copied into protobuf strings before gRPC sends
 // it. The first chunk of a key carries total_bytes; `last` closes it. A key the store
 // does not hold (or whose spill file cannot be read) is one chunk with `error` set; the
-// stream goes on.
+// stream goes on. Values under 16 KiB and errors are not a message each: they are
+// gathered, in order, into messages of up to 256 KiB (DataChunk.batch), so that a gather
+// of many small results is a few writes and reads rather than one per key.
 //
 // A requester on the same host (GetDataRequest.same_host equal to this process's
 // SameHostIdentity()) gets each value of at least kSameHostMinBytes as one chunk that

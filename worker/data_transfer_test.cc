@@ -58,6 +58,45 @@ std::string Pattern(size_t size) {
   return pattern;
 }
 
+TEST_CASE("GetData sends small values many to a message, in order with large ones") {
+  StreamOnly stream_only;
+  TestServer server;
+  REQUIRE(server.server != nullptr);
+  // 20,000 small values (several batches of 256 KiB), with values just under and over the
+  // batching size, and keys not held, among them.
+  const Value under = Value::Bytes(Buffer(Pattern(16 * 1024 - 64)));
+  const Value over = Value::Bytes(Buffer(Pattern(16 * 1024 + 1)));
+  std::vector<std::string> keys;
+  std::vector<std::string> expected_missing;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    keys.push_back(key);
+    if (i % 997 == 5) {
+      expected_missing.push_back(key);
+    } else if (i % 1000 == 7) {
+      server.store.Put(key, i % 2000 == 7 ? under : over);
+    } else {
+      server.store.Put(key, Value(ValueList{int64_t{i}, "v" + std::to_string(i)}));
+    }
+  }
+  std::vector<std::string> missing;
+  auto values = FetchFrom(server.address, keys, absl::Now() + absl::Seconds(60), &missing);
+  REQUIRE(values.ok());
+  CHECK(missing == expected_missing);
+  REQUIRE(values->size() == keys.size() - expected_missing.size());
+  size_t at = 0;
+  for (int i = 0; i < 20000; ++i) {
+    if (i % 997 == 5) continue;
+    const auto& [key, value] = (*values)[at++];
+    REQUIRE(key == "k" + std::to_string(i));
+    if (i % 1000 == 7) {
+      CHECK(value == (i % 2000 == 7 ? under : over));
+    } else {
+      CHECK(value == Value(ValueList{int64_t{i}, "v" + std::to_string(i)}));
+    }
+  }
+}
+
 TEST_CASE("GetData streams values in chunks and FetchValues reassembles them") {
   StreamOnly stream_only;
   TestServer server;
