@@ -82,9 +82,24 @@ void Worker::ReleaseMemory() const {
   }
 }
 
+void Worker::CheckMemoryAfterWork() {
+  constexpr int64_t kRssRereadAfterNs = 1'000'000;        // 1 ms
+  constexpr int64_t kRssRereadGrowth = int64_t{4} << 20;  // 4 MiB
+  if (!options_.memory_reader &&
+      absl::GetCurrentTimeNanos() - memory_read_at_ns_.load(std::memory_order_relaxed) <
+          kRssRereadAfterNs &&
+      store_.memory_bytes() - memory_read_store_bytes_.load(std::memory_order_relaxed) <
+          kRssRereadGrowth) {
+    return;
+  }
+  CheckMemory();
+}
+
 void Worker::CheckMemory() {
   const int64_t pause_bytes = PauseBytes(options_);
   if (pause_bytes == 0) return;
+  memory_read_at_ns_.store(absl::GetCurrentTimeNanos(), std::memory_order_relaxed);
+  memory_read_store_bytes_.store(store_.memory_bytes(), std::memory_order_relaxed);
   int64_t bytes = ReadMemory();
   if (bytes >= pause_bytes) {  // over, unless much of it is memory we freed and still hold
     ReleaseMemory();
@@ -263,7 +278,7 @@ void Worker::Execute(std::shared_ptr<const proto::TaskSpec> spec,
   ExecuteOutcome outcome = RunTask(spec, registry_, store_, cancel_flag, options_.io);
   if (!outcome.ok) WEFT_LOG_DEBUG("task {} failed: {}", outcome.key, outcome.error);
   activity_.fetch_add(1);
-  CheckMemory();  // a new result: pause before starting the next task if need be
+  CheckMemoryAfterWork();  // a new result: pause before starting the next task if need be
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;  // the pools are being joined: start nothing new
   auto it = cancel_flags_.find(outcome.key);
@@ -301,7 +316,7 @@ void Worker::Fetch(const FetchInstruction& fetch) {
     outcome.error = absl::StrCat(fetch.address, " does not hold it");
   }
   activity_.fetch_add(1);
-  CheckMemory();
+  CheckMemoryAfterWork();
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;
   Apply(state_.HandleFetchDone(outcome));

@@ -132,6 +132,11 @@ class Worker {
   void Execute(std::shared_ptr<const proto::TaskSpec> spec,
                std::shared_ptr<std::atomic<bool>> cancel_flag);
   void Fetch(const FetchInstruction& fetch);
+  // CheckMemory after a task or a fetch, unless the process's RSS was read less than
+  // kRssRereadAfter ago and the store has grown by less than kRssRereadGrowth since
+  // (reading /proc costs a few µs, as much as a trivial task; memory cannot grow by much
+  // in that time). A memory_reader given in the options (tests) is asked every time.
+  void CheckMemoryAfterWork();
   void MonitorMemory();
   int64_t ReadMemory() const;
   void ReleaseMemory() const;
@@ -156,6 +161,10 @@ class Worker {
   PauseWatch pause_watch_;                  // the monitor thread's
   // Tasks and fetches finished and keys freed, for the monitor's idea of idle.
   std::atomic<uint64_t> activity_{0};
+  // When CheckMemory last read the memory (absl::GetCurrentTimeNanos) and the store's
+  // memory_bytes() then.
+  std::atomic<int64_t> memory_read_at_ns_{0};
+  std::atomic<int64_t> memory_read_store_bytes_{0};
   // Sum of Value::nbytes() of the values fetched from peers (Heartbeat.bytes_fetched).
   std::atomic<int64_t> bytes_fetched_{0};
 
