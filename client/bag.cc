@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 
+#include "absl/base/call_once.h"
 #include "absl/strings/str_cat.h"
 #include "client/bag_node.h"
 #include "client/client_core.h"
@@ -48,17 +49,50 @@ using internal::WithPartition;
 // ---------------------------------------------------------------------------
 // Item
 
+struct Item::Lazy {
+  absl::once_flag once;
+  MakeNode make;
+  std::shared_ptr<const internal::BagNode> node;
+};
+
+Item::Item(std::shared_ptr<internal::ClientCore> core, MakeNode make_node,
+           std::vector<std::string> lengths_of)
+    : core_(std::move(core)), lazy_(std::make_shared<Lazy>()), lengths_of_(std::move(lengths_of)) {
+  lazy_->make = std::move(make_node);
+}
+
+const std::shared_ptr<const internal::BagNode>& Item::node() const {
+  absl::call_once(lazy_->once, [this] { lazy_->node = lazy_->make(); });
+  return lazy_->node;
+}
+
 absl::StatusOr<Value> Item::compute() const {
-  WEFT_ASSIGN_OR_RETURN(std::vector<Value> values, ComputeNodes(*core_, {node_}));
+  if (!lengths_of_.empty()) {
+    // A count of persisted partitions: their holders know their lengths. When one cannot
+    // answer (a holder lost, the data still computing), the tasks below count, and
+    // report any error.
+    proto::DataView view;
+    view.set_kind(proto::DataView::LENGTH);
+    if (absl::StatusOr<std::vector<Value>> lengths = core_->View(lengths_of_, view); lengths.ok()) {
+      int64_t total = 0;
+      bool all_ints = true;
+      for (const Value& n : *lengths) {
+        all_ints &= n.is_int();
+        if (all_ints) total += n.as_int();
+      }
+      if (all_ints) return Value(total);
+    }
+  }
+  WEFT_ASSIGN_OR_RETURN(std::vector<Value> values, ComputeNodes(*core_, {node()}));
   return std::move(values.front());
 }
 
 Future<Value> Item::persist() const {
-  auto handles = core_->SubmitGraph(internal::GraphTasks({node_}), {node_->key});
+  auto handles = core_->SubmitGraph(internal::GraphTasks({node()}), {node()->key});
   return Future<Value>(std::move(handles.front()));
 }
 
-const std::string& Item::key() const { return node_->key; }
+const std::string& Item::key() const { return node()->key; }
 
 // ---------------------------------------------------------------------------
 // Constructors
@@ -300,7 +334,16 @@ Item Bag::count() const {
   bool all_filters = !parts_.empty();
   for (const auto& p : parts_)
     all_filters &= p->persisted == nullptr && p->function == "bag.filter";
-  if (!all_filters) return Item(core_, Reduce("bag.count", {}, "sum", {}, MergeOrder::kAny));
+  if (!all_filters) {
+    std::vector<std::string> persisted;  // a persisted bag's partitions: counted by holders
+    for (const auto& p : parts_) {
+      if (p->persisted != nullptr) persisted.push_back(p->key);
+    }
+    if (persisted.size() != parts_.size()) persisted.clear();
+    return Item(
+        core_, [bag = *this] { return bag.Reduce("bag.count", {}, "sum", {}, MergeOrder::kAny); },
+        std::move(persisted));
+  }
   std::vector<BagNodePtr> partials;
   for (const auto& p : parts_) {
     NodeArg records = p->args[0];
@@ -315,7 +358,8 @@ Item Bag::count() const {
     }
     partials.push_back(BagNode::Make("bag.filter_count", {records, p->args[1]}));
   }
-  return Item(core_, TreeMerge(std::move(partials), "sum", {}));
+  BagNodePtr node = TreeMerge(std::move(partials), "sum", {});
+  return Item(core_, [node] { return node; });
 }
 
 Bag Bag::frequencies(int split_out) const {
@@ -363,6 +407,18 @@ absl::StatusOr<ValueList> Bag::take(int n) const {
   ValueList out;
   for (const auto& p : Materialized()) {
     if (static_cast<int>(out.size()) >= n) break;
+    if (p->persisted != nullptr) {
+      // Read from its holder (a view: only the blocks that hold the head are opened);
+      // when the holder cannot answer, the task below takes the head.
+      proto::DataView view;
+      view.set_kind(proto::DataView::HEAD);
+      view.set_n(n - static_cast<int>(out.size()));
+      absl::StatusOr<std::vector<Value>> head = core_->View({p->key}, view);
+      if (head.ok() && head->front().is_list()) {
+        for (const Value& v : head->front().as_list()) out.push_back(v);
+        continue;
+      }
+    }
     BagNodePtr node = BagNode::Make(
         "bag.take",
         {NodeArg::Of(p), NodeArg::Literal(Value(int64_t{n - static_cast<int>(out.size())}))});

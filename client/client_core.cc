@@ -3,6 +3,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <future>
+#include <iterator>
+#include <map>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -503,6 +506,58 @@ absl::StatusOr<std::vector<Value>> ClientCore::FetchOnce(const std::vector<std::
       return absl::UnavailableError(absl::StrCat("worker did not return key ", key));
     }
     out.push_back(it->second);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Value>> ClientCore::View(const std::vector<std::string>& keys,
+                                                    const proto::DataView& view) {
+  if (keys.empty()) return std::vector<Value>();
+  // Positions by first holder: one GetData call per worker, in the order of their keys.
+  std::map<std::string, std::vector<size_t>> by_address;
+  {
+    absl::MutexLock lock(&mu_);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      auto it = keys_.find(keys[i]);
+      if (it == keys_.end() || it->second.status != FutureStatus::kFinished ||
+          it->second.last.location().addresses().empty()) {
+        return absl::UnavailableError(absl::StrCat("no worker is known to hold ", keys[i]));
+      }
+      by_address[it->second.last.location().addresses(0)].push_back(i);
+    }
+  }
+  // One call per holder, all at once (the first in this thread).
+  auto ask = [&](const std::string& address,
+                 const std::vector<size_t>& positions) -> absl::StatusOr<KeyValues> {
+    std::vector<std::string> address_keys;
+    for (size_t i : positions) address_keys.push_back(keys[i]);
+    std::vector<std::string> missing;
+    absl::StatusOr<KeyValues> got = FetchViews(*channels_.Get(address), address_keys, view,
+                                               absl::Now() + absl::Seconds(30), &missing);
+    if (!got.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("views from worker ", address, ": ", got.status().message()));
+    }
+    if (!missing.empty() || got->size() != positions.size()) {
+      return absl::UnavailableError(absl::StrCat("worker ", address, " gave no view of ",
+                                                 missing.empty() ? "some keys" : missing[0]));
+    }
+    return got;
+  };
+  std::vector<std::future<absl::StatusOr<KeyValues>>> others;
+  for (auto it = std::next(by_address.begin()); it != by_address.end(); ++it) {
+    others.push_back(
+        std::async(std::launch::async, ask, std::cref(it->first), std::cref(it->second)));
+  }
+  std::vector<absl::StatusOr<KeyValues>> answers;
+  answers.push_back(ask(by_address.begin()->first, by_address.begin()->second));
+  for (auto& other : others) answers.push_back(other.get());
+  std::vector<Value> out(keys.size());
+  size_t a = 0;
+  for (const auto& [address, positions] : by_address) {
+    absl::StatusOr<KeyValues>& got = answers[a++];
+    if (!got.ok()) return got.status();
+    for (size_t j = 0; j < positions.size(); ++j) out[positions[j]] = std::move((*got)[j].second);
   }
   return out;
 }

@@ -285,12 +285,14 @@ class ChunkReader {
 // Keys lent by the holder but not readable here are appended to `refetch`.
 absl::StatusOr<KeyValues> FetchStream(grpc::Channel& channel, const std::vector<std::string>& keys,
                                       absl::Time deadline, const std::string& same_host,
+                                      const proto::DataView& view,
                                       std::vector<std::string>* missing,
                                       std::vector<std::string>* refetch) {
   grpc::ClientContext context;
   if (deadline != absl::InfiniteFuture()) context.set_deadline(absl::ToChronoTime(deadline));
   proto::GetDataRequest request;
   for (const std::string& key : keys) request.add_keys(key);
+  if (view.kind() != proto::DataView::WHOLE) *request.mutable_view() = view;
   if (!same_host.empty()) {
     request.set_same_host(same_host);
     request.set_same_host_lease(NewLease());
@@ -361,16 +363,25 @@ absl::StatusOr<KeyValues> FetchValues(grpc::Channel& channel, const std::vector<
                                       absl::Time deadline, std::vector<std::string>* missing) {
   if (keys.empty()) return KeyValues();
   std::vector<std::string> refetch;
-  WEFT_ASSIGN_OR_RETURN(
-      KeyValues out, FetchStream(channel, keys, deadline, SameHostIdentity(), missing, &refetch));
+  const proto::DataView whole;
+  WEFT_ASSIGN_OR_RETURN(KeyValues out, FetchStream(channel, keys, deadline, SameHostIdentity(),
+                                                   whole, missing, &refetch));
   if (refetch.empty()) return out;
   // Lent values this process could not read: through the stream this time.
   std::vector<std::string> none;
-  WEFT_ASSIGN_OR_RETURN(KeyValues again,
-                        FetchStream(channel, refetch, deadline, /*same_host=*/"", missing, &none));
+  WEFT_ASSIGN_OR_RETURN(KeyValues again, FetchStream(channel, refetch, deadline,
+                                                     /*same_host=*/"", whole, missing, &none));
   for (auto& key_value : again) out.push_back(std::move(key_value));
   SortAsRequested(keys, out);
   return out;
+}
+
+absl::StatusOr<KeyValues> FetchViews(grpc::Channel& channel, const std::vector<std::string>& keys,
+                                     const proto::DataView& view, absl::Time deadline,
+                                     std::vector<std::string>* missing) {
+  if (keys.empty()) return KeyValues();
+  std::vector<std::string> none;  // views are small: never lent
+  return FetchStream(channel, keys, deadline, /*same_host=*/"", view, missing, &none);
 }
 
 absl::Status ClassifyFetchError(const absl::Status& status, const std::string& address) {

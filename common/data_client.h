@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "common/security.h"
 #include "grpcpp/channel.h"
+#include "proto/weft.pb.h"
 #include "weft/value.h"
 
 namespace weft {
@@ -36,6 +37,14 @@ using KeyValues = std::vector<std::pair<std::string, Value>>;
 absl::StatusOr<KeyValues> FetchValues(grpc::Channel& channel, const std::vector<std::string>& keys,
                                       absl::Time deadline,
                                       std::vector<std::string>* missing = nullptr);
+
+// Views of values (GetDataRequest.view: the head or the length of a partition), computed
+// by the worker that holds them: a Value per key, in order. Keys it does not hold, or whose
+// value the view does not apply to, are left out and, when `missing` is given, appended
+// to it. Errors as FetchValues.
+absl::StatusOr<KeyValues> FetchViews(grpc::Channel& channel, const std::vector<std::string>& keys,
+                                     const proto::DataView& view, absl::Time deadline,
+                                     std::vector<std::string>* missing = nullptr);
 
 // The error of a failed FetchValues from the worker at `address`, made
 // kFailedPrecondition when no retry can succeed until that worker is set up otherwise: its

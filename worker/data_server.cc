@@ -177,7 +177,8 @@ bool SendValue(const std::string& key, const absl::Cord& bytes, size_t chunk_byt
 
 }  // namespace
 
-DataService::DataService(DataStore& store) : store_(store) {
+DataService::DataService(DataStore& store, const FunctionRegistry* views)
+    : store_(store), views_(views) {
   // GetData is method 0 of proto::Worker. Its handler is replaced by one that writes
   // ByteBuffers, so that chunks reference the values' memory (see the header).
   MarkMethodStreamed(
@@ -227,6 +228,11 @@ grpc::Status DataService::StreamData(
       }
       continue;
     }
+    if (request.view().kind() != proto::DataView::WHOLE) value = View(*value, request.view());
+    if (!value.ok()) {
+      batch.Add(ErrorChunk(key, std::string(value.status().message())));
+      continue;
+    }
     absl::Cord encoding = EncodeValue(*value);
     if (encoding.size() < kBatchBelow) {
       const int64_t total = static_cast<int64_t>(encoding.size());
@@ -258,6 +264,19 @@ grpc::Status DataService::StreamData(
   // is done copying.
   if (lease.has_value()) WaitForCallEnd(context);
   return grpc::Status::OK;
+}
+
+absl::StatusOr<Value> DataService::View(const Value& value, const proto::DataView& view) const {
+  if (views_ == nullptr) return absl::UnimplementedError("this worker answers no views");
+  const TaskContext context("", "GetData view");
+  switch (view.kind()) {
+    case proto::DataView::HEAD:
+      return views_->Call("bag.take", {value, Value(view.n())}, context);
+    case proto::DataView::LENGTH:
+      return views_->Call("bag.count", {value}, context);
+    default:
+      return absl::InvalidArgumentError(absl::StrCat("unknown view kind ", view.kind()));
+  }
 }
 
 void DataService::SetPutListener(PutListener listener) {

@@ -19,6 +19,13 @@
 // (DataStore::Peek) and are always streamed, never lent: a call holds at most one of
 // them at a time, so serving spilled data does not raise the worker's memory by more.
 //
+// A request with a view (GetDataRequest.view: HEAD n or LENGTH) gets, for each key, the
+// view of its value instead of the value: the result of the registered function a task
+// would run for it (bag.take, bag.count) on the held value, computed in this RPC's
+// thread. A service made without a registry, or a value the function refuses, answers
+// the key with an error chunk. Views are cheap by construction (a partition's length is
+// in its index; its head decompresses only the blocks that hold it).
+//
 // Worker.PutData (Client::scatter): a client streams values in as PutDataChunks; each
 // key's chunks are gathered into one buffer (sized from total_bytes), decoded without
 // copying its large buffers, stored in the DataStore (counted and spillable like any
@@ -46,6 +53,7 @@
 #include "grpcpp/support/sync_stream.h"
 #include "proto/weft.grpc.pb.h"
 #include "worker/data_store.h"
+#include "worker/function_registry.h"
 
 namespace weft {
 
@@ -57,8 +65,9 @@ class DataService final : public proto::Worker::Service {
   using PutListener =
       std::function<void(const std::string& key, int64_t nbytes, const std::string& type_name)>;
 
-  // `store` must outlive the service.
-  explicit DataService(DataStore& store);
+  // `store` (and `views`, when given) must outlive the service. `views` computes the
+  // answers to requests with a view; null refuses them.
+  explicit DataService(DataStore& store, const FunctionRegistry* views = nullptr);
 
   // Where puts are reported from now on (null: nowhere; the Worker is made after the
   // server starts). The listener must stay valid until the server has shut down.
@@ -76,7 +85,11 @@ class DataService final : public proto::Worker::Service {
   // Stores one complete value put by a client, reports it, and lists it in *reply.
   grpc::Status StorePut(const std::string& key, std::string encoding, proto::PutDataReply* reply);
 
+  // The view of `value` a request asked for (not WHOLE).
+  absl::StatusOr<Value> View(const Value& value, const proto::DataView& view) const;
+
   DataStore& store_;
+  const FunctionRegistry* const views_;
   absl::Mutex listener_mu_;
   PutListener listener_ ABSL_GUARDED_BY(listener_mu_);
 };

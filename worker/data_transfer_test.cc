@@ -10,6 +10,7 @@
 #include "absl/strings/cord.h"
 #include "absl/time/clock.h"
 #include "common/codec.h"
+#include "common/compressed_lines.h"
 #include "common/data_client.h"
 #include "common/same_host.h"
 #include "common/security.h"
@@ -18,6 +19,7 @@
 #include "grpcpp/server_builder.h"
 #include "worker/data_server.h"
 #include "worker/data_store.h"
+#include "worker/registry_testing.h"
 
 namespace weft {
 namespace {
@@ -31,7 +33,8 @@ absl::StatusOr<KeyValues> FetchFrom(const std::string& address,
 
 struct TestServer {
   DataStore store;
-  DataService service{store};
+  // Views are answered with the functions linked into this test (bag.take, bag.count).
+  DataService service{store, &testing::LinkedFunctions()};
   std::unique_ptr<grpc::Server> server;
   std::string address;
 
@@ -95,6 +98,71 @@ TEST_CASE("GetData sends small values many to a message, in order with large one
       CHECK(value == Value(ValueList{int64_t{i}, "v" + std::to_string(i)}));
     }
   }
+}
+
+TEST_CASE("GetData answers views: a partition's head and length, computed by the holder") {
+  TestServer server;
+  REQUIRE(server.server != nullptr);
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "{\"i\": " + std::to_string(i) + "}\n";
+  const JsonLines lines = JsonLines::FromText(Buffer(text));
+  server.store.Put("raw", Value(lines));
+  server.store.Put("compressed", Value(CompressLines(lines)));
+  server.store.Put("list", Value(ValueList{1, 2, 3}));
+  server.store.Put("number", Value(7));
+  auto channel = MakeWeftChannel(server.address, Security());
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+
+  proto::DataView length;
+  length.set_kind(proto::DataView::LENGTH);
+  std::vector<std::string> missing;
+  auto lengths = FetchViews(*channel, {"raw", "compressed", "list", "number", "absent"}, length,
+                            deadline, &missing);
+  REQUIRE(lengths.ok());
+  // A number has no length and "absent" is not held: both left out, named.
+  CHECK(missing == std::vector<std::string>{"number", "absent"});
+  REQUIRE(lengths->size() == 3);
+  CHECK((*lengths)[0] == std::make_pair(std::string("raw"), Value(int64_t{5000})));
+  CHECK((*lengths)[1] == std::make_pair(std::string("compressed"), Value(int64_t{5000})));
+  CHECK((*lengths)[2] == std::make_pair(std::string("list"), Value(int64_t{3})));
+
+  proto::DataView head;
+  head.set_kind(proto::DataView::HEAD);
+  head.set_n(2);
+  auto heads = FetchViews(*channel, {"compressed", "raw", "list"}, head, deadline);
+  REQUIRE(heads.ok());
+  REQUIRE(heads->size() == 3);
+  // The same records a bag.take task returns, from either form of the partition.
+  const Value expected = *testing::CallLinked("bag.take", {Value(lines), Value(int64_t{2})});
+  REQUIRE(expected.is_list());
+  REQUIRE(expected.as_list().size() == 2);
+  CHECK((*heads)[0].second == expected);
+  CHECK((*heads)[1].second == expected);
+  CHECK((*heads)[2].second == Value(ValueList{1, 2}));
+  const Value* i = (*heads)[0].second.as_list()[1].Find("i");
+  REQUIRE(i != nullptr);
+  CHECK(*i == Value(int64_t{1}));
+
+  // A service without a registry answers no views; whole values as ever.
+  DataStore bare_store;
+  bare_store.Put("raw", Value(lines));
+  DataService bare(bare_store);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&bare);
+  auto bare_server = builder.BuildAndStart();
+  auto bare_channel = MakeWeftChannel("127.0.0.1:" + std::to_string(port), Security());
+  missing.clear();
+  auto refused = FetchViews(*bare_channel, {"raw"}, length, deadline, &missing);
+  REQUIRE(refused.ok());
+  CHECK(refused->empty());
+  CHECK(missing == std::vector<std::string>{"raw"});
+  auto whole = FetchValues(*bare_channel, {"raw"}, deadline);
+  REQUIRE(whole.ok());
+  REQUIRE(whole->size() == 1);
+  CHECK((*whole)[0].second == Value(lines));
+  bare_server->Shutdown();
 }
 
 TEST_CASE("GetData streams values in chunks and FetchValues reassembles them") {

@@ -286,7 +286,9 @@ int RunWorker(const Flags& flags) {
   auto opened = DataStore::Open(store_options);
   if (!opened.ok()) return Fail(std::string(opened.status().message()));
   DataStore& store = **opened;
-  DataService data_service(store);
+  // Clients' take(n) and count() of persisted partitions are answered by the data
+  // service itself, with the registry's bag.take and bag.count (GetDataRequest.view).
+  DataService data_service(store, &registry);
   // Pipeline stages report through the worker's session; the Worker comes after the server.
   Worker* worker_for_stages = nullptr;
   stream::StageHost stages(stream::StageServices{registry, channels, io},

@@ -50,6 +50,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,10 +76,18 @@ class Item {
 
  private:
   friend class Bag;
-  Item(std::shared_ptr<internal::ClientCore> core, std::shared_ptr<const internal::BagNode> node)
-      : core_(std::move(core)), node_(std::move(node)) {}
+  using MakeNode = std::function<std::shared_ptr<const internal::BagNode>()>;
+  // The graph `make_node` builds (once, when first needed) computes the item. With
+  // `lengths_of` (persisted partitions whose lengths add up to the item: a count of a
+  // persisted bag), compute() first asks their holders (no task), and builds and runs the
+  // graph only when they cannot answer.
+  Item(std::shared_ptr<internal::ClientCore> core, MakeNode make_node,
+       std::vector<std::string> lengths_of = {});
+  const std::shared_ptr<const internal::BagNode>& node() const;
+  struct Lazy;
   std::shared_ptr<internal::ClientCore> core_;
-  std::shared_ptr<const internal::BagNode> node_;
+  std::shared_ptr<Lazy> lazy_;  // shared by copies
+  std::vector<std::string> lengths_of_;
 };
 
 struct ReadTextOptions {
