@@ -301,9 +301,12 @@ absl::StatusOr<KeyValues> FetchStream(grpc::Channel& channel, const std::vector<
   // ChunkReader) so that their data is copied once, into the value's buffer.
   static const grpc::internal::RpcMethod kGetData("/weft.proto.Worker/GetData",
                                                   grpc::internal::RpcMethod::SERVER_STREAMING);
+  static const grpc::internal::RpcMethod kGetView("/weft.proto.Worker/GetView",
+                                                  grpc::internal::RpcMethod::SERVER_STREAMING);
   std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
-      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(&channel, kGetData, &context,
-                                                                    request));
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
+          &channel, view.kind() == proto::DataView::WHOLE ? kGetData : kGetView, &context,
+          request));
   KeyValues out;
   out.reserve(keys.size());
   ChunkReader chunks(request.same_host_lease(), &out, missing);

@@ -179,14 +179,18 @@ bool SendValue(const std::string& key, const absl::Cord& bytes, size_t chunk_byt
 
 DataService::DataService(DataStore& store, const FunctionRegistry* views)
     : store_(store), views_(views) {
-  // GetData is method 0 of proto::Worker. Its handler is replaced by one that writes
-  // ByteBuffers, so that chunks reference the values' memory (see the header).
-  MarkMethodStreamed(
-      0, new grpc::internal::SplitServerStreamingHandler<proto::GetDataRequest, grpc::ByteBuffer>(
-             [this](grpc::ServerContext* context,
-                    grpc::ServerSplitStreamer<proto::GetDataRequest, grpc::ByteBuffer>* stream) {
-               return StreamData(context, stream);
-             }));
+  // GetData and GetView are methods 0 and 2 of proto::Worker. Their handlers are replaced
+  // by one that writes ByteBuffers, so that chunks reference the values' memory (see the
+  // header); the request's view says which a call is.
+  for (int method : {0, 2}) {
+    MarkMethodStreamed(
+        method,
+        new grpc::internal::SplitServerStreamingHandler<proto::GetDataRequest, grpc::ByteBuffer>(
+            [this](grpc::ServerContext* context,
+                   grpc::ServerSplitStreamer<proto::GetDataRequest, grpc::ByteBuffer>* stream) {
+              return StreamData(context, stream);
+            }));
+  }
 }
 
 grpc::Status DataService::StreamData(

@@ -19,7 +19,8 @@
 // (DataStore::Peek) and are always streamed, never lent: a call holds at most one of
 // them at a time, so serving spilled data does not raise the worker's memory by more.
 //
-// A request with a view (GetDataRequest.view: HEAD n or LENGTH) gets, for each key, the
+// Worker.GetView, a request with a view (GetDataRequest.view: HEAD n or LENGTH), gets, for
+// each key, the
 // view of its value instead of the value: the result of the registered function a task
 // would run for it (bag.take, bag.count) on the held value, computed in this RPC's
 // thread. A service made without a registry, or a value the function refuses, answers

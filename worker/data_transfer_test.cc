@@ -253,6 +253,22 @@ TEST_CASE("FetchValues reads chunks written by a plain protobuf server too") {
   CHECK(missing == std::vector<std::string>{"absent"});
 }
 
+TEST_CASE("a worker that knows no views refuses them rather than sending whole values") {
+  ProtoDataService service;  // GetData only, as a worker from before views
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  proto::DataView length;
+  length.set_kind(proto::DataView::LENGTH);
+  auto views = FetchViews(*MakeWeftChannel("127.0.0.1:" + std::to_string(port), Security()), {"a"},
+                          length, absl::Now() + absl::Seconds(30));
+  server->Shutdown();
+  REQUIRE(!views.ok());
+  CHECK(absl::IsUnimplemented(views.status()));
+}
+
 TEST_CASE("a spilled value is served by GetData, and a broken spill file is a keyed error") {
   const char* tmp = std::getenv("TEST_TMPDIR");
   std::string dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/transfer-XXXXXX";
