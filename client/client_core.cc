@@ -513,7 +513,7 @@ absl::StatusOr<std::vector<Value>> ClientCore::FetchOnce(const std::vector<std::
 absl::StatusOr<std::vector<Value>> ClientCore::View(const std::vector<std::string>& keys,
                                                     const proto::DataView& view) {
   if (keys.empty()) return std::vector<Value>();
-  // Positions by first holder: one GetData call per worker, in the order of their keys.
+  // Positions by first holder: one GetView call per worker, in the order of their keys.
   std::map<std::string, std::vector<size_t>> by_address;
   {
     absl::MutexLock lock(&mu_);
@@ -541,6 +541,12 @@ absl::StatusOr<std::vector<Value>> ClientCore::View(const std::vector<std::strin
     if (!missing.empty() || got->size() != positions.size()) {
       return absl::UnavailableError(absl::StrCat("worker ", address, " gave no view of ",
                                                  missing.empty() ? "some keys" : missing[0]));
+    }
+    for (size_t j = 0; j < positions.size(); ++j) {  // answered in the order asked
+      if ((*got)[j].first != keys[positions[j]]) {
+        return absl::UnavailableError(
+            absl::StrCat("worker ", address, " answered views out of order"));
+      }
     }
     return got;
   };

@@ -213,6 +213,13 @@ grpc::Status DataService::StreamData(
     return context->IsCancelled() ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")
                                   : grpc::Status::OK;
   };
+  // A small value's chunk (or an error) into the batch; the batch out once full.
+  auto add = [&](const std::string& chunk) {
+    batch.Add(chunk);
+    if (!batch.full()) return grpc::Status::OK;
+    if (grpc::Status status = cancelled(); !status.ok()) return status;
+    return batch.Flush(stream) ? grpc::Status::OK : gone();
+  };
   for (const std::string& key : request.keys()) {
     bool from_disk = false;
     absl::StatusOr<Value> value = store_.Peek(key, &from_disk);
@@ -225,16 +232,18 @@ grpc::Status DataService::StreamData(
       if (!absl::IsNotFound(value.status())) {
         WEFT_LOG_ERROR("GetData: {}", value.status().ToString());
       }
-      batch.Add(ErrorChunk(key, std::string(value.status().message())));
-      if (batch.full()) {
-        if (grpc::Status status = cancelled(); !status.ok()) return status;
-        if (!batch.Flush(stream)) return gone();
+      if (grpc::Status status = add(ErrorChunk(key, std::string(value.status().message())));
+          !status.ok()) {
+        return status;
       }
       continue;
     }
     if (request.view().kind() != proto::DataView::WHOLE) value = View(*value, request.view());
-    if (!value.ok()) {
-      batch.Add(ErrorChunk(key, std::string(value.status().message())));
+    if (!value.ok()) {  // the view does not apply to this value
+      if (grpc::Status status = add(ErrorChunk(key, std::string(value.status().message())));
+          !status.ok()) {
+        return status;
+      }
       continue;
     }
     absl::Cord encoding = EncodeValue(*value);
@@ -242,11 +251,7 @@ grpc::Status DataService::StreamData(
       const int64_t total = static_cast<int64_t>(encoding.size());
       std::string chunk = ChunkHeader(key, total, /*first=*/true, /*last=*/true, encoding.size());
       for (absl::string_view piece : encoding.Chunks()) chunk.append(piece.data(), piece.size());
-      batch.Add(chunk);
-      if (batch.full()) {
-        if (grpc::Status status = cancelled(); !status.ok()) return status;
-        if (!batch.Flush(stream)) return gone();
-      }
+      if (grpc::Status status = add(chunk); !status.ok()) return status;
       continue;
     }
     if (grpc::Status status = cancelled(); !status.ok()) return status;
