@@ -109,7 +109,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // Waits for every key, then fetches them from the workers.
   absl::StatusOr<std::vector<Value>> Gather(const std::vector<std::string>& keys);
   // `view` of each of `keys` (finished results), computed by the workers holding them and
-  // read straight from them (Worker.GetData with a view): no task, no scheduler round
+  // read straight from them (Worker.GetView, all holders at once): no task, no scheduler round
   // trip. kUnavailable when a key is not known to be held, its holder does not answer,
   // no longer holds it, or refuses the view: the caller then computes the same answer
   // with tasks, which reports any error properly.

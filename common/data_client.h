@@ -38,10 +38,10 @@ absl::StatusOr<KeyValues> FetchValues(grpc::Channel& channel, const std::vector<
                                       absl::Time deadline,
                                       std::vector<std::string>* missing = nullptr);
 
-// Views of values (GetDataRequest.view: the head or the length of a partition), computed
-// by the worker that holds them: a Value per key, in order. Keys it does not hold, or whose
-// value the view does not apply to, are left out and, when `missing` is given, appended
-// to it. Errors as FetchValues.
+// Views of values (Worker.GetView, GetDataRequest.view: the head or the length of a
+// partition), computed by the worker that holds them: a Value per key, in order. Keys it does not
+// hold, or whose value the view does not apply to, are left out and, when `missing` is given,
+// appended to it. Errors as FetchValues; kUnimplemented from a worker that knows no views.
 absl::StatusOr<KeyValues> FetchViews(grpc::Channel& channel, const std::vector<std::string>& keys,
                                      const proto::DataView& view, absl::Time deadline,
                                      std::vector<std::string>* missing = nullptr);

@@ -1,4 +1,5 @@
-// DataService: the Worker.GetData RPC — streams the requested values out of a DataStore.
+// DataService: the Worker.GetData RPC (and GetView) — streams the requested values (or
+// views of them) out of a DataStore.
 //
 // Each value is encoded with EncodeValue (a Cord that references the value's big buffers)
 // and sent as DataChunk messages of about kChunkBytes. The chunks are written as raw
@@ -19,11 +20,10 @@
 // (DataStore::Peek) and are always streamed, never lent: a call holds at most one of
 // them at a time, so serving spilled data does not raise the worker's memory by more.
 //
-// Worker.GetView, a request with a view (GetDataRequest.view: HEAD n or LENGTH), gets, for
-// each key, the
-// view of its value instead of the value: the result of the registered function a task
-// would run for it (bag.take, bag.count) on the held value, computed in this RPC's
-// thread. A service made without a registry, or a value the function refuses, answers
+// Worker.GetView, a request with a view (GetDataRequest.view: HEAD n or LENGTH), gets for
+// each key the view of its value instead of the value: the result of the registered
+// function a task would run for it (bag.take, bag.count) on the held value, computed in
+// this RPC's thread. A service made without a registry, or a value the function refuses, answers
 // the key with an error chunk. Views are cheap by construction (a partition's length is
 // in its index; its head decompresses only the blocks that hold it).
 //
