@@ -468,21 +468,28 @@ absl::StatusOr<std::vector<Value>> ClientCore::Gather(const std::vector<std::str
   return last;
 }
 
-absl::StatusOr<std::vector<Value>> ClientCore::FetchOnce(const std::vector<std::string>& keys) {
-  // Group keys by their first holder: one GetData stream per worker.
-  absl::flat_hash_map<std::string, std::vector<std::string>> by_address;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const std::string& key : keys) {
-      const auto& addresses = keys_.at(key).last.location().addresses();
-      if (addresses.empty()) {
-        return absl::UnavailableError(absl::StrCat("no worker holds key ", key));
-      }
-      by_address[addresses[0]].push_back(key);
+absl::StatusOr<std::map<std::string, std::vector<size_t>>> ClientCore::ByFirstHolder(
+    const std::vector<std::string>& keys) const {
+  std::map<std::string, std::vector<size_t>> by_holder;
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto it = keys_.find(keys[i]);
+    if (it == keys_.end() || it->second.status != FutureStatus::kFinished ||
+        it->second.last.location().addresses().empty()) {
+      return absl::UnavailableError(absl::StrCat("no worker is known to hold key ", keys[i]));
     }
+    by_holder[it->second.last.location().addresses(0)].push_back(i);
   }
+  return by_holder;
+}
+
+absl::StatusOr<std::vector<Value>> ClientCore::FetchOnce(const std::vector<std::string>& keys) {
+  // One GetData stream per first holder.
+  WEFT_ASSIGN_OR_RETURN(auto by_holder, ByFirstHolder(keys));
   absl::flat_hash_map<std::string, Value> fetched;
-  for (auto& [address, address_keys] : by_address) {
+  for (const auto& [address, positions] : by_holder) {
+    std::vector<std::string> address_keys;
+    for (size_t i : positions) address_keys.push_back(keys[i]);
     absl::StatusOr<std::vector<std::pair<std::string, Value>>> got =
         FetchValues(*channels_.Get(address), address_keys, absl::Now() + absl::Minutes(10));
     if (!got.ok()) {
@@ -513,19 +520,8 @@ absl::StatusOr<std::vector<Value>> ClientCore::FetchOnce(const std::vector<std::
 absl::StatusOr<std::vector<Value>> ClientCore::View(const std::vector<std::string>& keys,
                                                     const proto::DataView& view) {
   if (keys.empty()) return std::vector<Value>();
-  // Positions by first holder: one GetView call per worker, in the order of their keys.
-  std::map<std::string, std::vector<size_t>> by_address;
-  {
-    absl::MutexLock lock(&mu_);
-    for (size_t i = 0; i < keys.size(); ++i) {
-      auto it = keys_.find(keys[i]);
-      if (it == keys_.end() || it->second.status != FutureStatus::kFinished ||
-          it->second.last.location().addresses().empty()) {
-        return absl::UnavailableError(absl::StrCat("no worker is known to hold ", keys[i]));
-      }
-      by_address[it->second.last.location().addresses(0)].push_back(i);
-    }
-  }
+  // One GetView call per first holder, in the order of its keys.
+  WEFT_ASSIGN_OR_RETURN(auto by_address, ByFirstHolder(keys));
   // One call per holder, all at once (the first in this thread).
   auto ask = [&](const std::string& address,
                  const std::vector<size_t>& positions) -> absl::StatusOr<KeyValues> {

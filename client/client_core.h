@@ -180,6 +180,11 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   absl::Status WaitAll(const std::vector<std::string>& keys, absl::Duration timeout) const;
   // One attempt at fetching `keys` (all in memory) from their holders.
   absl::StatusOr<std::vector<Value>> FetchOnce(const std::vector<std::string>& keys);
+  // The positions in `keys` of the keys each worker holds, by the first holder the scheduler
+  // reported (a map: the same order every time). kUnavailable for a key not finished or
+  // held nowhere.
+  absl::StatusOr<std::map<std::string, std::vector<size_t>>> ByFirstHolder(
+      const std::vector<std::string>& keys) const;
 
   // Scatter's pieces (scatter.cc). A worker that takes scattered values.
   struct ScatterTarget {
