@@ -139,19 +139,27 @@ TEST_CASE("the GitHub Archive session through s3:// gives Python's answers") {
   // count() and take(1) of a persisted bag are answered by the workers holding it (views
   // of their partitions), with no task: a task submitted after them finishes, and the
   // dashboard's stream of finished tasks shows it but no count (reduce-local, sum) or take.
-  auto info_before = fx.client->info();
-  REQUIRE(info_before.ok());
-  REQUIRE(!info_before->dashboard_address.empty());
+  auto info = fx.client->info();
+  REQUIRE(info.ok());
+  REQUIRE(!info->dashboard_address.empty());
+  // The dashboard's task stream (finished tasks, with their prefixes) once it shows one of
+  // `prefix`: its snapshot is published every tick, so ask until it does (or 10 s passed).
+  // Empty when it never did.
+  auto task_stream_with = [&](const std::string& prefix) {
+    std::string body;
+    const bool seen = weft::PollUntil(
+        [&] {
+          body = weft::testing::HttpGet(info->dashboard_address, "/api/tasks/stream").body;
+          return absl::StrContains(body, "\"prefix\":\"" + prefix + "\"");
+        },
+        absl::Now() + absl::Seconds(10), absl::Milliseconds(50));
+    INFO(info->dashboard_address << ": " << body);
+    return seen ? body : std::string();
+  };
   auto marker = fx.client->submit<int64_t>("inc", {int64_t{41}});
   REQUIRE(marker.result() == 42);
-  std::string stream_body;
-  REQUIRE(weft::PollUntil(
-      [&] {
-        stream_body =
-            weft::testing::HttpGet(info_before->dashboard_address, "/api/tasks/stream").body;
-        return absl::StrContains(stream_body, "\"prefix\":\"inc\"");
-      },
-      absl::Now() + absl::Seconds(10), absl::Milliseconds(50)));
+  const std::string stream_body = task_stream_with("inc");
+  REQUIRE(!stream_body.empty());
   INFO(stream_body);
   CHECK(!absl::StrContains(stream_body, "\"prefix\":\"take\""));
   CHECK(!absl::StrContains(stream_body, "\"prefix\":\"reduce-local\""));
@@ -164,23 +172,7 @@ TEST_CASE("the GitHub Archive session through s3:// gives Python's answers") {
   CHECK(Json(Value(*records.pluck("type").frequencies().compute())) == Field(a, "types"));
   // Both reduced where the persisted partitions are held: bag.reduce_local tasks (one per
   // worker thread), as the dashboard's task stream of finished tasks shows.
-  auto info = fx.client->info();
-  REQUIRE(info.ok());
-  REQUIRE(!info->dashboard_address.empty());
-  // Whether the dashboard's task stream (finished tasks, with their prefixes) shows one of
-  // `prefix`: its snapshot is published every tick, so ask until it does (or 10 s passed).
-  auto in_task_stream = [&](const std::string& prefix) {
-    std::string body;
-    const bool seen = weft::PollUntil(
-        [&] {
-          body = weft::testing::HttpGet(info->dashboard_address, "/api/tasks/stream").body;
-          return absl::StrContains(body, "\"prefix\":\"" + prefix + "\"");
-        },
-        absl::Now() + absl::Seconds(10), absl::Milliseconds(50));
-    INFO(info->dashboard_address << ": " << body);
-    return seen;
-  };
-  CHECK(in_task_stream("reduce-local"));
+  CHECK(!task_stream_with("reduce-local").empty());
 
   auto pushes = records.filter("type == \"PushEvent\"").count().compute();
   REQUIRE(pushes.ok());
@@ -194,7 +186,7 @@ TEST_CASE("the GitHub Archive session through s3:// gives Python's answers") {
   // First appearances first, across partitions held by either worker: the partials of the
   // local reductions merged once, in partition order.
   CHECK(Json(Value(*repos)) == Field(a, "subset_repos_in_order"));
-  CHECK(in_task_stream("merge-ordered"));
+  CHECK(!task_stream_with("merge-ordered").empty());
   ValueList sorted_repos = *repos;
   std::sort(sorted_repos.begin(), sorted_repos.end(),
             [](const Value& x, const Value& y) { return x.as_string() < y.as_string(); });
