@@ -458,7 +458,16 @@ Bag Bag::persist(Compression compression) const {
     // zstd's level 1: its fastest level with a full match finder (a seventh of the JSON at
     // 256 KiB blocks; level 3 gains a few percent at half the speed).
     for (BagNodePtr& p : parts) {
-      p = BagNode::Make("bag.compress", {NodeArg::Of(p), NodeArg::Literal(Value(int64_t{1}))});
+      const NodeArg level = NodeArg::Literal(Value(int64_t{1}));
+      if (p->function == "bag.parse_json") {
+        // One task parses and compresses, keeping from its parse the columns of the
+        // partition's low-cardinality fields for the first query on them.
+        std::vector<NodeArg> args = p->args;
+        args.push_back(level);
+        p = BagNode::Make("bag.parse_json_compressed", std::move(args));
+      } else {
+        p = BagNode::Make("bag.compress", {NodeArg::Of(p), level});
+      }
     }
   }
   std::vector<std::string> keys;

@@ -114,6 +114,7 @@ WEFT_FUNCTION("bag.list_files", ListFilesTask);
 WEFT_FUNCTION("bag.read_text", ReadTextTask);
 WEFT_FUNCTION("bag.parse_json", ParseJson);
 WEFT_FUNCTION("bag.parse_json_columns", ParseJsonColumns);
+WEFT_FUNCTION("bag.parse_json_compressed", ParseJsonCompressed);
 WEFT_FUNCTION("bag.count_malformed", CountMalformed);
 WEFT_FUNCTION("bag.write_text", WriteTextTask);
 

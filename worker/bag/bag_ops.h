@@ -59,6 +59,12 @@ absl::StatusOr<Value> ParseJson(const Value& lines, const std::string& source,
 absl::StatusOr<Value> ParseJsonColumns(const Value& lines, const std::string& source,
                                        const std::string& on_error,
                                        const std::string& filter_expression);
+// ParseJson then Compress(level): a persist's partition. From the same parse, the columns
+// of the partition's low-cardinality top-level fields (low_cardinality.h) go into the
+// column cache keyed by the compressed result's buffers, so that the first frequencies or
+// filter on such a field decompresses nothing.
+absl::StatusOr<Value> ParseJsonCompressed(const Value& lines, const std::string& source,
+                                          const std::string& on_error, int64_t level);
 absl::StatusOr<int64_t> CountMalformed(const Value& lines);
 
 // ---- Element-wise (bag_ops.cc)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -13,6 +14,7 @@
 #include "worker/bag/column.h"
 #include "worker/bag/filter_expr.h"
 #include "worker/bag/json_access.h"
+#include "worker/bag/low_cardinality.h"
 #include "worker/bag/partition.h"
 
 namespace weft::bag {
@@ -102,9 +104,14 @@ absl::StatusOr<Value> ReadText(const std::string& url, const std::string& compre
 
 namespace {
 
-// parse_json, and the columns of `paths` from the same parse, cached for its result.
+using Columns = std::vector<std::pair<Path, std::shared_ptr<const Column>>>;
+
+// parse_json, and from the same parse the columns of `paths` or, when `low_cardinality`
+// is set (and `paths` empty), the columns it keeps; the columns are returned in `columns`,
+// one item per line of the result.
 absl::StatusOr<Value> ParseAndRead(const Value& lines, const std::string& source,
-                                   const std::string& on_error, const std::vector<Path>& paths) {
+                                   const std::string& on_error, const std::vector<Path>& paths,
+                                   LowCardinalityColumns* low_cardinality, Columns* columns) {
   WEFT_RETURN_IF_ERROR(ExpectLines(lines, "bag.parse_json"));
   const bool skip = on_error == "skip";
   if (!skip && on_error != "raise") {
@@ -113,16 +120,29 @@ absl::StatusOr<Value> ParseAndRead(const Value& lines, const std::string& source
   }
   const JsonLines& in = lines.as_json_lines();
   LineParser& parser = LineParser::ForThisThread();
-  std::vector<ColumnBuilder> columns(paths.size());
-  for (ColumnBuilder& column : columns) column.Reserve(in.num_lines());
+  if (low_cardinality != nullptr && in.num_lines() > 0) {
+    std::vector<std::string> names;
+    // A malformed first line has no fields to offer: no columns (its error comes below).
+    if (parser.TopLevelScalarFields(in, 0, &names).ok()) {
+      low_cardinality->Start(names, in.num_lines());
+    }
+  }
+  std::vector<ColumnBuilder> builders(paths.size());
+  for (ColumnBuilder& builder : builders) builder.Reserve(in.num_lines());
   std::vector<Extracted> extracted;
   std::vector<uint8_t> valid;  // filled only once a line fails in skip mode
   for (size_t i = 0; i < in.num_lines(); ++i) {
-    absl::Status status = paths.empty() ? parser.Validate(in, i)
-                                        : parser.ValidateAndExtract(in, i, paths, &extracted);
+    const std::vector<Path>& extract =
+        low_cardinality != nullptr ? low_cardinality->paths() : paths;
+    absl::Status status = extract.empty() ? parser.Validate(in, i)
+                                          : parser.ValidateAndExtract(in, i, extract, &extracted);
     if (status.ok()) {
       if (!valid.empty()) valid[i] = 1;
-      for (size_t p = 0; p < paths.size(); ++p) columns[p].Add(extracted[p]);
+      if (low_cardinality != nullptr) {
+        if (!extract.empty()) low_cardinality->Add(extracted);
+      } else {
+        for (size_t p = 0; p < paths.size(); ++p) builders[p].Add(extracted[p]);
+      }
       continue;
     }
     if (!skip) {
@@ -134,19 +154,24 @@ absl::StatusOr<Value> ParseAndRead(const Value& lines, const std::string& source
       std::fill(valid.begin(), valid.begin() + i, 1);
     }
   }
-  // Every line is valid: zero copy.
-  Value out = valid.empty() ? lines : Value(SelectLines(in, valid));
-  for (size_t p = 0; p < paths.size(); ++p) {
-    ColumnCache::Global().Put(out.as_json_lines(), paths[p], std::move(columns[p]).Finish());
+  columns->clear();
+  if (low_cardinality != nullptr) {
+    *columns = std::move(*low_cardinality).Finish();
+  } else {
+    for (size_t p = 0; p < paths.size(); ++p) {
+      columns->emplace_back(paths[p], std::move(builders[p]).Finish());
+    }
   }
-  return out;
+  // Every line is valid: zero copy.
+  return valid.empty() ? lines : Value(SelectLines(in, valid));
 }
 
 }  // namespace
 
 absl::StatusOr<Value> ParseJson(const Value& lines, const std::string& source,
                                 const std::string& on_error) {
-  return ParseAndRead(lines, source, on_error, {});
+  Columns none;
+  return ParseAndRead(lines, source, on_error, {}, nullptr, &none);
 }
 
 absl::StatusOr<Value> ParseJsonColumns(const Value& lines, const std::string& source,
@@ -161,7 +186,25 @@ absl::StatusOr<Value> ParseJsonColumns(const Value& lines, const std::string& so
       paths.clear();
     }
   }
-  return ParseAndRead(lines, source, on_error, paths);
+  Columns columns;
+  WEFT_ASSIGN_OR_RETURN(Value out, ParseAndRead(lines, source, on_error, paths, nullptr, &columns));
+  for (auto& [path, column] : columns) {
+    ColumnCache::Global().Put(out.as_json_lines(), path, std::move(column));
+  }
+  return out;
+}
+
+absl::StatusOr<Value> ParseJsonCompressed(const Value& lines, const std::string& source,
+                                          const std::string& on_error, int64_t level) {
+  LowCardinalityColumns low_cardinality;
+  Columns columns;
+  WEFT_ASSIGN_OR_RETURN(Value parsed,
+                        ParseAndRead(lines, source, on_error, {}, &low_cardinality, &columns));
+  WEFT_ASSIGN_OR_RETURN(Value out, Compress(parsed, level));
+  for (auto& [path, column] : columns) {
+    ColumnCache::Global().Put(out.as_compressed_lines(), path, std::move(column));
+  }
+  return out;
 }
 
 absl::StatusOr<int64_t> CountMalformed(const Value& lines) {

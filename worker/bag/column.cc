@@ -83,6 +83,7 @@ struct ColumnBuilder::Impl {
 ColumnBuilder::ColumnBuilder() : impl_(std::make_unique<Impl>()) {}
 ColumnBuilder::~ColumnBuilder() = default;
 ColumnBuilder::ColumnBuilder(ColumnBuilder&&) noexcept = default;
+ColumnBuilder& ColumnBuilder::operator=(ColumnBuilder&&) noexcept = default;
 
 void ColumnBuilder::Reserve(size_t n) { impl_->column->codes.reserve(n); }
 
@@ -94,6 +95,8 @@ void ColumnBuilder::Add(const Extracted& value) {
 void ColumnBuilder::Add(const Value& value) {
   impl_->column->codes.push_back(impl_->dictionary.Code(value));
 }
+
+size_t ColumnBuilder::distinct() const { return impl_->column->dictionary.size(); }
 
 std::shared_ptr<const Column> ColumnBuilder::Finish() && { return std::move(impl_->column); }
 
@@ -175,6 +178,11 @@ ColumnCache::Key ColumnCache::KeyOf(const Buffer& text, const Buffer& offsets, c
 void ColumnCache::Put(const JsonLines& lines, const Path& path,
                       std::shared_ptr<const Column> column) {
   PutBuffers(lines.text, lines.offsets, path, std::move(column));
+}
+
+void ColumnCache::Put(const CompressedLines& lines, const Path& path,
+                      std::shared_ptr<const Column> column) {
+  PutBuffers(lines.frames, lines.index, path, std::move(column));
 }
 
 void ColumnCache::PutBuffers(const Buffer& text, const Buffer& offsets, const Path& path,

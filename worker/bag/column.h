@@ -58,9 +58,12 @@ class ColumnBuilder {
   ColumnBuilder();
   ~ColumnBuilder();
   ColumnBuilder(ColumnBuilder&&) noexcept;
+  ColumnBuilder& operator=(ColumnBuilder&&) noexcept;
   void Reserve(size_t n);
   void Add(const Extracted& value);
   void Add(const Value& value);
+  // How many distinct values so far.
+  size_t distinct() const;
   std::shared_ptr<const Column> Finish() &&;
 
  private:
@@ -91,6 +94,8 @@ class ColumnCache {
   // Caches `column` as (lines, path)'s, built elsewhere (parse_json reads a filter's
   // columns as it validates the lines). Ignored for buffers without an owner.
   void Put(const JsonLines& lines, const Path& path, std::shared_ptr<const Column> column);
+  // The same for a compressed partition (persist keeps its low-cardinality columns).
+  void Put(const CompressedLines& lines, const Path& path, std::shared_ptr<const Column> column);
 
   struct Stats {
     int64_t hits = 0;

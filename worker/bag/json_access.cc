@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -336,6 +337,26 @@ absl::Status LineParser::ValidateAndExtract(const JsonLines& lines, size_t i,
   out->resize(paths.size());
   for (size_t p = 0; p < paths.size(); ++p) {
     if (auto e = DomExtract(root, paths[p], &(*out)[p])) return JsonError(e);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LineParser::TopLevelScalarFields(const JsonLines& lines, size_t i,
+                                              std::vector<std::string>* names) {
+  names->clear();
+  size_t capacity = 0;
+  std::string_view line = PaddedLine(lines, i, &capacity);
+  simdjson::dom::element root;
+  error_code err =
+      impl_->dom_parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(root);
+  if (err) return JsonError(err);
+  if (!root.is_object()) return absl::OkStatus();
+  for (simdjson::dom::key_value_pair field : simdjson::dom::object(root)) {
+    const std::string_view name = field.key;
+    if (field.value.is_object() || field.value.is_array()) continue;
+    if (name.empty() || name.find('.') != std::string_view::npos) continue;
+    if (std::find(names->begin(), names->end(), name) != names->end()) continue;
+    names->emplace_back(name);
   }
   return absl::OkStatus();
 }

@@ -81,6 +81,12 @@ class LineParser {
   absl::Status ValidateAndExtract(const JsonLines& lines, size_t i, const std::vector<Path>& paths,
                                   std::vector<Extracted>* out);
 
+  // The names of line i's top-level fields whose values are scalars (strings, numbers,
+  // booleans, nulls), in order, each once; none when the line is not an object. Names a
+  // Path cannot spell as one part (empty, or holding a '.') are left out. Errors only for
+  // malformed JSON.
+  absl::Status TopLevelScalarFields(const JsonLines& lines, size_t i,
+                                    std::vector<std::string>* names);
   // Line i as a Value: objects become Records (field order kept), arrays ValueLists.
   absl::StatusOr<Value> ParseLine(const JsonLines& lines, size_t i);
   // The value at `path` in line i. Errors only for malformed JSON.
