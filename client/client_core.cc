@@ -217,6 +217,14 @@ void ClientCore::ReadLoop() {
   }
 }
 
+void ClientCore::ConnectEarly(const proto::KeyStatus& status) {
+  for (const std::string& address : status.location().addresses()) {
+    if (!connected_workers_.insert(address).second) continue;
+    // Non-blocking: the channel connects in gRPC's threads.
+    channels_.Get(address)->GetState(/*try_to_connect=*/true);
+  }
+}
+
 void ClientCore::Apply(const proto::ClientUpdate& update) {
   switch (update.kind_case()) {
     case proto::ClientUpdate::kWelcome:
@@ -227,6 +235,7 @@ void ClientCore::Apply(const proto::ClientUpdate& update) {
       if (it == keys_.end()) break;  // released meanwhile
       it->second.status = StatusFromProto(update.key_status().state());
       it->second.last = update.key_status();
+      ConnectEarly(update.key_status());
       if (IsDone(it->second.status)) {
         auto callbacks = done_callbacks_.find(it->first);
         if (callbacks != done_callbacks_.end()) {

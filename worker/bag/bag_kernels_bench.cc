@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/compressed_lines.h"
 #include "worker/bag/bag_ops.h"
 #include "worker/bag/column.h"
 
@@ -97,6 +98,21 @@ int main(int argc, char** argv) {
   Time("frequencies(actor.login) warm", records, mb,
        [](const Value& p) { Check(bag::Frequencies(p, "actor.login"), "frequencies"); });
   Time("take(1)", records, mb, [](const Value& p) { Check(bag::Take(p, 1), "take"); });
+
+  // Persisted (compressed) partitions: what a query that no cached column answers pays.
+  std::vector<Value> compressed(lines.size());
+  Time("parse_json_compressed", lines, mb, [&, i = size_t{0}](const Value& p) mutable {
+    compressed[i++] = Check(bag::ParseJsonCompressed(p, "bench", "raise", 1), "persist");
+  });
+  Time("decompress (every block)", compressed, mb, [](const Value& p) {
+    const weft::CompressedLines& c = p.as_compressed_lines();
+    for (size_t b = 0; b < c.num_blocks(); ++b) Check(weft::DecompressBlock(c, b), "block");
+  });
+  Time("frequencies(type) persisted", compressed, mb,
+       [](const Value& p) { Check(bag::Frequencies(p, "type"), "frequencies"); });
+  Time("filter(repo.name) persisted", compressed, mb, [](const Value& p) {
+    Check(bag::Filter(p, "starts_with(repo.name, \"jupyter/\")"), "filter");
+  });
   const auto stats = bag::ColumnCache::Global().stats();
   std::printf("column cache: %zu entries, %.1f MB, %lld hits, %lld misses\n", stats.entries,
               stats.bytes / 1e6, static_cast<long long>(stats.hits),
