@@ -280,6 +280,11 @@ struct LineParser::Impl {
   simdjson::dom::parser dom_parser;
   std::unique_ptr<char[]> scratch;
   size_t scratch_capacity = 0;
+
+  // Parses (validates, UTF-8 included) a padded line with the DOM parser.
+  error_code ParseDom(std::string_view line, simdjson::dom::element* root) {
+    return dom_parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(*root);
+  }
 };
 
 LineParser::LineParser() : impl_(std::make_unique<Impl>()) {}
@@ -319,9 +324,7 @@ absl::Status LineParser::Validate(const JsonLines& lines, size_t i) {
   size_t capacity = 0;
   std::string_view line = PaddedLine(lines, i, &capacity);
   simdjson::dom::element root;
-  error_code err =
-      impl_->dom_parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(root);
-  if (err) return JsonError(err);
+  if (error_code err = impl_->ParseDom(line, &root)) return JsonError(err);
   return absl::OkStatus();
 }
 
@@ -331,9 +334,7 @@ absl::Status LineParser::ValidateAndExtract(const JsonLines& lines, size_t i,
   size_t capacity = 0;
   std::string_view line = PaddedLine(lines, i, &capacity);
   simdjson::dom::element root;
-  error_code err =
-      impl_->dom_parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(root);
-  if (err) return JsonError(err);
+  if (error_code err = impl_->ParseDom(line, &root)) return JsonError(err);
   out->resize(paths.size());
   for (size_t p = 0; p < paths.size(); ++p) {
     if (auto e = DomExtract(root, paths[p], &(*out)[p])) return JsonError(e);
@@ -347,9 +348,7 @@ absl::Status LineParser::TopLevelScalarFields(const JsonLines& lines, size_t i,
   size_t capacity = 0;
   std::string_view line = PaddedLine(lines, i, &capacity);
   simdjson::dom::element root;
-  error_code err =
-      impl_->dom_parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(root);
-  if (err) return JsonError(err);
+  if (error_code err = impl_->ParseDom(line, &root)) return JsonError(err);
   if (!root.is_object()) return absl::OkStatus();
   for (simdjson::dom::key_value_pair field : simdjson::dom::object(root)) {
     const std::string_view name = field.key;
@@ -365,9 +364,7 @@ absl::Status LineParser::ValidateText(std::string_view text) {
   size_t capacity = 0;
   std::string_view padded = PaddedCopy(text, &capacity);
   simdjson::dom::element root;
-  error_code err =
-      impl_->dom_parser.parse(padded.data(), padded.size(), /*realloc_if_needed=*/false).get(root);
-  if (err) return JsonError(err);
+  if (error_code err = impl_->ParseDom(padded, &root)) return JsonError(err);
   return absl::OkStatus();
 }
 
@@ -379,8 +376,7 @@ absl::StatusOr<Value> LineParser::ParseLine(const JsonLines& lines, size_t i) {
   // size before they are built. It refuses integers beyond 64 bits (a NUMBER_ERROR in
   // simdjson 3.0), which the on-demand way keeps as doubles: a number error goes that way.
   simdjson::dom::element root;
-  error_code dom_error =
-      impl_->dom_parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(root);
+  error_code dom_error = impl_->ParseDom(line, &root);
   if (!dom_error) {
     Value out;
     if (auto err = DomToValue(root, 0, &out)) return JsonError(err);
