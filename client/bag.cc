@@ -71,16 +71,8 @@ absl::StatusOr<Value> Item::compute() const {
     // A count of persisted partitions: their holders know their lengths. When one cannot
     // answer (a holder lost, the data still computing), the tasks below count, and
     // report any error.
-    proto::DataView view;
-    view.set_kind(proto::DataView::LENGTH);
-    if (absl::StatusOr<std::vector<Value>> lengths = core_->View(lengths_of_, view); lengths.ok()) {
-      int64_t total = 0;
-      bool all_ints = true;
-      for (const Value& n : *lengths) {
-        all_ints &= n.is_int();
-        if (all_ints) total += n.as_int();
-      }
-      if (all_ints) return Value(total);
+    if (absl::StatusOr<int64_t> total = core_->TotalLength(lengths_of_); total.ok()) {
+      return Value(*total);
     }
   }
   WEFT_ASSIGN_OR_RETURN(std::vector<Value> values, ComputeNodes(*core_, {node()}));

@@ -18,6 +18,23 @@
 namespace weft::internal {
 namespace {
 
+// Calls ask(address, positions) once for each holder of `by_holder` (ByFirstHolder), all at
+// once, the first in this thread; the answers in the holders' order.
+// REQUIRES: by_holder is not empty.
+template <typename Ask>
+auto AskEachHolder(const std::map<std::string, std::vector<size_t>>& by_holder, const Ask& ask) {
+  using Answer = decltype(ask(by_holder.begin()->first, by_holder.begin()->second));
+  std::vector<std::future<Answer>> others;
+  for (auto it = std::next(by_holder.begin()); it != by_holder.end(); ++it) {
+    others.push_back(std::async(std::launch::async, std::cref(ask), std::cref(it->first),
+                                std::cref(it->second)));
+  }
+  std::vector<Answer> answers;
+  answers.push_back(ask(by_holder.begin()->first, by_holder.begin()->second));
+  for (auto& other : others) answers.push_back(other.get());
+  return answers;
+}
+
 FutureStatus StatusFromProto(proto::KeyStatus::State state) {
   switch (state) {
     case proto::KeyStatus::MEMORY:
@@ -555,14 +572,7 @@ absl::StatusOr<std::vector<Value>> ClientCore::View(const std::vector<std::strin
     }
     return got;
   };
-  std::vector<std::future<absl::StatusOr<KeyValues>>> others;
-  for (auto it = std::next(by_address.begin()); it != by_address.end(); ++it) {
-    others.push_back(
-        std::async(std::launch::async, ask, std::cref(it->first), std::cref(it->second)));
-  }
-  std::vector<absl::StatusOr<KeyValues>> answers;
-  answers.push_back(ask(by_address.begin()->first, by_address.begin()->second));
-  for (auto& other : others) answers.push_back(other.get());
+  std::vector<absl::StatusOr<KeyValues>> answers = AskEachHolder(by_address, ask);
   std::vector<Value> out(keys.size());
   size_t a = 0;
   for (const auto& [address, positions] : by_address) {
@@ -571,6 +581,37 @@ absl::StatusOr<std::vector<Value>> ClientCore::View(const std::vector<std::strin
     for (size_t j = 0; j < positions.size(); ++j) out[positions[j]] = std::move((*got)[j].second);
   }
   return out;
+}
+
+absl::StatusOr<int64_t> ClientCore::TotalLength(const std::vector<std::string>& keys) {
+  if (keys.empty()) return 0;
+  WEFT_ASSIGN_OR_RETURN(auto by_address, ByFirstHolder(keys));
+  proto::DataView view;
+  view.set_kind(proto::DataView::TOTAL_LENGTH);
+  auto ask = [&](const std::string& address,
+                 const std::vector<size_t>& positions) -> absl::StatusOr<int64_t> {
+    std::vector<std::string> address_keys;
+    for (size_t i : positions) address_keys.push_back(keys[i]);
+    std::vector<std::string> missing;
+    absl::StatusOr<KeyValues> got = FetchViews(*channels_.Get(address), address_keys, view,
+                                               absl::Now() + absl::Seconds(30), &missing);
+    if (!got.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("views from worker ", address, ": ", got.status().message()));
+    }
+    if (!missing.empty() || got->size() != 1 || !got->front().first.empty() ||
+        !got->front().second.is_int()) {
+      return absl::UnavailableError(absl::StrCat("worker ", address, " gave no total length",
+                                                 missing.empty() ? "" : " of " + missing[0]));
+    }
+    return got->front().second.as_int();
+  };
+  int64_t total = 0;
+  for (absl::StatusOr<int64_t>& answer : AskEachHolder(by_address, ask)) {
+    if (!answer.ok()) return answer.status();
+    total += *answer;
+  }
+  return total;
 }
 
 void ClientCore::Cancel(const std::vector<std::string>& keys) {

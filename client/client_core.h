@@ -116,6 +116,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // with tasks, which reports any error properly.
   absl::StatusOr<std::vector<Value>> View(const std::vector<std::string>& keys,
                                           const proto::DataView& view);
+  // The items of `keys` (finished partitions) together: each holder sums the lengths of
+  // those it holds (Worker.GetView, TOTAL_LENGTH), all holders at once, one number each on
+  // the wire. kUnavailable as View, or when a holder cannot count one of its keys.
+  absl::StatusOr<int64_t> TotalLength(const std::vector<std::string>& keys);
   void Cancel(const std::vector<std::string>& keys);
   // With own_prefixes, the reply's prefixes count only this client's tasks
   // (InfoRequest.own_prefixes).

@@ -220,6 +220,20 @@ grpc::Status DataService::StreamData(
     if (grpc::Status status = cancelled(); !status.ok()) return status;
     return batch.Flush(stream) ? grpc::Status::OK : gone();
   };
+  // A value under kBatchBelow as one complete chunk, into the batch.
+  auto add_small = [&](const std::string& key, const absl::Cord& encoding) {
+    const int64_t total = static_cast<int64_t>(encoding.size());
+    std::string chunk = ChunkHeader(key, total, /*first=*/true, /*last=*/true, encoding.size());
+    for (absl::string_view piece : encoding.Chunks()) chunk.append(piece.data(), piece.size());
+    return add(chunk);
+  };
+  // TOTAL_LENGTH: each key's LENGTH view, summed here; the total is sent after the keys
+  // (whose errors, if any, are sent instead of it).
+  proto::DataView view = request.view();
+  const bool total_length = view.kind() == proto::DataView::TOTAL_LENGTH;
+  if (total_length) view.set_kind(proto::DataView::LENGTH);
+  int64_t length_sum = 0;
+  bool counted_all = true;
   for (const std::string& key : request.keys()) {
     bool from_disk = false;
     absl::StatusOr<Value> value = store_.Peek(key, &from_disk);
@@ -229,6 +243,7 @@ grpc::Status DataService::StreamData(
       value = store_.GetItem(base, index);  // one bucket of a shuffle split
     }
     if (!value.ok()) {  // not held, or its spill file is unreadable: the message says
+      counted_all = false;
       if (!absl::IsNotFound(value.status())) {
         WEFT_LOG_ERROR("GetData: {}", value.status().ToString());
       }
@@ -238,20 +253,25 @@ grpc::Status DataService::StreamData(
       }
       continue;
     }
-    if (request.view().kind() != proto::DataView::WHOLE) value = View(*value, request.view());
+    if (view.kind() != proto::DataView::WHOLE) value = View(*value, view);
+    if (value.ok() && total_length && !value->is_int()) {
+      value = absl::InternalError("its length is not an integer");
+    }
     if (!value.ok()) {  // the view does not apply to this value
+      counted_all = false;
       if (grpc::Status status = add(ErrorChunk(key, std::string(value.status().message())));
           !status.ok()) {
         return status;
       }
       continue;
     }
+    if (total_length) {
+      length_sum += value->as_int();
+      continue;
+    }
     absl::Cord encoding = EncodeValue(*value);
     if (encoding.size() < kBatchBelow) {
-      const int64_t total = static_cast<int64_t>(encoding.size());
-      std::string chunk = ChunkHeader(key, total, /*first=*/true, /*last=*/true, encoding.size());
-      for (absl::string_view piece : encoding.Chunks()) chunk.append(piece.data(), piece.size());
-      if (grpc::Status status = add(chunk); !status.ok()) return status;
+      if (grpc::Status status = add_small(key, encoding); !status.ok()) return status;
       continue;
     }
     if (grpc::Status status = cancelled(); !status.ok()) return status;
@@ -267,6 +287,11 @@ grpc::Status DataService::StreamData(
       continue;
     }
     if (!SendValue(key, encoding, kChunkBytes, stream)) return gone();
+  }
+  if (total_length && counted_all) {
+    if (grpc::Status status = add_small("", EncodeValue(Value(length_sum))); !status.ok()) {
+      return status;
+    }
   }
   if (!batch.Flush(stream)) return gone();
   // The lent values stay alive (the lease's destructor releases them) until the requester

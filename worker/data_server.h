@@ -20,12 +20,14 @@
 // (DataStore::Peek) and are always streamed, never lent: a call holds at most one of
 // them at a time, so serving spilled data does not raise the worker's memory by more.
 //
-// Worker.GetView, a request with a view (GetDataRequest.view: HEAD n or LENGTH), gets for
+// Worker.GetView, a request with a view (GetDataRequest.view: HEAD n, LENGTH), gets for
 // each key the view of its value instead of the value: the result of the registered
 // function a task would run for it (bag.take, bag.count) on the held value, computed in
 // this RPC's thread. A service made without a registry, or a value the function refuses, answers
 // the key with an error chunk. Views are cheap by construction (a partition's length is
-// in its index; its head decompresses only the blocks that hold it).
+// in its index; its head decompresses only the blocks that hold it). TOTAL_LENGTH sums
+// the keys' lengths here and sends one value, under the key "", after them (none when a
+// key could not be counted: its error chunk says why).
 //
 // Worker.PutData (Client::scatter): a client streams values in as PutDataChunks; each
 // key's chunks are gathered into one buffer (sized from total_bytes), decoded without

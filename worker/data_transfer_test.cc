@@ -126,6 +126,24 @@ TEST_CASE("GetData answers views: a partition's head and length, computed by the
   CHECK((*lengths)[1] == std::make_pair(std::string("compressed"), Value(int64_t{5000})));
   CHECK((*lengths)[2] == std::make_pair(std::string("list"), Value(int64_t{3})));
 
+  // The lengths summed by the holder: one value under "", after the keys.
+  proto::DataView total;
+  total.set_kind(proto::DataView::TOTAL_LENGTH);
+  missing.clear();
+  auto summed = FetchViews(*channel, {"raw", "compressed", "list"}, total, deadline, &missing);
+  REQUIRE(summed.ok());
+  CHECK(missing.empty());
+  REQUIRE(summed->size() == 1);
+  CHECK(summed->front() == std::make_pair(std::string(""), Value(int64_t{10003})));
+  // A key it cannot count: its error, and no total.
+  for (const char* bad : {"number", "absent"}) {
+    missing.clear();
+    auto refused_total = FetchViews(*channel, {"raw", bad, "list"}, total, deadline, &missing);
+    REQUIRE(refused_total.ok());
+    CHECK(refused_total->empty());
+    CHECK(missing == std::vector<std::string>{bad});
+  }
+
   proto::DataView head;
   head.set_kind(proto::DataView::HEAD);
   head.set_n(2);
