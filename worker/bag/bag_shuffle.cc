@@ -5,7 +5,9 @@
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -238,31 +240,41 @@ absl::StatusOr<Keyed> KeyAll(const ValueList& buckets, const std::string& key_ex
   return keyed;
 }
 
-// Where each item of `buckets` is: (bucket, index in it), bucket by bucket.
-std::vector<std::pair<const Value*, size_t>> ItemPlaces(const ValueList& buckets) {
-  std::vector<std::pair<const Value*, size_t>> where;
-  for (const Value& bucket : buckets) {
-    for (size_t i = 0; i < NumItems(bucket); ++i) where.emplace_back(&bucket, i);
-  }
-  return where;
-}
-
-// The items of `buckets` in the order `order` gives (indices into `where`, ItemPlaces'
-// list): JsonLines when every bucket is JsonLines, else a list.
-absl::StatusOr<Value> Gather(const ValueList& buckets,
-                             const std::vector<std::pair<const Value*, size_t>>& where,
-                             const std::vector<uint32_t>& order) {
+// The items of `buckets` in the order `order` gives (indices into the buckets' items, one
+// after another): JsonLines when every bucket is JsonLines, else a list.
+absl::StatusOr<Value> Gather(const ValueList& buckets, const std::vector<uint32_t>& order) {
   const bool all_lines =
       std::all_of(buckets.begin(), buckets.end(), [](const Value& b) { return b.is_json_lines(); });
   if (all_lines) {
-    JsonLinesBuilder builder;
+    // Every line's view first, in a sequential pass; then the lines in `order`, a random
+    // read of a view and of its text each, both prefetched some lines ahead (without, the
+    // cache misses of this gather were a sixth of a sort's CPU).
+    std::vector<std::string_view> lines;
+    lines.reserve(order.size());
     size_t bytes = 0;
-    for (const Value& b : buckets) bytes += b.as_json_lines().text.size() + NumItems(b);
-    builder.Reserve(bytes, order.size());
-    for (uint32_t i : order) {
-      builder.Append(LineAt(where[i].first->as_json_lines(), where[i].second));
+    for (const Value& b : buckets) {
+      const JsonLines& part = b.as_json_lines();
+      for (size_t i = 0; i < part.num_lines(); ++i) lines.push_back(LineAt(part, i));
+      bytes += part.text.size() + part.num_lines();
+    }
+    constexpr size_t kAhead = 8;  // lines between a text's prefetch and its copy
+    const size_t n = order.size();
+    JsonLinesBuilder builder;
+    builder.Reserve(bytes, n);
+    for (size_t k = 0; k < n; ++k) {
+      if (k + 2 * kAhead < n) __builtin_prefetch(&lines[order[k + 2 * kAhead]]);
+      if (k + kAhead < n) {
+        const std::string_view ahead = lines[order[k + kAhead]];
+        __builtin_prefetch(ahead.data());
+        __builtin_prefetch(ahead.data() + ahead.size());
+      }
+      builder.Append(lines[order[k]]);
     }
     return Value(std::move(builder).Finish());
+  }
+  std::vector<std::pair<const Value*, size_t>> where;
+  for (const Value& bucket : buckets) {
+    for (size_t i = 0; i < NumItems(bucket); ++i) where.emplace_back(&bucket, i);
   }
   ValueList out;
   out.reserve(order.size());
@@ -517,7 +529,7 @@ absl::StatusOr<Value> SortUnpack(const ValueList& buckets, const std::string& ke
   for (const Value& bucket : buckets) {
     WEFT_RETURN_IF_ERROR(keys.Append(bucket, key_expression, "bag.sort_unpack"));
   }
-  return Gather(buckets, ItemPlaces(buckets), keys.Order(ascending));
+  return Gather(buckets, keys.Order(ascending));
 }
 
 absl::StatusOr<Value> JoinUnpack(const ValueList& left, const ValueList& right) {

@@ -1,8 +1,11 @@
 // The shuffle's split and unpack functions, on partitions built in the test.
 #include "worker/bag/shuffle_ops.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "worker/bag/partition.h"
 #include "worker/bag/value_order.h"
@@ -119,6 +122,39 @@ TEST_CASE("range splits and sorted unpacks order keys across partitions") {
   CHECK(keys == ValueList{Value(1), Value(3), Value(3), Value(5), Value(7), Value(9)});
   Value down = Ok(RangeSplit(Value(items), "", bounds, /*ascending=*/false));
   CHECK(Ok(SortUnpack({down.as_list()[0]}, "", false)).as_list()[0].as_list()[0] == Value(9));
+}
+
+TEST_CASE("sort_unpack gathers JsonLines buckets in key order, stable, as lines") {
+  // Three buckets (one with \r\n endings, one empty) and a short one of fewer lines than
+  // the gather reads ahead.
+  std::vector<std::string> texts(4);
+  std::vector<std::pair<int, std::string>> expected;  // (key, line), in input order
+  for (int b = 0; b < 3; ++b) {
+    if (b == 1) continue;
+    for (int i = 0; i < 1000; ++i) {
+      const int key = (i * 7919 + b * 31) % 257;
+      const std::string line = "{\"k\":" + std::to_string(key) + ",\"b\":" + std::to_string(b) +
+                               ",\"i\":" + std::to_string(i) + "}";
+      texts[b] += line + (b == 2 ? "\r\n" : "\n");
+      expected.emplace_back(key, line);
+    }
+  }
+  texts[3] = "{\"k\":3,\"b\":3}\n{\"k\":1,\"b\":3}\n";
+  expected.emplace_back(3, "{\"k\":3,\"b\":3}");
+  expected.emplace_back(1, "{\"k\":1,\"b\":3}");
+  ValueList buckets;
+  for (const std::string& text : texts) buckets.push_back(Lines(text));
+  std::stable_sort(expected.begin(), expected.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  const Value sorted = Ok(SortUnpack(buckets, "k", true));
+  REQUIRE(sorted.is_json_lines());
+  const JsonLines& lines = sorted.as_json_lines();
+  REQUIRE(lines.num_lines() == expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) CHECK(lines.line(i) == expected[i].second);
+  // Fewer lines than the read-ahead.
+  const Value short_sorted = Ok(SortUnpack({buckets[3]}, "k", true));
+  CHECK(short_sorted.as_json_lines().line(0) == "{\"k\":1,\"b\":3}");
+  CHECK(short_sorted.as_json_lines().line(1) == "{\"k\":3,\"b\":3}");
 }
 
 TEST_CASE("an inner join pairs every left value with every right value of a key") {
