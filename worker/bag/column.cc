@@ -5,6 +5,8 @@
 #include <numeric>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/compressed_lines.h"
@@ -19,16 +21,20 @@ constexpr size_t kDefaultCacheBytes = size_t{512} << 20;
 
 // Assigns codes to values in order of first appearance. Strings, by far the most common
 // field values, are looked up by string_view so that a repeated string costs no
-// allocation.
+// allocation; the index holds only their codes (the strings themselves are the
+// dictionary's), so a new string is allocated once.
 class DictionaryBuilder {
  public:
-  explicit DictionaryBuilder(Column* column) : column_(column) {}
+  explicit DictionaryBuilder(Column* column)
+      : column_(column),
+        strings_(0, StringHash{&column->dictionary}, StringEq{&column->dictionary}) {}
 
   uint32_t Code(std::string_view s) {
-    auto it = strings_.find(absl::string_view(s.data(), s.size()));
-    if (it != strings_.end()) return it->second;
+    const absl::string_view key(s.data(), s.size());
+    auto it = strings_.find(key);
+    if (it != strings_.end()) return *it;
     const uint32_t code = NewCode(Value(s));
-    strings_.emplace(std::string(s), code);
+    strings_.insert(code);
     return code;
   }
   uint32_t Code(const Value& v) {
@@ -41,13 +47,32 @@ class DictionaryBuilder {
   }
 
  private:
+  // Codes of string entries, hashed and compared by their strings (heterogeneous lookup).
+  struct StringHash {
+    using is_transparent = void;
+    const ValueList* dictionary;
+    size_t operator()(absl::string_view s) const { return absl::Hash<absl::string_view>()(s); }
+    size_t operator()(uint32_t code) const { return (*this)(View(*dictionary, code)); }
+  };
+  struct StringEq {
+    using is_transparent = void;
+    const ValueList* dictionary;
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t a, absl::string_view b) const { return View(*dictionary, a) == b; }
+    bool operator()(absl::string_view a, uint32_t b) const { return a == View(*dictionary, b); }
+  };
+  static absl::string_view View(const ValueList& dictionary, uint32_t code) {
+    const std::string& s = dictionary[code].as_string();
+    return absl::string_view(s.data(), s.size());
+  }
+
   uint32_t NewCode(Value v) {
     column_->dictionary.push_back(std::move(v));
     return static_cast<uint32_t>(column_->dictionary.size() - 1);
   }
 
   Column* column_;
-  absl::flat_hash_map<std::string, uint32_t> strings_;
+  absl::flat_hash_set<uint32_t, StringHash, StringEq> strings_;
   absl::flat_hash_map<Value, uint32_t, ValueHash, ValueEq> others_;
 };
 
