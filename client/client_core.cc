@@ -543,6 +543,22 @@ absl::StatusOr<std::vector<Value>> ClientCore::FetchOnce(const std::vector<std::
   return out;
 }
 
+absl::StatusOr<KeyValues> ClientCore::ViewsFrom(const std::string& address,
+                                                const std::vector<std::string>& keys,
+                                                const std::vector<size_t>& positions,
+                                                const proto::DataView& view,
+                                                std::vector<std::string>* missing) {
+  std::vector<std::string> address_keys;
+  for (size_t i : positions) address_keys.push_back(keys[i]);
+  absl::StatusOr<KeyValues> got = FetchViews(*channels_.Get(address), address_keys, view,
+                                             absl::Now() + absl::Seconds(30), missing);
+  if (!got.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("views from worker ", address, ": ", got.status().message()));
+  }
+  return got;
+}
+
 absl::StatusOr<std::vector<Value>> ClientCore::View(const std::vector<std::string>& keys,
                                                     const proto::DataView& view) {
   if (keys.empty()) return std::vector<Value>();
@@ -551,21 +567,14 @@ absl::StatusOr<std::vector<Value>> ClientCore::View(const std::vector<std::strin
   // One call per holder, all at once (the first in this thread).
   auto ask = [&](const std::string& address,
                  const std::vector<size_t>& positions) -> absl::StatusOr<KeyValues> {
-    std::vector<std::string> address_keys;
-    for (size_t i : positions) address_keys.push_back(keys[i]);
     std::vector<std::string> missing;
-    absl::StatusOr<KeyValues> got = FetchViews(*channels_.Get(address), address_keys, view,
-                                               absl::Now() + absl::Seconds(30), &missing);
-    if (!got.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("views from worker ", address, ": ", got.status().message()));
-    }
-    if (!missing.empty() || got->size() != positions.size()) {
+    WEFT_ASSIGN_OR_RETURN(KeyValues got, ViewsFrom(address, keys, positions, view, &missing));
+    if (!missing.empty() || got.size() != positions.size()) {
       return absl::UnavailableError(absl::StrCat("worker ", address, " gave no view of ",
                                                  missing.empty() ? "some keys" : missing[0]));
     }
     for (size_t j = 0; j < positions.size(); ++j) {  // answered in the order asked
-      if ((*got)[j].first != keys[positions[j]]) {
+      if (got[j].first != keys[positions[j]]) {
         return absl::UnavailableError(
             absl::StrCat("worker ", address, " answered views out of order"));
       }
@@ -590,21 +599,14 @@ absl::StatusOr<int64_t> ClientCore::TotalLength(const std::vector<std::string>& 
   view.set_kind(proto::DataView::TOTAL_LENGTH);
   auto ask = [&](const std::string& address,
                  const std::vector<size_t>& positions) -> absl::StatusOr<int64_t> {
-    std::vector<std::string> address_keys;
-    for (size_t i : positions) address_keys.push_back(keys[i]);
     std::vector<std::string> missing;
-    absl::StatusOr<KeyValues> got = FetchViews(*channels_.Get(address), address_keys, view,
-                                               absl::Now() + absl::Seconds(30), &missing);
-    if (!got.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("views from worker ", address, ": ", got.status().message()));
-    }
-    if (!missing.empty() || got->size() != 1 || !got->front().first.empty() ||
-        !got->front().second.is_int()) {
+    WEFT_ASSIGN_OR_RETURN(KeyValues got, ViewsFrom(address, keys, positions, view, &missing));
+    if (!missing.empty() || got.size() != 1 || !got.front().first.empty() ||
+        !got.front().second.is_int()) {
       return absl::UnavailableError(absl::StrCat("worker ", address, " gave no total length",
                                                  missing.empty() ? "" : " of " + missing[0]));
     }
-    return got->front().second.as_int();
+    return got.front().second.as_int();
   };
   int64_t total = 0;
   for (absl::StatusOr<int64_t>& answer : AskEachHolder(by_address, ask)) {

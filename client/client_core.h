@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "common/batched_writer.h"
 #include "common/channel_cache.h"
+#include "common/data_client.h"
 #include "common/security.h"
 #include "proto/weft.grpc.pb.h"
 #include "weft/future.h"
@@ -193,6 +194,13 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // held nowhere.
   absl::StatusOr<std::map<std::string, std::vector<size_t>>> ByFirstHolder(
       const std::vector<std::string>& keys) const;
+  // One GetView call for keys[positions] to the worker at `address`: its answers, and in
+  // `missing` the keys it gave none for. kUnavailable naming the worker when the call fails.
+  absl::StatusOr<KeyValues> ViewsFrom(const std::string& address,
+                                      const std::vector<std::string>& keys,
+                                      const std::vector<size_t>& positions,
+                                      const proto::DataView& view,
+                                      std::vector<std::string>* missing);
 
   // Scatter's pieces (scatter.cc). A worker that takes scattered values.
   struct ScatterTarget {
