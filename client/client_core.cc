@@ -35,6 +35,15 @@ auto AskEachHolder(const std::map<std::string, std::vector<size_t>>& by_holder, 
   return answers;
 }
 
+// keys[positions[0]], keys[positions[1]], ...: a holder's keys from ByFirstHolder's positions.
+std::vector<std::string> KeysAt(const std::vector<std::string>& keys,
+                                const std::vector<size_t>& positions) {
+  std::vector<std::string> out;
+  out.reserve(positions.size());
+  for (size_t i : positions) out.push_back(keys[i]);
+  return out;
+}
+
 FutureStatus StatusFromProto(proto::KeyStatus::State state) {
   switch (state) {
     case proto::KeyStatus::MEMORY:
@@ -234,14 +243,6 @@ void ClientCore::ReadLoop() {
   }
 }
 
-void ClientCore::ConnectEarly(const proto::KeyStatus& status) {
-  for (const std::string& address : status.location().addresses()) {
-    if (!connected_workers_.insert(address).second) continue;
-    // Non-blocking: the channel connects in gRPC's threads.
-    channels_.Get(address)->GetState(/*try_to_connect=*/true);
-  }
-}
-
 void ClientCore::Apply(const proto::ClientUpdate& update) {
   switch (update.kind_case()) {
     case proto::ClientUpdate::kWelcome:
@@ -252,7 +253,11 @@ void ClientCore::Apply(const proto::ClientUpdate& update) {
       if (it == keys_.end()) break;  // released meanwhile
       it->second.status = StatusFromProto(update.key_status().state());
       it->second.last = update.key_status();
-      ConnectEarly(update.key_status());
+      // A worker first heard of: connect now, so the first gather or view from it does
+      // not wait for the connection.
+      for (const std::string& address : update.key_status().location().addresses()) {
+        channels_.Connect(address);
+      }
       if (IsDone(it->second.status)) {
         auto callbacks = done_callbacks_.find(it->first);
         if (callbacks != done_callbacks_.end()) {
@@ -514,10 +519,8 @@ absl::StatusOr<std::vector<Value>> ClientCore::FetchOnce(const std::vector<std::
   WEFT_ASSIGN_OR_RETURN(auto by_holder, ByFirstHolder(keys));
   absl::flat_hash_map<std::string, Value> fetched;
   for (const auto& [address, positions] : by_holder) {
-    std::vector<std::string> address_keys;
-    for (size_t i : positions) address_keys.push_back(keys[i]);
-    absl::StatusOr<std::vector<std::pair<std::string, Value>>> got =
-        FetchValues(*channels_.Get(address), address_keys, absl::Now() + absl::Minutes(10));
+    absl::StatusOr<std::vector<std::pair<std::string, Value>>> got = FetchValues(
+        *channels_.Get(address), KeysAt(keys, positions), absl::Now() + absl::Minutes(10));
     if (!got.ok()) {
       absl::Status refused = ExplainRefusal(got.status(), absl::StrCat("the worker at ", address),
                                             "client", security_);
@@ -548,9 +551,7 @@ absl::StatusOr<KeyValues> ClientCore::ViewsFrom(const std::string& address,
                                                 const std::vector<size_t>& positions,
                                                 const proto::DataView& view,
                                                 std::vector<std::string>* missing) {
-  std::vector<std::string> address_keys;
-  for (size_t i : positions) address_keys.push_back(keys[i]);
-  absl::StatusOr<KeyValues> got = FetchViews(*channels_.Get(address), address_keys, view,
+  absl::StatusOr<KeyValues> got = FetchViews(*channels_.Get(address), KeysAt(keys, positions), view,
                                              absl::Now() + absl::Seconds(30), missing);
   if (!got.ok()) {
     return absl::UnavailableError(

@@ -26,7 +26,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/cord.h"
 #include "absl/synchronization/mutex.h"
@@ -181,9 +180,6 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // Runs due_callbacks_ until callbacks_stopping_.
   void CallbackLoop();
   void Apply(const proto::ClientUpdate& update) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Starts connecting to a worker the first time a result is reported held there, so
-  // that the first gather or view from it does not wait for TCP and HTTP/2 set-up.
-  void ConnectEarly(const proto::KeyStatus& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The error status for a finished-but-failed key, naming function and key.
   static absl::Status KeyError(const std::string& key, const KeyEntry& entry);
   absl::Status WaitAll(const std::vector<std::string>& keys, absl::Duration timeout) const;
@@ -233,7 +229,6 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, KeyEntry> keys_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<std::string> connected_workers_ ABSL_GUARDED_BY(mu_);  // ConnectEarly's
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::string close_reason_ ABSL_GUARDED_BY(mu_);

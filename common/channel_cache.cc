@@ -15,4 +15,12 @@ std::shared_ptr<grpc::Channel> ChannelCache::Get(const std::string& address) {
   return channel;
 }
 
+void ChannelCache::Connect(const std::string& address) {
+  absl::MutexLock lock(&mu_);
+  std::shared_ptr<grpc::Channel>& channel = channels_[address];
+  if (channel != nullptr) return;
+  channel = MakeWeftChannel(address, security_, ChannelPeer::kWorker);
+  channel->GetState(/*try_to_connect=*/true);  // non-blocking: gRPC's threads connect it
+}
+
 }  // namespace weft

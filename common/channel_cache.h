@@ -30,6 +30,10 @@ class ChannelCache {
 
   // The channel to the worker at `address` (host:port), made at the first call.
   std::shared_ptr<grpc::Channel> Get(const std::string& address);
+  // Makes the channel to `address` if there is none yet and starts connecting it, without
+  // waiting (a client does so when it learns of a worker, so that its first call there
+  // does not wait for TCP and HTTP/2 set-up). A channel already made is left as it is.
+  void Connect(const std::string& address);
 
  private:
   const Security security_;
