@@ -233,7 +233,7 @@ grpc::Status DataService::StreamData(
   const bool total_length = view.kind() == proto::DataView::TOTAL_LENGTH;
   if (total_length) view.set_kind(proto::DataView::LENGTH);
   int64_t length_sum = 0;
-  bool counted_all = true;
+  int counted = 0;  // keys whose length is in length_sum
   for (const std::string& key : request.keys()) {
     bool from_disk = false;
     absl::StatusOr<Value> value = store_.Peek(key, &from_disk);
@@ -242,23 +242,17 @@ grpc::Status DataService::StreamData(
     if (absl::IsNotFound(value.status()) && ParseSliceKey(key, &base, &index)) {
       value = store_.GetItem(base, index);  // one bucket of a shuffle split
     }
-    if (!value.ok()) {  // not held, or its spill file is unreadable: the message says
-      counted_all = false;
-      if (!absl::IsNotFound(value.status())) {
+    if (!value.ok()) {
+      if (!absl::IsNotFound(value.status())) {  // its spill file is unreadable
         WEFT_LOG_ERROR("GetData: {}", value.status().ToString());
       }
-      if (grpc::Status status = add(ErrorChunk(key, std::string(value.status().message())));
-          !status.ok()) {
-        return status;
+    } else if (view.kind() != proto::DataView::WHOLE) {
+      value = View(*value, view);  // an error when the view does not apply to this value
+      if (value.ok() && total_length && !value->is_int()) {
+        value = absl::InternalError("its length is not an integer");
       }
-      continue;
     }
-    if (view.kind() != proto::DataView::WHOLE) value = View(*value, view);
-    if (value.ok() && total_length && !value->is_int()) {
-      value = absl::InternalError("its length is not an integer");
-    }
-    if (!value.ok()) {  // the view does not apply to this value
-      counted_all = false;
+    if (!value.ok()) {  // not held, unreadable, or without the view asked: the message says
       if (grpc::Status status = add(ErrorChunk(key, std::string(value.status().message())));
           !status.ok()) {
         return status;
@@ -267,6 +261,7 @@ grpc::Status DataService::StreamData(
     }
     if (total_length) {
       length_sum += value->as_int();
+      ++counted;
       continue;
     }
     absl::Cord encoding = EncodeValue(*value);
@@ -288,7 +283,7 @@ grpc::Status DataService::StreamData(
     }
     if (!SendValue(key, encoding, kChunkBytes, stream)) return gone();
   }
-  if (total_length && counted_all) {
+  if (total_length && counted == request.keys_size()) {
     if (grpc::Status status = add_small("", EncodeValue(Value(length_sum))); !status.ok()) {
       return status;
     }
