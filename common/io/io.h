@@ -124,6 +124,11 @@ class InputStream {
   virtual absl::StatusOr<size_t> Read(char* buf, size_t n) = 0;
   // The url this stream reads (for error messages).
   virtual const std::string& url() const = 0;
+  // How many bytes the stream will give in all, when known before reading (a local file
+  // read raw: its size from the opening offset, or the length asked for); nullopt when
+  // not (decompressed and remote streams). A reader may size its buffer by it; it must
+  // still read to the end, as the file may change.
+  virtual std::optional<uint64_t> size_hint() const { return std::nullopt; }
 };
 
 // Expands a pattern into the files it names, sorted by url:

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -261,6 +262,27 @@ TEST_CASE("ranged local reads") {
   text = ReadStream(**stream);
   REQUIRE(text.ok());
   CHECK(*text == "89");
+}
+
+TEST_CASE("a local file read raw knows its size; a decompressed one does not") {
+  TempDir dir;
+  WriteFile(dir.File("r.txt"), "0123456789");
+  auto hint = [&](uint64_t offset, std::optional<uint64_t> length) {
+    auto stream = OpenRead(dir.File("r.txt"), IoOptions(), offset, length);
+    REQUIRE(stream.ok());
+    return (*stream)->size_hint();
+  };
+  CHECK(hint(0, std::nullopt) == 10u);
+  CHECK(hint(3, std::nullopt) == 7u);
+  CHECK(hint(3, 4) == 4u);
+  CHECK(hint(8, 100) == 2u);
+  CHECK(hint(12, std::nullopt) == 0u);  // past the end: nothing to read
+  auto gz = OpenDecompressed(dir.File("r.txt"), Compression::kGzip, IoOptions());
+  REQUIRE(gz.ok());
+  CHECK(!(*gz)->size_hint().has_value());
+  auto raw = OpenDecompressed(dir.File("r.txt"), Compression::kInfer, IoOptions());
+  REQUIRE(raw.ok());
+  CHECK((*raw)->size_hint() == 10u);
 }
 
 // Line count and byte size of a gzip file per the system's zcat, independently.

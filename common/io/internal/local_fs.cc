@@ -27,8 +27,8 @@ std::string_view StripFileScheme(std::string_view url) {
 // buffering, so Read() is one read(2) call.
 class LocalFileStream final : public InputStream {
  public:
-  LocalFileStream(std::string url, int fd, std::optional<uint64_t> length)
-      : url_(std::move(url)), fd_(fd), remaining_(length) {}
+  LocalFileStream(std::string url, int fd, std::optional<uint64_t> length, uint64_t size_hint)
+      : url_(std::move(url)), fd_(fd), remaining_(length), size_hint_(size_hint) {}
   ~LocalFileStream() override { ::close(fd_); }
 
   absl::StatusOr<size_t> Read(char* buf, size_t n) override {
@@ -44,11 +44,13 @@ class LocalFileStream final : public InputStream {
   }
 
   const std::string& url() const override { return url_; }
+  std::optional<uint64_t> size_hint() const override { return size_hint_; }
 
  private:
   const std::string url_;
   const int fd_;
   std::optional<uint64_t> remaining_;  // bytes left to read when a length was given
+  const uint64_t size_hint_;           // the bytes from the offset when opened (or length)
 };
 
 }  // namespace
@@ -117,7 +119,10 @@ absl::StatusOr<std::unique_ptr<InputStream>> OpenLocal(std::string_view url, uin
     ::close(fd);
     return ErrnoStatus(err, "cannot seek in", url);
   }
-  return std::make_unique<LocalFileStream>(std::string(url), fd, length);
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  uint64_t left = offset < size ? size - offset : 0;
+  if (length.has_value()) left = std::min(left, *length);
+  return std::make_unique<LocalFileStream>(std::string(url), fd, length, left);
 }
 
 }  // namespace weft::io::internal
