@@ -8,11 +8,14 @@
 #include <cmath>
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/io/io.h"
 #include "common/io/s3rver_fixture.h"
 #include "worker/bag/bag_ops.h"
+#include "worker/bag/json_access.h"
 
 namespace weft::bag {
 namespace {
@@ -86,6 +89,47 @@ TEST_CASE("write_text writes a JsonLines partition's lines as they are") {
   Value back = Ok(ReadText(url, "infer"));
   REQUIRE(back.is_json_lines());
   CHECK(back == Lines(kRawExpected));
+}
+
+// JsonLines whose text is already the file's bytes are written without a copy; every other
+// layout of text and index must give the same file as writing line by line.
+TEST_CASE("write_text writes every layout of JsonLines as its lines, one per line") {
+  TempDir dir;
+  auto index = [](std::vector<uint64_t> offsets) {
+    return Buffer(std::string(reinterpret_cast<const char*>(offsets.data()),
+                              offsets.size() * sizeof(uint64_t)));
+  };
+  auto expected = [](const JsonLines& lines) {
+    std::string text;
+    for (size_t i = 0; i < lines.num_lines(); ++i) text.append(LineAt(lines, i)).push_back('\n');
+    return text;
+  };
+  const JsonLines sliced = Lines("{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n").as_json_lines().Slice(1, 3);
+  JsonLines skips;  // an index that leaves bytes out before and after: "{}" then "[1]"
+  skips.text = Buffer(std::string("XX\n{}\n[1]\nYY\n"));
+  skips.offsets = index({3, 6, 10});
+  JsonLines inner;  // lines that do not end where the next begins
+  inner.text = Buffer(std::string("{\"x\":[1,2]}\n"));
+  inner.offsets = index({0, 5, 12});
+  const std::vector<std::pair<std::string, JsonLines>> cases = {
+      {"plain", Lines("{\"a\":1}\n[2]\n\"s\"\n").as_json_lines()},
+      {"no final newline", Lines("{\"a\":1}\n[2]").as_json_lines()},
+      {"carriage returns", Lines("{\"a\":1}\r\n[2]\r\n").as_json_lines()},
+      {"a blank line", Lines("{\"a\":1}\n\n[2]\n").as_json_lines()},
+      {"empty", Lines("").as_json_lines()},
+      {"a slice", sliced},
+      {"a hand-built index", skips},
+      {"an index inside lines", inner},
+  };
+  for (const auto& [name, lines] : cases) {
+    INFO(name);
+    const std::string url = dir.File(name + ".json");
+    CHECK(Ok(WriteText(Value(lines), url, "infer")) == static_cast<int64_t>(lines.num_lines()));
+    CHECK(ReadBack(url) == expected(lines));
+    const std::string zst = dir.File(name + ".json.zst");
+    CHECK(Ok(WriteText(Value(lines), zst, "infer")) == static_cast<int64_t>(lines.num_lines()));
+    CHECK(ReadBack(zst) == expected(lines));
+  }
 }
 
 TEST_CASE("write_text writes a list partition as one JSON value per line") {
