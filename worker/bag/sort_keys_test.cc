@@ -105,6 +105,30 @@ TEST_CASE("SortKeys orders as a stable sort with CompareValues, both ways") {
   }
 }
 
+// Many distinct keys, as a sort benchmark's partition holds (every byte of the prefix
+// varies, so every pass of the radix sort runs), with some repeated to tie.
+TEST_CASE("SortKeys orders many random strings as a stable sort does, both ways") {
+  std::mt19937 rng(7);
+  ValueList keys;
+  for (size_t i = 0; i < 100000; ++i) {
+    std::string s;
+    const size_t length = 1 + rng() % 12;
+    for (size_t c = 0; c < length; ++c) s.push_back(static_cast<char>(32 + rng() % 95));
+    keys.push_back(i % 10 == 9 ? keys[rng() % i] : Value(std::move(s)));
+  }
+  SortKeys sort_keys;
+  for (const Value& k : keys) sort_keys.AppendKey(k);
+  for (bool ascending : {true, false}) {
+    std::vector<uint32_t> expected(keys.size());
+    std::iota(expected.begin(), expected.end(), 0);
+    std::stable_sort(expected.begin(), expected.end(), [&](uint32_t a, uint32_t b) {
+      const int c = CompareValues(keys[a], keys[b]);
+      return ascending ? c < 0 : c > 0;
+    });
+    CHECK(sort_keys.Order(ascending) == expected);
+  }
+}
+
 TEST_CASE("SortKeys reads a field of JSON lines as the parsed records would give it") {
   const std::string text =
       "{\"k\":\"beta\",\"n\":1}\n{\"k\":\"alphabet soup\",\"n\":2}\n{\"n\":3}\n"
