@@ -42,7 +42,8 @@ logs=/tmp/weft-shuffle-logs
 results="$scratch/results.txt"
 generated=()    # inputs this run made (removed at exit unless KEEP_DATA=1)
 weft_pids=()    # scheduler and workers of the running weft cluster
-worker_pids=()
+nanny_pids=()    # the weft-worker processes started here: nannies, each running one worker
+worker_pids=()   # their children, the workers themselves (memory and CPU are measured here)
 group_pid=""    # process group of the running dask driver or shuffle_bench
 
 stop_weft() {
@@ -55,6 +56,7 @@ stop_weft() {
   kill -KILL "${weft_pids[@]}" 2>/dev/null || true
   wait "${weft_pids[@]}" 2>/dev/null || true
   weft_pids=()
+  nanny_pids=()
   worker_pids=()
 }
 
@@ -113,10 +115,18 @@ start_weft() {
       --host 127.0.0.1 --name "worker-$i" --local-directory "$dir/worker-$i" \
       >"$dir/worker-$i.log" 2>&1 &
     weft_pids+=($!)
-    worker_pids+=($!)
+    nanny_pids+=($!)
   done
   for _ in $(seq 100); do
-    [ "$(cat "$dir"/worker-*.log 2>/dev/null | grep -c 'registered to')" -ge 2 ] && return 0
+    if [ "$(cat "$dir"/worker-*.log 2>/dev/null | grep -c 'registered to')" -ge 2 ]; then
+      # Memory and CPU are the workers' own: each weft-worker runs as its nanny's child
+      # (the nanny itself holds ~25 MB and does no work).
+      local nanny
+      for nanny in "${nanny_pids[@]}"; do worker_pids+=($(pgrep -P "$nanny")); done
+      [ ${#worker_pids[@]} -eq 2 ] && return 0
+      echo "expected one worker process under each nanny, found: ${worker_pids[*]}"
+      exit 1
+    fi
     sleep 0.1
   done
   echo "weft workers did not register:"
