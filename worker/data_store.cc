@@ -369,6 +369,11 @@ absl::Status DataStore::last_spill_error() const {
   return last_spill_error_;
 }
 
+bool DataStore::can_spill() const {
+  absl::MutexLock lock(&mu_);
+  return target_bytes_ > 0 && (!lru_.empty() || spilling_bytes_ > 0);
+}
+
 bool DataStore::TEST_IsSpilled(const std::string& key) const {
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(key);

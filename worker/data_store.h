@@ -103,6 +103,10 @@ class DataStore {
   int64_t target_bytes() const { return target_bytes_; }
   // The last failure to write a spill file (OK if none).
   absl::Status last_spill_error() const;
+  // Whether a value in memory may still go to disk: the store spills, and holds a value
+  // in memory that has not failed to spill (one that failed stays in memory for good), or
+  // is writing one now.
+  bool can_spill() const;
 
   // Test hooks: whether `key` is on disk, and its spill file ("" when not spilled).
   bool TEST_IsSpilled(const std::string& key) const;

@@ -296,6 +296,26 @@ TEST_CASE("a value that cannot be spilled stays in memory and the error names th
   CHECK_THAT(std::string(store->last_spill_error().message()),
              Catch::Contains(store->TEST_spill_directory()));
   CHECK(*store->Get("kept") == Blob(5000, 'k'));
+  // Tried once: it is no longer a candidate, and nothing else is.
+  CHECK_FALSE(store->can_spill());
+  CHECK_FALSE(store->SpillOldest());
+}
+
+TEST_CASE("can_spill: a spilling store holding a value in memory that has not failed") {
+  DataStore never;
+  never.Put("a", Blob(5000, 'a'));
+  CHECK_FALSE(never.can_spill());  // does not spill at all
+  std::string dir = TempDir();
+  auto store = SpillingStore(100000, dir);
+  CHECK_FALSE(store->can_spill());  // empty
+  store->Put("a", Blob(5000, 'a'));
+  CHECK(store->can_spill());
+  REQUIRE(store->SpillOldest());
+  CHECK(store->TEST_IsSpilled("a"));
+  CHECK_FALSE(store->can_spill());  // all on disk
+  REQUIRE(store->Get("a").ok());    // brought back: in memory again
+  CHECK(store->can_spill());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("spill and unspill are safe under concurrent readers, writers and frees") {

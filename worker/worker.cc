@@ -160,16 +160,30 @@ void Worker::WatchPause() {
     running = state_.executing() > 0;
   }
   const bool was_stuck = pause_watch_.stuck();
-  const bool can_shed = running || store_.memory_bytes() > 0;
+  const bool can_shed = running || store_.can_spill();
   if (pause_watch_.Observe(paused, can_shed, absl::Now())) {
     const int64_t bytes = ReadMemory();
+    const int64_t in_memory = store_.memory_bytes();
+    // Data in memory that cannot go to disk (a spill that failed: a full or missing local
+    // directory; or a worker that does not spill), or memory no data accounts for.
+    std::string held;
+    if (in_memory > 0) {
+      const absl::Status spill_error = store_.last_spill_error();
+      held = absl::StrCat("with no task running and ", FormatBytes(in_memory),
+                          " of data in memory that cannot be spilled (",
+                          spill_error.ok()
+                              ? "this worker does not spill: no --local-directory or memory target"
+                              : absl::StrCat("spilling failed: ", spill_error.message()),
+                          ")");
+    } else {
+      held = absl::StrCat("with no task running and no data in memory (", store_.size(),
+                          " keys held, all on disk): the process holds memory that none of "
+                          "its data accounts for");
+    }
     const std::string why = absl::StrCat(
         "paused for ", absl::FormatDuration(options_.stuck_pause_timeout), " at ",
         FormatBytes(bytes), " of memory (pause at ", FormatBytes(PauseBytes(options_)), ", limit ",
-        FormatBytes(options_.memory_limit), ") with no task running and no data in memory (",
-        store_.size(),
-        " keys held, all on disk): the process holds memory that none of its data accounts "
-        "for; ",
+        FormatBytes(options_.memory_limit), ") ", held, "; ",
         options_.on_stuck ? "restarting: its nanny starts a fresh worker"
                           : "it stays paused: it has no nanny to restart it (--no-nanny)");
     WEFT_LOG_WARN("{}", why);

@@ -19,8 +19,9 @@
 // memory back at each tick (the rest of spilling is the DataStore's own business,
 // data_store.h); freed memory is also handed back once the worker has been idle for
 // `idle_release_delay` (no task running and nothing finished or freed). A worker paused for
-// `stuck_pause_timeout` with no task running and no data in memory is stuck (worker/pause_watch.h):
-// it says so in its log and to the scheduler (WorkerStatusChange.stuck, Heartbeat.stuck), and calls
+// `stuck_pause_timeout` with no task running and no data in memory it can spill is stuck
+// (worker/pause_watch.h): it says so, naming a failed spill's error if that is why, in its
+// log and to the scheduler (WorkerStatusChange.stuck, Heartbeat.stuck), and calls
 // `on_stuck` (weft-worker under a nanny: exit for a fresh process). The fetch pool has
 // `fetch_threads` threads: at most that many GetData transfers come in at once
 // (--transfer-concurrency).
@@ -73,7 +74,7 @@ struct WorkerOptions {
   // again, and on this kind of machine a page fault is dear (filter + count over the 20
   // hours: 376-419 ms half a second after the last query, 515-548 ms after a release).
   absl::Duration idle_release_delay = absl::Seconds(5);
-  // Paused this long with no task running and no data in memory: stuck (see above).
+  // Paused this long with no task running and no data in memory it can spill: stuck.
   absl::Duration stuck_pause_timeout = absl::Seconds(30);
   // Called once per stuck spell, on the monitor thread, with the log's message; null when
   // nobody can restart this worker (the message then says it stays paused).

@@ -19,6 +19,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "worker/data_server.h"
+#include "worker/data_store.h"
 #include "worker/registry_testing.h"
 
 namespace weft {
@@ -339,6 +340,46 @@ TEST_CASE("a worker paused with nothing left to shed is reported stuck, and on_s
   REQUIRE(PollUntil([&] { return !w.worker().paused(); }, absl::Now() + absl::Seconds(20)));
   CHECK(w.worker().Metrics().stuck().empty());
   CHECK(stuck_calls->load() == 1);
+}
+
+// A full or vanished --local-directory: the data cannot go to disk, so the pause never
+// ends by itself; the worker says why instead of waiting for ever.
+TEST_CASE("a worker paused with data that cannot be spilled is stuck, and says why") {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string dir = std::string(base != nullptr ? base : "/tmp") + "/worker-XXXXXX";
+  REQUIRE(::mkdtemp(dir.data()) != nullptr);
+  DataStoreOptions store_options;
+  store_options.memory_limit = 2000;
+  store_options.target_fraction = 0.5;
+  store_options.local_directory = dir;
+  auto store = DataStore::Open(store_options);
+  REQUIRE(store.ok());
+  std::filesystem::remove_all((*store)->TEST_spill_directory());  // every spill will fail
+  auto memory = std::make_shared<std::atomic<int64_t>>(100);
+  auto stuck_calls = std::make_shared<std::atomic<int>>(0);
+  TestWorker w(
+      /*nthreads=*/1,
+      [=](WorkerOptions& options) {
+        options.memory_limit = 1000;
+        options.pause_fraction = 0.8;
+        options.memory_reader = [memory] { return memory->load(); };
+        options.memory_monitor_interval = absl::Milliseconds(5);
+        options.stuck_pause_timeout = absl::Milliseconds(100);
+        options.on_stuck = [stuck_calls](const std::string&) { ++*stuck_calls; };
+      },
+      *std::move(store));
+  w.Compute(Task("big", "identity", {Literal(Value(std::string(3000, 'x')))}));
+  REQUIRE(w.WaitFor("big").has_task_finished());
+  REQUIRE(w.store().memory_bytes() > 0);  // its spill failed: kept in memory
+  memory->store(900);
+  REQUIRE(PollUntil([&] { return stuck_calls->load() == 1; }, absl::Now() + absl::Seconds(20)));
+  const std::string stuck = w.worker().Metrics().stuck();
+  INFO(stuck);
+  CHECK(stuck.find("of data in memory that cannot be spilled (spilling failed: ") !=
+        std::string::npos);
+  CHECK(stuck.find(dir) != std::string::npos);                    // the spill error names the file
+  CHECK(*w.store().Get("big") == Value(std::string(3000, 'x')));  // nothing lost
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a stuck worker with nobody to restart it says that it stays paused") {

@@ -153,8 +153,9 @@ struct WorkerInfo {
   int64_t bytes_fetched = 0;    // received from peers since it started
   int64_t process_bytes = 0;    // its process's resident set size (what it pauses on)
   bool paused = false;
-  // Set when it is stuck in a pause (paused with no data in memory and no task running,
-  // still over its threshold): the worker's own account, and what is done about it.
+  // Set when it is stuck in a pause (paused with no task running and no data in memory it
+  // can spill — a full local directory, say — still over its threshold): the worker's own
+  // account, and what is done about it.
   std::string stuck;
   // Transitions its state machine refused since it started: each one a bug in weft,
   // described in that worker's log. 0 on a healthy worker.
