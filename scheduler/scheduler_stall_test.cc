@@ -90,6 +90,26 @@ TEST_CASE("clients waiting for work hear when every worker has been paused a whi
   CHECK(h.Take().empty());
 }
 
+TEST_CASE("a worker stuck with data in memory is said to hold data it cannot spill") {
+  Harness h;
+  std::string a = AddLimitedWorker(h, "a");
+  std::string c = h.AddClient();
+  // Its data store holds 300 MiB in memory: the spills failed (a full local directory).
+  proto::Heartbeat beat;
+  beat.set_paused(true);
+  beat.set_process_bytes(612 * kMiB);
+  beat.set_memory_bytes(300 * kMiB);
+  REQUIRE(h.state.Heartbeat(a, beat, h.now).ok());
+  StatusChange(h, a, /*paused=*/true, 612 * kMiB, "paused for 30s ... (spilling failed: ...)");
+  h.Submit(c, {Harness::Task("x")}, {"x"});
+  Lines said;
+  REQUIRE(TicksUntilSaid(h, &said) > 0);
+  CHECK(said == Lines{"c1: stalled: no worker can start tasks: the only worker is paused "
+                      "(memory): a at 612.0 MiB of its 400.0 MiB limit, stuck with data it "
+                      "cannot spill (its nanny restarts it). 1 task waits until a worker "
+                      "resumes or joins"});
+}
+
 TEST_CASE("with no worker connected, waiting clients hear so, and again when one joins") {
   Harness h;
   std::string c = h.AddClient();

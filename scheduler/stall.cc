@@ -24,7 +24,8 @@ bool Unfinished(S status) {
          status == S::kProcessing;
 }
 
-// "w1 at 612.4 MiB of its 400.0 MiB limit, stuck holding no data (its nanny restarts it)".
+// "w1 at 612.4 MiB of its 400.0 MiB limit, stuck holding no data (its nanny restarts it)";
+// "..., stuck with data it cannot spill (...)" when its spills failed.
 std::string WhyNotRunning(const WorkerState& w) {
   if (w.retiring) return absl::StrCat(w.info.name(), " retiring");
   const int64_t process = w.last_heartbeat.process_bytes();
@@ -33,9 +34,11 @@ std::string WhyNotRunning(const WorkerState& w) {
                                        FormatBytes(w.info.memory_limit()), " limit")
                         : absl::StrCat(w.info.name(), " paused");
   if (!w.stuck.empty()) {
-    absl::StrAppend(&why, ", stuck holding no data (",
-                    w.info.nanny() ? "its nanny restarts it" : "it has no nanny to restart it",
-                    ")");
+    // Data in memory on a stuck worker is data it could not spill (its account says why).
+    absl::StrAppend(
+        &why, ", stuck ",
+        w.last_heartbeat.memory_bytes() > 0 ? "with data it cannot spill" : "holding no data", " (",
+        w.info.nanny() ? "its nanny restarts it" : "it has no nanny to restart it", ")");
   }
   return why;
 }
