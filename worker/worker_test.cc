@@ -306,17 +306,24 @@ TEST_CASE("a reading over the pause threshold counts only once freed memory went
   CHECK(w.worker().Metrics().process_bytes() == 900);
 }
 
-TEST_CASE("a worker paused with nothing left to shed is reported stuck, and on_stuck runs once") {
-  auto memory = std::make_shared<std::atomic<int64_t>>(900);
-  auto stuck_calls = std::make_shared<std::atomic<int>>(0);
-  TestWorker w(/*nthreads=*/1, [=](WorkerOptions& options) {
+// A 1000-byte limit paused at 800, read from `memory`; stuck after 100 ms, counted in
+// `stuck_calls`.
+std::function<void(WorkerOptions&)> QuickStuck(std::shared_ptr<std::atomic<int64_t>> memory,
+                                               std::shared_ptr<std::atomic<int>> stuck_calls) {
+  return [=](WorkerOptions& options) {
     options.memory_limit = 1000;
     options.pause_fraction = 0.8;
     options.memory_reader = [memory] { return memory->load(); };
     options.memory_monitor_interval = absl::Milliseconds(5);
     options.stuck_pause_timeout = absl::Milliseconds(100);
     options.on_stuck = [stuck_calls](const std::string&) { ++*stuck_calls; };
-  });
+  };
+}
+
+TEST_CASE("a worker paused with nothing left to shed is reported stuck, and on_stuck runs once") {
+  auto memory = std::make_shared<std::atomic<int64_t>>(900);
+  auto stuck_calls = std::make_shared<std::atomic<int>>(0);
+  TestWorker w(/*nthreads=*/1, QuickStuck(memory, stuck_calls));
   REQUIRE(PollUntil([&] { return stuck_calls->load() == 1; }, absl::Now() + absl::Seconds(20)));
   const std::string stuck = w.worker().Metrics().stuck();
   CHECK(stuck.find("no task running and no data in memory") != std::string::npos);
@@ -357,17 +364,7 @@ TEST_CASE("a worker paused with data that cannot be spilled is stuck, and says w
   std::filesystem::remove_all((*store)->TEST_spill_directory());  // every spill will fail
   auto memory = std::make_shared<std::atomic<int64_t>>(100);
   auto stuck_calls = std::make_shared<std::atomic<int>>(0);
-  TestWorker w(
-      /*nthreads=*/1,
-      [=](WorkerOptions& options) {
-        options.memory_limit = 1000;
-        options.pause_fraction = 0.8;
-        options.memory_reader = [memory] { return memory->load(); };
-        options.memory_monitor_interval = absl::Milliseconds(5);
-        options.stuck_pause_timeout = absl::Milliseconds(100);
-        options.on_stuck = [stuck_calls](const std::string&) { ++*stuck_calls; };
-      },
-      *std::move(store));
+  TestWorker w(/*nthreads=*/1, QuickStuck(memory, stuck_calls), *std::move(store));
   w.Compute(Task("big", "identity", {Literal(Value(std::string(3000, 'x')))}));
   REQUIRE(w.WaitFor("big").has_task_finished());
   REQUIRE(w.store().memory_bytes() > 0);  // its spill failed: kept in memory
