@@ -197,13 +197,21 @@ absl::StatusOr<int64_t> Bag::to_textfiles(const std::string& pattern) const {
   std::vector<BagNodePtr> parts = Materialized();
   for (size_t i = 0; i < parts.size(); ++i) {
     std::string url = absl::StrCat(pattern.substr(0, star), i, pattern.substr(star + 1));
+    if (parts[i]->function == "bag.sort_unpack") {
+      // A sort's output partition is written by the task that sorts it (it is never held).
+      std::vector<NodeArg> args = parts[i]->args;
+      args.push_back(NodeArg::Literal(Value(url)));
+      args.push_back(NodeArg::Literal(Value("infer")));
+      writes.push_back(BagNode::Make("bag.sort_unpack_write", std::move(args)));
+      continue;
+    }
     writes.push_back(
         BagNode::Make("bag.write_text", WithPartition(parts[i], {Value(url), Value("infer")})));
   }
   WEFT_ASSIGN_OR_RETURN(std::vector<Value> counts, internal::ComputeNodes(*core_, writes));
   int64_t total = 0;
   for (const Value& c : counts) {
-    if (!c.is_int()) return absl::InternalError("bag.write_text returned a non-int");
+    if (!c.is_int()) return absl::InternalError("a bag.write_text task returned a non-int");
     total += c.as_int();
   }
   return total;

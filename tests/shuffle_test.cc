@@ -172,6 +172,19 @@ TEST_CASE("visits per user and per day, a join and a total sort give Python's an
     ValueList up(all->begin(), all->end());
     std::reverse(up.begin(), up.end());
     CHECK(PythonJson(Value(*down)) == PythonJson(Value(up)));
+    // sort_by(...).to_textfiles(...): each sorted partition is written by the task that
+    // sorts it; the files, in partition order, hold every record in order (gzip'd here).
+    auto written = records.sort_by("timestamp", true, 3).to_textfiles(dir + "/sorted-*.json.gz");
+    REQUIRE(written.ok());
+    auto back = Bag::read_text(*client, dir + "/sorted-*.json.gz");
+    REQUIRE(back.ok());
+    CHECK(back->npartitions() == 3);
+    auto read = back->parse_json().map("timestamp").compute();
+    REQUIRE(read.ok());
+    CHECK(static_cast<int64_t>(read->size()) == *written);
+    std::string read_timestamps;
+    for (const Value& t : *read) absl::StrAppend(&read_timestamps, PythonJson(t), "\n");
+    CHECK(read_timestamps == answers["timestamps"]);
   }
   SECTION("group_by_key, map_values, first and repartition_by_key") {
     Bag pairs = records.to_pairs("user", "1");

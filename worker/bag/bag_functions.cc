@@ -108,6 +108,18 @@ absl::StatusOr<int64_t> WriteTextTask(const TaskContext& context, const Value& p
   return WriteText(part, url, compression, TaskIo(context));
 }
 
+// sort_unpack then write_text in one task (the client fuses sort_by(...).to_textfiles(...)
+// so): the sorted partition goes to its file as soon as it exists, and is freed with the
+// task instead of waiting in the data store, counted against its memory target, for a
+// write task.
+absl::StatusOr<int64_t> SortUnpackWrite(const TaskContext& context, const ValueList& buckets,
+                                        const std::string& key_expression, bool ascending,
+                                        const std::string& url, const std::string& compression) {
+  absl::StatusOr<Value> sorted = SortUnpack(buckets, key_expression, ascending);
+  if (!sorted.ok()) return sorted.status();
+  return WriteText(*sorted, url, compression, TaskIo(context));
+}
+
 }  // namespace
 
 WEFT_FUNCTION("bag.list_files", ListFilesTask);
@@ -153,6 +165,7 @@ WEFT_FUNCTION("bag.range_split", RangeSplit);
 WEFT_FUNCTION("bag.group_unpack", GroupUnpack);
 WEFT_FUNCTION("bag.reduce_unpack", ReduceUnpack);
 WEFT_FUNCTION("bag.sort_unpack", SortUnpack);
+WEFT_FUNCTION("bag.sort_unpack_write", SortUnpackWrite);
 WEFT_FUNCTION("bag.join_unpack", JoinUnpack);
 WEFT_FUNCTION("bag.distinct_unpack", DistinctUnpack);
 
