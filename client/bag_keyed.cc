@@ -196,17 +196,16 @@ absl::StatusOr<int64_t> Bag::to_textfiles(const std::string& pattern) const {
   std::vector<BagNodePtr> writes;
   std::vector<BagNodePtr> parts = Materialized();
   for (size_t i = 0; i < parts.size(); ++i) {
-    std::string url = absl::StrCat(pattern.substr(0, star), i, pattern.substr(star + 1));
+    const std::vector<Value> where = {
+        Value(absl::StrCat(pattern.substr(0, star), i, pattern.substr(star + 1))), Value("infer")};
     if (parts[i]->function == "bag.sort_unpack") {
       // A sort's output partition is written by the task that sorts it (it is never held).
       std::vector<NodeArg> args = parts[i]->args;
-      args.push_back(NodeArg::Literal(Value(url)));
-      args.push_back(NodeArg::Literal(Value("infer")));
+      for (const Value& v : where) args.push_back(NodeArg::Literal(v));
       writes.push_back(BagNode::Make("bag.sort_unpack_write", std::move(args)));
-      continue;
+    } else {
+      writes.push_back(BagNode::Make("bag.write_text", WithPartition(parts[i], where)));
     }
-    writes.push_back(
-        BagNode::Make("bag.write_text", WithPartition(parts[i], {Value(url), Value("infer")})));
   }
   WEFT_ASSIGN_OR_RETURN(std::vector<Value> counts, internal::ComputeNodes(*core_, writes));
   int64_t total = 0;

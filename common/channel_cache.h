@@ -36,6 +36,9 @@ class ChannelCache {
   void Connect(const std::string& address);
 
  private:
+  // The channel to `address`; *made says whether this call made it.
+  std::shared_ptr<grpc::Channel> GetOrMake(const std::string& address, bool* made);
+
   const Security security_;
 
   absl::Mutex mu_;

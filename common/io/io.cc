@@ -2,6 +2,7 @@
 #include "common/io/io.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "common/io/internal/http.h"
 #include "common/io/internal/local_fs.h"
@@ -65,7 +66,10 @@ absl::StatusOr<std::unique_ptr<InputStream>> OpenDecompressed(std::string_view u
 absl::StatusOr<std::string> ReadStream(InputStream& stream) {
   std::string out;
   size_t size = 0;
-  out.resize(64 << 10);
+  // Sized once when the stream knows its length (one byte more, so that the read that
+  // finds the end needs no growth), else grown by doubling from 64 KiB.
+  const std::optional<uint64_t> hint = stream.size_hint();
+  out.resize(hint.has_value() ? static_cast<size_t>(*hint) + 1 : size_t{64} << 10);
   while (true) {
     if (size == out.size()) out.resize(out.size() * 2);
     WEFT_ASSIGN_OR_RETURN(size_t got, stream.Read(out.data() + size, out.size() - size));

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/io/io.h"
+#include "common/status_macros.h"
 #include "weft/function.h"
 #include "worker/bag/bag_ops.h"
 #include "worker/bag/bag_write.h"
@@ -115,9 +116,8 @@ absl::StatusOr<int64_t> WriteTextTask(const TaskContext& context, const Value& p
 absl::StatusOr<int64_t> SortUnpackWrite(const TaskContext& context, const ValueList& buckets,
                                         const std::string& key_expression, bool ascending,
                                         const std::string& url, const std::string& compression) {
-  absl::StatusOr<Value> sorted = SortUnpack(buckets, key_expression, ascending);
-  if (!sorted.ok()) return sorted.status();
-  return WriteText(*sorted, url, compression, TaskIo(context));
+  WEFT_ASSIGN_OR_RETURN(Value sorted, SortUnpack(buckets, key_expression, ascending));
+  return WriteText(sorted, url, compression, TaskIo(context));
 }
 
 }  // namespace

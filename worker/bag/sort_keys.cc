@@ -218,8 +218,7 @@ void RadixSortByPrefix(std::vector<OrderEntry>* entries) {
   const size_t n = entries->size();
   if (n < 2) return;
   constexpr int kDigits = 8;
-  std::vector<std::array<size_t, 256>> counts(kDigits);
-  for (auto& c : counts) c.fill(0);
+  std::vector<std::array<size_t, 256>> counts(kDigits);  // zeros
   for (const OrderEntry& e : *entries) {
     for (int d = 0; d < kDigits; ++d) ++counts[d][(e.prefix >> (8 * d)) & 0xff];
   }
