@@ -46,8 +46,7 @@ void SchedulerState::SendSteal(WorkerState* w, const std::string& key) {
   message.instruction.mutable_steal()->set_key(key);
 }
 
-void SchedulerState::SendFreeKey(WorkerState* w, const std::string& key) {
-  if (w->removed) return;
+proto::FreeKeys* SchedulerState::OpenFreeKeys(WorkerState* w) {
   auto it = open_free_keys_.find(w);
   if (it == open_free_keys_.end()) {
     it = open_free_keys_.emplace(w, out_.to_workers.size()).first;
@@ -55,7 +54,19 @@ void SchedulerState::SendFreeKey(WorkerState* w, const std::string& key) {
     message.worker_id = w->id;
     message.instruction.mutable_free_keys();
   }
-  out_.to_workers[it->second].instruction.mutable_free_keys()->add_keys(key);
+  return out_.to_workers[it->second].instruction.mutable_free_keys();
+}
+
+void SchedulerState::SendFreeKey(WorkerState* w, const std::string& key) {
+  if (w->removed) return;
+  OpenFreeKeys(w)->add_keys(key);
+}
+
+void SchedulerState::SendFreeItem(WorkerState* w, const std::string& key, int64_t index) {
+  if (w->removed) return;
+  proto::KeySlice* item = OpenFreeKeys(w)->add_items();
+  item->set_key(key);
+  item->set_index(index);
 }
 
 void SchedulerState::SendKeyStatus(ClientState* cs, proto::KeyStatus status) {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/task_args.h"
 
 namespace weft::scheduler {
 namespace {
@@ -320,6 +321,12 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
   std::vector<TaskState*> added;
   added.reserve(specs.size());
   std::vector<int64_t> user_priorities;  // for added[i]; stays empty while all are 0
+  // What added[i] reads (null or past the end: it reads no item apart).
+  struct ArgKeys {
+    std::set<std::string> whole;
+    std::set<std::pair<std::string, int64_t>> items;
+  };
+  std::vector<std::unique_ptr<ArgKeys>> added_reads;
   std::vector<std::pair<TaskState*, std::string>> invalid_options;
   tasks_.reserve(tasks_.size() + specs.size());
   std::vector<std::pair<TaskState*, std::vector<std::string>>> unwired;
@@ -334,6 +341,13 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
     google::protobuf::RepeatedPtrField<std::string> dependency_keys;
     dependency_keys.Swap(spec->mutable_dependencies());
     TaskOptions options = TakeTaskOptions(spec.get());
+    std::unique_ptr<ArgKeys> reads;  // only for a task that reads items apart
+    for (const proto::Arg& arg : spec->args()) {
+      if (!HasSliceArg(arg)) continue;
+      reads = std::make_unique<ArgKeys>();
+      for (const proto::Arg& a : spec->args()) CollectArgKeys(a, &reads->whole, &reads->items);
+      break;
+    }
     std::string rest;
     spec->SerializeToString(&rest);
     spec.reset();
@@ -347,6 +361,10 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
     }
     if (!options.error.empty()) invalid_options.emplace_back(ts, std::move(options.error));
     added.push_back(ts);
+    if (reads != nullptr) {
+      added_reads.resize(added.size());
+      added_reads.back() = std::move(reads);
+    }
 
     deps.clear();
     for (const std::string& dep_key : dependency_keys) {
@@ -379,6 +397,12 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
   AssignPriorities(added, user_priorities);
   Recs recs;
   absl::Status first_error = ErrCycles(added, &recs);
+  const ArgKeys no_items;
+  for (size_t i = 0; i < added.size(); ++i) {
+    const ArgKeys& reads =
+        i < added_reads.size() && added_reads[i] != nullptr ? *added_reads[i] : no_items;
+    WireReads(added[i], reads.whole, reads.items);
+  }
   for (const auto& [ts, error] : invalid_options) {
     if (ts->status == S::kErred) continue;  // on a dependency cycle
     TransitionArgs args;

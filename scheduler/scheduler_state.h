@@ -18,7 +18,9 @@
 // its record deleted — once no known task depends on it either. Released records that a
 // finished dependent still points at stay (without data), so a lost result can be
 // recomputed from them. Worker-side results arriving for a key that is not needed, or
-// already in memory, are answered with FreeKeys.
+// already in memory, are answered with FreeKeys. Items of a list result that tasks read
+// apart (KeySlice args: a shuffle's buckets) are dropped on its holders once all their
+// readers have results (FreeKeys.items; item_reads.cc).
 //
 // Scheduling policy (as dask.distributed's; options in SchedulerOptions):
 //  - Durations are learnt per key prefix (TaskFinished.duration_seconds); a worker's
@@ -61,7 +63,9 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -363,6 +367,18 @@ class SchedulerState {
   void MaybeRelease(TaskState* ts, Recs* recs);
   void Forget(TaskState* ts, Recs* recs);
   void AddReplica(TaskState* ts, WorkerState* w, int64_t nbytes);
+
+  // ---- Items read apart (item_reads.cc).
+  // Records what the newly wired `ts` reads of its dependencies: the items it reads apart
+  // (`items`, from its spec's KeySlice args) are counted in each dependency's
+  // item_readers; a dependency it reads otherwise (whole, or only as an ordering edge)
+  // is marked read_whole.
+  void WireReads(TaskState* ts, const std::set<std::string>& whole,
+                 const std::set<std::pair<std::string, int64_t>>& items);
+  // `ts` has a result: its item reads are done. Each item no other unfinished dependent
+  // reads is dropped by the holders of a dependency that is still needed, read by items
+  // only and wanted by no client.
+  void ConsumeItemReads(TaskState* ts);
   void RemoveReplica(TaskState* ts, WorkerState* w);
 
   // ---- Policy: occupancy, root-task queuing, pausing, stealing (policy.cc).
@@ -456,6 +472,10 @@ class SchedulerState {
   // ---- Output (instructions.cc).
   void SendCompute(WorkerState* w, const TaskState& ts);
   void SendFreeKey(WorkerState* w, const std::string& key);
+  // Item `index` of `key`'s list result (FreeKeys.items): its readers are done.
+  void SendFreeItem(WorkerState* w, const std::string& key, int64_t index);
+  // The FreeKeys message open for `w` (new at the end of the output if none is).
+  proto::FreeKeys* OpenFreeKeys(WorkerState* w);
   void SendSteal(WorkerState* w, const std::string& key);
   void SendKeyStatus(ClientState* cs, proto::KeyStatus status);
   void ReportToWanters(const TaskState& ts);

@@ -166,6 +166,18 @@ struct TaskState {
   bool scattered = false;
   int32_t suspicious = 0;  // workers that died while running this task
   int32_t retries = 0;     // failed runs it may still re-run (TaskSpec.retries)
+  // Some dependent reads the whole result (a plain key arg): its items are never dropped.
+  bool read_whole = false;
+
+  // Items read apart (KeySlice args: a shuffle's unpack j reads bucket j of every split).
+  // Both null for most tasks.
+  // The dependencies' items this task reads, until it has a result (then its reads are
+  // done, and this is reset).
+  std::unique_ptr<std::vector<std::pair<TaskState*, int64_t>>> item_reads;
+  // Per item of this task's list result: the dependents that read it apart and have no
+  // result yet. When one falls to 0 and nothing reads the whole result, the holders drop
+  // that item (FreeKeys.items), and the result counts as lost to a later reader of it.
+  std::unique_ptr<absl::flat_hash_map<int64_t, int32_t>> item_readers;
 
   // A client wants it, or a dependent that is waiting or running needs its result.
   bool needed() const { return !who_wants.empty() || !waiters.empty(); }

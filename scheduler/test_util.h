@@ -35,7 +35,13 @@ inline std::string Describe(const WorkerMessage& m) {
   const proto::WorkerInstruction& in = m.instruction;
   std::string line = m.worker_id + ": ";
   if (in.has_welcome()) return line + "welcome";
-  if (in.has_free_keys()) return line + "free " + absl::StrJoin(in.free_keys().keys(), " ");
+  if (in.has_free_keys()) {
+    std::vector<std::string> freed(in.free_keys().keys().begin(), in.free_keys().keys().end());
+    for (const proto::KeySlice& item : in.free_keys().items()) {
+      freed.push_back(absl::StrCat("item ", item.key(), "[", item.index(), "]"));
+    }
+    return line + "free " + absl::StrJoin(freed, " ");
+  }
   if (in.has_steal()) return line + "steal " + in.steal().key();
   if (in.has_close()) return line + (in.close().restart() ? "restart" : "close");
   if (in.has_put_accepted()) return line + "accept " + absl::StrJoin(in.put_accepted().keys(), " ");
@@ -125,6 +131,22 @@ class Harness {
     for (const std::string& dep : deps) {
       spec.add_dependencies(dep);
       spec.add_args()->set_key(dep);
+    }
+    return spec;
+  }
+
+  // A task that reads item `index` of each of `deps` apart (KeySlice args), as a
+  // shuffle's unpack reads its bucket of each split.
+  static proto::TaskSpec ItemTask(const std::string& key, std::vector<std::string> deps,
+                                  int64_t index) {
+    proto::TaskSpec spec;
+    spec.set_key(key);
+    spec.set_function("unpack");
+    for (const std::string& dep : deps) {
+      spec.add_dependencies(dep);
+      proto::KeySlice* slice = spec.add_args()->mutable_slice();
+      slice->set_key(dep);
+      slice->set_index(index);
     }
     return spec;
   }

@@ -485,6 +485,7 @@ void SchedulerState::StoreResult(TaskState* ts, WorkerState* worker, int64_t nby
             [](const TaskState* a, const TaskState* b) { return a->priority < b->priority; });
   for (TaskState* dts : ready) Recommend(recs, dts, S::kProcessing);
   LeaveDependencies(ts, recs);
+  ConsumeItemReads(ts);
   ReportToWanters(*ts);
   MaybeRelease(ts, recs);
 }
@@ -539,6 +540,7 @@ void SchedulerState::Forget(TaskState* ts, Recs* recs) {
     MaybeRelease(dep, recs);
   }
   ts->dependencies.clear();
+  ts->item_reads.reset();
   SetStatus(ts, S::kForgotten);
   auto node = tasks_.extract(tasks_.find(ts->key()));
   retired_tasks_.push_back(std::move(node.value()));

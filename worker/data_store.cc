@@ -3,12 +3,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/codec.h"
 #include "common/logging.h"
 #include "worker/spill_file.h"
@@ -165,8 +167,8 @@ bool DataStore::SpillOne(bool force) {
       entry.encoded_bytes = encoded_bytes;
       entry.sectioned = sectioned;
       entry.sections = std::move(sections);
-      memory_bytes_ -= nbytes;
-      spilled_bytes_ += nbytes;
+      memory_bytes_ -= entry.nbytes;  // less than `nbytes` if items were dropped meanwhile
+      spilled_bytes_ += entry.nbytes;
     }
   }
   if (remove_file) ::unlink(path.c_str());
@@ -204,6 +206,7 @@ absl::StatusOr<Value> DataStore::Read(const std::string& key, bool bring_back, b
         return absl::NotFoundError(absl::StrCat("key ", key, " is not held by this worker"));
       }
       Entry& entry = it->second;
+      if (!entry.dropped.empty()) return NotWhole(key, entry);
       if (entry.where != Where::kDisk) {
         TouchLocked(entry);
         return entry.value;
@@ -226,6 +229,7 @@ absl::StatusOr<Value> DataStore::Read(const std::string& key, bool bring_back, b
         return absl::NotFoundError(absl::StrCat("key ", key, " is not held by this worker"));
       }
       Entry& entry = it->second;
+      if (!entry.dropped.empty()) return NotWhole(key, entry);
       if (entry.where != Where::kDisk) {  // another reader brought it back, or replaced
         TouchLocked(entry);
         return entry.value;
@@ -278,7 +282,18 @@ absl::StatusOr<Value> DataStore::GetItem(const std::string& key, int64_t index) 
         return absl::NotFoundError(absl::StrCat("key ", key, " is not held by this worker"));
       }
       Entry& entry = it->second;
-      if (entry.where != Where::kDisk || !entry.sectioned) break;  // read it whole below
+      if (entry.dropped.contains(index)) {
+        return absl::NotFoundError(
+            absl::StrCat("item ", index, " of ", key, " was freed here once its readers finished"));
+      }
+      if (entry.where != Where::kDisk) {
+        if (!entry.value.is_list() || !in_range(entry.value.as_list().size())) {
+          return no_item(entry.value);
+        }
+        TouchLocked(entry);
+        return entry.value.as_list()[static_cast<size_t>(index)];
+      }
+      if (!entry.sectioned) break;  // not a list: read it whole below, for the error
       if (!in_range(entry.sections.size())) {
         return absl::InvalidArgumentError(absl::StrCat(
             "item ", index, " of ", key, ": the list has ", entry.sections.size(), " items"));
@@ -309,6 +324,76 @@ absl::StatusOr<Value> DataStore::GetItem(const std::string& key, int64_t index) 
   if (!value.ok()) return value.status();
   if (!value->is_list() || !in_range(value->as_list().size())) return no_item(*value);
   return value->as_list()[static_cast<size_t>(index)];
+}
+
+absl::Status DataStore::NotWhole(const std::string& key, const Entry& entry) {
+  std::vector<int64_t> dropped(entry.dropped.begin(), entry.dropped.end());
+  std::sort(dropped.begin(), dropped.end());
+  return absl::NotFoundError(absl::StrCat("key ", key, " is not whole on this worker: items ",
+                                          absl::StrJoin(dropped, ", "),
+                                          " were freed once their readers finished"));
+}
+
+int64_t DataStore::DropItems(const std::string& key, const std::vector<int64_t>& indexes) {
+  // Sizes are measured outside the lock (nbytes() walks nested lists), on a copy of the
+  // list (sharing its items); applied if the entry is still the same value.
+  Value list;
+  uint64_t id;
+  absl::flat_hash_set<int64_t> already;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return 0;
+    Entry& entry = it->second;
+    id = entry.id;
+    if (entry.where == Where::kDisk) {  // only counted: the file stays as it is
+      if (!entry.sectioned) return 0;
+      int64_t dropped_bytes = 0;
+      for (int64_t index : indexes) {
+        if (index < 0 || static_cast<size_t>(index) >= entry.sections.size()) continue;
+        if (!entry.dropped.insert(index).second) continue;
+        dropped_bytes +=
+            entry.sections[static_cast<size_t>(index)].nbytes - static_cast<int64_t>(sizeof(Value));
+      }
+      entry.nbytes -= dropped_bytes;
+      spilled_bytes_ -= dropped_bytes;
+      return dropped_bytes;
+    }
+    list = entry.value;
+    already = entry.dropped;
+  }
+  if (!list.is_list()) return 0;
+  ValueList items = list.as_list();  // shares the items' buffers
+  list = Value();
+  std::vector<int64_t> dropping;
+  int64_t dropped_bytes = 0;
+  for (int64_t index : indexes) {
+    if (index < 0 || static_cast<size_t>(index) >= items.size() || already.contains(index) ||
+        std::find(dropping.begin(), dropping.end(), index) != dropping.end()) {
+      continue;
+    }
+    Value& item = items[static_cast<size_t>(index)];
+    dropped_bytes += static_cast<int64_t>(item.nbytes()) - static_cast<int64_t>(sizeof(Value));
+    item = Value();
+    dropping.push_back(index);
+  }
+  if (dropping.empty()) return 0;
+  Value doomed;  // the old list: its dropped items are freed outside the lock
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.id != id || it->second.where == Where::kDisk ||
+        it->second.dropped != already) {
+      return 0;  // replaced, erased, spilled or dropped from meanwhile: left as it is now
+    }
+    Entry& entry = it->second;
+    entry.dropped.insert(dropping.begin(), dropping.end());
+    doomed = std::move(entry.value);
+    entry.value = Value(std::move(items));
+    entry.nbytes -= dropped_bytes;
+    memory_bytes_ -= dropped_bytes;
+  }
+  return dropped_bytes;
 }
 
 bool DataStore::Contains(const std::string& key) const {

@@ -35,6 +35,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -82,6 +83,14 @@ class DataStore {
   // read (the shuffle reads every split bucket by bucket; bringing whole splits back
   // would thrash).
   absl::StatusOr<Value> GetItem(const std::string& key, int64_t index);
+  // Drops items `indexes` of the list value under `key`, which stays held (a shuffle split
+  // whose bucket every reader has read): the store's bytes fall by the items', and their
+  // memory is freed once no reader holds them. From then on GetItem of a dropped item and
+  // Get or Peek of the whole list are kNotFound, as for a key not held here, so that a
+  // reader reports it missing and the scheduler recomputes it. A spilled list keeps its
+  // file (only the counts fall). An absent key, a value that is not a list, and indexes
+  // out of range or already dropped are ignored. Returns the bytes dropped.
+  int64_t DropItems(const std::string& key, const std::vector<int64_t>& indexes);
   bool Contains(const std::string& key) const;
   // Size in bytes of `key`'s value (in memory or not), or -1 when absent.
   int64_t NBytes(const std::string& key) const;
@@ -124,7 +133,8 @@ class DataStore {
     int64_t encoded_bytes = 0;  // size of the encoding in the spill file (kDisk)
     bool sectioned = false;     // a list spilled an item per frame (kDisk)
     std::vector<SpillSection> sections;
-    bool in_lru = false;  // a spill candidate: in memory, not spilling, spillable
+    absl::flat_hash_set<int64_t> dropped;  // items dropped by DropItems (a list's)
+    bool in_lru = false;                   // a spill candidate: in memory, not spilling, spillable
     std::list<std::string>::iterator lru;
   };
 
@@ -139,6 +149,8 @@ class DataStore {
   void DetachLocked(Entry& entry, Value* doomed, std::string* doomed_file)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TouchLocked(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // kNotFound for a read of the whole value of `entry`, some of whose items were dropped.
+  static absl::Status NotWhole(const std::string& key, const Entry& entry);
   // Spills LRU values until the bytes in memory (not counting those being spilled) are
   // at or below the target.
   void SpillIfNeeded() ABSL_LOCKS_EXCLUDED(mu_);

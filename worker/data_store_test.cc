@@ -216,6 +216,49 @@ TEST_CASE("one item of a spilled list is read alone; the list stays on disk") {
   CHECK(*store->GetItem("split", 1) == buckets[1]);
 }
 
+TEST_CASE("dropped items of a list are freed; the list is no longer whole") {
+  auto store = SpillingStore(1 << 20, TempDir());
+  ValueList buckets = {Blob(3000, 'a'), Blob(2000, 'b'), Blob(1000, 'c')};
+  const int64_t whole_bytes = store->Put("split", Value(buckets));
+  store->Put("plain", Value(7));
+  const int64_t plain_bytes = store->NBytes("plain");
+  const int64_t item_bytes = static_cast<int64_t>(buckets[1].nbytes() - sizeof(Value));
+
+  SECTION("in memory") {
+    CHECK(store->DropItems("split", {1, 1, 7, -1}) == item_bytes);  // repeats and strays ignored
+    CHECK(store->NBytes("split") == whole_bytes - item_bytes);
+    CHECK(store->memory_bytes() == whole_bytes - item_bytes + plain_bytes);
+  }
+  SECTION("spilled") {
+    REQUIRE(store->SpillOldest());
+    REQUIRE(store->TEST_IsSpilled("split"));
+    CHECK(store->DropItems("split", {1}) == item_bytes);
+    CHECK(store->spilled_bytes() == whole_bytes - item_bytes);
+    CHECK(store->TEST_IsSpilled("split"));
+  }
+  absl::StatusOr<Value> dropped = store->GetItem("split", 1);
+  CHECK(absl::IsNotFound(dropped.status()));
+  CHECK_THAT(std::string(dropped.status().message()),
+             Catch::Contains("item 1 of split was freed here"));
+  CHECK(*store->GetItem("split", 0) == buckets[0]);
+  CHECK(*store->GetItem("split", 2) == buckets[2]);
+  // The whole list is missing to a reader (which reports it, and the split is recomputed).
+  for (absl::StatusOr<Value> whole : {store->Get("split"), store->Peek("split")}) {
+    CHECK(absl::IsNotFound(whole.status()));
+    CHECK_THAT(std::string(whole.status().message()),
+               Catch::Contains("split is not whole on this worker: items 1 were freed"));
+  }
+  CHECK(store->DropItems("split", {1}) == 0);  // already dropped
+  CHECK(store->DropItems("plain", {0}) == 0);  // not a list
+  CHECK(store->DropItems("nothing", {0}) == 0);
+  // A new value under the key is whole again.
+  store->Put("split", Value(buckets));
+  CHECK(*store->Get("split") == Value(buckets));
+  CHECK(store->Erase("split"));
+  CHECK(store->memory_bytes() == plain_bytes);
+  CHECK(store->spilled_bytes() == 0);
+}
+
 TEST_CASE("spilled lists, records and JsonLines come back equal") {
   auto store = SpillingStore(1000, TempDir());
   Value list(ValueList{1, "two", 3.5, nullptr, true, Blob(5000, 'x'),

@@ -96,7 +96,8 @@ absl::StatusOr<std::vector<SpillSection>> WriteSectionedSpillFile(const std::str
     const absl::Cord encoded = EncodeValue(item);
     absl::StatusOr<int64_t> written = WriteFrame(fd.get(), encoded, path);
     if (!written.ok()) return written.status();
-    sections.push_back({offset, *written, static_cast<int64_t>(encoded.size())});
+    sections.push_back({offset, *written, static_cast<int64_t>(encoded.size()),
+                        static_cast<int64_t>(item.nbytes())});
     offset += *written;
   }
   if (fd.Close() != 0) return IoError("cannot close", path);

@@ -41,6 +41,7 @@ struct SpillSection {
   int64_t offset = 0;         // of its zstd frame in the file
   int64_t disk_bytes = 0;     // compressed
   int64_t encoded_bytes = 0;  // EncodeValue(item).size()
+  int64_t nbytes = 0;         // the item's Value::nbytes() in memory
 };
 
 // Writes each item of `items` as its own frame to `path` (created or truncated).

@@ -223,6 +223,11 @@ void Worker::HandleInstruction(const proto::WorkerInstruction& instruction) {
     case proto::WorkerInstruction::kFreeKeys: {
       const auto& keys = instruction.free_keys().keys();
       Apply(state_.HandleFreeKeys(std::vector<std::string>(keys.begin(), keys.end())));
+      std::vector<std::pair<std::string, int64_t>> items;
+      for (const proto::KeySlice& item : instruction.free_keys().items()) {
+        items.emplace_back(item.key(), item.index());
+      }
+      if (!items.empty()) Apply(state_.HandleFreeItems(items));
       break;
     }
     case proto::WorkerInstruction::kSteal:
@@ -277,7 +282,11 @@ void Worker::Apply(Instructions instructions) {
             auto it = cancel_flags_.find(i.key);
             if (it != cancel_flags_.end()) it->second->store(true);
           } else if constexpr (std::is_same_v<T, ReleaseInstruction>) {
-            store_.Erase(i.key);
+            if (i.items.empty()) {
+              store_.Erase(i.key);
+            } else {
+              store_.DropItems(i.key, i.items);
+            }
             activity_.fetch_add(1);
           } else if constexpr (std::is_same_v<T, SendInstruction>) {
             if (send_) send_(i.event);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "common/key.h"
 #include "common/logging.h"
+#include "common/task_args.h"
 
 namespace weft {
 namespace {
@@ -28,24 +29,6 @@ proto::WorkerEvent Finished(const std::string& key, int64_t nbytes, const std::s
   finished->set_type_name(type_name);
   finished->set_duration_seconds(duration);
   return event;
-}
-
-// Collects the keys of the KeySlice args in `arg` into *slices, the plain keys into *whole.
-void CollectArgKeys(const proto::Arg& arg, std::set<std::string>* whole,
-                    std::set<std::pair<std::string, int64_t>>* slices) {
-  switch (arg.kind_case()) {
-    case proto::Arg::kKey:
-      whole->insert(arg.key());
-      break;
-    case proto::Arg::kSlice:
-      slices->emplace(arg.slice().key(), arg.slice().index());
-      break;
-    case proto::Arg::kList:
-      for (const proto::Arg& item : arg.list().items()) CollectArgKeys(item, whole, slices);
-      break;
-    default:
-      break;
-  }
 }
 
 // The keys a task reads locally: each dependency as is, except one that the args read
@@ -160,6 +143,21 @@ Instructions WorkerState::HandleCompute(const proto::ComputeTask& compute) {
   }
   IssueFetches(&out);
   FillExecutors(&out);
+  return out;
+}
+
+// Fires for FreeKeys.items: nothing will read these items of results held here.
+Instructions WorkerState::HandleFreeItems(
+    const std::vector<std::pair<std::string, int64_t>>& items) {
+  Instructions out;
+  for (const auto& [key, index] : items) {
+    Task* task = Find(key);
+    if (task == nullptr || task->state != S::kMemory || task->pins > 0) continue;
+    if (out.empty() || std::get<ReleaseInstruction>(out.back()).key != key) {
+      out.push_back(ReleaseInstruction{key, {}});
+    }
+    std::get<ReleaseInstruction>(out.back()).items.push_back(index);
+  }
   return out;
 }
 

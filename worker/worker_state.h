@@ -21,6 +21,8 @@
 // as its dependency's key, which the scheduler then recomputes.
 // A key the scheduler asked us to compute that we also happen to be fetching keeps being
 // fetched: whichever way it reaches memory, it is reported as finished.
+// FreeKeys.items (HandleFreeItems) drop items of a list result held here, which stays in
+// memory: the DataStore then reports those items, and the whole list, as not held.
 // Fetched copies the scheduler does not know about are dropped as soon as no local task
 // needs them; computed results stay until FreeKeys. Copies the scheduler asks for
 // (AcquireReplicas: a retiring worker's results moving here) are fetched the same way,
@@ -95,8 +97,9 @@ struct ExecuteInstruction {  // run the task on an executor thread
 struct CancelInstruction {  // the running task's result is no longer wanted
   std::string key;
 };
-struct ReleaseInstruction {  // drop `key` from the DataStore
+struct ReleaseInstruction {  // drop `key` from the DataStore, or only these items of it
   std::string key;
+  std::vector<int64_t> items;  // empty: the whole key
 };
 struct SendInstruction {  // send to the scheduler (TaskFinished / TaskFailed)
   proto::WorkerEvent event;
@@ -150,6 +153,9 @@ class WorkerState {
   Instructions HandleCompute(const proto::ComputeTask& compute);
   // The scheduler no longer needs these keys (cancelled, released).
   Instructions HandleFreeKeys(const std::vector<std::string>& keys);
+  // The scheduler no longer needs these items of list results held here (FreeKeys.items:
+  // a shuffle split's buckets whose readers are done). The keys stay in memory.
+  Instructions HandleFreeItems(const std::vector<std::pair<std::string, int64_t>>& items);
   // Fetch these results and keep them as replicas the scheduler knows of; each key is
   // answered with a ReplicaAdded event (at once when it is in memory here already).
   Instructions HandleAcquire(const proto::AcquireReplicas& acquire);

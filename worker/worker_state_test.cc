@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "common/key.h"
 
 namespace weft {
@@ -54,7 +55,8 @@ std::vector<std::string> Render(const Instructions& instructions) {
     } else if (auto* c = std::get_if<CancelInstruction>(&instruction)) {
       out.push_back("cancel " + c->key);
     } else if (auto* r = std::get_if<ReleaseInstruction>(&instruction)) {
-      out.push_back("release " + r->key);
+      out.push_back("release " + r->key +
+                    (r->items.empty() ? "" : " items " + absl::StrJoin(r->items, ",")));
     } else if (auto* s = std::get_if<SendInstruction>(&instruction)) {
       if (s->event.has_steal_response()) {
         out.push_back(std::string(s->event.steal_response().stolen() ? "stolen " : "kept ") +
@@ -99,6 +101,9 @@ class Checked {
   }
   Instructions HandleFreeKeys(const std::vector<std::string>& keys) {
     return Check(state_.HandleFreeKeys(keys));
+  }
+  Instructions HandleFreeItems(const std::vector<std::pair<std::string, int64_t>>& items) {
+    return Check(state_.HandleFreeItems(items));
   }
   Instructions HandleAcquire(const proto::AcquireReplicas& acquire) {
     return Check(state_.HandleAcquire(acquire));
@@ -354,6 +359,17 @@ TEST_CASE("FreeKeys drops queued tasks, cancels running ones and releases result
   state.HandleExecuteDone(Ok("done"));
   CHECK(Render(state.HandleFreeKeys({"done"})) == Lines{"release done"});
   CHECK(state.tracked_keys() == 0);
+}
+
+TEST_CASE("FreeKeys items drop items of results held here, which stay in memory") {
+  Checked state("me:1", 1);
+  state.HandleCompute(Compute("split"));
+  state.HandleExecuteDone(Ok("split"));
+  state.HandleCompute(Compute("running"));
+  CHECK(Render(state.HandleFreeItems({{"split", 0}, {"split", 2}, {"running", 0}, {"gone", 1}})) ==
+        Lines{"release split items 0,2"});
+  CHECK(state.state("split") == TaskState::kMemory);
+  CHECK(state.state("running") == TaskState::kExecuting);
 }
 
 TEST_CASE("a task cancelled while running and asked for again runs once more") {

@@ -10,9 +10,12 @@
 //   unpack  one task per output partition j: bucket j of every split, each fetched alone
 //           from the worker that holds it (proto KeySlice), then grouped, reduced, sorted
 //           or joined.
-// The scheduler keeps every split until all unpacks are done; a worker lost mid-shuffle
-// loses its splits, which the scheduler recomputes from their inputs (their results are
-// deterministic), so the answer stays exact: no record is missed or counted twice.
+// Once unpack j has its result, the splits' holders drop bucket j (FreeKeys.items, see
+// scheduler/item_reads.cc), so the memory a shuffle holds falls as its outputs are made;
+// a split is freed whole when its last unpack is done. A worker lost mid-shuffle loses
+// its splits, and an unpack run again finds its buckets dropped: either way the scheduler
+// recomputes those splits from their inputs (their results are deterministic), so the
+// answer stays exact: no record is missed or counted twice.
 //
 // Pairs are two-item lists [key, value], as dask's tuples. A key expression "" means "the
 // pair's key" (item[0]); otherwise it is an expression over the item (expr.h), where a

@@ -1,0 +1,36 @@
+#include "common/task_args.h"
+
+namespace weft {
+
+void CollectArgKeys(const proto::Arg& arg, std::set<std::string>* whole,
+                    std::set<std::pair<std::string, int64_t>>* slices) {
+  switch (arg.kind_case()) {
+    case proto::Arg::kKey:
+      whole->insert(arg.key());
+      break;
+    case proto::Arg::kSlice:
+      slices->emplace(arg.slice().key(), arg.slice().index());
+      break;
+    case proto::Arg::kList:
+      for (const proto::Arg& item : arg.list().items()) CollectArgKeys(item, whole, slices);
+      break;
+    default:
+      break;
+  }
+}
+
+bool HasSliceArg(const proto::Arg& arg) {
+  switch (arg.kind_case()) {
+    case proto::Arg::kSlice:
+      return true;
+    case proto::Arg::kList:
+      for (const proto::Arg& item : arg.list().items()) {
+        if (HasSliceArg(item)) return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+}  // namespace weft
