@@ -23,9 +23,21 @@
 // that fresh memory faults in 2 MiB at a time: a 0.5 GB sort on two workers spent 17% of
 // its CPU in page faults, and took 4.1-5.0 s of worker CPU with huge pages against
 // 7.9-9.3 s without (its peak RSS 10-20% higher).
+// One arena for every thread, large allocations included (narenas:1, oversize_threshold:0):
+// with jemalloc's defaults (4 arenas per CPU, and one more for allocations of 8 MiB or
+// more) memory freed in one arena cannot serve another's allocations. A shuffle frees
+// 64 MB input partitions (the large-allocation arena) while it fills 4 MB buckets (the
+// executor's arena), and frees fetched buckets (received on gRPC threads) while it sorts
+// (on the executor): the freed pages piled up unused until the worker crossed its pause
+// threshold and handed them back, only to fault fresh ones in. A 1 GB sort with 1 GiB
+// workers faulted 1743-1905 huge pages with the defaults, 1084-1425 with one arena (six
+// runs each; worker CPU 5.9-7.5 s against 5.3-6.2 s). Large allocations are MBs each and
+// rare, and small ones go through each thread's cache, so the one arena's lock is not
+// contended at a worker's few threads; the month's persist ran the same either way.
 extern "C" {
 // NOLINTNEXTLINE: the name and type are jemalloc's.
-const char* malloc_conf = "dirty_decay_ms:-1,muzzy_decay_ms:-1,thp:always";
+const char* malloc_conf =
+    "dirty_decay_ms:-1,muzzy_decay_ms:-1,thp:always,narenas:1,oversize_threshold:0";
 }
 
 namespace weft {
