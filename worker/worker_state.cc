@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -547,11 +548,12 @@ void WorkerState::StartCompute(Task& task, const proto::ComputeTask& compute, In
     int64_t index;
     const std::string& dep = ParseSliceKey(input, &base, &index) ? base : input;
     AddDependency(task, input, holders[dep], &missing);
-    const Task* held = Find(input);
+    Task* held = Find(input);
     if (held != nullptr && (held->state == S::kFetch || held->state == S::kFlight)) {
       // A slice's size is not known: its whole value's is an upper bound.
       auto size = sizes.find(dep);
-      task.fetch_estimate += std::max<int64_t>(1, size == sizes.end() ? 1 : size->second);
+      held->size_estimate = std::max<int64_t>(1, size == sizes.end() ? 1 : size->second);
+      task.fetch_estimate += held->size_estimate;
     }
   }
   MakeReadyOrWait(task);
@@ -842,29 +844,65 @@ void WorkerState::IssueFetches(Instructions* out) {
     }
     AdmitTasks(/*force_one=*/true);
   }
-  std::sort(keys.begin(), keys.end());
-  std::map<std::string, std::vector<std::string>> by_address;
-  for (const std::string& key : keys) {
-    Task* task = Find(key);
+  // In the order of the first local task that needs each key (see "Fetch requests").
+  struct Wanted {
+    int64_t priority;
+    uint64_t sequence;
+    std::string key;
+    bool operator<(const Wanted& o) const {
+      return std::tie(priority, sequence, key) < std::tie(o.priority, o.sequence, o.key);
+    }
+  };
+  std::vector<Wanted> wanted;
+  wanted.reserve(keys.size());
+  for (std::string& key : keys) {
+    Wanted w{std::numeric_limits<int64_t>::max(), std::numeric_limits<uint64_t>::max(),
+             std::move(key)};
+    if (const Task* task = Find(w.key)) {
+      for (const std::string& dependent : task->dependents) {
+        const Task* d = Find(dependent);
+        if (d != nullptr && std::tie(d->priority, d->sequence) < std::tie(w.priority, w.sequence)) {
+          w.priority = d->priority;
+          w.sequence = d->sequence;
+        }
+      }
+    }
+    wanted.push_back(std::move(w));
+  }
+  std::sort(wanted.begin(), wanted.end());
+  struct Request {
+    std::vector<std::string> keys;
+    int64_t bytes = 0;
+    uint64_t sequence = 0;  // the first task it serves
+  };
+  std::map<std::string, Request> open;  // per holder, the request being filled
+  auto flush = [&](const std::string& address, Request& request) {
+    if (!request.keys.empty()) out->push_back(FetchInstruction{address, std::move(request.keys)});
+    request = Request();
+  };
+  for (const Wanted& w : wanted) {
+    Task* task = Find(w.key);
     if (task == nullptr || task->holders.empty()) {  // a bug: Validate() reports it
-      to_fetch_.erase(key);
+      to_fetch_.erase(w.key);
       continue;
     }
     const std::string address = task->holders.front();
     if (!Transition(*task, S::kFlight, absl::StrCat("fetching from ", address)).ok()) {
-      to_fetch_.erase(key);
+      to_fetch_.erase(w.key);
       continue;
     }
     task->holders.pop_front();
-    by_address[address].push_back(key);
-  }
-  for (auto& [address, address_keys] : by_address) {
-    for (size_t i = 0; i < address_keys.size(); i += max_keys_per_fetch_) {
-      size_t end = std::min(address_keys.size(), i + max_keys_per_fetch_);
-      out->push_back(FetchInstruction{
-          address, std::vector<std::string>(address_keys.begin() + i, address_keys.begin() + end)});
+    Request& request = open[address];
+    const bool next_task = !request.keys.empty() && request.sequence != w.sequence;
+    if (static_cast<int>(request.keys.size()) >= max_keys_per_fetch_ ||
+        (next_task && request.bytes >= kSmallFetchBytes)) {
+      flush(address, request);
     }
+    if (request.keys.empty()) request.sequence = w.sequence;
+    request.keys.push_back(w.key);
+    request.bytes += task->size_estimate;
   }
+  for (auto& [address, request] : open) flush(address, request);
 }
 
 void WorkerState::FillExecutors(Instructions* out) {

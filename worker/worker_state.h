@@ -42,6 +42,12 @@
 // WorkerStatusChange; below it the worker resumes, says so, sends the fetches that waited
 // and fills its executors again.
 //
+// Fetch requests: keys go out in the order of the local tasks that need them (priority,
+// then arrival), one GetData request per holder for each task's inputs, except that small
+// keys (below kSmallFetchBytes) of several tasks share a request (up to
+// `max_keys_per_fetch`). A request's keys arrive together, so the first task's inputs
+// never wait for later tasks' (a shuffle's unpack starts once its own buckets are here).
+//
 // Fetch budget (`fetch_budget_bytes` > 0, a quarter of the memory limit in the worker): a
 // task waiting for inputs from peers is first queued by priority, and admitted — its
 // missing inputs requested — only while the bytes already fetched and held for local tasks
@@ -82,6 +88,9 @@
 #include "proto/weft.pb.h"
 
 namespace weft {
+
+// Fetch requests: keys for several tasks share one only while it holds less than this.
+inline constexpr int64_t kSmallFetchBytes = int64_t{1} << 20;
 
 enum class TaskState { kReleased, kWaiting, kReady, kExecuting, kMemory, kErred, kFetch, kFlight };
 const char* TaskStateName(TaskState state);
@@ -230,6 +239,8 @@ class WorkerState {
     int64_t fetch_estimate = 0;
     bool admitted = false;
     int64_t held_bytes = 0;
+    // A key to fetch: its size from who_has (a slice: its whole value's, an upper bound).
+    int64_t size_estimate = 0;
   };
   using ReadyEntry = std::tuple<int64_t, uint64_t, std::string>;
 

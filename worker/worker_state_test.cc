@@ -195,6 +195,21 @@ TEST_CASE(
   CHECK(Render(unlimited.HandleCompute(Compute("a"))) == Lines{"execute a"});
 }
 
+TEST_CASE("fetches go out in task priority order, a request per task unless keys are small") {
+  Checked state("me:1", /*nthreads=*/1, /*max_keys_per_fetch=*/64, /*pause_bytes=*/1000);
+  CHECK(Render(state.HandleMemoryReading(1000)) == Lines{"paused"});
+  const int64_t big = kSmallFetchBytes, small = 100;
+  // Queued while paused; later tasks first in key order, first in priority order last.
+  state.HandleCompute(Compute("t3", {{"c1", {"peer:1"}}, {"c2", {"peer:1"}}}, 3, "inc", big));
+  state.HandleCompute(Compute("t1", {{"z1", {"peer:1"}}, {"z2", {"peer:1"}}}, 1, "inc", big));
+  state.HandleCompute(Compute("t2", {{"a1", {"peer:1"}}, {"a2", {"peer:2"}}}, 2, "inc", big));
+  state.HandleCompute(Compute("s1", {{"m", {"peer:1"}}}, 4, "inc", small));
+  state.HandleCompute(Compute("s2", {{"n", {"peer:1"}}}, 5, "inc", small));
+  CHECK(Render(state.HandleMemoryReading(0)) == Lines{"running", "fetch peer:1: z1 z2",
+                                                      "fetch peer:1: a1", "fetch peer:1: c1 c2",
+                                                      "fetch peer:1: m n", "fetch peer:2: a2"});
+}
+
 TEST_CASE("inputs are fetched, several keys per request, then the task runs") {
   Checked state("me:1", 2);
   auto instructions = state.HandleCompute(
