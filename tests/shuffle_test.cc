@@ -251,20 +251,29 @@ TEST_CASE("a worker killed in the middle of a shuffle: the answer is still exact
   REQUIRE(read.ok());
   Bag actors = read->parse_json().to_pairs("actor.login", "1").reduce_by_key("sum", 6).persist();
   // Kill a worker once some splits are done (their buckets live on the workers), while
-  // the unpacks still need them; or once an unpack is done, when the splits' holders
-  // have dropped its buckets: the unpacks lost with the worker find them gone, and the
+  // the unpacks still need them; or once an output is persisted (compressed from its
+  // unpack's result), when the splits' holders have dropped that unpack's buckets: an
+  // output lost with the worker is recomputed, its unpack finds its buckets gone, and the
   // splits are recomputed.
-  const std::string done = GENERATE(std::string("combine-split"), std::string("reduce-unpack"));
+  const std::string done = GENERATE(std::string("combine-split"), std::string("compress"));
   INFO("killed once a " << done << " task is done");
-  REQUIRE(weft::testing::WaitForInfo(*client, [&done](const weft::ClusterInfo& info) {
+  std::string last_seen;  // the tasks by prefix and state, when the wait fails
+  const bool reached = weft::testing::WaitForInfo(*client, [&](const weft::ClusterInfo& info) {
+    last_seen.clear();
     for (const auto& p : info.prefixes) {
+      absl::StrAppend(&last_seen, p.prefix, ":");
+      for (const auto& [state, n] : p.tasks_by_state)
+        absl::StrAppend(&last_seen, " ", state, "=", n);
+      absl::StrAppend(&last_seen, "; ");
       auto it = p.tasks_by_state.find("memory");
       if (absl::EndsWith(p.prefix, done) && it != p.tasks_by_state.end() && it->second > 0) {
         return true;
       }
     }
     return false;
-  }));
+  });
+  INFO("tasks: " << last_seen);
+  REQUIRE(reached);
   cluster.SignalWorker(0, SIGKILL);
   REQUIRE(actors.wait().ok());
   auto counts = actors.compute();
