@@ -9,7 +9,6 @@
 // missing (TaskFailed.missing_dependencies), and the split is recomputed from its inputs,
 // as any lost result is. So the answer stays exact: nothing is read from a split that is
 // not whole again. The scheduler's nbytes for the split stays its whole size.
-#include <algorithm>
 #include <limits>
 
 #include "scheduler/scheduler_state.h"
