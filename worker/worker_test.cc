@@ -67,6 +67,14 @@ class TestWorker {
     instruction.mutable_free_keys()->add_keys(key);
     worker_->HandleInstruction(instruction);
   }
+  // FreeKeys.items: drop item `index` of `key` (its readers are done).
+  void FreeItem(const std::string& key, int64_t index) {
+    proto::WorkerInstruction instruction;
+    proto::KeySlice* item = instruction.mutable_free_keys()->add_items();
+    item->set_key(key);
+    item->set_index(index);
+    worker_->HandleInstruction(instruction);
+  }
 
   // Waits for the event about `key`.
   proto::WorkerEvent WaitFor(const std::string& key, absl::Duration timeout = absl::Seconds(20)) {
@@ -205,6 +213,43 @@ TEST_CASE("an input no holder can provide is reported missing") {
   CHECK(t.task_failed().missing_dependencies(0) == "x");
   CHECK_THAT(t.task_failed().message(), Catch::Contains("[key t]"));
   CHECK_THAT(t.task_failed().message(), Catch::Contains(a.address()));
+}
+
+proto::Arg ItemArg(const std::string& key, int64_t index) {
+  proto::Arg arg;
+  arg.mutable_slice()->set_key(key);
+  arg.mutable_slice()->set_index(index);
+  return arg;
+}
+
+TEST_CASE("a dropped item of a held list is missing to local and remote readers") {
+  TestWorker a, b;
+  a.Compute(Task(
+      "split", "identity",
+      {Literal(Value(ValueList{Value(std::string(1000, 'x')), Value(std::string(2000, 'y'))}))}));
+  REQUIRE(a.WaitFor("split").has_task_finished());
+  const int64_t whole = a.store().NBytes("split");
+  a.FreeItem("split", 0);
+  CHECK(a.store().NBytes("split") < whole);
+  // Item 1 is still read, locally and from a peer.
+  a.Compute(Task("one", "len", {ItemArg("split", 1)}, {{"split", {a.address()}}}));
+  REQUIRE(a.WaitFor("one").has_task_finished());
+  CHECK(*a.store().Get("one") == Value(2000));
+  b.Compute(Task("peer-one", "len", {ItemArg("split", 1)}, {{"split", {a.address()}}}));
+  REQUIRE(b.WaitFor("peer-one").has_task_finished());
+  CHECK(*b.store().Get("peer-one") == Value(2000));
+  // Item 0 is reported missing, as the split (which the scheduler then recomputes).
+  a.Compute(Task("zero", "len", {ItemArg("split", 0)}, {{"split", {a.address()}}}));
+  auto zero = a.WaitFor("zero");
+  REQUIRE(zero.has_task_failed());
+  REQUIRE(zero.task_failed().missing_dependencies_size() == 1);
+  CHECK(zero.task_failed().missing_dependencies(0) == "split");
+  b.Compute(Task("peer-zero", "len", {ItemArg("split", 0)}, {{"split", {a.address()}}}));
+  auto peer_zero = b.WaitFor("peer-zero");
+  REQUIRE(peer_zero.has_task_failed());
+  REQUIRE(peer_zero.task_failed().missing_dependencies_size() == 1);
+  CHECK(peer_zero.task_failed().missing_dependencies(0) == "split");
+  CHECK_THAT(peer_zero.task_failed().message(), Catch::Contains(a.address()));
 }
 
 TEST_CASE("freeing a running task cancels it and frees the executor") {
