@@ -342,11 +342,11 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
     dependency_keys.Swap(spec->mutable_dependencies());
     TaskOptions options = TakeTaskOptions(spec.get());
     std::unique_ptr<ArgKeys> reads;  // only for a task that reads items apart
-    for (const proto::Arg& arg : spec->args()) {
-      if (!HasSliceArg(arg)) continue;
+    if (std::any_of(spec->args().begin(), spec->args().end(), HasSliceArg)) {
       reads = std::make_unique<ArgKeys>();
-      for (const proto::Arg& a : spec->args()) CollectArgKeys(a, &reads->whole, &reads->items);
-      break;
+      for (const proto::Arg& arg : spec->args()) {
+        CollectArgKeys(arg, &reads->whole, &reads->items);
+      }
     }
     std::string rest;
     spec->SerializeToString(&rest);

@@ -63,13 +63,16 @@ absl::StatusOr<std::unique_ptr<InputStream>> OpenDecompressed(std::string_view u
   return Decompress(std::move(raw), compression);
 }
 
+size_t ReadCapacity(const InputStream& stream, size_t slack, size_t otherwise) {
+  const std::optional<uint64_t> hint = stream.size_hint();
+  return hint.has_value() ? static_cast<size_t>(*hint) + slack : otherwise;
+}
+
 absl::StatusOr<std::string> ReadStream(InputStream& stream) {
   std::string out;
   size_t size = 0;
-  // Sized once when the stream knows its length (one byte more, so that the read that
-  // finds the end needs no growth), else grown by doubling from 64 KiB.
-  const std::optional<uint64_t> hint = stream.size_hint();
-  out.resize(hint.has_value() ? static_cast<size_t>(*hint) + 1 : size_t{64} << 10);
+  // Sized once when the stream knows its length, else grown by doubling from 64 KiB.
+  out.resize(ReadCapacity(stream, /*slack=*/1, /*otherwise=*/size_t{64} << 10));
   while (true) {
     if (size == out.size()) out.resize(out.size() * 2);
     WEFT_ASSIGN_OR_RETURN(size_t got, stream.Read(out.data() + size, out.size() - size));

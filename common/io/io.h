@@ -131,6 +131,10 @@ class InputStream {
   virtual std::optional<uint64_t> size_hint() const { return std::nullopt; }
 };
 
+// The buffer to read `stream` whole into: its size hint plus `slack` (room for the read
+// that finds the end, so that it needs no growth), else `otherwise`.
+size_t ReadCapacity(const InputStream& stream, size_t slack, size_t otherwise);
+
 // Expands a pattern into the files it names, sorted by url:
 //   local path or glob (`*`, `?`, `[...]`, via glob(3); directories are skipped),
 //   s3://bucket/prefix*glob (ListObjectsV2 over the literal prefix before the first

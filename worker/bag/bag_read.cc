@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
-#include <optional>
 #include <utility>
 #include <vector>
 
@@ -69,8 +68,7 @@ absl::StatusOr<Buffer> ReadToBuffer(io::InputStream& stream) {
   // partitions grew 32 → 64 → 128 MB, two copies into fresh pages), else so that an hour
   // of the GitHub Archive fits. The slack past the hint is never touched (no page faults
   // in), and lets the final read see the end without growing the buffer.
-  const std::optional<uint64_t> hint = stream.size_hint();
-  size_t capacity = hint.has_value() ? static_cast<size_t>(*hint) + kMinRead : size_t{32} << 20;
+  size_t capacity = io::ReadCapacity(stream, /*slack=*/kMinRead, /*otherwise=*/size_t{32} << 20);
   size_t size = 0;
   std::unique_ptr<char, decltype(&std::free)> data(static_cast<char*>(std::malloc(capacity)),
                                                    &std::free);
