@@ -9,6 +9,7 @@
 // missing (TaskFailed.missing_dependencies), and the split is recomputed from its inputs,
 // as any lost result is. So the answer stays exact: nothing is read from a split that is
 // not whole again. The scheduler's nbytes for the split stays its whole size.
+#include <algorithm>
 #include <limits>
 
 #include "scheduler/scheduler_state.h"
@@ -35,6 +36,7 @@ void SchedulerState::WireReads(TaskState* ts, const std::set<std::string>& whole
     for (auto it = first; it != items.end() && it->first == dep->key(); ++it) {
       ts->item_reads->emplace_back(dep, it->second);
       ++(*dep->item_readers)[it->second];
+      dep->item_span = std::max(dep->item_span, it->second + 1);
     }
   }
 }
@@ -54,6 +56,19 @@ void SchedulerState::ConsumeItemReads(TaskState* ts) {
     for (WorkerState* w : dep->who_has) SendFreeItem(w, dep->key(), index);
   }
   ts->item_reads.reset();
+}
+
+DependencyBytes::DependencyBytes(const TaskState& task) {
+  if (task.item_reads == nullptr) return;
+  for (const auto& [dep, index] : *task.item_reads) ++items_read_[dep];
+}
+
+int64_t DependencyBytes::operator()(const TaskState& dep) const {
+  const int64_t whole = std::max<int64_t>(dep.nbytes, 0);
+  auto it = items_read_.find(&dep);
+  if (it == items_read_.end() || dep.item_span <= 0) return whole;
+  return static_cast<int64_t>(static_cast<double>(whole) * static_cast<double>(it->second) /
+                              static_cast<double>(dep.item_span));
 }
 
 }  // namespace weft::scheduler

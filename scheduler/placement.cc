@@ -14,14 +14,14 @@ class CostPlacement : public PlacementPolicy {
  public:
   explicit CostPlacement(double bandwidth) : bandwidth_(bandwidth > 0 ? bandwidth : 1.0) {}
 
-  WorkerState* Choose(const TaskState& task,
-                      const std::vector<WorkerState*>& candidates) override {
+  WorkerState* Choose(const TaskState& task, const std::vector<WorkerState*>& candidates) override {
     // Bytes of the inputs each holder already has. A task has few inputs and each input
     // few holders, so a short vector beats a hash map here (this runs for every task).
     absl::InlinedVector<std::pair<const WorkerState*, int64_t>, 8> held;
     int64_t total = 0;
+    const DependencyBytes read(task);
     for (const TaskState* dep : task.dependencies) {
-      int64_t bytes = dep->nbytes > 0 ? dep->nbytes : 0;
+      const int64_t bytes = read(*dep);
       total += bytes;
       for (const WorkerState* w : dep->who_has) {
         auto it = held.begin();

@@ -26,7 +26,8 @@ class PlacementPolicy {
 
 // The default policy, dask's decide_worker objective: the worker where the task could
 // start first, estimated as occupancy / nthreads (seconds of queued work per thread) plus
-// the time to fetch the input bytes it does not hold at `bandwidth` bytes per second.
+// the time to fetch the input bytes it does not hold at `bandwidth` bytes per second (of a
+// dependency it reads items of apart, only that share: DependencyBytes).
 // Ties go to the worker holding more input bytes, then to fewer tasks per thread, then
 // round robin in join order.
 std::unique_ptr<PlacementPolicy> NewCostPlacement(double bandwidth);

@@ -213,9 +213,10 @@ void SchedulerState::Balance() {
       const double duration = EstimateDuration(*ts);
       if (duration < options_.steal_min_seconds) continue;
       int64_t missing = 0;
+      const DependencyBytes read(*ts);
       for (const TaskState* dep : ts->dependencies) {
         if (std::find(dep->who_has.begin(), dep->who_has.end(), thief) == dep->who_has.end()) {
-          missing += std::max<int64_t>(dep->nbytes, 0);
+          missing += read(*dep);
         }
       }
       if (missing / options_.bandwidth > options_.steal_cost_ratio * duration) continue;

@@ -3,6 +3,7 @@
 // result, and a split that lost an item is recomputed for a reader that needs it again.
 #include <catch2/catch.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "scheduler/scheduler_state.h"
 #include "scheduler/test_util.h"
 
@@ -110,6 +111,34 @@ TEST_CASE("a reader that needs a dropped item again has the split recomputed") {
   REQUIRE(h.Finish(a, "u1").ok());
   REQUIRE(h.Finish(a, "out").ok());
   CHECK(h.Status("out") == "memory");
+}
+
+TEST_CASE("an unpack is placed by the bytes of its buckets, not of the whole splits") {
+  // a holds three of four 64 MB splits, b one. Each unpack reads a quarter of each: 48 MB
+  // is on a and 16 MB on b, so moving its inputs to b costs 0.48 s at the 100 MB/s the
+  // scheduler assumes, less than waiting behind an unpack on a (0.5 s, unknown duration):
+  // they alternate. Weighed as whole splits, b would cost 1.92 s, and a would get three.
+  Harness h;
+  std::string a = h.AddWorker("a");
+  std::string b = h.AddWorker("b");
+  std::string c = h.AddClient();
+  const std::vector<std::string> splits = {"s1", "s2", "s3", "s4"};
+  std::vector<proto::TaskSpec> tasks;
+  for (const std::string& s : splits) tasks.push_back(Harness::Task(s));
+  for (int j = 0; j < 4; ++j) tasks.push_back(Harness::ItemTask(absl::StrCat("u", j), splits, j));
+  h.Submit(c, tasks, {"u0", "u1", "u2", "u3"});
+  REQUIRE(h.Finish(a, "s1", 64'000'000).ok());
+  REQUIRE(h.Finish(a, "s2", 64'000'000).ok());
+  REQUIRE(h.Finish(a, "s3", 64'000'000).ok());
+  h.Take();
+  REQUIRE(h.Finish(b, "s4", 64'000'000).ok());
+  int on_a = 0, on_b = 0;
+  for (const std::string& line : h.Take()) {
+    if (line.find("compute u") == std::string::npos) continue;
+    ++(line.rfind("w1:", 0) == 0 ? on_a : on_b);
+  }
+  CHECK(on_a == 2);
+  CHECK(on_b == 2);
 }
 
 }  // namespace

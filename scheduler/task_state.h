@@ -178,9 +178,28 @@ struct TaskState {
   // result yet. When one falls to 0 and nothing reads the whole result, the holders drop
   // that item (FreeKeys.items), and the result counts as lost to a later reader of it.
   std::unique_ptr<absl::flat_hash_map<int64_t, int32_t>> item_readers;
+  // 1 + the highest index of an item of this task's result that a dependent reads apart:
+  // the list's length as far as its readers show (a split's nout). 0 if none does.
+  int64_t item_span = 0;
 
   // A client wants it, or a dependent that is waiting or running needs its result.
   bool needed() const { return !who_wants.empty() || !waiters.empty(); }
+};
+
+// The bytes `task` reads of each of its dependencies, to weigh moving them (placement,
+// stealing): a dependency's whole nbytes (0 while unknown), or, for one it reads items of
+// apart, that share of it: nbytes × items read / item_span (a shuffle's unpack reads
+// 1/nout of every split). Buckets are taken to be of equal size.
+// Built per decision; holds pointers into `task`, which must outlive it.
+// (Defined in item_reads.cc.)
+class DependencyBytes {
+ public:
+  explicit DependencyBytes(const TaskState& task);
+  int64_t operator()(const TaskState& dep) const;
+
+ private:
+  // Per dependency read by items: how many of its items `task` reads. Empty for most.
+  absl::flat_hash_map<const TaskState*, int64_t> items_read_;
 };
 
 // Sets *spec to the TaskSpec `ts` was submitted with: key, function, the rest, and the
