@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -102,6 +103,62 @@ absl::Status WriteAllToFd(int fd, std::string_view data, const std::string& temp
   return absl::OkStatus();
 }
 
+// Local writes of at least this many bytes bypass the page cache (O_DIRECT).
+constexpr size_t kDirectFrom = size_t{8} << 20;
+// O_DIRECT needs buffers, offsets and lengths aligned to the device's logical block size:
+// 4 KiB covers 512-byte and 4 KiB devices alike.
+constexpr size_t kDirectAlign = 4096;
+// A buffer that is not aligned goes out through an aligned copy this large at a time.
+constexpr size_t kBounceBytes = size_t{4} << 20;
+
+// Writes `data` whole, its aligned bulk with O_DIRECT where the file system allows it,
+// and the rest (the unaligned tail, or everything where O_DIRECT is refused: tmpfs, some
+// network file systems) through the page cache.
+// Why: a large output is written once and not read back by this process, and putting it
+// in the page cache costs a copy into freshly allocated pages, which in a VM is most of
+// the write. A worker writing a sort's 64 MB outputs spent 10-22% of its CPU there
+// (copy_folio_from_iter), and on this machine dd writes 512 MB at 0.8 GB/s through the
+// page cache against 2.3 GB/s direct.
+absl::Status WriteLargeToFd(int fd, std::string_view data, const std::string& temp_path,
+                            std::string_view path) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_DIRECT) != 0) {
+    return WriteAllToFd(fd, data, temp_path, path);
+  }
+  std::unique_ptr<char, decltype(&std::free)> bounce(nullptr, &std::free);
+  const bool aligned = reinterpret_cast<uintptr_t>(data.data()) % kDirectAlign == 0;
+  if (!aligned) {
+    bounce.reset(static_cast<char*>(std::aligned_alloc(kDirectAlign, kBounceBytes)));
+  }
+  size_t bulk = data.size() / kDirectAlign * kDirectAlign;
+  if (!aligned && bounce == nullptr) bulk = 0;  // no memory for the copy: all buffered
+  size_t done = 0;
+  while (done < bulk) {
+    const size_t chunk =
+        std::min(bulk - done, aligned ? kMaxChunk / kDirectAlign * kDirectAlign : kBounceBytes);
+    const char* from = data.data() + done;
+    if (!aligned) {
+      std::memcpy(bounce.get(), from, chunk);
+      from = bounce.get();
+    }
+    const ssize_t written = ::write(fd, from, chunk);
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0 && errno == EINVAL && done == 0) break;  // refused after all: buffered
+    if (written < 0) {
+      return LocalWriteError(errno, "cannot write",
+                             absl::StrCat(Sv(path), " (temporary file ", temp_path, ")"));
+    }
+    done += static_cast<size_t>(written);
+    // A short direct write (a full disk) leaves an unaligned offset: the rest is buffered.
+    if (static_cast<size_t>(written) % kDirectAlign != 0) break;
+  }
+  if (::fcntl(fd, F_SETFL, flags) != 0) {
+    return LocalWriteError(errno, "cannot write",
+                           absl::StrCat(Sv(path), " (temporary file ", temp_path, ")"));
+  }
+  return WriteAllToFd(fd, data.substr(done), temp_path, path);
+}
+
 // Creates a new, empty temporary file next to `path` (same directory, so that rename(2)
 // is atomic) and returns its descriptor. The name is unique within this process; O_EXCL
 // settles races with other processes. Mode 0666 minus the umask, like a plain open(2).
@@ -137,7 +194,8 @@ absl::Status WriteLocalFile(std::string_view url, std::string_view data) {
   }
   std::string temp_path;
   WEFT_ASSIGN_OR_RETURN(const int fd, CreateTempFile(path, &temp_path));
-  absl::Status status = WriteAllToFd(fd, data, temp_path, path_text);
+  absl::Status status = data.size() >= kDirectFrom ? WriteLargeToFd(fd, data, temp_path, path_text)
+                                                   : WriteAllToFd(fd, data, temp_path, path_text);
   // close() reports delayed write errors (NFS, quotas): it is part of the write.
   if (::close(fd) != 0 && status.ok()) {
     status = LocalWriteError(errno, "cannot write",
