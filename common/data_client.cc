@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -47,13 +48,16 @@ constexpr size_t kOwnMappingFrom = size_t{1} << 20;
 constexpr size_t kPageBytes = 4096;
 constexpr size_t kHugePageBytes = size_t{2} << 20;
 
-// `size` bytes of uninitialised memory for a received value. A large one is mapped on its
-// own, starting at a 2 MiB boundary, with transparent huge pages asked for: page faults
-// are most of the cost of filling fresh memory (one per 4 KiB otherwise, and very slow in
-// some VMs). Only whole 2 MiB blocks inside the mapping become huge pages, so the tail
-// wastes nothing. (malloc would map a large value on its own too, with 4 KiB pages.)
+std::atomic<LargeValueMemory> large_value_memory{LargeValueMemory::kOwnMapping};
+
+// `size` bytes of uninitialised memory for a received value. With kOwnMapping, a large one
+// is mapped on its own, starting at a 2 MiB boundary, with transparent huge pages asked
+// for: page faults are most of the cost of filling fresh memory (one per 4 KiB otherwise,
+// and very slow in some VMs). Only whole 2 MiB blocks inside the mapping become huge
+// pages, so the tail wastes nothing.
 std::shared_ptr<char> AllocateValueBytes(size_t size) {
-  if (size >= kOwnMappingFrom) {
+  if (size >= kOwnMappingFrom &&
+      large_value_memory.load(std::memory_order_relaxed) == LargeValueMemory::kOwnMapping) {
     const size_t length = (size + kPageBytes - 1) / kPageBytes * kPageBytes;
     void* mapped = mmap(nullptr, length + kHugePageBytes, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -73,6 +77,14 @@ std::shared_ptr<char> AllocateValueBytes(size_t size) {
   }
   return std::shared_ptr<char>(new char[std::max<size_t>(size, 1)], std::default_delete<char[]>());
 }
+
+}  // namespace
+
+void SetLargeValueMemory(LargeValueMemory memory) {
+  large_value_memory.store(memory, std::memory_order_relaxed);
+}
+
+namespace {
 
 // One key being reassembled, straight into one uninitialised buffer of its final size.
 struct Assembly {

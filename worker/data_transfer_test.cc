@@ -184,6 +184,13 @@ TEST_CASE("GetData answers views: a partition's head and length, computed by the
 }
 
 TEST_CASE("GetData streams values in chunks and FetchValues reassembles them") {
+  // Large values received into mappings of their own (the default) or malloc'd (a worker).
+  const LargeValueMemory memory =
+      GENERATE(LargeValueMemory::kOwnMapping, LargeValueMemory::kMalloc);
+  SetLargeValueMemory(memory);
+  struct Restore {
+    ~Restore() { SetLargeValueMemory(LargeValueMemory::kOwnMapping); }
+  } restore;
   StreamOnly stream_only;
   TestServer server;
   REQUIRE(server.server != nullptr);
@@ -324,6 +331,13 @@ TEST_CASE("a spilled value is served by GetData, and a broken spill file is a ke
 }
 
 TEST_CASE("a same-host requester copies large values out of the holder's memory") {
+  // Large values received into mappings of their own (the default) or malloc'd (a worker).
+  const LargeValueMemory memory =
+      GENERATE(LargeValueMemory::kOwnMapping, LargeValueMemory::kMalloc);
+  SetLargeValueMemory(memory);
+  struct Restore {
+    ~Restore() { SetLargeValueMemory(LargeValueMemory::kOwnMapping); }
+  } restore;
   REQUIRE(SameHostTransfersEnabled());
   Security security;
   security.token = "s3cret";

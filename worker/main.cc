@@ -52,6 +52,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/channel_cache.h"
+#include "common/data_client.h"
 #include "common/io/io_flags.h"
 #include "common/logging.h"
 #include "common/scheduler_file.h"
@@ -249,6 +250,8 @@ int RunWorker(const Flags& flags) {
   if (auto limit = ParseMemoryLimit(flags.memory_limit); limit.ok() && !ChooseHugePages(*limit)) {
     WEFT_LOG_INFO("huge pages off: the memory limit is under 1 GiB");
   }
+  // Fetched values reuse the memory freed values left (see SetLargeValueMemory).
+  if (MallocIsJemalloc()) SetLargeValueMemory(LargeValueMemory::kMalloc);
 
   // One set of credentials for the GetData server, the scheduler session and peer fetches.
   auto security = LoadSecurity(flags.security.WithEnvironmentDefaults());

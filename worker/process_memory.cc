@@ -73,10 +73,7 @@ void ReleaseFreeMemory() {
   mallctl(purge.c_str(), nullptr, nullptr, nullptr, 0);
 }
 
-namespace {
-
-// Whether malloc is jemalloc's: the bytes this thread allocated through jemalloc grow
-// by a malloc.
+// The bytes this thread allocated through jemalloc grow by a malloc.
 bool MallocIsJemalloc() {
   uint64_t before = 0, after = 0;
   size_t size = sizeof(uint64_t);
@@ -86,8 +83,6 @@ bool MallocIsJemalloc() {
   std::free(probe);
   return after > before;
 }
-
-}  // namespace
 
 std::string AllocatorDescription() {
   const char* version = "?";

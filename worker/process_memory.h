@@ -34,6 +34,9 @@ inline constexpr int64_t kHugePagesMinLimit = int64_t{1} << 30;
 // whether huge pages stay allowed. Call it early, before the worker allocates much.
 bool ChooseHugePages(int64_t memory_limit);
 
+// Whether the process's malloc is jemalloc's (linked and not overridden).
+bool MallocIsJemalloc();
+
 // The allocator, for the start-up log: "jemalloc 5.3.0 (freed memory returned by the
 // worker)"; says so when jemalloc is linked but is not the process's malloc.
 std::string AllocatorDescription();
