@@ -526,6 +526,12 @@ absl::StatusOr<Value> ReduceUnpack(const TaskContext& context, const ValueList& 
 absl::StatusOr<Value> SortUnpack(const ValueList& buckets, const std::string& key_expression,
                                  bool ascending) {
   SortKeys keys;
+  size_t total = 0;
+  for (const Value& bucket : buckets) {
+    WEFT_RETURN_IF_ERROR(ExpectPartition(bucket, "bag.sort_unpack"));
+    total += NumItems(bucket);
+  }
+  keys.Reserve(total);
   for (const Value& bucket : buckets) {
     WEFT_RETURN_IF_ERROR(keys.Append(bucket, key_expression, "bag.sort_unpack"));
   }

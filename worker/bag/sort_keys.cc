@@ -109,12 +109,20 @@ void SortKeys::AppendKey(const Value& key) {
   }
 }
 
+void SortKeys::Reserve(size_t more) {
+  // Geometric: an unpack appends its buckets one at a time, and growing the slots to the
+  // exact size each time copied them once per bucket, into fresh pages (a 1 GB sort's first
+  // unpack on a worker spent 0.4 s there, against 0.04 s for its keys).
+  const size_t needed = slots_.size() + more;
+  if (needed > slots_.capacity()) slots_.reserve(std::max(needed, 2 * slots_.capacity()));
+}
+
 absl::Status SortKeys::Append(const Value& part, const std::string& key_expression,
                               const char* function, size_t stride) {
   WEFT_RETURN_IF_ERROR(ExpectPartition(part, function));
   const size_t n = NumItems(part);
   stride = std::max<size_t>(stride, 1);
-  slots_.reserve(slots_.size() + (n + stride - 1) / stride);
+  Reserve((n + stride - 1) / stride);
   if (key_expression.empty()) {
     if (!part.is_list()) return PairAt(part, 0, function).status();  // records, even none
     for (size_t i = 0; i < n; i += stride) {

@@ -38,6 +38,8 @@ class SortKeys {
                       size_t stride = 1);
   // Appends one key.
   void AppendKey(const Value& key);
+  // Room for `more` keys beyond those held (a caller that knows how many will come).
+  void Reserve(size_t more);
 
   size_t size() const { return slots_.size(); }
   // <0, 0, >0 as key i is before, equal to, after key j (CompareValues' order).
