@@ -173,6 +173,11 @@ int Run(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_flag("--no-work-stealing", no_work_stealing, "Never move queued tasks between workers");
+  std::vector<std::string> default_durations;
+  app.add_option("--default-task-duration", default_durations,
+                 "PREFIX=SECONDS: the estimated duration of tasks whose keys start with "
+                 "PREFIX until one is measured (repeatable; dask's default-task-durations)")
+      ->allow_extra_args(false);
   app.add_option("--dashboard-address", dashboard_address,
                  "Where the web dashboard listens, HOST:PORT (no host: --host; port 0: a free one)")
       ->capture_default_str();
@@ -212,6 +217,16 @@ int Run(int argc, char** argv) {
   options.scheduler.bandwidth = bandwidth_mb * 1e6;
   options.scheduler.worker_saturation = worker_saturation;
   options.scheduler.work_stealing = !no_work_stealing;
+  for (const std::string& entry : default_durations) {
+    const size_t eq = entry.find('=');
+    double seconds = -1;
+    if (eq == 0 || eq == std::string::npos ||
+        !absl::SimpleAtod(absl::string_view(entry).substr(eq + 1), &seconds) || !(seconds >= 0)) {
+      WEFT_LOG_ERROR("--default-task-duration {}: expected PREFIX=SECONDS, seconds >= 0", entry);
+      return 1;
+    }
+    options.scheduler.default_task_durations[entry.substr(0, eq)] = seconds;
+  }
   options.scheduler.heartbeat_interval =
       std::min(absl::Seconds(1), absl::Seconds(worker_timeout) / 4);
   if (!no_dashboard) options.snapshot_interval = absl::Milliseconds(200);

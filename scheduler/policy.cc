@@ -28,6 +28,10 @@ TaskPrefix* SchedulerState::PrefixFor(absl::string_view key) {
   auto it = prefixes_.find(name);
   if (it == prefixes_.end()) {
     auto owned = std::make_unique<TaskPrefix>(name);
+    if (auto d = options_.default_task_durations.find(name);
+        d != options_.default_task_durations.end()) {
+      owned->default_duration = d->second;
+    }
     it = prefixes_.emplace(std::move(name), std::move(owned)).first;
   }
   return it->second.get();

@@ -44,6 +44,44 @@ TEST_CASE("placement weighs moving input bytes against waiting on a busy holder"
   }
 }
 
+TEST_CASE("a shuffle's splits stay with their partitions until one is measured") {
+  // 16 partitions of 64 MB, the first 8 on a, the rest on b; one split each, all ready at
+  // once. At the unknown 0.5 s per task, one of a's splits went to b (1.0 s of guessed
+  // work queued on a against 0.64 s to move 64 MB at 100 MB/s); a split's default
+  // duration (1 ms) keeps every split where its partition is. A prefix with no default
+  // (work-split) is still weighed at 0.5 s.
+  const std::string prefix = GENERATE("range-split", "work-split");
+  SchedulerOptions options;
+  Harness h(options);
+  std::string a = h.AddWorker("a");
+  std::string b = h.AddWorker("b");
+  std::string c = h.AddClient();
+  std::vector<proto::TaskSpec> tasks;
+  std::vector<std::string> inputs, splits;
+  for (int i = 0; i < 16; ++i) {
+    inputs.push_back(Key("part", i));
+    tasks.push_back(Harness::Task(inputs.back()));
+  }
+  tasks.push_back(Harness::Task(Key("bounds", 0), inputs));
+  for (int i = 0; i < 16; ++i) {
+    splits.push_back(Key(prefix, i));
+    tasks.push_back(Harness::Task(splits.back(), {inputs[i], Key("bounds", 0)}));
+  }
+  h.Submit(c, tasks, splits);
+  for (int i = 0; i < 16; ++i) REQUIRE(h.Finish(i < 8 ? a : b, inputs[i], 64'000'000).ok());
+  h.Take();
+  REQUIRE(h.Finish(a, Key("bounds", 0), 1000).ok());
+  int moved = 0;
+  for (const std::string& line : h.Take()) {
+    const size_t at = line.find("compute " + prefix);
+    if (at == std::string::npos) continue;
+    const std::string key = line.substr(at + 8, line.find(' ', at + 8) - (at + 8));
+    const int index = std::stoi(key.substr(key.rfind('-') + 1));
+    moved += (line.rfind("w1:", 0) == 0) != (index < 8);
+  }
+  CHECK(moved == (prefix == "range-split" ? 0 : 1));
+}
+
 TEST_CASE("root tasks beyond a worker's cap wait in queued and go out as it frees up") {
   Harness h;
   std::string a = h.AddWorker("a");  // 1 thread: room for max(ceil(1.1), 2) = 2

@@ -107,9 +107,13 @@ struct TaskPrefix {
     ++duration_count;
   }
   // The estimate for one run: the measured average, else `unknown`.
+  // The measured average; else the prefix's default (SchedulerOptions::
+  // default_task_durations); else `unknown`.
   double Estimate(double unknown) const {
-    return duration_average >= 0 ? duration_average : unknown;
+    if (duration_average >= 0) return duration_average;
+    return default_duration >= 0 ? default_duration : unknown;
   }
+  double default_duration = -1;  // seconds; < 0: none configured
 };
 
 // One task. Kept compact (a million of them is an ordinary graph): the spec is not kept
