@@ -25,6 +25,8 @@ Scheme SchemeOf(std::string_view url) {
 
 }  // namespace
 
+bool IsLocalUrl(std::string_view url) { return SchemeOf(url) == Scheme::kLocal; }
+
 absl::StatusOr<std::vector<FileInfo>> ExpandGlob(std::string_view pattern,
                                                  const IoOptions& options) {
   switch (SchemeOf(pattern)) {

@@ -33,6 +33,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -152,6 +153,9 @@ absl::StatusOr<std::unique_ptr<InputStream>> OpenRead(
     std::string_view url, const IoOptions& options, uint64_t offset = 0,
     std::optional<uint64_t> length = std::nullopt);
 
+// A local path (or file://path): not s3:// or http(s)://.
+bool IsLocalUrl(std::string_view url);
+
 enum class Compression { kInfer, kNone, kGzip, kZstd };
 
 // kGzip for ".gz", kZstd for ".zst"/".zstd", else kNone (query strings are ignored).
@@ -201,5 +205,49 @@ absl::StatusOr<std::string> Compress(std::string_view data, Compression compress
 // Errors: kPermissionDenied, kNotFound (no such bucket, naming it), kUnavailable,
 // kFailedPrecondition / kInternal for local errors (naming the path and strerror).
 absl::Status WriteFile(std::string_view url, std::string_view data, const IoOptions& options);
+
+// A local file written in pieces, as WriteFile writes a local path: into a temporary file
+// next to it, renamed onto it by Commit, so that readers see the old file or the whole
+// new one. The pieces gather in a buffer of kBufferBytes, written out bypassing the page
+// cache (O_DIRECT, as WriteFile's large writes) where the file system allows it, and the
+// last piece through it. A writer destroyed without Commit removes its temporary file.
+// For a large output made piece by piece (a sort's partition, line by line in key order)
+// without holding it whole in memory first. Not thread-safe.
+class LocalFileWriter {
+ public:
+  static constexpr size_t kBufferBytes = size_t{4} << 20;
+
+  // Creates the temporary file (and the parent directories). kInvalidArgument for a url
+  // that is not a local path (s3://, http(s)://); the errors of WriteFile otherwise.
+  static absl::StatusOr<std::unique_ptr<LocalFileWriter>> Open(std::string_view url);
+  ~LocalFileWriter();
+  LocalFileWriter(const LocalFileWriter&) = delete;
+  LocalFileWriter& operator=(const LocalFileWriter&) = delete;
+
+  // Appends `data`. After an error every call returns it, and Commit too.
+  absl::Status Append(std::string_view data) {
+    if (data.size() < kBufferBytes - used_ && status_.ok()) {
+      std::memcpy(buffer_ + used_, data.data(), data.size());
+      used_ += data.size();
+      return absl::OkStatus();
+    }
+    return AppendSlow(data);
+  }
+  // Writes what is left and renames the file onto the path. Call it once.
+  absl::Status Commit();
+
+  struct Target;  // the temporary file (write.cc)
+
+ private:
+  LocalFileWriter() = default;
+  absl::Status AppendSlow(std::string_view data);
+  absl::Status Flush();  // writes the buffer out; used_ = 0
+
+  std::unique_ptr<Target> target_;
+  char* buffer_ = nullptr;  // kBufferBytes, 4 KiB-aligned
+  size_t used_ = 0;
+  bool direct_ = false;  // O_DIRECT is on for the file
+  absl::Status status_;
+};
 
 }  // namespace weft::io

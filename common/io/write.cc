@@ -109,11 +109,47 @@ constexpr size_t kDirectFrom = size_t{8} << 20;
 // 4 KiB covers 512-byte and 4 KiB devices alike.
 constexpr size_t kDirectAlign = 4096;
 // A buffer that is not aligned goes out through an aligned copy this large at a time.
-constexpr size_t kBounceBytes = size_t{4} << 20;
+constexpr size_t kBounceBytes = LocalFileWriter::kBufferBytes;
+
+absl::Status WriteError(int err, std::string_view path, const std::string& temp_path) {
+  return LocalWriteError(err, "cannot write",
+                         absl::StrCat(Sv(path), " (temporary file ", temp_path, ")"));
+}
+
+// Turns O_DIRECT on for fd; false where the file system refuses it (tmpfs, some network
+// file systems).
+bool SetDirect(int fd, bool on) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return false;
+  return ::fcntl(fd, F_SETFL, on ? flags | O_DIRECT : flags & ~O_DIRECT) == 0;
+}
+
+// Writes `data` (aligned: address and size multiples of kDirectAlign) with O_DIRECT on.
+// Returns the bytes written, which may be fewer (a short write leaves an unaligned
+// offset: the caller writes the rest buffered); 0 with *refused when the file system
+// refused the first write (EINVAL).
+absl::StatusOr<size_t> WriteDirect(int fd, const char* data, size_t size, bool* refused,
+                                   std::string_view path, const std::string& temp_path) {
+  *refused = false;
+  size_t done = 0;
+  while (done < size) {
+    const size_t chunk = std::min(size - done, kMaxChunk / kDirectAlign * kDirectAlign);
+    const ssize_t written = ::write(fd, data + done, chunk);
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0 && errno == EINVAL && done == 0) {
+      *refused = true;
+      return 0;
+    }
+    if (written < 0) return WriteError(errno, path, temp_path);
+    done += static_cast<size_t>(written);
+    if (static_cast<size_t>(written) % kDirectAlign != 0) break;
+  }
+  return done;
+}
 
 // Writes `data` whole, its aligned bulk with O_DIRECT where the file system allows it,
-// and the rest (the unaligned tail, or everything where O_DIRECT is refused: tmpfs, some
-// network file systems) through the page cache.
+// and the rest (the unaligned tail, or everything where O_DIRECT is refused) through the
+// page cache.
 // Why: a large output is written once and not read back by this process, and putting it
 // in the page cache costs a copy into freshly allocated pages, which in a VM is most of
 // the write. A worker writing a sort's 64 MB outputs spent 10-22% of its CPU there
@@ -121,41 +157,25 @@ constexpr size_t kBounceBytes = size_t{4} << 20;
 // page cache against 2.3 GB/s direct.
 absl::Status WriteLargeToFd(int fd, std::string_view data, const std::string& temp_path,
                             std::string_view path) {
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_DIRECT) != 0) {
-    return WriteAllToFd(fd, data, temp_path, path);
-  }
-  std::unique_ptr<char, decltype(&std::free)> bounce(nullptr, &std::free);
+  if (!SetDirect(fd, true)) return WriteAllToFd(fd, data, temp_path, path);
   const bool aligned = reinterpret_cast<uintptr_t>(data.data()) % kDirectAlign == 0;
-  if (!aligned) {
-    bounce.reset(static_cast<char*>(std::aligned_alloc(kDirectAlign, kBounceBytes)));
-  }
-  size_t bulk = data.size() / kDirectAlign * kDirectAlign;
-  if (!aligned && bounce == nullptr) bulk = 0;  // no memory for the copy: all buffered
+  std::unique_ptr<char, decltype(&std::free)> bounce(nullptr, &std::free);
+  if (!aligned) bounce.reset(static_cast<char*>(std::aligned_alloc(kDirectAlign, kBounceBytes)));
+  const size_t bulk = aligned || bounce != nullptr ? data.size() / kDirectAlign * kDirectAlign : 0;
   size_t done = 0;
   while (done < bulk) {
-    const size_t chunk =
-        std::min(bulk - done, aligned ? kMaxChunk / kDirectAlign * kDirectAlign : kBounceBytes);
+    const size_t chunk = aligned ? bulk - done : std::min(bulk - done, kBounceBytes);
     const char* from = data.data() + done;
     if (!aligned) {
       std::memcpy(bounce.get(), from, chunk);
       from = bounce.get();
     }
-    const ssize_t written = ::write(fd, from, chunk);
-    if (written < 0 && errno == EINTR) continue;
-    if (written < 0 && errno == EINVAL && done == 0) break;  // refused after all: buffered
-    if (written < 0) {
-      return LocalWriteError(errno, "cannot write",
-                             absl::StrCat(Sv(path), " (temporary file ", temp_path, ")"));
-    }
-    done += static_cast<size_t>(written);
-    // A short direct write (a full disk) leaves an unaligned offset: the rest is buffered.
-    if (static_cast<size_t>(written) % kDirectAlign != 0) break;
+    bool refused = false;
+    WEFT_ASSIGN_OR_RETURN(size_t written, WriteDirect(fd, from, chunk, &refused, path, temp_path));
+    done += written;
+    if (written < chunk) break;  // refused, or short: the rest is buffered
   }
-  if (::fcntl(fd, F_SETFL, flags) != 0) {
-    return LocalWriteError(errno, "cannot write",
-                           absl::StrCat(Sv(path), " (temporary file ", temp_path, ")"));
-  }
+  if (!SetDirect(fd, false)) return WriteError(errno, path, temp_path);
   return WriteAllToFd(fd, data.substr(done), temp_path, path);
 }
 
@@ -178,34 +198,60 @@ absl::StatusOr<int> CreateTempFile(const std::filesystem::path& path, std::strin
   return last;
 }
 
-absl::Status WriteLocalFile(std::string_view url, std::string_view data) {
-  std::string_view path_text = url;
-  if (internal::StartsWith(path_text, "file://")) path_text.remove_prefix(7);
-  if (path_text.empty() || internal::EndsWith(path_text, "/")) {
-    return absl::InvalidArgumentError(absl::StrCat("not a file path to write: \"", Sv(url), "\""));
-  }
-  const std::filesystem::path path{std::string(path_text)};
-  if (path.has_parent_path()) {
-    std::error_code error;
-    std::filesystem::create_directories(path.parent_path(), error);
-    if (error) {
-      return LocalWriteError(error.value(), "cannot create directory", path.parent_path().string());
+}  // namespace
+
+// The temporary file a local write goes to, and its end: renamed onto the path, or removed.
+struct LocalFileWriter::Target {
+  std::string path;       // without "file://"
+  std::string temp_path;  // next to it
+  int fd = -1;
+
+  static absl::StatusOr<Target> Open(std::string_view url) {
+    std::string_view path_text = url;
+    if (internal::StartsWith(path_text, "file://")) path_text.remove_prefix(7);
+    if (!IsLocalUrl(url)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("not a local path: ", Sv(url), " (write it with WriteFile)"));
     }
+    if (path_text.empty() || internal::EndsWith(path_text, "/")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("not a file path to write: \"", Sv(url), "\""));
+    }
+    const std::filesystem::path path{std::string(path_text)};
+    if (path.has_parent_path()) {
+      std::error_code error;
+      std::filesystem::create_directories(path.parent_path(), error);
+      if (error) {
+        return LocalWriteError(error.value(), "cannot create directory",
+                               path.parent_path().string());
+      }
+    }
+    Target target;
+    target.path = std::string(path_text);
+    WEFT_ASSIGN_OR_RETURN(target.fd, CreateTempFile(path, &target.temp_path));
+    return target;
   }
-  std::string temp_path;
-  WEFT_ASSIGN_OR_RETURN(const int fd, CreateTempFile(path, &temp_path));
-  absl::Status status = data.size() >= kDirectFrom ? WriteLargeToFd(fd, data, temp_path, path_text)
-                                                   : WriteAllToFd(fd, data, temp_path, path_text);
-  // close() reports delayed write errors (NFS, quotas): it is part of the write.
-  if (::close(fd) != 0 && status.ok()) {
-    status = LocalWriteError(errno, "cannot write",
-                             absl::StrCat(Sv(path_text), " (temporary file ", temp_path, ")"));
+
+  // Closes the file and, if `status` is OK, renames it onto the path; removes it otherwise.
+  absl::Status Finish(absl::Status status) {
+    // close() reports delayed write errors (NFS, quotas): it is part of the write.
+    if (::close(fd) != 0 && status.ok()) status = WriteError(errno, path, temp_path);
+    fd = -1;
+    if (status.ok() && ::rename(temp_path.c_str(), path.c_str()) != 0) {
+      status = LocalWriteError(errno, "cannot rename the temporary file onto", path);
+    }
+    if (!status.ok()) ::unlink(temp_path.c_str());
+    return status;
   }
-  if (status.ok() && ::rename(temp_path.c_str(), path.c_str()) != 0) {
-    status = LocalWriteError(errno, "cannot rename the temporary file onto", path_text);
-  }
-  if (!status.ok()) ::unlink(temp_path.c_str());
-  return status;
+};
+
+namespace {
+
+absl::Status WriteLocalFile(std::string_view url, std::string_view data) {
+  WEFT_ASSIGN_OR_RETURN(LocalFileWriter::Target target, LocalFileWriter::Target::Open(url));
+  return target.Finish(data.size() >= kDirectFrom
+                           ? WriteLargeToFd(target.fd, data, target.temp_path, target.path)
+                           : WriteAllToFd(target.fd, data, target.temp_path, target.path));
 }
 
 }  // namespace
@@ -243,6 +289,68 @@ absl::Status WriteFile(std::string_view url, std::string_view data, const IoOpti
                                                    "local path or an s3:// url)"));
   }
   return WriteLocalFile(url, data);
+}
+
+absl::StatusOr<std::unique_ptr<LocalFileWriter>> LocalFileWriter::Open(std::string_view url) {
+  std::unique_ptr<char, decltype(&std::free)> buffer(
+      static_cast<char*>(std::aligned_alloc(kDirectAlign, kBufferBytes)), &std::free);
+  if (buffer == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat("out of memory writing ", Sv(url)));
+  }
+  WEFT_ASSIGN_OR_RETURN(Target target, Target::Open(url));
+  auto writer = std::unique_ptr<LocalFileWriter>(new LocalFileWriter());
+  writer->target_ = std::make_unique<Target>(std::move(target));
+  writer->buffer_ = buffer.release();
+  writer->direct_ = SetDirect(writer->target_->fd, true);
+  return writer;
+}
+
+LocalFileWriter::~LocalFileWriter() {
+  if (target_ != nullptr && target_->fd >= 0) {
+    target_->Finish(absl::CancelledError("not committed")).IgnoreError();
+  }
+  std::free(buffer_);
+}
+
+absl::Status LocalFileWriter::AppendSlow(std::string_view data) {
+  while (status_.ok() && !data.empty()) {
+    const size_t n = std::min(data.size(), kBufferBytes - used_);
+    std::memcpy(buffer_ + used_, data.data(), n);
+    used_ += n;
+    data.remove_prefix(n);
+    if (used_ == kBufferBytes) status_ = Flush();
+  }
+  return status_;
+}
+
+absl::Status LocalFileWriter::Flush() {
+  size_t done = 0;
+  if (direct_) {
+    bool refused = false;
+    WEFT_ASSIGN_OR_RETURN(
+        done, WriteDirect(target_->fd, buffer_, used_ / kDirectAlign * kDirectAlign, &refused,
+                          target_->path, target_->temp_path));
+    if (refused || done % kDirectAlign != 0 || done < used_) {
+      // Refused, short, or the unaligned tail: the rest of the file goes through the page
+      // cache.
+      direct_ = false;
+      if (!SetDirect(target_->fd, false)) {
+        return WriteError(errno, target_->path, target_->temp_path);
+      }
+    }
+  }
+  WEFT_RETURN_IF_ERROR(WriteAllToFd(target_->fd, std::string_view(buffer_ + done, used_ - done),
+                                    target_->temp_path, target_->path));
+  used_ = 0;
+  return absl::OkStatus();
+}
+
+absl::Status LocalFileWriter::Commit() {
+  if (target_ == nullptr || target_->fd < 0) {
+    return absl::FailedPreconditionError("LocalFileWriter::Commit: already finished");
+  }
+  if (status_.ok() && used_ > 0) status_ = Flush();
+  return target_->Finish(status_);
 }
 
 }  // namespace weft::io

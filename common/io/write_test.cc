@@ -200,6 +200,77 @@ TEST_CASE("A large local write (bypassing the page cache) writes every byte") {
   CHECK(dir.Listing() == std::vector<std::string>{"big.json"});
 }
 
+TEST_CASE("LocalFileWriter writes a file in pieces, whole or not at all") {
+  TempDir dir;
+  const std::string path = dir.File("sub/out.json");
+  REQUIRE(WriteFile(path, "old\n", IoOptions()).ok());
+  // Pieces of every size, across several buffers (4 MiB each, written O_DIRECT), ending
+  // unaligned (the tail goes through the page cache).
+  std::string expected;
+  uint32_t state = 7;
+  while (expected.size() < (9 << 20) + 777) {
+    state = state * 1103515245 + 12345;
+    const size_t n = (state >> 8) % 3 == 0 ? (state >> 4) % (1 << 20) : (state >> 4) % 200;
+    expected.append(n, static_cast<char>('a' + state % 26));
+  }
+  SECTION("committed") {
+    auto writer = LocalFileWriter::Open(path);
+    REQUIRE(writer.ok());
+    size_t at = 0;
+    state = 11;
+    while (at < expected.size()) {
+      state = state * 1103515245 + 12345;
+      const size_t n = std::min(expected.size() - at, size_t{(state >> 4) % 300000});
+      REQUIRE((*writer)->Append(std::string_view(expected).substr(at, n)).ok());
+      at += n;
+    }
+    CHECK(ReadRaw(path) == "old\n");  // not yet
+    REQUIRE((*writer)->Commit().ok());
+    CHECK(ReadRaw(path) == expected);
+    CHECK(absl::IsFailedPrecondition((*writer)->Commit()));
+  }
+  SECTION("small: one buffered write") {
+    auto writer = LocalFileWriter::Open(path);
+    REQUIRE(writer.ok());
+    REQUIRE((*writer)->Append("{\"a\": 1}\n").ok());
+    REQUIRE((*writer)->Commit().ok());
+    CHECK(ReadRaw(path) == "{\"a\": 1}\n");
+  }
+  SECTION("abandoned: the old file stays, no temporary file") {
+    {
+      auto writer = LocalFileWriter::Open(path);
+      REQUIRE(writer.ok());
+      REQUIRE((*writer)->Append(expected).ok());
+    }
+    CHECK(ReadRaw(path) == "old\n");
+  }
+  SECTION("a write that fails half way: the error, and the old file whole") {
+    rlimit saved;
+    REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+    const auto old_handler = signal(SIGXFSZ, SIG_IGN);
+    rlimit small = saved;
+    small.rlim_cur = 64 << 10;
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+    absl::Status status;
+    {
+      auto writer = LocalFileWriter::Open(path);
+      REQUIRE(writer.ok());
+      status = (*writer)->Append(expected);
+      CHECK((*writer)->Append("more").code() == status.code());
+      if (status.ok()) status = (*writer)->Commit();
+    }
+    setrlimit(RLIMIT_FSIZE, &saved);
+    signal(SIGXFSZ, old_handler);
+    INFO(status.ToString());
+    CHECK(absl::IsInternal(status));
+    CHECK(Contains(status, "cannot write " + path));
+    CHECK(ReadRaw(path) == "old\n");
+  }
+  CHECK(dir.Listing() == std::vector<std::string>{"sub/out.json"});
+  auto remote = LocalFileWriter::Open("s3://bucket/out.json");
+  CHECK(absl::IsInvalidArgument(remote.status()));
+}
+
 TEST_CASE("WriteFile errors name the path") {
   TempDir dir;
   REQUIRE(WriteFile(dir.File("file"), "x", IoOptions()).ok());

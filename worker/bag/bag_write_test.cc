@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "common/io/s3rver_fixture.h"
 #include "worker/bag/bag_ops.h"
 #include "worker/bag/json_access.h"
+#include "worker/bag/shuffle_ops.h"
 
 namespace weft::bag {
 namespace {
@@ -161,6 +163,47 @@ TEST_CASE("write_text compressions") {
   CHECK(ReadBack(dir.File("e.json.gz")).empty());
   CHECK(Ok(WriteText(Lines(""), dir.File("f.json"), "infer")) == 0);
   CHECK(ReadBack(dir.File("f.json")).empty());
+}
+
+TEST_CASE("a sort's unpack streamed to a local file writes what write_text writes") {
+  // Three buckets of ~2 MB (one with \r\n endings): the sorted lines span several of the
+  // writer's 4 MiB buffers.
+  ValueList buckets;
+  for (int b = 0; b < 3; ++b) {
+    std::string text;
+    for (int i = 0; i < 30000; ++i) {
+      absl::StrAppend(&text, "{\"k\":", (i * 7919 + b * 31) % 10007, ",\"b\":", b, ",\"i\":", i,
+                      ",\"pad\":\"", std::string(20 + i % 17, 'x'), "\"}", b == 1 ? "\r\n" : "\n");
+    }
+    buckets.push_back(Lines(std::move(text)));
+  }
+  TempDir dir;
+  const bool ascending = GENERATE(true, false);
+  const std::string streamed = dir.File("streamed/part-0.json");
+  const std::string whole = dir.File("whole/part-0.json");
+  const std::optional<int64_t> written =
+      Ok(SortUnpackToLocalFile(buckets, "k", ascending, streamed, "infer"));
+  REQUIRE(written.has_value());
+  CHECK(*written == 90000);
+  CHECK(Ok(WriteText(Ok(SortUnpack(buckets, "k", ascending)), whole, "none", io::IoOptions())) ==
+        90000);
+  const std::string expected = ReadBack(whole);
+  CHECK(expected.size() > io::LocalFileWriter::kBufferBytes);
+  CHECK(ReadBack(streamed) == expected);
+
+  // Not streamed (the caller sorts whole and writes): compressed, not JsonLines, remote.
+  CHECK_FALSE(Ok(SortUnpackToLocalFile(buckets, "k", true, dir.File("c.json.gz"), "infer")));
+  CHECK_FALSE(Ok(SortUnpackToLocalFile(buckets, "k", true, dir.File("c.json"), "zstd")));
+  CHECK_FALSE(Ok(
+      SortUnpackToLocalFile({Value(ValueList{Value(1)})}, "", true, dir.File("l.json"), "none")));
+  CHECK_FALSE(Ok(SortUnpackToLocalFile(buckets, "k", true, "s3://bucket/part-0.json", "none")));
+  CHECK_FALSE(std::filesystem::exists(dir.File("c.json.gz")));
+  CHECK_FALSE(std::filesystem::exists(dir.File("l.json")));
+  // A malformed key line is the sort's error, and leaves no file.
+  ValueList bad = {Lines("{\"k\":1}\n{\"k\":\n")};
+  CHECK(absl::IsInvalidArgument(
+      SortUnpackToLocalFile(bad, "k", true, dir.File("bad.json"), "none").status()));
+  CHECK_FALSE(std::filesystem::exists(dir.File("bad.json")));
 }
 
 TEST_CASE("write_text errors") {

@@ -34,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -95,6 +96,15 @@ absl::StatusOr<Value> ReduceUnpack(const TaskContext& context, const ValueList& 
 // The items sorted by key (stable), descending when !ascending.
 absl::StatusOr<Value> SortUnpack(const ValueList& buckets, const std::string& key_expression,
                                  bool ascending);
+// SortUnpack written straight to the local file `url` as write_text writes it (JSON
+// lines), piece by piece in key order, without holding the sorted partition whole: the
+// number of lines written. std::nullopt, with nothing written, unless every bucket is
+// JsonLines and `url` is a local path written raw (`compression` none, or inferred so):
+// the caller sorts whole and writes then.
+absl::StatusOr<std::optional<int64_t>> SortUnpackToLocalFile(const ValueList& buckets,
+                                                             const std::string& key_expression,
+                                                             bool ascending, const std::string& url,
+                                                             const std::string& compression);
 // Inner join on the pair key: [key, [left_value, right_value]] for every matching pair,
 // sorted by key, then left order, then right order.
 absl::StatusOr<Value> JoinUnpack(const ValueList& left, const ValueList& right);
