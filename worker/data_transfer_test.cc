@@ -24,6 +24,12 @@
 namespace weft {
 namespace {
 
+// SetLargeValueMemory(memory) while it lives; then the default again.
+struct ScopedLargeValueMemory {
+  explicit ScopedLargeValueMemory(LargeValueMemory memory) { SetLargeValueMemory(memory); }
+  ~ScopedLargeValueMemory() { SetLargeValueMemory(LargeValueMemory::kOwnMapping); }
+};
+
 // FetchValues over a new (insecure) channel to `address`.
 absl::StatusOr<KeyValues> FetchFrom(const std::string& address,
                                     const std::vector<std::string>& keys, absl::Time deadline,
@@ -185,12 +191,7 @@ TEST_CASE("GetData answers views: a partition's head and length, computed by the
 
 TEST_CASE("GetData streams values in chunks and FetchValues reassembles them") {
   // Large values received into mappings of their own (the default) or malloc'd (a worker).
-  const LargeValueMemory memory =
-      GENERATE(LargeValueMemory::kOwnMapping, LargeValueMemory::kMalloc);
-  SetLargeValueMemory(memory);
-  struct Restore {
-    ~Restore() { SetLargeValueMemory(LargeValueMemory::kOwnMapping); }
-  } restore;
+  ScopedLargeValueMemory memory(GENERATE(LargeValueMemory::kOwnMapping, LargeValueMemory::kMalloc));
   StreamOnly stream_only;
   TestServer server;
   REQUIRE(server.server != nullptr);
@@ -332,12 +333,7 @@ TEST_CASE("a spilled value is served by GetData, and a broken spill file is a ke
 
 TEST_CASE("a same-host requester copies large values out of the holder's memory") {
   // Large values received into mappings of their own (the default) or malloc'd (a worker).
-  const LargeValueMemory memory =
-      GENERATE(LargeValueMemory::kOwnMapping, LargeValueMemory::kMalloc);
-  SetLargeValueMemory(memory);
-  struct Restore {
-    ~Restore() { SetLargeValueMemory(LargeValueMemory::kOwnMapping); }
-  } restore;
+  ScopedLargeValueMemory memory(GENERATE(LargeValueMemory::kOwnMapping, LargeValueMemory::kMalloc));
   REQUIRE(SameHostTransfersEnabled());
   Security security;
   security.token = "s3cret";

@@ -37,6 +37,27 @@ std::string TextOf(const absl::StatusOr<std::string>& text) {
   return text.ok() ? *text : "<error: " + text.status().ToString() + ">";
 }
 
+// Files may grow to 64 KiB only while it lives: write(2) fails with EFBIG past that, as it
+// would with ENOSPC on a full disk.
+class SmallFileSizeLimit {
+ public:
+  SmallFileSizeLimit() {
+    REQUIRE(getrlimit(RLIMIT_FSIZE, &saved_) == 0);
+    old_handler_ = signal(SIGXFSZ, SIG_IGN);
+    rlimit small = saved_;
+    small.rlim_cur = 64 << 10;
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+  }
+  ~SmallFileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &saved_);
+    signal(SIGXFSZ, old_handler_);
+  }
+
+ private:
+  rlimit saved_;
+  sighandler_t old_handler_;
+};
+
 // A temporary directory removed at the end of the test.
 struct TempDir {
   TempDir() {
@@ -245,22 +266,15 @@ TEST_CASE("LocalFileWriter writes a file in pieces, whole or not at all") {
     CHECK(ReadRaw(path) == "old\n");
   }
   SECTION("a write that fails half way: the error, and the old file whole") {
-    rlimit saved;
-    REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
-    const auto old_handler = signal(SIGXFSZ, SIG_IGN);
-    rlimit small = saved;
-    small.rlim_cur = 64 << 10;
-    REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
     absl::Status status;
     {
+      SmallFileSizeLimit limit;
       auto writer = LocalFileWriter::Open(path);
       REQUIRE(writer.ok());
       status = (*writer)->Append(expected);
       CHECK((*writer)->Append("more").code() == status.code());
       if (status.ok()) status = (*writer)->Commit();
     }
-    setrlimit(RLIMIT_FSIZE, &saved);
-    signal(SIGXFSZ, old_handler);
     INFO(status.ToString());
     CHECK(absl::IsInternal(status));
     CHECK(Contains(status, "cannot write " + path));
@@ -302,20 +316,15 @@ TEST_CASE("A local write that fails half way leaves the old file whole") {
   TempDir dir;
   const std::string path = dir.File("out.json");
   REQUIRE(WriteFile(path, "old\n", IoOptions()).ok());
-  // Files may grow to 64 KiB only: write(2) fails with EFBIG past that, as it would with
-  // ENOSPC on a full disk.
-  rlimit saved;
-  REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
-  const auto old_handler = signal(SIGXFSZ, SIG_IGN);
-  rlimit small = saved;
-  small.rlim_cur = 64 << 10;
-  REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
   // 1 MiB goes through the page cache; 16 MiB mostly bypasses it (O_DIRECT).
   const size_t size = GENERATE(size_t{1} << 20, size_t{16} << 20);
   INFO(size << " bytes");
-  const absl::Status status = WriteFile(path, std::string(size, 'x'), IoOptions());
-  setrlimit(RLIMIT_FSIZE, &saved);
-  signal(SIGXFSZ, old_handler);
+  const std::string data(size, 'x');
+  absl::Status status;
+  {
+    SmallFileSizeLimit limit;
+    status = WriteFile(path, data, IoOptions());
+  }
 
   INFO(status.ToString());
   CHECK(absl::IsInternal(status));
