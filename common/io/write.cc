@@ -1,5 +1,6 @@
 // Writing: compression (gzip with ISA-L's isal_deflate, zstd with ZSTD_compress) and whole
-// files to local paths (temporary file + rename) or S3 objects (one signed PUT, s3.cc).
+// files to local paths (temporary file + rename; large ones bypassing the page cache) or S3
+// objects (one signed PUT, s3.cc); LocalFileWriter for a local file written in pieces.
 #include <fcntl.h>
 #include <isa-l/igzip_lib.h>
 #include <unistd.h>
