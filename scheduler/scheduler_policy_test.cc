@@ -51,8 +51,7 @@ TEST_CASE("a shuffle's splits stay with their partitions until one is measured")
   // duration (1 ms) keeps every split where its partition is. A prefix with no default
   // (work-split) is still weighed at 0.5 s.
   const std::string prefix = GENERATE("range-split", "work-split");
-  SchedulerOptions options;
-  Harness h(options);
+  Harness h;
   std::string a = h.AddWorker("a");
   std::string b = h.AddWorker("b");
   std::string c = h.AddClient();

@@ -261,13 +261,16 @@ absl::StatusOr<Value> DataStore::Read(const std::string& key, bool bring_back, b
 }
 
 absl::StatusOr<Value> DataStore::GetItem(const std::string& key, int64_t index) {
+  auto too_short = [&](size_t size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("item ", index, " of ", key, ": the list has ", size, " items"));
+  };
   auto no_item = [&](const Value& value) {
     if (!value.is_list()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "item ", index, " of ", key, ": the value is a ", value.kind_name(), ", not a list"));
     }
-    return absl::InvalidArgumentError(absl::StrCat("item ", index, " of ", key, ": the list has ",
-                                                   value.as_list().size(), " items"));
+    return too_short(value.as_list().size());
   };
   auto in_range = [index](size_t size) { return index >= 0 && static_cast<size_t>(index) < size; };
   // Normally one pass; again when the key was brought back or re-spilled meanwhile.
@@ -294,10 +297,7 @@ absl::StatusOr<Value> DataStore::GetItem(const std::string& key, int64_t index) 
         return entry.value.as_list()[static_cast<size_t>(index)];
       }
       if (!entry.sectioned) break;  // not a list: read it whole below, for the error
-      if (!in_range(entry.sections.size())) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "item ", index, " of ", key, ": the list has ", entry.sections.size(), " items"));
-      }
+      if (!in_range(entry.sections.size())) return too_short(entry.sections.size());
       file_id = entry.file_id;
       path = SpillPath(file_id);
       section = entry.sections[static_cast<size_t>(index)];

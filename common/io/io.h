@@ -220,6 +220,10 @@ class LocalFileWriter {
   // Creates the temporary file (and the parent directories). kInvalidArgument for a url
   // that is not a local path (s3://, http(s)://); the errors of WriteFile otherwise.
   static absl::StatusOr<std::unique_ptr<LocalFileWriter>> Open(std::string_view url);
+  // WriteFile's local path: `data` as the whole file, through the page cache below 8 MiB;
+  // from 8 MiB through a writer, whose bulk goes out O_DIRECT straight from `data` when it
+  // is 4 KiB-aligned (a copy through the buffer otherwise).
+  static absl::Status WriteWhole(std::string_view url, std::string_view data);
   ~LocalFileWriter();
   LocalFileWriter(const LocalFileWriter&) = delete;
   LocalFileWriter& operator=(const LocalFileWriter&) = delete;
@@ -236,12 +240,13 @@ class LocalFileWriter {
   // Writes what is left and renames the file onto the path. Call it once.
   absl::Status Commit();
 
-  struct Target;  // the temporary file (write.cc)
-
  private:
-  LocalFileWriter() = default;
+  struct Target;  // the temporary file (write.cc)
+  LocalFileWriter(std::unique_ptr<Target> target, char* buffer);
   absl::Status AppendSlow(std::string_view data);
-  absl::Status Flush();  // writes the buffer out; used_ = 0
+  // Writes `size` bytes at the file's end: the 4 KiB-aligned part O_DIRECT while direct_
+  // (`data` aligned too), the rest, and everything once direct_ is off, buffered.
+  absl::Status Write(const char* data, size_t size);
 
   std::unique_ptr<Target> target_;
   char* buffer_ = nullptr;  // kBufferBytes, 4 KiB-aligned

@@ -1,6 +1,7 @@
 // Writing: compression (gzip with ISA-L's isal_deflate, zstd with ZSTD_compress) and whole
 // files to local paths (temporary file + rename; large ones bypassing the page cache) or S3
-// objects (one signed PUT, s3.cc); LocalFileWriter for a local file written in pieces.
+// objects (one signed PUT, s3.cc); LocalFileWriter for a local file written in pieces
+// (and for WriteFile's large local writes).
 #include <fcntl.h>
 #include <isa-l/igzip_lib.h>
 #include <unistd.h>
@@ -104,14 +105,16 @@ absl::Status WriteAllToFd(int fd, std::string_view data, const std::string& temp
   return absl::OkStatus();
 }
 
-// Local writes of at least this many bytes bypass the page cache (O_DIRECT).
+// WriteFile's local writes of at least this many bytes bypass the page cache (O_DIRECT).
+// Why: a large output is written once and not read back by this process, and putting it
+// in the page cache costs a copy into freshly allocated pages, which in a VM is most of
+// the write. A worker writing a sort's 64 MB outputs spent 10-22% of its CPU there
+// (copy_folio_from_iter), and on this machine dd writes 512 MB at 0.8 GB/s through the
+// page cache against 2.3 GB/s direct.
 constexpr size_t kDirectFrom = size_t{8} << 20;
 // O_DIRECT needs buffers, offsets and lengths aligned to the device's logical block size:
 // 4 KiB covers 512-byte and 4 KiB devices alike.
 constexpr size_t kDirectAlign = 4096;
-// A buffer that is not aligned goes out through an aligned copy this large at a time.
-constexpr size_t kBounceBytes = LocalFileWriter::kBufferBytes;
-
 absl::Status WriteError(int err, std::string_view path, const std::string& temp_path) {
   return LocalWriteError(err, "cannot write",
                          absl::StrCat(Sv(path), " (temporary file ", temp_path, ")"));
@@ -126,58 +129,22 @@ bool SetDirect(int fd, bool on) {
 }
 
 // Writes `data` (aligned: address and size multiples of kDirectAlign) with O_DIRECT on.
-// Returns the bytes written, which may be fewer (a short write leaves an unaligned
-// offset: the caller writes the rest buffered); 0 with *refused when the file system
-// refused the first write (EINVAL).
-absl::StatusOr<size_t> WriteDirect(int fd, const char* data, size_t size, bool* refused,
-                                   std::string_view path, const std::string& temp_path) {
-  *refused = false;
+// Returns the bytes written, which may be fewer: a short write (it leaves an unaligned
+// offset), or 0 where the file system refuses the write (EINVAL). The caller writes the
+// rest buffered.
+absl::StatusOr<size_t> WriteDirect(int fd, const char* data, size_t size, std::string_view path,
+                                   const std::string& temp_path) {
   size_t done = 0;
   while (done < size) {
     const size_t chunk = std::min(size - done, kMaxChunk / kDirectAlign * kDirectAlign);
     const ssize_t written = ::write(fd, data + done, chunk);
     if (written < 0 && errno == EINTR) continue;
-    if (written < 0 && errno == EINVAL && done == 0) {
-      *refused = true;
-      return 0;
-    }
+    if (written < 0 && errno == EINVAL && done == 0) return 0;
     if (written < 0) return WriteError(errno, path, temp_path);
     done += static_cast<size_t>(written);
     if (static_cast<size_t>(written) % kDirectAlign != 0) break;
   }
   return done;
-}
-
-// Writes `data` whole, its aligned bulk with O_DIRECT where the file system allows it,
-// and the rest (the unaligned tail, or everything where O_DIRECT is refused) through the
-// page cache.
-// Why: a large output is written once and not read back by this process, and putting it
-// in the page cache costs a copy into freshly allocated pages, which in a VM is most of
-// the write. A worker writing a sort's 64 MB outputs spent 10-22% of its CPU there
-// (copy_folio_from_iter), and on this machine dd writes 512 MB at 0.8 GB/s through the
-// page cache against 2.3 GB/s direct.
-absl::Status WriteLargeToFd(int fd, std::string_view data, const std::string& temp_path,
-                            std::string_view path) {
-  if (!SetDirect(fd, true)) return WriteAllToFd(fd, data, temp_path, path);
-  const bool aligned = reinterpret_cast<uintptr_t>(data.data()) % kDirectAlign == 0;
-  std::unique_ptr<char, decltype(&std::free)> bounce(nullptr, &std::free);
-  if (!aligned) bounce.reset(static_cast<char*>(std::aligned_alloc(kDirectAlign, kBounceBytes)));
-  const size_t bulk = aligned || bounce != nullptr ? data.size() / kDirectAlign * kDirectAlign : 0;
-  size_t done = 0;
-  while (done < bulk) {
-    const size_t chunk = aligned ? bulk - done : std::min(bulk - done, kBounceBytes);
-    const char* from = data.data() + done;
-    if (!aligned) {
-      std::memcpy(bounce.get(), from, chunk);
-      from = bounce.get();
-    }
-    bool refused = false;
-    WEFT_ASSIGN_OR_RETURN(size_t written, WriteDirect(fd, from, chunk, &refused, path, temp_path));
-    done += written;
-    if (written < chunk) break;  // refused, or short: the rest is buffered
-  }
-  if (!SetDirect(fd, false)) return WriteError(errno, path, temp_path);
-  return WriteAllToFd(fd, data.substr(done), temp_path, path);
 }
 
 // Creates a new, empty temporary file next to `path` (same directory, so that rename(2)
@@ -246,17 +213,6 @@ struct LocalFileWriter::Target {
   }
 };
 
-namespace {
-
-absl::Status WriteLocalFile(std::string_view url, std::string_view data) {
-  WEFT_ASSIGN_OR_RETURN(LocalFileWriter::Target target, LocalFileWriter::Target::Open(url));
-  return target.Finish(data.size() >= kDirectFrom
-                           ? WriteLargeToFd(target.fd, data, target.temp_path, target.path)
-                           : WriteAllToFd(target.fd, data, target.temp_path, target.path));
-}
-
-}  // namespace
-
 absl::StatusOr<Compression> ParseCompression(std::string_view name) {
   const std::string lower = absl::AsciiStrToLower(Sv(name));
   if (lower.empty() || lower == "infer") return Compression::kInfer;
@@ -289,8 +245,11 @@ absl::Status WriteFile(std::string_view url, std::string_view data, const IoOpti
                                                    ": http(s) urls are read-only (write to a "
                                                    "local path or an s3:// url)"));
   }
-  return WriteLocalFile(url, data);
+  return LocalFileWriter::WriteWhole(url, data);
 }
+
+LocalFileWriter::LocalFileWriter(std::unique_ptr<Target> target, char* buffer)
+    : target_(std::move(target)), buffer_(buffer), direct_(SetDirect(target_->fd, true)) {}
 
 absl::StatusOr<std::unique_ptr<LocalFileWriter>> LocalFileWriter::Open(std::string_view url) {
   std::unique_ptr<char, decltype(&std::free)> buffer(
@@ -299,39 +258,53 @@ absl::StatusOr<std::unique_ptr<LocalFileWriter>> LocalFileWriter::Open(std::stri
     return absl::ResourceExhaustedError(absl::StrCat("out of memory writing ", Sv(url)));
   }
   WEFT_ASSIGN_OR_RETURN(Target target, Target::Open(url));
-  auto writer = std::unique_ptr<LocalFileWriter>(new LocalFileWriter());
-  writer->target_ = std::make_unique<Target>(std::move(target));
-  writer->buffer_ = buffer.release();
-  writer->direct_ = SetDirect(writer->target_->fd, true);
-  return writer;
+  return std::unique_ptr<LocalFileWriter>(
+      new LocalFileWriter(std::make_unique<Target>(std::move(target)), buffer.release()));
+}
+
+absl::Status LocalFileWriter::WriteWhole(std::string_view url, std::string_view data) {
+  if (data.size() >= kDirectFrom) {
+    WEFT_ASSIGN_OR_RETURN(std::unique_ptr<LocalFileWriter> writer, Open(url));
+    writer->Append(data).IgnoreError();  // its error is Commit's too
+    return writer->Commit();
+  }
+  WEFT_ASSIGN_OR_RETURN(Target target, Target::Open(url));
+  return target.Finish(WriteAllToFd(target.fd, data, target.temp_path, target.path));
 }
 
 LocalFileWriter::~LocalFileWriter() {
-  if (target_ != nullptr && target_->fd >= 0) {
-    target_->Finish(absl::CancelledError("not committed")).IgnoreError();
-  }
+  if (target_->fd >= 0) target_->Finish(absl::CancelledError("not committed")).IgnoreError();
   std::free(buffer_);
 }
 
 absl::Status LocalFileWriter::AppendSlow(std::string_view data) {
   while (status_.ok() && !data.empty()) {
+    if (used_ == 0 && direct_ && data.size() >= kDirectAlign &&
+        reinterpret_cast<uintptr_t>(data.data()) % kDirectAlign == 0) {
+      // Straight from the caller's memory, without a copy into the buffer.
+      const size_t bulk = data.size() / kDirectAlign * kDirectAlign;
+      status_ = Write(data.data(), bulk);
+      data.remove_prefix(bulk);
+      continue;
+    }
     const size_t n = std::min(data.size(), kBufferBytes - used_);
     std::memcpy(buffer_ + used_, data.data(), n);
     used_ += n;
     data.remove_prefix(n);
-    if (used_ == kBufferBytes) status_ = Flush();
+    if (used_ == kBufferBytes) {
+      status_ = Write(buffer_, used_);
+      used_ = 0;
+    }
   }
   return status_;
 }
 
-absl::Status LocalFileWriter::Flush() {
+absl::Status LocalFileWriter::Write(const char* data, size_t size) {
   size_t done = 0;
   if (direct_) {
-    bool refused = false;
-    WEFT_ASSIGN_OR_RETURN(
-        done, WriteDirect(target_->fd, buffer_, used_ / kDirectAlign * kDirectAlign, &refused,
-                          target_->path, target_->temp_path));
-    if (refused || done % kDirectAlign != 0 || done < used_) {
+    WEFT_ASSIGN_OR_RETURN(done, WriteDirect(target_->fd, data, size / kDirectAlign * kDirectAlign,
+                                            target_->path, target_->temp_path));
+    if (done < size) {
       // Refused, short, or the unaligned tail: the rest of the file goes through the page
       // cache.
       direct_ = false;
@@ -340,17 +313,17 @@ absl::Status LocalFileWriter::Flush() {
       }
     }
   }
-  WEFT_RETURN_IF_ERROR(WriteAllToFd(target_->fd, std::string_view(buffer_ + done, used_ - done),
-                                    target_->temp_path, target_->path));
-  used_ = 0;
-  return absl::OkStatus();
+  return WriteAllToFd(target_->fd, std::string_view(data + done, size - done), target_->temp_path,
+                      target_->path);
 }
 
 absl::Status LocalFileWriter::Commit() {
-  if (target_ == nullptr || target_->fd < 0) {
-    return absl::FailedPreconditionError("LocalFileWriter::Commit: already finished");
+  if (target_->fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("LocalFileWriter::Commit: ", target_->path, " was already committed"));
   }
-  if (status_.ok() && used_ > 0) status_ = Flush();
+  if (status_.ok() && used_ > 0) status_ = Write(buffer_, used_);
+  used_ = 0;
   return target_->Finish(status_);
 }
 

@@ -16,6 +16,7 @@
 #include "common/io/io.h"
 #include "common/key.h"
 #include "common/status_macros.h"
+#include "worker/bag/bag_write.h"
 #include "worker/bag/column.h"
 #include "worker/bag/expr.h"
 #include "worker/bag/fold.h"
@@ -572,10 +573,11 @@ absl::StatusOr<std::optional<int64_t>> SortUnpackToLocalFile(const ValueList& bu
                                                              const std::string& key_expression,
                                                              bool ascending, const std::string& url,
                                                              const std::string& compression) {
-  absl::StatusOr<io::Compression> codec = io::ParseCompression(compression);
-  if (!codec.ok() || !io::IsLocalUrl(url) || !AllJsonLines(buckets)) return std::nullopt;
-  if (*codec == io::Compression::kInfer) codec = io::InferCompression(url);
-  if (*codec != io::Compression::kNone) return std::nullopt;
+  const absl::StatusOr<io::Compression> codec = WriteCompression(url, compression);
+  if (!codec.ok() || *codec != io::Compression::kNone || !io::IsLocalUrl(url) ||
+      !AllJsonLines(buckets)) {
+    return std::nullopt;
+  }
   WEFT_ASSIGN_OR_RETURN(std::vector<uint32_t> order, SortOrder(buckets, key_expression, ascending));
   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<io::LocalFileWriter> file, io::LocalFileWriter::Open(url));
   // As write_text writes JsonLines: each line (LineAt, without a trailing '\r'), then '\n'.

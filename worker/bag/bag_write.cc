@@ -79,14 +79,19 @@ absl::StatusOr<std::string> ToJsonLinesText(const Value& part) {
 
 }  // namespace
 
-absl::StatusOr<int64_t> WriteText(const Value& part, const std::string& url,
-                                  const std::string& compression, const io::IoOptions& options) {
-  WEFT_RETURN_IF_ERROR(ExpectPartition(part, kName));
+absl::StatusOr<io::Compression> WriteCompression(const std::string& url,
+                                                 const std::string& compression) {
   absl::StatusOr<io::Compression> codec = io::ParseCompression(compression);
   if (!codec.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(kName, "(): ", codec.status().message()));
   }
-  if (*codec == io::Compression::kInfer) codec = io::InferCompression(url);
+  return *codec == io::Compression::kInfer ? io::InferCompression(url) : *codec;
+}
+
+absl::StatusOr<int64_t> WriteText(const Value& part, const std::string& url,
+                                  const std::string& compression, const io::IoOptions& options) {
+  WEFT_RETURN_IF_ERROR(ExpectPartition(part, kName));
+  WEFT_ASSIGN_OR_RETURN(const io::Compression codec, WriteCompression(url, compression));
   std::string text;
   std::string_view written;  // what goes to the file: `text`, or the partition's own bytes
   if (part.is_json_lines() && IsWrittenForm(part.as_json_lines())) {
@@ -95,9 +100,9 @@ absl::StatusOr<int64_t> WriteText(const Value& part, const std::string& url,
     WEFT_ASSIGN_OR_RETURN(text, ToJsonLinesText(part));
     written = text;
   }
-  if (*codec != io::Compression::kNone) {
+  if (codec != io::Compression::kNone) {
     // The compressed bytes replace the text, which is freed as soon as they exist.
-    WEFT_ASSIGN_OR_RETURN(std::string compressed, io::Compress(written, *codec, url));
+    WEFT_ASSIGN_OR_RETURN(std::string compressed, io::Compress(written, codec, url));
     text = std::move(compressed);
     written = text;
   }

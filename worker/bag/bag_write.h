@@ -25,6 +25,11 @@ namespace weft::bag {
 // compression: "infer" (by the url's extension: .gz, .zst), "gzip", "zstd", "none".
 // The file is replaced as a whole (see io::WriteFile: readers never see half a file);
 // I/O errors keep their code and name the url. Returns the number of items written.
+// The compression WriteText writes `url` with: `compression` ("infer" resolved by the
+// url's extension), or kInvalidArgument naming bag.write_text for an unknown one.
+absl::StatusOr<io::Compression> WriteCompression(const std::string& url,
+                                                 const std::string& compression);
+
 absl::StatusOr<int64_t> WriteText(const Value& part, const std::string& url,
                                   const std::string& compression,
                                   const io::IoOptions& options = io::IoOptions::FromEnvironment());
