@@ -37,7 +37,8 @@ NodeArg NodeArg::SlicesOf(std::vector<BagNodePtr> ns, int64_t index) {
   return a;
 }
 
-BagNodePtr BagNode::Make(std::string function, std::vector<NodeArg> args) {
+BagNodePtr BagNode::Make(std::string function, std::vector<NodeArg> args,
+                         std::vector<BagNodePtr> after) {
   auto node = std::make_shared<BagNode>();
   absl::Cord token(function);
   for (const NodeArg& arg : args) {
@@ -63,6 +64,11 @@ BagNodePtr BagNode::Make(std::string function, std::vector<NodeArg> args) {
         break;
     }
   }
+  if (!after.empty()) {
+    token.Append("|A[");
+    for (const auto& n : after) token.Append(absl::StrCat(n->key, ","));
+    token.Append("]");
+  }
   absl::string_view name = function;
   if (absl::StartsWith(name, "bag.")) name.remove_prefix(4);
   std::string prefix(name);
@@ -72,6 +78,7 @@ BagNodePtr BagNode::Make(std::string function, std::vector<NodeArg> args) {
   node->key = MakeKey(prefix, token);
   node->function = std::move(function);
   node->args = std::move(args);
+  node->after = std::move(after);
   return node;
 }
 
@@ -131,11 +138,15 @@ void Visit(const BagNodePtr& node, absl::flat_hash_set<std::string>* seen,
     if (arg.kind == NodeArg::Kind::kNode) Visit(arg.node, seen, out);
     for (const auto& n : arg.nodes) Visit(n, seen, out);
   }
+  for (const auto& n : node->after) Visit(n, seen, out);
   proto::TaskSpec task;
   task.set_key(node->key);
   task.set_function(node->function);
   absl::flat_hash_set<std::string> deps;
   for (const NodeArg& arg : node->args) ToArg(arg, task.add_args(), &task, &deps);
+  for (const auto& n : node->after) {
+    if (deps.insert(n->key).second) task.add_dependencies(n->key);
+  }
   out->push_back(std::move(task));
 }
 

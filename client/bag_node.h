@@ -44,10 +44,14 @@ struct BagNode {
   std::vector<NodeArg> args;
   std::string key;
   std::shared_ptr<KeyHandle> persisted;  // set for leaves
+  // Nodes this one runs after, though it reads none of them (an ordering dependency: the
+  // worker does not fetch them). A sort's second pass reads its input after the boundaries.
+  std::vector<BagNodePtr> after;
 
-  // `function(args...)`; the key is `<name>-<hash>` where name is the function without
-  // its "bag." namespace.
-  static BagNodePtr Make(std::string function, std::vector<NodeArg> args);
+  // `function(args...)`, run after `after`; the key is `<name>-<hash>` where name is the
+  // function without its "bag." namespace.
+  static BagNodePtr Make(std::string function, std::vector<NodeArg> args,
+                         std::vector<BagNodePtr> after = {});
   static BagNodePtr Leaf(std::shared_ptr<KeyHandle> handle);
   // `function(args...)` under a key the caller made deterministic (an array's chunks share
   // one hash and differ by their index: "add-1f0c...-3").

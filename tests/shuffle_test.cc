@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <sstream>
@@ -172,6 +173,15 @@ TEST_CASE("visits per user and per day, a join and a total sort give Python's an
     ValueList up(all->begin(), all->end());
     std::reverse(up.begin(), up.end());
     CHECK(PythonJson(Value(*down)) == PythonJson(Value(up)));
+    // Straight from the file, not persisted: the sort samples the file, then reads it again
+    // after the boundaries (through parse_json and a map).
+    auto direct = visits->parse_json()
+                      .map("[timestamp, user]")
+                      .sort_by("_[0]", true, 3)
+                      .map("_[0]")
+                      .compute();
+    REQUIRE(direct.ok());
+    CHECK(PythonJson(Value(*direct)) == PythonJson(Value(*all)));
     // sort_by(...).to_textfiles(...): each sorted partition is written by the task that
     // sorts it; the files, in partition order, hold every record in order (gzip'd here).
     auto written = records.sort_by("timestamp", true, 3).to_textfiles(dir + "/sorted-*.json.gz");
@@ -304,6 +314,17 @@ TEST_CASE("bad input to the by-key operations is a clear error and the cluster g
     auto r = nums.to_pairs("_ +", "1").compute();
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(std::string(r.status().message()), Catch::Contains("column"));
+  }
+  SECTION("a malformed line in a file that a sort reads is named by its line number") {
+    const std::string dir = ScratchDir("weft-bad-sort");
+    const std::string path = dir + "/bad.json";
+    std::ofstream(path) << "{\"a\":3}\n{\"a\":1}\n{\"a\":2}\n{oops\n{\"a\":5}\n";
+    auto read = Bag::read_text(*client, path);
+    REQUIRE(read.ok());
+    auto r = read->parse_json().sort_by("a", true, 2).compute();
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(std::string(r.status().message()), Catch::Contains(path + " line 4"));
+    fs::remove_all(dir);
   }
   // And the cluster still answers.
   auto ok = nums.to_pairs("_ % 2", "_").reduce_by_key("sum").compute();

@@ -33,7 +33,8 @@ proto::WorkerEvent Finished(const std::string& key, int64_t nbytes, const std::s
 }
 
 // The keys a task reads locally: each dependency as is, except one that the args read
-// only through slices and that is not here (`is_local`): its slices' keys instead.
+// only through slices and that is not here (`is_local`): its slices' keys instead; and
+// none for a dependency that no arg names (the task only runs after it).
 template <typename IsLocal>
 std::vector<std::string> LocalInputs(const proto::TaskSpec& spec, IsLocal is_local) {
   std::set<std::string> whole;
@@ -43,7 +44,10 @@ std::vector<std::string> LocalInputs(const proto::TaskSpec& spec, IsLocal is_loc
   inputs.reserve(spec.dependencies_size());
   for (const std::string& dep : spec.dependencies()) {
     auto first = slices.lower_bound({dep, std::numeric_limits<int64_t>::min()});
-    const bool sliced_only = first != slices.end() && first->first == dep && !whole.count(dep);
+    const bool sliced = first != slices.end() && first->first == dep;
+    const bool named = whole.count(dep) > 0;
+    if (!sliced && !named) continue;
+    const bool sliced_only = sliced && !named;
     if (!sliced_only || is_local(dep)) {
       inputs.push_back(dep);
       continue;

@@ -195,6 +195,16 @@ TEST_CASE(
   CHECK(Render(unlimited.HandleCompute(Compute("a"))) == Lines{"execute a"});
 }
 
+TEST_CASE("a dependency no arg names orders the task after it and is not fetched") {
+  Checked state("me:1", /*nthreads=*/1);
+  // "x" is held by a peer: were an arg to read it, it would be fetched from there.
+  proto::ComputeTask compute = Compute("t", {{"x", {"peer:1"}}});
+  compute.mutable_task()->clear_args();
+  CHECK(Render(state.HandleCompute(compute)) == Lines{"execute t"});
+  CHECK(state.state("x") == TaskState::kReleased);
+  CHECK(Render(state.HandleExecuteDone(Ok("t"))) == Lines{"finished t"});
+}
+
 TEST_CASE("fetches go out in task priority order, a request per task unless keys are small") {
   Checked state("me:1", /*nthreads=*/1, /*max_keys_per_fetch=*/64, /*pause_bytes=*/1000);
   CHECK(Render(state.HandleMemoryReading(1000)) == Lines{"paused"});

@@ -33,6 +33,12 @@ absl::StatusOr<Value> ReadTextTask(const TaskContext& context, const std::string
   return ReadText(url, compression, TaskIo(context));
 }
 
+absl::StatusOr<Value> ReadTextSampleTask(const TaskContext& context, const std::string& url,
+                                         const std::string& compression, int64_t blocks,
+                                         int64_t block_bytes) {
+  return ReadTextSample(url, compression, blocks, block_bytes, TaskIo(context));
+}
+
 // The partitions one worker holds reduced in one task (client/bag.cc groups a persisted
 // bag's partitions by holder): merge([partial(p, partial_args...) for p in partitions],
 // merge_args...), or with `merge` empty the list of partials itself, in the partitions'
@@ -130,6 +136,7 @@ absl::StatusOr<int64_t> SortUnpackWrite(const TaskContext& context, const ValueL
 
 WEFT_FUNCTION("bag.list_files", ListFilesTask);
 WEFT_FUNCTION("bag.read_text", ReadTextTask);
+WEFT_FUNCTION("bag.read_text_sample", ReadTextSampleTask);
 WEFT_FUNCTION("bag.parse_json", ParseJson);
 WEFT_FUNCTION("bag.parse_json_columns", ParseJsonColumns);
 WEFT_FUNCTION("bag.parse_json_compressed", ParseJsonCompressed);

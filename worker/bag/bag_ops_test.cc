@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "common/compressed_lines.h"
 #include "worker/bag/column.h"
@@ -60,6 +62,63 @@ TEST_CASE("read_text reads a file into JsonLines, dropping final empty lines") {
   CHECK(Ok(ReadText(empty, "none")).as_json_lines().num_lines() == 0);
   std::remove(path.c_str());
   std::remove(empty.c_str());
+}
+
+TEST_CASE("read_text_sample: the whole lines of evenly spaced ranges of a plain file") {
+  // 20,000 numbered lines of 11 to 50 bytes.
+  std::string text;
+  std::vector<size_t> starts;
+  for (int i = 0; i < 20000; ++i) {
+    starts.push_back(text.size());
+    text += "{\"i\":" + std::to_string(i) + ",\"p\":\"" + std::string(i % 37, 'x') + "\"}\n";
+  }
+  const std::string path = WriteTemp(text, ".sample.json");
+  const JsonLines whole = Ok(ReadText(path, "infer")).as_json_lines();
+  const JsonLines sample = Ok(ReadTextSample(path, "infer", 8, 4096)).as_json_lines();
+  // Each range of 4 KiB holds about 4096 / 30 lines, less the two it cuts.
+  CHECK(sample.num_lines() > 8 * 100);
+  CHECK(sample.num_lines() < 8 * 140);
+  // Whole lines of the file, in its order, from each of the 8 ranges.
+  std::set<size_t> ranges;
+  int64_t previous = -1;
+  for (size_t k = 0; k < sample.num_lines(); ++k) {
+    const std::string line(LineAt(sample, k));
+    const size_t colon = line.find(':'), comma = line.find(',');
+    REQUIRE(colon != std::string::npos);
+    const int64_t i = std::stoll(line.substr(colon + 1, comma - colon - 1));
+    REQUIRE(i >= 0);
+    REQUIRE(i < 20000);
+    CHECK(line == LineAt(whole, i));
+    CHECK(i > previous);
+    previous = i;
+    ranges.insert(starts[i] * 7 / (text.size() - 4096));
+  }
+  CHECK(ranges.size() == 8);
+  // The first range starts the file and the last one ends it: their lines are in, the
+  // last one with or without a final newline.
+  CHECK(LineAt(sample, 0) == LineAt(whole, 0));
+  CHECK(LineAt(sample, sample.num_lines() - 1) == LineAt(whole, 19999));
+  const std::string unterminated = WriteTemp(text.substr(0, text.size() - 1), ".sample2.json");
+  const JsonLines cut = Ok(ReadTextSample(unterminated, "none", 8, 4096)).as_json_lines();
+  CHECK(LineAt(cut, cut.num_lines() - 1) == LineAt(whole, 19999));
+
+  SECTION("read whole: a small file, a compressed one, lines longer than the ranges") {
+    CHECK(Ok(ReadTextSample(path, "infer", 8, 65536)).as_json_lines().text.view() == text);
+    const std::string gz = path + ".gz";
+    REQUIRE(std::system(("gzip -c " + path + " > " + gz).c_str()) == 0);
+    CHECK(Ok(ReadTextSample(gz, "infer", 8, 4096)).as_json_lines().text.view() == text);
+    CHECK_FALSE(ReadTextSample(path, "gzip", 8, 4096).ok());  // not gzip: read as such
+    std::string long_lines;
+    for (int i = 0; i < 40; ++i) long_lines += "\"" + std::string(5000, 'a' + i % 26) + "\"\n";
+    const std::string wide = WriteTemp(long_lines, ".wide.json");
+    CHECK(Ok(ReadTextSample(wide, "none", 8, 1024)).as_json_lines().num_lines() == 40);
+    std::remove(gz.c_str());
+    std::remove(wide.c_str());
+  }
+  CHECK(ReadTextSample(path + ".nope", "none", 8, 4096).status().code() ==
+        absl::StatusCode::kNotFound);
+  std::remove(path.c_str());
+  std::remove(unterminated.c_str());
 }
 
 TEST_CASE("read_text decompresses gzip by extension") {

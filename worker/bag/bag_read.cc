@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -104,6 +107,54 @@ absl::StatusOr<Value> ReadText(const std::string& url, const std::string& compre
                         io::OpenDecompressed(url, codec, options));
   WEFT_ASSIGN_OR_RETURN(Buffer text, ReadToBuffer(*stream));
   return Value(DropFinalEmptyLines(JsonLines::FromText(std::move(text))));
+}
+
+absl::StatusOr<Value> ReadTextSample(const std::string& url, const std::string& compression,
+                                     int64_t blocks, int64_t block_bytes,
+                                     const io::IoOptions& options) {
+  WEFT_ASSIGN_OR_RETURN(io::Compression codec, ParseCompression(compression));
+  if (codec == io::Compression::kInfer) codec = io::InferCompression(url);
+  if (codec != io::Compression::kNone || blocks <= 0 || block_bytes <= 0) {
+    return ReadText(url, compression, options);
+  }
+  std::optional<uint64_t> size;
+  {
+    WEFT_ASSIGN_OR_RETURN(std::unique_ptr<io::InputStream> whole, io::OpenRead(url, options));
+    size = whole->size_hint();
+  }
+  const uint64_t n = static_cast<uint64_t>(blocks), range = static_cast<uint64_t>(block_bytes);
+  if (!size.has_value() || *size <= 2 * n * range) return ReadText(url, compression, options);
+  std::string text;
+  text.reserve(n * range);
+  size_t lines = 0;
+  for (uint64_t b = 0; b < n; ++b) {
+    // The first range starts the file, the last one ends it.
+    const uint64_t offset = n == 1 ? 0 : (*size - range) * b / (n - 1);
+    const uint64_t end = std::min(offset + range, *size);
+    // From the byte before the range: the end of the line the range's first byte is in.
+    const uint64_t from = offset == 0 ? 0 : offset - 1;
+    WEFT_ASSIGN_OR_RETURN(std::unique_ptr<io::InputStream> stream,
+                          io::OpenRead(url, options, from, end - from));
+    WEFT_ASSIGN_OR_RETURN(std::string chunk, io::ReadStream(*stream));
+    std::string_view whole_lines = chunk;
+    if (offset > 0) {  // skip to the first line that starts within the range
+      const size_t first = whole_lines.find('\n');
+      if (first == std::string_view::npos) continue;
+      whole_lines.remove_prefix(first + 1);
+    }
+    if (from + chunk.size() < *size) {  // the last line goes on past the range
+      const size_t last = whole_lines.rfind('\n');
+      if (last == std::string_view::npos) continue;
+      whole_lines = whole_lines.substr(0, last + 1);
+    }
+    if (whole_lines.empty()) continue;
+    text.append(whole_lines);
+    if (text.back() != '\n') text.push_back('\n');
+    lines += std::count(whole_lines.begin(), whole_lines.end(), '\n') +
+             (whole_lines.back() != '\n' ? 1 : 0);
+  }
+  if (lines < n) return ReadText(url, compression, options);
+  return Value(DropFinalEmptyLines(JsonLines::FromText(Buffer(std::move(text)))));
 }
 
 namespace {
