@@ -25,10 +25,11 @@ namespace {
 // Keys sampled per output partition for a sort's range boundaries.
 constexpr int kSamplesPerOutput = 32;
 constexpr int kMaxSamplesPerPartition = 4096;
-// A sort samples a local file's lines from this many ranges of this size (4 MiB in all,
-// 40,000 lines of the sort benchmark's 100-byte records).
-constexpr int64_t kSampleRanges = 64;
-constexpr int64_t kSampleRangeBytes = 64 << 10;
+// A sort samples a local file's lines from this many ranges of this size (1 MiB in all,
+// 10,000 lines of the sort benchmark's 100-byte records, of which kSamplesPerOutput *
+// nout are kept).
+constexpr int64_t kSampleRanges = 32;
+constexpr int64_t kSampleRangeBytes = 32 << 10;
 
 // Functions that map each item on its own: `f(part, literals...)`. Over a sample of a
 // file's lines they give a sample of what they give over the whole file.
