@@ -225,16 +225,31 @@ Bag Bag::sort_by(const std::string& key_expression, bool ascending, int npartiti
       BagNode::Make("bag.range_boundaries",
                     {NodeArg::ListOf(std::move(samples)), NodeArg::Literal(Value(int64_t{nout}))});
   std::vector<BagNodePtr> splits;
+  const std::vector<NodeArg> split_args = {NodeArg::Literal(Value(key_expression)),
+                                           NodeArg::Of(boundaries),
+                                           NodeArg::Literal(Value(ascending))};
   for (size_t i = 0; i < parts.size(); ++i) {
-    BagNodePtr input = parts[i];
-    if (!chains[i].empty()) {
-      input =
-          Rebuild(chains[i], BagNode::Make("bag.read_text", chains[i].front()->args, {boundaries}),
-                  /*sample=*/false);
+    std::vector<BagNodePtr> chain = chains[i];
+    if (chain.empty()) {
+      std::vector<NodeArg> args = {NodeArg::Of(parts[i])};
+      args.insert(args.end(), split_args.begin(), split_args.end());
+      splits.push_back(BagNode::Make("bag.range_split", std::move(args)));
+      continue;
     }
-    splits.push_back(BagNode::Make("bag.range_split",
-                                   {NodeArg::Of(input), NodeArg::Literal(Value(key_expression)),
-                                    NodeArg::Of(boundaries), NodeArg::Literal(Value(ascending))}));
+    // The file read again after the boundaries; a final parse_json is the split's own (it
+    // reads each line's key from the parse that validates the line).
+    BagNodePtr parse = chain.back()->function == "bag.parse_json" && chain.size() > 1 &&
+                               chain.back()->args.size() == 3
+                           ? chain.back()
+                           : nullptr;
+    if (parse != nullptr) chain.pop_back();
+    BagNodePtr input = Rebuild(
+        chain, BagNode::Make("bag.read_text", chain.front()->args, {boundaries}), /*sample=*/false);
+    std::vector<NodeArg> args = {NodeArg::Of(input)};
+    if (parse != nullptr) args.insert(args.end(), parse->args.begin() + 1, parse->args.end());
+    args.insert(args.end(), split_args.begin(), split_args.end());
+    splits.push_back(BagNode::Make(parse != nullptr ? "bag.parse_range_split" : "bag.range_split",
+                                   std::move(args)));
   }
   return Bag(core_, UnpackNodes({splits}, "bag.sort_unpack",
                                 {Value(key_expression), Value(ascending)}, nout));

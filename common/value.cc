@@ -33,19 +33,6 @@ T LoadAt(const Buffer& buffer, size_t i) {
 
 }  // namespace
 
-uint64_t JsonLines::offset(size_t i) const { return LoadAt<uint64_t>(offsets, i); }
-
-std::string_view JsonLines::line(size_t i) const {
-  if (i >= num_lines()) return {};
-  const uint64_t begin = offset(i);
-  const uint64_t end = offset(i + 1);
-  // Hand-built (not decoded, so not validated) offsets must not read out of bounds.
-  if (begin > end || end > text.size()) return {};
-  std::string_view piece = text.view().substr(begin, end - begin);
-  if (!piece.empty() && piece.back() == '\n') piece.remove_suffix(1);
-  return piece;
-}
-
 JsonLines JsonLines::Slice(size_t begin, size_t end) const {
   const uint64_t base = offset(begin);
   const uint64_t limit = offset(end);

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,10 +62,24 @@ struct JsonLines {
   Buffer text;
   Buffer offsets;  // uint64_t[num_lines + 1]
   size_t num_lines() const { return offsets.size() / 8 == 0 ? 0 : offsets.size() / 8 - 1; }
-  std::string_view line(size_t i) const;
+  // Inline: the bag's kernels call it once per line.
+  std::string_view line(size_t i) const {
+    if (i >= num_lines()) return {};
+    const uint64_t begin = offset(i);
+    const uint64_t end = offset(i + 1);
+    // Hand-built (not decoded, so not validated) offsets must not read out of bounds.
+    if (begin > end || end > text.size()) return {};
+    std::string_view piece = text.view().substr(begin, end - begin);
+    if (!piece.empty() && piece.back() == '\n') piece.remove_suffix(1);
+    return piece;
+  }
   // Where line i begins in `text` (i == num_lines(): where the last one ends), read from
-  // `offsets` as it is. REQUIRES: i <= num_lines().
-  uint64_t offset(size_t i) const;
+  // `offsets` as it is (it may be unaligned: memcpy). REQUIRES: i <= num_lines().
+  uint64_t offset(size_t i) const {
+    uint64_t out;
+    std::memcpy(&out, offsets.data() + i * sizeof(uint64_t), sizeof(uint64_t));
+    return out;
+  }
   // Lines [begin, end): a slice of `text` (sharing its bytes) with an index of its own. An
   // index that does not fit its text (hand-built, not decoded) gives a copy of what line()
   // reads. REQUIRES: begin <= end <= num_lines().

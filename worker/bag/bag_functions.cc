@@ -175,6 +175,7 @@ WEFT_FUNCTION("bag.pairs_combine_split", PairsCombineSplit);
 WEFT_FUNCTION("bag.sample_keys", SampleKeys);
 WEFT_FUNCTION("bag.range_boundaries", RangeBoundaries);
 WEFT_FUNCTION("bag.range_split", RangeSplit);
+WEFT_FUNCTION("bag.parse_range_split", ParseRangeSplit);
 WEFT_FUNCTION("bag.group_unpack", GroupUnpack);
 WEFT_FUNCTION("bag.reduce_unpack", ReduceUnpack);
 WEFT_FUNCTION("bag.sort_unpack", SortUnpack);

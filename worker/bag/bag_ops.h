@@ -28,10 +28,12 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/io/io.h"
 #include "weft/value.h"
+#include "worker/bag/json_access.h"
 
 namespace weft::bag {
 
@@ -62,6 +64,20 @@ absl::StatusOr<Value> ReadTextSample(
 // "skip": only the valid lines are kept (the input itself when all are valid).
 absl::StatusOr<Value> ParseJson(const Value& lines, const std::string& source,
                                 const std::string& on_error);
+// What ParseLines reads from each valid line, in the pass that validates it.
+class ParsedLineSink {
+ public:
+  virtual ~ParsedLineSink() = default;
+  // The paths to read from the next line (none: it is only validated).
+  virtual const std::vector<Path>& paths() const = 0;
+  // The next valid line's values at paths(), in order (strings view the parser's buffer
+  // until the next line is parsed). A line dropped in skip mode is not handed over.
+  virtual void Add(const std::vector<Extracted>& values) = 0;
+};
+// ParseJson (its rules, errors and result), handing each valid line's values at
+// sink.paths() to `sink` from the same parse.
+absl::StatusOr<Value> ParseLines(const Value& lines, const std::string& source,
+                                 const std::string& on_error, ParsedLineSink& sink);
 // ParseJson, reading in the same pass the columns that `filter_expression` (filter_expr.h)
 // needs into the column cache, keyed by the result's buffers: a filter that follows (the
 // client fuses read_text → parse_json → filter → count this way) finds them there instead

@@ -157,16 +157,8 @@ absl::StatusOr<Value> ReadTextSample(const std::string& url, const std::string& 
   return Value(DropFinalEmptyLines(JsonLines::FromText(Buffer(std::move(text)))));
 }
 
-namespace {
-
-using Columns = std::vector<std::pair<Path, std::shared_ptr<const Column>>>;
-
-// parse_json, and from the same parse the columns of `paths` or, when `low_cardinality`
-// is set (and `paths` empty), the columns it keeps; the columns are returned in `columns`,
-// one item per line of the result.
-absl::StatusOr<Value> ParseAndRead(const Value& lines, const std::string& source,
-                                   const std::string& on_error, const std::vector<Path>& paths,
-                                   LowCardinalityColumns* low_cardinality, Columns* columns) {
+absl::StatusOr<Value> ParseLines(const Value& lines, const std::string& source,
+                                 const std::string& on_error, ParsedLineSink& sink) {
   WEFT_RETURN_IF_ERROR(ExpectLines(lines, "bag.parse_json"));
   const bool skip = on_error == "skip";
   if (!skip && on_error != "raise") {
@@ -175,29 +167,16 @@ absl::StatusOr<Value> ParseAndRead(const Value& lines, const std::string& source
   }
   const JsonLines& in = lines.as_json_lines();
   LineParser& parser = LineParser::ForThisThread();
-  if (low_cardinality != nullptr && in.num_lines() > 0) {
-    std::vector<std::string> names;
-    // A malformed first line has no fields to offer: no columns (its error comes below).
-    if (parser.TopLevelScalarFields(in, 0, &names).ok()) {
-      low_cardinality->Start(names, in.num_lines());
-    }
-  }
-  std::vector<ColumnBuilder> builders(paths.size());
-  for (ColumnBuilder& builder : builders) builder.Reserve(in.num_lines());
   std::vector<Extracted> extracted;
   std::vector<uint8_t> valid;  // filled only once a line fails in skip mode
   for (size_t i = 0; i < in.num_lines(); ++i) {
-    const std::vector<Path>& extract =
-        low_cardinality != nullptr ? low_cardinality->paths() : paths;
+    const std::vector<Path>& extract = sink.paths();
     absl::Status status = extract.empty() ? parser.Validate(in, i)
                                           : parser.ValidateAndExtract(in, i, extract, &extracted);
     if (status.ok()) {
       if (!valid.empty()) valid[i] = 1;
-      if (low_cardinality != nullptr) {
-        if (!extract.empty()) low_cardinality->Add(extracted);
-      } else {
-        for (size_t p = 0; p < paths.size(); ++p) builders[p].Add(extracted[p]);
-      }
+      if (extract.empty()) extracted.clear();
+      sink.Add(extracted);
       continue;
     }
     if (!skip) {
@@ -209,16 +188,65 @@ absl::StatusOr<Value> ParseAndRead(const Value& lines, const std::string& source
       std::fill(valid.begin(), valid.begin() + i, 1);
     }
   }
-  columns->clear();
-  if (low_cardinality != nullptr) {
-    *columns = std::move(*low_cardinality).Finish();
-  } else {
-    for (size_t p = 0; p < paths.size(); ++p) {
-      columns->emplace_back(paths[p], std::move(builders[p]).Finish());
-    }
-  }
   // Every line is valid: zero copy.
   return valid.empty() ? lines : Value(SelectLines(in, valid));
+}
+
+namespace {
+
+using Columns = std::vector<std::pair<Path, std::shared_ptr<const Column>>>;
+
+// The columns of a parse: of `paths`, or when `low_cardinality` is set (and `paths` empty)
+// those it keeps.
+class ColumnSink : public ParsedLineSink {
+ public:
+  ColumnSink(const std::vector<Path>& paths, LowCardinalityColumns* low_cardinality, size_t lines)
+      : paths_(paths), low_cardinality_(low_cardinality), builders_(paths.size()) {
+    for (ColumnBuilder& builder : builders_) builder.Reserve(lines);
+  }
+  const std::vector<Path>& paths() const override {
+    return low_cardinality_ != nullptr ? low_cardinality_->paths() : paths_;
+  }
+  void Add(const std::vector<Extracted>& values) override {
+    if (low_cardinality_ != nullptr) {
+      if (!values.empty()) low_cardinality_->Add(values);
+      return;
+    }
+    for (size_t p = 0; p < paths_.size(); ++p) builders_[p].Add(values[p]);
+  }
+  Columns Finish() && {
+    if (low_cardinality_ != nullptr) return std::move(*low_cardinality_).Finish();
+    Columns columns;
+    for (size_t p = 0; p < paths_.size(); ++p) {
+      columns.emplace_back(paths_[p], std::move(builders_[p]).Finish());
+    }
+    return columns;
+  }
+
+ private:
+  const std::vector<Path>& paths_;
+  LowCardinalityColumns* low_cardinality_;
+  std::vector<ColumnBuilder> builders_;
+};
+
+// parse_json, and from the same parse the columns of `paths` or, when `low_cardinality`
+// is set (and `paths` empty), the columns it keeps; the columns are returned in `columns`,
+// one item per line of the result.
+absl::StatusOr<Value> ParseAndRead(const Value& lines, const std::string& source,
+                                   const std::string& on_error, const std::vector<Path>& paths,
+                                   LowCardinalityColumns* low_cardinality, Columns* columns) {
+  const size_t n = lines.is_json_lines() ? lines.as_json_lines().num_lines() : 0;
+  if (low_cardinality != nullptr && n > 0) {
+    std::vector<std::string> names;
+    // A malformed first line has no fields to offer: no columns (its error comes below).
+    if (LineParser::ForThisThread().TopLevelScalarFields(lines.as_json_lines(), 0, &names).ok()) {
+      low_cardinality->Start(names, n);
+    }
+  }
+  ColumnSink sink(paths, low_cardinality, n);
+  WEFT_ASSIGN_OR_RETURN(Value out, ParseLines(lines, source, on_error, sink));
+  *columns = std::move(sink).Finish();
+  return out;
 }
 
 }  // namespace

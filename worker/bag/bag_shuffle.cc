@@ -16,6 +16,7 @@
 #include "common/io/io.h"
 #include "common/key.h"
 #include "common/status_macros.h"
+#include "worker/bag/bag_ops.h"
 #include "worker/bag/bag_write.h"
 #include "worker/bag/column.h"
 #include "worker/bag/expr.h"
@@ -467,18 +468,14 @@ absl::StatusOr<Value> RangeBoundaries(const ValueList& samples, int64_t nout) {
   return Value(std::move(boundaries));
 }
 
-absl::StatusOr<Value> RangeSplit(const Value& part, const std::string& key_expression,
-                                 const Value& boundaries, bool ascending) {
-  constexpr const char* kName = "bag.range_split";
-  if (!boundaries.is_list()) {
-    return absl::InvalidArgumentError(absl::StrCat(kName, "(): boundaries must be a list"));
-  }
-  const ValueList& bounds = boundaries.as_list();
+namespace {
+
+// The bucket of each key for RangeSplit: how many boundaries are below it (reversed when
+// !ascending).
+std::vector<uint32_t> RangeBuckets(const SortKeys& keys, const ValueList& bounds, bool ascending) {
   const size_t nout = bounds.size() + 1;
   std::vector<uint64_t> bound_prefix(bounds.size());
   for (size_t b = 0; b < bounds.size(); ++b) bound_prefix[b] = OrderPrefix(bounds[b]);
-  SortKeys keys;
-  WEFT_RETURN_IF_ERROR(keys.Append(part, key_expression, kName));
   std::vector<uint32_t> bucket_of(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     // The number of boundaries below the key (a lower bound).
@@ -493,7 +490,53 @@ absl::StatusOr<Value> RangeSplit(const Value& part, const std::string& key_expre
     }
     bucket_of[i] = static_cast<uint32_t>(ascending ? lo : nout - 1 - lo);
   }
-  return Bucketize(part, bucket_of, nout);
+  return bucket_of;
+}
+
+absl::StatusOr<const ValueList*> Bounds(const Value& boundaries) {
+  if (!boundaries.is_list()) {
+    return absl::InvalidArgumentError("bag.range_split(): boundaries must be a list");
+  }
+  return &boundaries.as_list();
+}
+
+// A sort key per valid line of a parse.
+class KeySink : public ParsedLineSink {
+ public:
+  KeySink(Path path, size_t lines) : paths_{std::move(path)} { keys_.Reserve(lines); }
+  const std::vector<Path>& paths() const override { return paths_; }
+  void Add(const std::vector<Extracted>& values) override { keys_.AppendExtracted(values[0]); }
+  const SortKeys& keys() const { return keys_; }
+
+ private:
+  std::vector<Path> paths_;
+  SortKeys keys_;
+};
+
+}  // namespace
+
+absl::StatusOr<Value> RangeSplit(const Value& part, const std::string& key_expression,
+                                 const Value& boundaries, bool ascending) {
+  WEFT_ASSIGN_OR_RETURN(const ValueList* bounds, Bounds(boundaries));
+  SortKeys keys;
+  WEFT_RETURN_IF_ERROR(keys.Append(part, key_expression, "bag.range_split"));
+  return Bucketize(part, RangeBuckets(keys, *bounds, ascending), bounds->size() + 1);
+}
+
+absl::StatusOr<Value> ParseRangeSplit(const Value& lines, const std::string& source,
+                                      const std::string& on_error,
+                                      const std::string& key_expression, const Value& boundaries,
+                                      bool ascending) {
+  absl::StatusOr<Expr> expr = Expr::Parse(key_expression);
+  const Path* path = expr.ok() ? expr->AsPath() : nullptr;
+  if (path == nullptr || path->empty() || !lines.is_json_lines()) {
+    WEFT_ASSIGN_OR_RETURN(Value parsed, ParseJson(lines, source, on_error));
+    return RangeSplit(parsed, key_expression, boundaries, ascending);
+  }
+  WEFT_ASSIGN_OR_RETURN(const ValueList* bounds, Bounds(boundaries));
+  KeySink sink(*path, lines.as_json_lines().num_lines());
+  WEFT_ASSIGN_OR_RETURN(Value parsed, ParseLines(lines, source, on_error, sink));
+  return Bucketize(parsed, RangeBuckets(sink.keys(), *bounds, ascending), bounds->size() + 1);
 }
 
 // ---------------------------------------------------------------------------

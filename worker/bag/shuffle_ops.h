@@ -85,6 +85,14 @@ absl::StatusOr<Value> RangeBoundaries(const ValueList& samples, int64_t nout);
 // (boundaries[b-1], boundaries[b]]; with !ascending the buckets come in reverse order.
 absl::StatusOr<Value> RangeSplit(const Value& part, const std::string& key_expression,
                                  const Value& boundaries, bool ascending);
+// ParseJson(lines, source, on_error) then RangeSplit, with the same result and errors. A
+// field-path key is read from the parse that validates each line (one parse a line, not
+// two). A sort that reads its input after the boundaries fuses its parse_json into its
+// split this way (client/bag_keyed.cc).
+absl::StatusOr<Value> ParseRangeSplit(const Value& lines, const std::string& source,
+                                      const std::string& on_error,
+                                      const std::string& key_expression, const Value& boundaries,
+                                      bool ascending);
 
 // ---- Shuffle: unpack (bag_shuffle.cc). `buckets`: bucket j of every split.
 

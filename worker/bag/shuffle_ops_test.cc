@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "worker/bag/bag_ops.h"
 #include "worker/bag/partition.h"
 #include "worker/bag/value_order.h"
 
@@ -122,6 +123,59 @@ TEST_CASE("range splits and sorted unpacks order keys across partitions") {
   CHECK(keys == ValueList{Value(1), Value(3), Value(3), Value(5), Value(7), Value(9)});
   Value down = Ok(RangeSplit(Value(items), "", bounds, /*ascending=*/false));
   CHECK(Ok(SortUnpack({down.as_list()[0]}, "", false)).as_list()[0].as_list()[0] == Value(9));
+}
+
+TEST_CASE("the fused parse and range split agrees with parse_json then range_split") {
+  // Raw lines: keys of several kinds, a missing key, nested paths, and a "\r\n" ending.
+  const std::string text =
+      "{\"k\":\"m\",\"a\":{\"b\":3}}\n{\"k\":2}\r\n{\"a\":{\"b\":1}}\n{\"k\":\"c\",\"a\":{\"b\":2}}"
+      "\n"
+      "{\"k\":\"zz\",\"a\":{\"b\":5}}\n{\"k\":\"c\",\"a\":{\"b\":4}}\n";
+  const Value bounds(ValueList{Value("b"), Value("d")});
+  const Value nested_bounds(ValueList{Value(2), Value(4)});
+  auto both = [&](const std::string& lines, const std::string& on_error, const std::string& key,
+                  const Value& b, bool ascending) {
+    absl::StatusOr<Value> fused =
+        ParseRangeSplit(Lines(lines), "f.json", on_error, key, b, ascending);
+    absl::StatusOr<Value> parsed = ParseJson(Lines(lines), "f.json", on_error);
+    absl::StatusOr<Value> apart =
+        parsed.ok() ? RangeSplit(*parsed, key, b, ascending) : parsed.status();
+    INFO(key << " " << on_error << " " << ascending);
+    REQUIRE(fused.ok() == apart.ok());
+    if (!fused.ok()) {
+      CHECK(fused.status() == apart.status());
+      return;
+    }
+    REQUIRE(fused->as_list().size() == apart->as_list().size());
+    for (size_t j = 0; j < fused->as_list().size(); ++j) {
+      CHECK(fused->as_list()[j].as_json_lines().text.view() ==
+            apart->as_list()[j].as_json_lines().text.view());
+    }
+  };
+  for (bool ascending : {true, false}) {
+    both(text, "raise", "k", bounds, ascending);
+    both(text, "raise", "a.b", nested_bounds, ascending);
+    both(text, "raise", "a.b * 2", nested_bounds, ascending);  // not a path: parsed, then split
+  }
+  // Every line lands in one bucket, in input order within it.
+  Value split = Ok(ParseRangeSplit(Lines(text), "f.json", "raise", "k", bounds, true));
+  CHECK(split.as_list()[0].as_json_lines().num_lines() == 2);  // 2, then the missing key
+  CHECK(split.as_list()[1].as_json_lines().num_lines() == 2);  // "c", "c"
+  CHECK(split.as_list()[2].as_json_lines().num_lines() == 2);  // "m", "zz"
+  // A malformed line: parse_json's error in raise mode, dropped in skip mode.
+  const std::string bad = text + "{oops\n{\"k\":\"a\"}\n";
+  both(bad, "raise", "k", bounds, true);
+  CHECK_THAT(
+      std::string(
+          ParseRangeSplit(Lines(bad), "f.json", "raise", "k", bounds, true).status().message()),
+      Catch::StartsWith("malformed JSON in f.json line 7: "));
+  both(bad, "skip", "k", bounds, true);
+  CHECK(Ok(ParseRangeSplit(Lines(bad), "f.json", "skip", "k", bounds, true))
+            .as_list()[0]
+            .as_json_lines()
+            .num_lines() == 3);
+  both(text, "neither", "k", bounds, true);  // parse_json's error for on_error
+  CHECK_FALSE(ParseRangeSplit(Lines(text), "f.json", "raise", "k", Value(1), true).ok());
 }
 
 TEST_CASE("sort_unpack gathers JsonLines buckets in key order, stable, as lines") {

@@ -144,11 +144,7 @@ absl::Status SortKeys::Append(const Value& part, const std::string& key_expressi
         return absl::InvalidArgumentError(absl::StrCat(function, "(): key: malformed JSON in line ",
                                                        i + 1, ": ", status.message()));
       }
-      if (extracted.is_string) {
-        AppendBytes(ValueKind::kString, extracted.str);
-      } else {
-        AppendKey(extracted.value);
-      }
+      AppendExtracted(extracted);
     }
     return absl::OkStatus();
   }
@@ -171,6 +167,14 @@ absl::Status SortKeys::Append(const Value& part, const std::string& key_expressi
   }
   for (const Value& key : *keys) AppendKey(key);
   return absl::OkStatus();
+}
+
+void SortKeys::AppendExtracted(const Extracted& key) {
+  if (key.is_string) {
+    AppendBytes(ValueKind::kString, key.str);
+  } else {
+    AppendKey(key.value);
+  }
 }
 
 Value SortKeys::KeyAt(size_t i) const {

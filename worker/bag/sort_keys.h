@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "weft/value.h"
+#include "worker/bag/json_access.h"
 
 namespace weft::bag {
 
@@ -38,6 +39,8 @@ class SortKeys {
                       size_t stride = 1);
   // Appends one key.
   void AppendKey(const Value& key);
+  // Appends one key read from a JSON line (a string is copied, without a Value).
+  void AppendExtracted(const Extracted& key);
   // Room for `more` keys beyond those held (a caller that knows how many will come).
   void Reserve(size_t more);
 
