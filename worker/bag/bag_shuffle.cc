@@ -478,8 +478,14 @@ std::vector<uint32_t> RangeBuckets(const SortKeys& keys, const ValueList& bounds
   for (size_t b = 0; b < bounds.size(); ++b) bound_prefix[b] = OrderPrefix(bounds[b]);
   std::vector<uint32_t> bucket_of(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
-    // The number of boundaries below the key (a lower bound).
-    size_t lo = 0, hi = bounds.size();
+    // The number of boundaries below the key. Prefixes never contradict the order: those
+    // with a smaller prefix are below it, those with a larger one above, and only those
+    // with the key's own prefix (rare: 7 bytes and the length of a string) need the keys.
+    const uint64_t prefix = keys.prefix(i);
+    size_t lo =
+        std::lower_bound(bound_prefix.begin(), bound_prefix.end(), prefix) - bound_prefix.begin();
+    size_t hi = lo;
+    while (hi < bounds.size() && bound_prefix[hi] == prefix) ++hi;
     while (lo < hi) {
       const size_t mid = (lo + hi) / 2;
       if (keys.CompareTo(i, bounds[mid], bound_prefix[mid]) > 0) {

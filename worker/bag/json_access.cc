@@ -266,12 +266,6 @@ Value ValueAtPath(const Value& item, const Path& path) {
   return found == nullptr ? Value() : *found;
 }
 
-std::string_view LineAt(const JsonLines& lines, size_t i) {
-  std::string_view line = lines.line(i);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  return line;
-}
-
 // ---------------------------------------------------------------------------
 // LineParser
 

@@ -47,8 +47,12 @@ const Value* FindPath(const Value& item, const Path& path);
 Value ValueAtPath(const Value& item, const Path& path);
 
 // Line i of `lines`, without its '\n' and without a trailing '\r'.
-// REQUIRES: i < lines.num_lines().
-std::string_view LineAt(const JsonLines& lines, size_t i);
+// REQUIRES: i < lines.num_lines(). Inline: the bag's kernels call it once per line.
+inline std::string_view LineAt(const JsonLines& lines, size_t i) {
+  std::string_view line = lines.line(i);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
 
 // The result of extracting a path from one line. When the value is a JSON string,
 // `is_string` is set and `str` views it (valid until the parser's next call); otherwise

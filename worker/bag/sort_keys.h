@@ -49,6 +49,8 @@ class SortKeys {
   int Compare(size_t i, size_t j) const;
   // Same, key i against a Value (with its OrderPrefix precomputed).
   int CompareTo(size_t i, const Value& key, uint64_t key_prefix) const;
+  // Key i's prefix (OrderPrefix of KeyAt(i)).
+  uint64_t prefix(size_t i) const { return slots_[i].prefix; }
   // Key i as a Value.
   Value KeyAt(size_t i) const;
 
