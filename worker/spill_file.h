@@ -28,7 +28,11 @@
 
 namespace weft {
 
-inline constexpr int kSpillZstdLevel = 1;
+// zstd's fastest levels are negative: -1 compresses and decompresses about 1.4 times as fast
+// as level 1 (a sort's 100-byte records: 2.1 against 1.5 GB/s in, 5.5 against 3.8 GB/s
+// out; a GitHub Archive hour: 1.1 against 1.0 GB/s) for files 20-25% larger, an lz4-like
+// trade, as Spark's and dask's spill codecs (lz4) make: a spill is read back once, soon.
+inline constexpr int kSpillZstdLevel = -1;
 
 // Writes `encoded` to `path` (created or truncated). Returns the bytes written to disk.
 absl::StatusOr<int64_t> WriteSpillFile(const std::string& path, const absl::Cord& encoded);
