@@ -33,4 +33,19 @@ bool HasSliceArg(const proto::Arg& arg) {
   }
 }
 
+size_t CountArgKeys(const proto::Arg& arg) {
+  switch (arg.kind_case()) {
+    case proto::Arg::kKey:
+    case proto::Arg::kSlice:
+      return 1;
+    case proto::Arg::kList: {
+      size_t n = 0;
+      for (const proto::Arg& item : arg.list().items()) n += CountArgKeys(item);
+      return n;
+    }
+    default:
+      return 0;
+  }
+}
+
 }  // namespace weft

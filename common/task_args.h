@@ -21,5 +21,8 @@ void CollectArgKeys(const proto::Arg& arg, std::set<std::string>* whole,
                     std::set<std::pair<std::string, int64_t>>* slices);
 // Whether `arg` reads an item apart (a KeySlice), through nested lists.
 bool HasSliceArg(const proto::Arg& arg);
+// How many keys `arg` names (plain keys and KeySlices, through nested lists), each time it
+// names one: at least the number of distinct keys it reads.
+size_t CountArgKeys(const proto::Arg& arg);
 
 }  // namespace weft

@@ -141,5 +141,31 @@ TEST_CASE("an unpack is placed by the bytes of its buckets, not of the whole spl
   CHECK(on_b == 2);
 }
 
+TEST_CASE("a task is not drawn to where a dependency it only runs after is held") {
+  // r0..r3 run after `bounds` (a dependency no arg names: a sort's second read of its
+  // input) and read nothing: they spread over both workers. Were `bounds` an input, its
+  // gigabyte on a would draw all four there.
+  Harness h;
+  std::string a = h.AddWorker("a");
+  std::string b = h.AddWorker("b");
+  std::string c = h.AddClient();
+  std::vector<proto::TaskSpec> tasks = {Harness::Task("bounds")};
+  for (int j = 0; j < 4; ++j) {
+    proto::TaskSpec read = Harness::Task(absl::StrCat("r", j), {"bounds"});
+    read.clear_args();
+    tasks.push_back(std::move(read));
+  }
+  h.Submit(c, tasks, {"r0", "r1", "r2", "r3"});
+  h.Take();
+  REQUIRE(h.Finish(a, "bounds", 1'000'000'000).ok());
+  int on_a = 0, on_b = 0;
+  for (const std::string& line : h.Take()) {
+    if (line.find("compute r") == std::string::npos) continue;
+    ++(line.rfind("w1:", 0) == 0 ? on_a : on_b);
+  }
+  CHECK(on_a == 2);
+  CHECK(on_b == 2);
+}
+
 }  // namespace
 }  // namespace weft::scheduler

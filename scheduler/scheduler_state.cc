@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -330,6 +331,7 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
   std::vector<std::pair<TaskState*, std::string>> invalid_options;
   tasks_.reserve(tasks_.size() + specs.size());
   std::vector<std::pair<TaskState*, std::vector<std::string>>> unwired;
+  std::vector<std::pair<TaskState*, std::vector<std::string>>> order_only_keys;
   absl::InlinedVector<TaskState*, 4> deps;
   while (!specs.empty()) {
     std::unique_ptr<proto::TaskSpec> spec(specs.ReleaseLast());
@@ -346,6 +348,20 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
       reads = std::make_unique<ArgKeys>();
       for (const proto::Arg& arg : spec->args()) {
         CollectArgKeys(arg, &reads->whole, &reads->items);
+      }
+    }
+    // Dependencies no arg names (it only runs after them): looked for only when the args
+    // name fewer keys than there are dependencies, which is rare.
+    std::vector<std::string> order_only;
+    size_t named = 0;
+    for (const proto::Arg& arg : spec->args()) named += CountArgKeys(arg);
+    if (named < static_cast<size_t>(dependency_keys.size())) {
+      ArgKeys keys;
+      for (const proto::Arg& arg : spec->args()) CollectArgKeys(arg, &keys.whole, &keys.items);
+      for (const std::string& dep : dependency_keys) {
+        auto item = keys.items.lower_bound({dep, std::numeric_limits<int64_t>::min()});
+        const bool sliced = item != keys.items.end() && item->first == dep;
+        if (!sliced && !keys.whole.count(dep)) order_only.push_back(dep);
       }
     }
     std::string rest;
@@ -365,6 +381,7 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
       added_reads.resize(added.size());
       added_reads.back() = std::move(reads);
     }
+    if (!order_only.empty()) order_only_keys.emplace_back(ts, std::move(order_only));
 
     deps.clear();
     for (const std::string& dep_key : dependency_keys) {
@@ -391,6 +408,18 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
       } else if (dep->dependents.insert(ts)) {
         ts->dependencies.push_back(dep);
       }
+    }
+  }
+  for (auto& [ts, keys] : order_only_keys) {
+    for (const std::string& key : keys) {
+      const TaskState* dep = FindTask(key);
+      if (dep == nullptr || std::find(ts->dependencies.begin(), ts->dependencies.end(), dep) ==
+                                ts->dependencies.end()) {
+        continue;  // unknown: the task errs below
+      }
+      if (ts->order_only == nullptr)
+        ts->order_only = std::make_unique<std::vector<const TaskState*>>();
+      ts->order_only->push_back(dep);
     }
   }
   if (!user_priorities.empty()) user_priorities.resize(added.size(), 0);

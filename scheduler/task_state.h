@@ -173,6 +173,11 @@ struct TaskState {
   // Some dependent reads the whole result (a plain key arg): its items are never dropped.
   bool read_whole = false;
 
+  // Dependencies that no arg names: the task only runs after them (TaskSpec.dependencies),
+  // so where they are held does not draw it, and moving them costs nothing. Null for most
+  // tasks (a sort's second read of its input runs after the boundaries).
+  std::unique_ptr<std::vector<const TaskState*>> order_only;
+
   // Items read apart (KeySlice args: a shuffle's unpack j reads bucket j of every split).
   // Both null for most tasks.
   // The dependencies' items this task reads, until it has a result (then its reads are
@@ -193,7 +198,8 @@ struct TaskState {
 // The bytes `task` reads of each of its dependencies, to weigh moving them (placement,
 // stealing): a dependency's whole nbytes (0 while unknown), or, for one it reads items of
 // apart, that share of it: nbytes × items read / item_span (a shuffle's unpack reads
-// 1/nout of every split). Buckets are taken to be of equal size.
+// 1/nout of every split), or 0 for one it only runs after (TaskState::order_only). Buckets
+// are taken to be of equal size.
 // Built per decision; holds pointers into `task`, which must outlive it.
 // (Defined in item_reads.cc.)
 class DependencyBytes {
@@ -204,6 +210,7 @@ class DependencyBytes {
  private:
   // Per dependency read by items: how many of its items `task` reads. Empty for most.
   absl::flat_hash_map<const TaskState*, int64_t> items_read_;
+  const std::vector<const TaskState*>* order_only_ = nullptr;
 };
 
 // Sets *spec to the TaskSpec `ts` was submitted with: key, function, the rest, and the
