@@ -417,8 +417,9 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
                                 ts->dependencies.end()) {
         continue;  // unknown: the task errs below
       }
-      if (ts->order_only == nullptr)
+      if (ts->order_only == nullptr) {
         ts->order_only = std::make_unique<std::vector<const TaskState*>>();
+      }
       ts->order_only->push_back(dep);
     }
   }
