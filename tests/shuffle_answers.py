@@ -6,6 +6,9 @@ random. Each answer is printed as a section: a line "# NAME", then one line per 
     shuffle_answers.py visits DIR          writes DIR/visits.json and DIR/users.json first
     shuffle_answers.py actors FILE...      events per actor.login
     shuffle_answers.py ids FILE...         the events' ids as ints, sorted (one per line)
+    shuffle_answers.py records DIR N FILES writes FILES files DIR/part-K.json of N records
+                                           {"k": 10 random characters, "v": a payload}
+                                           first; then their keys, sorted (one per line)
 """
 import collections
 import datetime
@@ -75,10 +78,26 @@ def ids(paths):
         print(i)
 
 
+def records(folder, n, files):
+    rng = random.Random(20261129)
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    keys = []
+    for f in range(files):
+        with open("%s/part-%d.json" % (folder, f), "w", encoding="utf-8") as out:
+            for i in range(n):
+                key = "".join(rng.choice(alphabet) for _ in range(10))
+                keys.append(key)
+                out.write(dumps({"k": key, "v": "%016d" % (f * n + i) + "x" * 60}) + "\n")
+    print("# keys")
+    for key in sorted(keys):
+        print(dumps(key))
+
+
 def main():
     mode, args = sys.argv[1], sys.argv[2:]
     {"wordcount": lambda: wordcount(), "visits": lambda: visits(args[0]),
-     "actors": lambda: actors(args), "ids": lambda: ids(args)}[mode]()
+     "actors": lambda: actors(args), "ids": lambda: ids(args),
+     "records": lambda: records(args[0], int(args[1]), int(args[2]))}[mode]()
 
 
 if __name__ == "__main__":
