@@ -52,10 +52,10 @@ absl::StatusOr<Value> ReadText(const std::string& url, const std::string& compre
 // A sample of the file's lines for a sort's range boundaries (client/bag_keyed.cc): the
 // whole lines within `blocks` byte ranges of `block_bytes`, evenly spaced from the start
 // of the file to its end (a line cut by a range's start or end is left out), as JsonLines
-// in file order. Read whole
-// (as ReadText) when the file is compressed (by `compression`, or its extension for
-// "infer"), its size is unknown, it is at most 2 * blocks * block_bytes long, or the
-// ranges hold fewer than `blocks` whole lines (lines longer than the ranges).
+// in file order. Read whole (as ReadText) when the file is compressed (by `compression`,
+// or its extension for "infer"), its size is unknown, it is at most 2 * blocks *
+// block_bytes long, or the ranges hold fewer than `blocks` whole lines (lines longer than
+// the ranges).
 absl::StatusOr<Value> ReadTextSample(
     const std::string& url, const std::string& compression, int64_t blocks, int64_t block_bytes,
     const io::IoOptions& options = io::IoOptions::FromEnvironment());
