@@ -1,5 +1,7 @@
 #include "common/task_args.h"
 
+#include <limits>
+
 namespace weft {
 
 void CollectArgKeys(const proto::Arg& arg, std::set<std::string>* whole,
@@ -31,6 +33,13 @@ bool HasSliceArg(const proto::Arg& arg) {
     default:
       return false;
   }
+}
+
+bool ReadsKey(const std::set<std::string>& whole,
+              const std::set<std::pair<std::string, int64_t>>& slices, const std::string& key) {
+  if (whole.count(key) > 0) return true;
+  auto item = slices.lower_bound({key, std::numeric_limits<int64_t>::min()});
+  return item != slices.end() && item->first == key;
 }
 
 size_t CountArgKeys(const proto::Arg& arg) {

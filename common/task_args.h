@@ -19,6 +19,11 @@ namespace weft {
 // *slices, through nested lists.
 void CollectArgKeys(const proto::Arg& arg, std::set<std::string>* whole,
                     std::set<std::pair<std::string, int64_t>>* slices);
+// Whether args whose keys CollectArgKeys gathered into `whole` and `slices` read `key`
+// (whole or some item of it). A dependency they do not read is one the task only runs
+// after (an ordering dependency, TaskSpec.dependencies).
+bool ReadsKey(const std::set<std::string>& whole,
+              const std::set<std::pair<std::string, int64_t>>& slices, const std::string& key);
 // Whether `arg` reads an item apart (a KeySlice), through nested lists.
 bool HasSliceArg(const proto::Arg& arg);
 // How many keys `arg` names (plain keys and KeySlices, through nested lists), each time it

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -359,9 +358,7 @@ absl::Status SchedulerState::UpdateGraph(const std::string& client_id, proto::Up
       ArgKeys keys;
       for (const proto::Arg& arg : spec->args()) CollectArgKeys(arg, &keys.whole, &keys.items);
       for (const std::string& dep : dependency_keys) {
-        auto item = keys.items.lower_bound({dep, std::numeric_limits<int64_t>::min()});
-        const bool sliced = item != keys.items.end() && item->first == dep;
-        if (!sliced && !keys.whole.count(dep)) order_only.push_back(dep);
+        if (!ReadsKey(keys.whole, keys.items, dep)) order_only.push_back(dep);
       }
     }
     std::string rest;

@@ -43,11 +43,9 @@ std::vector<std::string> LocalInputs(const proto::TaskSpec& spec, IsLocal is_loc
   std::vector<std::string> inputs;
   inputs.reserve(spec.dependencies_size());
   for (const std::string& dep : spec.dependencies()) {
+    if (!ReadsKey(whole, slices, dep)) continue;
     auto first = slices.lower_bound({dep, std::numeric_limits<int64_t>::min()});
-    const bool sliced = first != slices.end() && first->first == dep;
-    const bool named = whole.count(dep) > 0;
-    if (!sliced && !named) continue;
-    const bool sliced_only = sliced && !named;
+    const bool sliced_only = !whole.count(dep);
     if (!sliced_only || is_local(dep)) {
       inputs.push_back(dep);
       continue;

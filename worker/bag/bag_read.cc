@@ -24,14 +24,12 @@ namespace weft::bag {
 
 namespace {
 
+// io::ParseCompression, its error naming read_text.
 absl::StatusOr<io::Compression> ParseCompression(const std::string& name) {
-  const std::string lower = absl::AsciiStrToLower(name);
-  if (lower.empty() || lower == "infer") return io::Compression::kInfer;
-  if (lower == "gzip" || lower == "gz") return io::Compression::kGzip;
-  if (lower == "zstd" || lower == "zst") return io::Compression::kZstd;
-  if (lower == "none") return io::Compression::kNone;
-  return absl::InvalidArgumentError(absl::StrCat("bag.read_text(): unknown compression \"", name,
-                                                 "\" (infer, gzip, zstd, none)"));
+  absl::StatusOr<io::Compression> codec = io::ParseCompression(name);
+  if (codec.ok()) return codec;
+  return absl::Status(codec.status().code(),
+                      absl::StrCat("bag.read_text(): ", codec.status().message()));
 }
 
 // The JsonLines without its trailing empty (or "\r") lines.
