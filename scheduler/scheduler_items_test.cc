@@ -13,6 +13,16 @@ namespace {
 using testing::Harness;
 using testing::Lines;
 
+// How many "compute <prefix>..." instructions in `lines` went to w1 and to other workers.
+std::pair<int, int> ComputesOnW1AndOthers(const Lines& lines, const std::string& prefix) {
+  int on_w1 = 0, others = 0;
+  for (const std::string& line : lines) {
+    if (line.find("compute " + prefix) == std::string::npos) continue;
+    ++(line.rfind("w1:", 0) == 0 ? on_w1 : others);
+  }
+  return {on_w1, others};
+}
+
 TEST_CASE("an item whose readers are done is dropped by the split's holders") {
   Harness h;
   std::string a = h.AddWorker("a");
@@ -132,11 +142,7 @@ TEST_CASE("an unpack is placed by the bytes of its buckets, not of the whole spl
   REQUIRE(h.Finish(a, "s3", 64'000'000).ok());
   h.Take();
   REQUIRE(h.Finish(b, "s4", 64'000'000).ok());
-  int on_a = 0, on_b = 0;
-  for (const std::string& line : h.Take()) {
-    if (line.find("compute u") == std::string::npos) continue;
-    ++(line.rfind("w1:", 0) == 0 ? on_a : on_b);
-  }
+  const auto [on_a, on_b] = ComputesOnW1AndOthers(h.Take(), "u");
   CHECK(on_a == 2);
   CHECK(on_b == 2);
 }
@@ -158,11 +164,7 @@ TEST_CASE("a task is not drawn to where a dependency it only runs after is held"
   h.Submit(c, tasks, {"r0", "r1", "r2", "r3"});
   h.Take();
   REQUIRE(h.Finish(a, "bounds", 1'000'000'000).ok());
-  int on_a = 0, on_b = 0;
-  for (const std::string& line : h.Take()) {
-    if (line.find("compute r") == std::string::npos) continue;
-    ++(line.rfind("w1:", 0) == 0 ? on_a : on_b);
-  }
+  const auto [on_a, on_b] = ComputesOnW1AndOthers(h.Take(), "r");
   CHECK(on_a == 2);
   CHECK(on_b == 2);
 }
