@@ -50,9 +50,9 @@ absl::StatusOr<KeyValues> FetchViews(grpc::Channel& channel, const std::vector<s
 //   kOwnMapping (the default): a mapping of its own, at a 2 MiB boundary, with transparent
 //     huge pages asked for, unmapped when the value goes. Right beside glibc's malloc (the
 //     client), which would map it on its own too, with 4 KiB pages.
-//   kMalloc: malloc. Right in a worker on jemalloc (huge pages, one arena, freed memory
-//     kept), where a fetched value reuses the memory that freed values left instead of
-//     faulting in fresh pages for every fetch. A 1 GB sort's unpacks fetch 256 MB per
+//   kMalloc: malloc. Right in a worker on jemalloc (one arena, freed memory kept), where a
+//     fetched value reuses the memory that freed values left instead of faulting in fresh
+//     pages for every fetch. A 1 GB sort's unpacks fetch 256 MB per
 //     worker while they free as much: ten runs each, its worker CPU fell 13% (537 -> 468
 //     ticks), its huge-page faults 8%, its time 3.40 -> 3.04 s.
 // Process-wide: set it once at start-up, before the first fetch.

@@ -246,10 +246,6 @@ int RunWorker(const Flags& flags) {
   sigset_t stop_signals = BlockStopSignals();
   InitLogging(flags.name.empty() ? "worker" : "worker " + flags.name, flags.log_level);
   const int nthreads = flags.nthreads > 0 ? flags.nthreads : Cores();
-  // Before the worker allocates much (a bad limit is reported below).
-  if (auto limit = ParseMemoryLimit(flags.memory_limit); limit.ok() && !ChooseHugePages(*limit)) {
-    WEFT_LOG_INFO("huge pages off: the memory limit is under 1 GiB");
-  }
   // Fetched values reuse the memory freed values left (see SetLargeValueMemory).
   if (MallocIsJemalloc()) SetLargeValueMemory(LargeValueMemory::kMalloc);
 

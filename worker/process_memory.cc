@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <jemalloc/jemalloc.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -18,11 +17,19 @@
 // of the last partition were purged and faulted in again (the same query over 40 hourly
 // files, 0.6-1.0 s against 3-5 s). The worker hands them back itself, when it matters
 // (ReleaseFreeMemory): near its pause threshold, while paused, and when it goes idle.
-// For the same reason jemalloc asks for transparent huge pages (thp:always, where the
-// kernel allows them: "madvise" or "always" in /sys/kernel/mm/transparent_hugepage), so
-// that fresh memory faults in 2 MiB at a time: a 0.5 GB sort on two workers spent 17% of
-// its CPU in page faults, and took 4.1-5.0 s of worker CPU with huge pages against
-// 7.9-9.3 s without (its peak RSS 10-20% higher).
+// jemalloc keeps its memory out of transparent huge pages (thp:never: it advises
+// MADV_NOHUGEPAGE, so this holds where the kernel's setting is "always" too). Where a
+// virtual machine's balloon takes back the memory its guest frees (free page reporting),
+// the guest reports exactly the free blocks of 2 MiB and more, the blocks huge pages are
+// made of, so a fresh huge page is nearly always one the host must fault in again, 4 KiB at
+// a time: here 512 MiB touched in huge pages took 1.1-1.2 s, against 0.17-0.19 s in 4 KiB
+// pages, which come first from the smaller free blocks that were never reported. Huge pages
+// win only where the host still backs them (0.023 s), and a worker touches fresh memory
+// mostly while it grows to its peak, which is when they are cold. A 1 GB sort with 1 GiB
+// workers took 3.30-3.44 s with huge pages against 1.83-1.85 s without (worker CPU 6.0-6.3 s
+// against 3.2 s), 2 GB 5.2-6.2 s against 4.1-4.4 s; with the small free blocks used up by
+// another process first, 3.1-3.5 s against 3.0-3.6 s. The GitHub Archive session ran the
+// same either way.
 // One arena for every thread, large allocations included (narenas:1, oversize_threshold:0):
 // with jemalloc's defaults (4 arenas per CPU, and one more for allocations of 8 MiB or
 // more) memory freed in one arena cannot serve another's allocations. A shuffle frees
@@ -37,7 +44,7 @@
 extern "C" {
 // NOLINTNEXTLINE: the name and type are jemalloc's.
 const char* malloc_conf =
-    "dirty_decay_ms:-1,muzzy_decay_ms:-1,thp:always,narenas:1,oversize_threshold:0";
+    "dirty_decay_ms:-1,muzzy_decay_ms:-1,thp:never,narenas:1,oversize_threshold:0";
 }
 
 namespace weft {
@@ -60,12 +67,6 @@ int64_t ProcessRssBytes() {
   const long long resident = std::strtoll(resident_at, &end, 10);
   if (end == resident_at) return 0;
   return static_cast<int64_t>(resident) * ::sysconf(_SC_PAGESIZE);
-}
-
-bool ChooseHugePages(int64_t memory_limit) {
-  if (memory_limit <= 0 || memory_limit >= kHugePagesMinLimit) return true;
-  ::prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
-  return false;
 }
 
 void ReleaseFreeMemory() {

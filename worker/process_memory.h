@@ -25,15 +25,6 @@ int64_t ProcessRssBytes();
 // arena.<all>.purge). Takes a few milliseconds when there is much to give back.
 void ReleaseFreeMemory();
 
-// Huge pages (jemalloc's `thp:always`, see malloc_conf in the .cc) raise an idle worker's
-// resident set from about 25 MB to about 56 MB: under this memory limit they would take too
-// large a share of it (a 64 MiB worker paused at once, holding nothing), so they are off.
-inline constexpr int64_t kHugePagesMinLimit = int64_t{1} << 30;
-// Turns transparent huge pages off for this process (prctl PR_SET_THP_DISABLE; future
-// faults, children inherit it) when 0 < `memory_limit` < kHugePagesMinLimit. Returns
-// whether huge pages stay allowed. Call it early, before the worker allocates much.
-bool ChooseHugePages(int64_t memory_limit);
-
 // Whether the process's malloc is jemalloc's (linked and not overridden).
 bool MallocIsJemalloc();
 
