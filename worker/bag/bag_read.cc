@@ -164,28 +164,25 @@ absl::StatusOr<Value> ParseLines(const Value& lines, const std::string& source,
         "bag.parse_json(): on_error must be \"raise\" or \"skip\", got \"", on_error, "\""));
   }
   const JsonLines& in = lines.as_json_lines();
-  LineParser& parser = LineParser::ForThisThread();
-  std::vector<Extracted> extracted;
   std::vector<uint8_t> valid;  // filled only once a line fails in skip mode
-  for (size_t i = 0; i < in.num_lines(); ++i) {
-    const std::vector<Path>& extract = sink.paths();
-    absl::Status status = extract.empty() ? parser.Validate(in, i)
-                                          : parser.ValidateAndExtract(in, i, extract, &extracted);
-    if (status.ok()) {
-      if (!valid.empty()) valid[i] = 1;
-      if (extract.empty()) extracted.clear();
-      sink.Add(extracted);
-      continue;
-    }
-    if (!skip) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("malformed JSON in ", source, " line ", i + 1, ": ", status.message()));
-    }
-    if (valid.empty()) {
-      valid.assign(in.num_lines(), 0);
-      std::fill(valid.begin(), valid.begin() + i, 1);
-    }
-  }
+  WEFT_RETURN_IF_ERROR(LineParser::ForThisThread().ValidateEach(
+      in, sink.paths(),
+      [&](size_t i, const absl::Status& status, const std::vector<Extracted>& values) {
+        if (status.ok()) {
+          if (!valid.empty()) valid[i] = 1;
+          sink.Add(values);
+          return absl::OkStatus();
+        }
+        if (!skip) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("malformed JSON in ", source, " line ", i + 1, ": ", status.message()));
+        }
+        if (valid.empty()) {
+          valid.assign(in.num_lines(), 0);
+          std::fill(valid.begin(), valid.begin() + i, 1);
+        }
+        return absl::OkStatus();
+      }));
   // Every line is valid: zero copy.
   return valid.empty() ? lines : Value(SelectLines(in, valid));
 }

@@ -272,6 +272,7 @@ Value ValueAtPath(const Value& item, const Path& path) {
 struct LineParser::Impl {
   ondemand::parser ondemand_parser;
   simdjson::dom::parser dom_parser;
+  simdjson::dom::parser stream_parser;  // ValidateEach's batches
   std::unique_ptr<char[]> scratch;
   size_t scratch_capacity = 0;
 
@@ -281,7 +282,12 @@ struct LineParser::Impl {
   }
 };
 
-LineParser::LineParser() : impl_(std::make_unique<Impl>()) {}
+LineParser::LineParser() : impl_(std::make_unique<Impl>()) {
+#ifdef SIMDJSON_THREADS_ENABLED
+  // A batch's stage 1 on this thread: the worker's task threads are its parallelism.
+  impl_->stream_parser.threaded = false;
+#endif
+}
 LineParser::~LineParser() = default;
 
 LineParser& LineParser::ForThisThread() {
@@ -332,6 +338,69 @@ absl::Status LineParser::ValidateAndExtract(const JsonLines& lines, size_t i,
   out->resize(paths.size());
   for (size_t p = 0; p < paths.size(); ++p) {
     if (auto e = DomExtract(root, paths[p], &(*out)[p])) return JsonError(e);
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// A batch of ValidateEach: simdjson's default, larger than nearly every line (a longer one
+// ends the batching there).
+constexpr size_t kStreamBatchBytes = size_t{1} << 20;
+// Fewer lines than this are parsed one at a time.
+constexpr size_t kMinStreamLines = 16;
+
+bool OnlyJsonSpace(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+}
+
+}  // namespace
+
+absl::Status LineParser::ValidateEach(const JsonLines& lines, const std::vector<Path>& paths,
+                                      LineVisitor visit) {
+  const size_t n = lines.num_lines();
+  std::vector<Extracted> values;
+  size_t i = 0;
+  // Lines [0, streamed) end SIMDJSON_PADDING bytes or more before the buffer does.
+  size_t streamed = n;
+  while (streamed > 0 && lines.offset(streamed) + simdjson::SIMDJSON_PADDING > lines.text.size()) {
+    --streamed;
+  }
+  if (streamed >= kMinStreamLines && lines.offset(0) <= lines.offset(streamed)) {
+    const char* begin = lines.text.data() + lines.offset(0);
+    simdjson::dom::document_stream stream;
+    if (!impl_->stream_parser
+             .parse_many(reinterpret_cast<const uint8_t*>(begin),
+                         lines.offset(streamed) - lines.offset(0), kStreamBatchBytes)
+             .get(stream)) {
+      for (auto it = stream.begin(); it != stream.end() && i < streamed; ++it) {
+        simdjson::dom::element root;
+        if ((*it).get(root)) break;
+        // The document must be line i, whole: it starts the line, and only whitespace
+        // follows it there (one document per line, as line-at-a-time parsing requires).
+        const std::string_view line = LineAt(lines, i);
+        const std::string_view doc = it.source();
+        if (doc.data() != line.data() || doc.size() > line.size() ||
+            !OnlyJsonSpace(line.substr(doc.size()))) {
+          break;
+        }
+        values.resize(paths.size());
+        bool extracted = true;
+        for (size_t p = 0; p < paths.size() && extracted; ++p) {
+          extracted = DomExtract(root, paths[p], &values[p]) == simdjson::SUCCESS;
+        }
+        if (!extracted) break;
+        if (absl::Status s = visit(i, absl::OkStatus(), values); !s.ok()) return s;
+        ++i;
+      }
+    }
+  }
+  for (; i < n; ++i) {
+    absl::Status status =
+        paths.empty() ? Validate(lines, i) : ValidateAndExtract(lines, i, paths, &values);
+    if (paths.empty()) values.clear();
+    if (absl::Status s = visit(i, status, values); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -125,5 +125,88 @@ TEST_CASE("A 211 KB line parses in place, at the end of the buffer, and alone") 
   }
 }
 
+// ValidateEach's outcome for every line, against ValidateAndExtract's (Validate's when
+// `paths` is empty) line by line.
+void CheckValidateEachAsLineByLine(const std::string& text, const std::vector<Path>& paths) {
+  const JsonLines lines = Lines(text);
+  LineParser& parser = LineParser::ForThisThread();
+  size_t visited = 0;
+  REQUIRE(parser
+              .ValidateEach(
+                  lines, paths,
+                  [&](size_t i, const absl::Status& status, const std::vector<Extracted>& values) {
+                    INFO("line " << i + 1 << ": " << LineAt(lines, i).substr(0, 40));
+                    CHECK(i == visited);
+                    ++visited;
+                    // The expected outcome from a parser of its own: `values`
+                    // views this parser's buffers.
+                    LineParser alone;
+                    std::vector<Extracted> expected;
+                    absl::Status want = paths.empty()
+                                            ? alone.Validate(lines, i)
+                                            : alone.ValidateAndExtract(lines, i, paths, &expected);
+                    CHECK(status == want);
+                    if (!status.ok() || !want.ok()) return absl::OkStatus();
+                    REQUIRE(values.size() == paths.size());
+                    for (size_t p = 0; p < paths.size(); ++p) {
+                      CHECK(values[p].is_string == expected[p].is_string);
+                      CHECK(values[p].str == expected[p].str);
+                      CHECK(values[p].value == expected[p].value);
+                    }
+                    return absl::OkStatus();
+                  })
+              .ok());
+  CHECK(visited == lines.num_lines());
+}
+
+TEST_CASE("ValidateEach gives every line the outcome it has alone") {
+  std::string good;
+  for (int i = 0; i < 60; ++i) {
+    good += "{\"k\":\"key" + std::to_string(i) + "\",\"n\":" + std::to_string(i) +
+            ",\"o\":{\"x\":[1,2]}}\n";
+  }
+  const std::vector<Path> paths = {Path::Parse("k"), Path::Parse("n"), Path::Parse("o.x.1"),
+                                   Path::Parse("missing")};
+  SECTION("valid lines") {
+    CheckValidateEachAsLineByLine(good, paths);
+    CheckValidateEachAsLineByLine(good, {});
+    CheckValidateEachAsLineByLine(good + good.substr(0, good.size() - 1), paths);  // no final \n
+  }
+  // One odd line amid valid ones: the lines before it, it, and those after it.
+  const std::vector<std::string> odd = {
+      "{\"k\":}",                                           // malformed
+      "",                                                   // blank
+      "{\"k\":\"\xff\"}",                                   // invalid UTF-8
+      "{\"k\":1} x",                                        // trailing content
+      "{\"k\":1} {\"k\":2}",                                // two documents
+      "{\"k\":[1,",                                         // a document cut by the line's end...
+      "   {\"k\":\"spaced\"}  \t",                          // whitespace around a document
+      "{\"k\":\"crlf\"}\r",                                 // a Windows line end
+      "7",                                                  // scalars and an array
+      "\"text\"",                                           // ...
+      "[1,{\"k\":2}]",                                      // ...
+      "{\"k\":123456789012345678901234567890}",             // beyond 64 bits
+      "{\"k\":\"" + std::string(1200 * 1024, 'x') + "\"}",  // longer than a batch
+  };
+  for (const std::string& line : odd) {
+    DYNAMIC_SECTION("odd line " << line.substr(0, 30)) {
+      const std::string text = good.substr(0, good.size() / 2) + line + "\n" +
+                               (line == "{\"k\":[1," ? "2]}\n" : "") + good;
+      CheckValidateEachAsLineByLine(text, paths);
+      CheckValidateEachAsLineByLine(text, {});
+    }
+  }
+  SECTION("visit's error stops it") {
+    size_t calls = 0;
+    absl::Status status = LineParser::ForThisThread().ValidateEach(
+        Lines(good), paths, [&](size_t i, const absl::Status&, const std::vector<Extracted>&) {
+          ++calls;
+          return i == 20 ? absl::CancelledError("enough") : absl::OkStatus();
+        });
+    CHECK(status == absl::CancelledError("enough"));
+    CHECK(calls == 21);
+  }
+}
+
 }  // namespace
 }  // namespace weft::bag

@@ -138,15 +138,30 @@ absl::Status SortKeys::Append(const Value& part, const std::string& key_expressi
     const JsonLines& lines = part.as_json_lines();
     LineParser& parser = LineParser::ForThisThread();
     Extracted extracted;
-    for (size_t i = 0; i < n; i += stride) {
+    // Reads line i's key as Extract does (which reads only as much of the line as it must).
+    auto extract = [&](size_t i) {
       absl::Status status = parser.Extract(lines, i, *path, &extracted);
       if (!status.ok()) {
         return absl::InvalidArgumentError(absl::StrCat(function, "(): key: malformed JSON in line ",
                                                        i + 1, ": ", status.message()));
       }
       AppendExtracted(extracted);
+      return absl::OkStatus();
+    };
+    if (stride > 1) {
+      for (size_t i = 0; i < n; i += stride) WEFT_RETURN_IF_ERROR(extract(i));
+      return absl::OkStatus();
     }
-    return absl::OkStatus();
+    // Every line: many lines to a parse. A line that does not validate there gets
+    // Extract's answer all the same.
+    const std::vector<Path> paths{*path};
+    return parser.ValidateEach(
+        lines, paths,
+        [&](size_t i, const absl::Status& status, const std::vector<Extracted>& values) {
+          if (!status.ok()) return extract(i);
+          AppendExtracted(values[0]);
+          return absl::OkStatus();
+        });
   }
   if (stride > 1) {
     for (size_t i = 0; i < n; i += stride) {

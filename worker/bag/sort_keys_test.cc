@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "worker/bag/json_access.h"
 #include "worker/bag/shuffle_ops.h"
 #include "worker/bag/value_order.h"
 
@@ -146,6 +147,26 @@ TEST_CASE("SortKeys reads a field of JSON lines as the parsed records would give
   SortKeys by_expression;
   REQUIRE(by_expression.Append(part, "n % 3", "test").ok());
   CHECK(by_expression.Order(true) == std::vector<uint32_t>{2, 5, 0, 3, 6, 1, 4, 7});
+}
+
+TEST_CASE("SortKeys reads every line's key as Extract does, many lines to a parse") {
+  // Enough lines to be parsed many at a time, with lines that a full parse refuses and
+  // Extract reads: a key before malformed JSON, an integer beyond 64 bits.
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "{\"k\":" + std::to_string((i * 7) % 40) + "}\n";
+  text += "{\"k\":\"before\",\"rest\":}\n{\"k\":123456789012345678901234567890}\n";
+  for (int i = 0; i < 40; ++i) text += "{\"k\":\"s" + std::to_string((i * 3) % 40) + "\"}\n";
+  const JsonLines lines = JsonLines::FromText(Buffer(text));
+  SortKeys keys;
+  REQUIRE(keys.Append(Value(lines), "k", "test").ok());
+  REQUIRE(keys.size() == lines.num_lines());
+  for (size_t i = 0; i < lines.num_lines(); ++i) {
+    Extracted e;
+    REQUIRE(LineParser::ForThisThread().Extract(lines, i, Path::Parse("k"), &e).ok());
+    INFO("line " << i + 1);
+    CHECK(keys.KeyAt(i) == (e.is_string ? Value(std::string(e.str)) : e.value));
+  }
+  CHECK(keys.KeyAt(40) == Value("before"));
 }
 
 TEST_CASE("a stride appends every stride-th item's key, by path or by expression") {
