@@ -470,6 +470,22 @@ absl::StatusOr<Value> RangeBoundaries(const ValueList& samples, int64_t nout) {
 
 namespace {
 
+// std::lower_bound(sorted, x) without branches on the comparisons, which random keys
+// mispredict half the time: a conditional move a step (as in Khuong and Morin's "Array
+// layouts for comparison-based searching"). Range buckets of a sort's random keys:
+// RangeBuckets 6.9% of worker CPU with std::lower_bound.
+size_t PrefixLowerBound(const std::vector<uint64_t>& sorted, uint64_t x) {
+  if (sorted.empty()) return 0;
+  const uint64_t* base = sorted.data();
+  size_t n = sorted.size();
+  while (n > 1) {
+    const size_t half = n / 2;
+    base = base[half] < x ? base + half : base;
+    n -= half;
+  }
+  return static_cast<size_t>(base - sorted.data()) + (*base < x ? 1 : 0);
+}
+
 // The bucket of each key for RangeSplit: how many boundaries are below it (reversed when
 // !ascending).
 std::vector<uint32_t> RangeBuckets(const SortKeys& keys, const ValueList& bounds, bool ascending) {
@@ -482,8 +498,7 @@ std::vector<uint32_t> RangeBuckets(const SortKeys& keys, const ValueList& bounds
     // with a smaller prefix are below it, those with a larger one above, and only those
     // with the key's own prefix (rare: 7 bytes and the length of a string) need the keys.
     const uint64_t prefix = keys.prefix(i);
-    size_t lo =
-        std::lower_bound(bound_prefix.begin(), bound_prefix.end(), prefix) - bound_prefix.begin();
+    size_t lo = PrefixLowerBound(bound_prefix, prefix);
     size_t hi = lo;
     while (hi < bounds.size() && bound_prefix[hi] == prefix) ++hi;
     while (lo < hi) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -123,6 +124,39 @@ TEST_CASE("range splits and sorted unpacks order keys across partitions") {
   CHECK(keys == ValueList{Value(1), Value(3), Value(3), Value(5), Value(7), Value(9)});
   Value down = Ok(RangeSplit(Value(items), "", bounds, /*ascending=*/false));
   CHECK(Ok(SortUnpack({down.as_list()[0]}, "", false)).as_list()[0].as_list()[0] == Value(9));
+}
+
+TEST_CASE("a range split puts each key after exactly the boundaries below it") {
+  // Random strings over a small alphabet, so that keys share long prefixes and equal the
+  // boundaries; every count of boundaries from none to 70.
+  std::mt19937 random(7);
+  auto random_key = [&] {
+    std::string key(1 + random() % 12, 'a');
+    for (char& c : key) c = static_cast<char>('a' + random() % 3);
+    return key;
+  };
+  ValueList items;
+  for (int i = 0; i < 2000; ++i) items.push_back(Pair(Value(random_key()), Value(i)));
+  for (size_t nbounds : {0, 1, 2, 7, 63, 70}) {
+    ValueList bounds;
+    for (size_t b = 0; b < nbounds; ++b) bounds.push_back(Value(random_key()));
+    std::sort(bounds.begin(), bounds.end(),
+              [](const Value& a, const Value& b) { return CompareValues(a, b) < 0; });
+    const Value split = Ok(RangeSplit(Value(items), "", Value(bounds), /*ascending=*/true));
+    REQUIRE(split.as_list().size() == nbounds + 1);
+    size_t seen = 0;
+    for (size_t bucket = 0; bucket <= nbounds; ++bucket) {
+      for (const Value& pair : split.as_list()[bucket].as_list()) {
+        const Value& key = pair.as_list()[0];
+        const auto below = std::count_if(bounds.begin(), bounds.end(),
+                                         [&](const Value& b) { return CompareValues(b, key) < 0; });
+        INFO(key.as_string() << " with " << nbounds << " boundaries");
+        CHECK(static_cast<size_t>(below) == bucket);
+        ++seen;
+      }
+    }
+    CHECK(seen == items.size());
+  }
 }
 
 TEST_CASE("the fused parse and range split agrees with parse_json then range_split") {
