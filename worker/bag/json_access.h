@@ -5,10 +5,10 @@
 // also indexes lists ("payload.commits.0.sha"). The empty path "" names the item itself.
 // A missing field (or a path through a non-container) is null.
 //
-// LineParser parses one line at a time with simdjson. simdjson reads up to
-// SIMDJSON_PADDING bytes past the end of its input: a line whose buffer still has that
-// many bytes after it is parsed in place, any other line (the last lines of a buffer) is
-// copied into a padded scratch buffer first.
+// LineParser parses one line at a time with simdjson, or for ValidateEach many lines at
+// once. simdjson reads up to SIMDJSON_PADDING bytes past the end of its input: a line
+// whose buffer still has that many bytes after it is parsed in place, any other line (the
+// last lines of a buffer) is copied into a padded scratch buffer first.
 //
 // Threading: Path and the free functions are thread-safe. A LineParser holds simdjson
 // parsers and is used by one thread at a time; LineParser::ForThisThread() gives each
