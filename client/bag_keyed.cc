@@ -65,13 +65,18 @@ std::vector<BagNodePtr> SampleableChain(BagNodePtr part) {
   return chain;
 }
 
+// parse_json(part, source, on_error): its on_error is args[2].
+bool IsParseJson(const BagNode& node) {
+  return node.function == "bag.parse_json" && node.args.size() == 3;
+}
+
 // `chain` (SampleableChain) with `source` in place of its read_text. `sample`: its
 // parse_json skips malformed lines (the full read reports them, with their line numbers).
 BagNodePtr Rebuild(const std::vector<BagNodePtr>& chain, BagNodePtr source, bool sample) {
   for (size_t i = 1; i < chain.size(); ++i) {
     std::vector<NodeArg> args = chain[i]->args;
     args[0] = NodeArg::Of(std::move(source));
-    if (sample && chain[i]->function == "bag.parse_json" && args.size() == 3) {
+    if (sample && IsParseJson(*chain[i])) {
       args[2] = NodeArg::Literal(Value("skip"));
     }
     source = BagNode::Make(chain[i]->function, std::move(args));
@@ -238,10 +243,7 @@ Bag Bag::sort_by(const std::string& key_expression, bool ascending, int npartiti
     }
     // The file read again after the boundaries; a final parse_json is the split's own (it
     // reads each line's key from the parse that validates the line).
-    BagNodePtr parse = chain.back()->function == "bag.parse_json" && chain.size() > 1 &&
-                               chain.back()->args.size() == 3
-                           ? chain.back()
-                           : nullptr;
+    BagNodePtr parse = chain.size() > 1 && IsParseJson(*chain.back()) ? chain.back() : nullptr;
     if (parse != nullptr) chain.pop_back();
     BagNodePtr input = Rebuild(
         chain, BagNode::Make("bag.read_text", chain.front()->args, {boundaries}), /*sample=*/false);

@@ -58,16 +58,13 @@ void SchedulerState::ConsumeItemReads(TaskState* ts) {
   ts->item_reads.reset();
 }
 
-DependencyBytes::DependencyBytes(const TaskState& task) : order_only_(task.order_only.get()) {
+DependencyBytes::DependencyBytes(const TaskState& task) : task_(task) {
   if (task.item_reads == nullptr) return;
   for (const auto& [dep, index] : *task.item_reads) ++items_read_[dep];
 }
 
 int64_t DependencyBytes::operator()(const TaskState& dep) const {
-  if (order_only_ != nullptr &&
-      std::find(order_only_->begin(), order_only_->end(), &dep) != order_only_->end()) {
-    return 0;
-  }
+  if (task_.OnlyRunsAfter(&dep)) return 0;
   const int64_t whole = std::max<int64_t>(dep.nbytes, 0);
   auto it = items_read_.find(&dep);
   if (it == items_read_.end() || dep.item_span <= 0) return whole;

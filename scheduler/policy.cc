@@ -78,10 +78,8 @@ void SchedulerState::Candidates(const TaskState& ts, std::vector<WorkerState*>* 
     candidates.push_back(w);
   }
   for (const TaskState* dep : ts.dependencies) {
-    if (ts.order_only != nullptr &&
-        std::find(ts.order_only->begin(), ts.order_only->end(), dep) != ts.order_only->end()) {
-      continue;  // only run after: its holders are no better a place than any other
-    }
+    // Only run after: its holders are no better a place than any other.
+    if (ts.OnlyRunsAfter(dep)) continue;
     for (WorkerState* w : dep->who_has) {
       if (w->paused || std::find(candidates.begin(), candidates.end(), w) != candidates.end()) {
         continue;

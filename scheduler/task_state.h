@@ -8,6 +8,7 @@
 // Threading: none of their own; they belong to the SchedulerState that owns them.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -177,6 +178,11 @@ struct TaskState {
   // so where they are held does not draw it, and moving them costs nothing. Null for most
   // tasks (a sort's second read of its input runs after the boundaries).
   std::unique_ptr<std::vector<const TaskState*>> order_only;
+  // Whether `dep` is one of order_only.
+  bool OnlyRunsAfter(const TaskState* dep) const {
+    return order_only != nullptr &&
+           std::find(order_only->begin(), order_only->end(), dep) != order_only->end();
+  }
 
   // Items read apart (KeySlice args: a shuffle's unpack j reads bucket j of every split).
   // Both null for most tasks.
@@ -210,7 +216,7 @@ class DependencyBytes {
  private:
   // Per dependency read by items: how many of its items `task` reads. Empty for most.
   absl::flat_hash_map<const TaskState*, int64_t> items_read_;
-  const std::vector<const TaskState*>* order_only_ = nullptr;
+  const TaskState& task_;
 };
 
 // Sets *spec to the TaskSpec `ts` was submitted with: key, function, the rest, and the

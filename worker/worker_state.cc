@@ -44,13 +44,12 @@ std::vector<std::string> LocalInputs(const proto::TaskSpec& spec, IsLocal is_loc
   inputs.reserve(spec.dependencies_size());
   for (const std::string& dep : spec.dependencies()) {
     if (!ReadsKey(whole, slices, dep)) continue;
-    auto first = slices.lower_bound({dep, std::numeric_limits<int64_t>::min()});
-    const bool sliced_only = !whole.count(dep);
-    if (!sliced_only || is_local(dep)) {
+    if (whole.count(dep) > 0 || is_local(dep)) {
       inputs.push_back(dep);
       continue;
     }
-    for (auto it = first; it != slices.end() && it->first == dep; ++it) {
+    for (auto it = slices.lower_bound({dep, std::numeric_limits<int64_t>::min()});
+         it != slices.end() && it->first == dep; ++it) {
       inputs.push_back(SliceKey(dep, it->second));
     }
   }

@@ -397,9 +397,7 @@ absl::Status LineParser::ValidateEach(const JsonLines& lines, const std::vector<
     }
   }
   for (; i < n; ++i) {
-    absl::Status status =
-        paths.empty() ? Validate(lines, i) : ValidateAndExtract(lines, i, paths, &values);
-    if (paths.empty()) values.clear();
+    absl::Status status = ValidateAndExtract(lines, i, paths, &values);
     if (absl::Status s = visit(i, status, values); !s.ok()) return s;
   }
   return absl::OkStatus();
